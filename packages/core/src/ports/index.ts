@@ -1,0 +1,4 @@
+export * from './clock.ts';
+export * from './logger.ts';
+export * from './ids.ts';
+export * from './store.ts';

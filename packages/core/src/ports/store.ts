@@ -1,0 +1,153 @@
+import type {
+  AgentInfo,
+  DeadLetter,
+  HubEvent,
+  MessageRole,
+  Page,
+  Priority,
+  RecoveryStrategy,
+  Session,
+  SessionMessage,
+  SessionState,
+} from '@agent-hub/protocol';
+
+export interface NewSessionRecord {
+  id: string;
+  members: string[];
+  metadata: Record<string, unknown>;
+  /** Epoch ms. */
+  at: number;
+}
+
+export interface NewMessageRecord {
+  role: MessageRole;
+  author: string | null;
+  content: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface SessionPatch {
+  metadata?: Record<string, unknown>;
+  members?: string[];
+  state?: SessionState;
+  /** Sets one agent's entry in the agent-state map (null removes it). */
+  agentState?: { agentId: string; state: unknown };
+}
+
+export interface SessionFilter {
+  state?: SessionState;
+  agent?: string;
+  createdAfter?: number;
+  createdBefore?: number;
+  updatedAfter?: number;
+  updatedBefore?: number;
+}
+
+/**
+ * Sessions and their history. Every write but `createSession` takes the version it is based on
+ * (`expectedVersion`, or undefined where the operation allows it) and bumps the version by one;
+ * a stale version throws HubError SESSION_VERSION_CONFLICT with details `{ currentVersion }`, a
+ * missing session HubError SESSION_NOT_FOUND. Appends never rewrite earlier messages.
+ */
+export interface SessionStore {
+  createSession(rec: NewSessionRecord, messages: NewMessageRecord[]): Promise<Session>;
+  getSession(id: string): Promise<Session | null>;
+  /** Messages with seq > afterSeq, ascending, at most `limit`. */
+  getMessages(id: string, afterSeq: number, limit: number): Promise<SessionMessage[]>;
+  /** Newest-updated first; the cursor is opaque to callers. */
+  listSessions(filter: SessionFilter, limit: number, cursor?: string): Promise<Page<Session>>;
+  updateSession(id: string, expectedVersion: number | undefined, patch: SessionPatch, at: number): Promise<Session>;
+  appendMessages(
+    id: string,
+    expectedVersion: number | undefined,
+    messages: NewMessageRecord[],
+    at: number,
+  ): Promise<{ session: Session; messages: SessionMessage[] }>;
+  deleteSession(id: string): Promise<boolean>;
+  /**
+   * Lifecycle sweep: active sessions with no activity since `idleBefore` become idle, idle ones
+   * with none since `expireBefore` become expired (each such change bumps the version).
+   */
+  sweepSessions(idleBefore: number, expireBefore: number, at: number): Promise<{ idled: string[]; expired: string[] }>;
+  /** Deletes expired sessions whose last activity is before `before`; returns how many. */
+  purgeExpired(before: number): Promise<number>;
+  countByState(): Promise<Record<SessionState, number>>;
+}
+
+export interface EventQuery {
+  afterOffset?: number;
+  /** Epoch ms, inclusive. */
+  from?: number;
+  /** Epoch ms, exclusive. */
+  to?: number;
+  /** Topic patterns (see protocol `topicProblem`); none means every topic. */
+  patterns?: string[];
+  minPriority?: Priority;
+  limit: number;
+}
+
+/** The persisted event log: append-only, offsets assigned by the hub, ids unique. */
+export interface EventLog {
+  /** Idempotent: an event whose id is already stored is skipped. Returns the ids that were new. */
+  appendEvents(events: HubEvent[]): Promise<string[]>;
+  maxOffset(): Promise<number>;
+  hasEvent(id: string): Promise<boolean>;
+  /** Ascending by offset. */
+  readEvents(q: EventQuery): Promise<HubEvent[]>;
+  /** Deletes events older than `before` (epoch ms), only on topics matching `pattern` if given. */
+  deleteEventsBefore(before: number, pattern?: string): Promise<number>;
+  getAgentOffset(agentId: string): Promise<number | null>;
+  /** Only ever moves an agent's offset forward. */
+  setAgentOffset(agentId: string, offset: number): Promise<void>;
+  addDeadLetter(d: DeadLetter): Promise<void>;
+  listDeadLetters(limit: number): Promise<DeadLetter[]>;
+}
+
+export interface AgentRecord {
+  id: string;
+  name: string;
+  capabilities: string[];
+  priority: number;
+  recovery: RecoveryStrategy;
+  meta: Record<string, unknown>;
+  /** Epoch ms of the last registration. */
+  registeredAt: number;
+}
+
+/** The durable part of the agent registry (who exists); live health is kept by the health monitor. */
+export interface AgentStore {
+  upsertAgent(rec: AgentRecord): Promise<void>;
+  getAgent(id: string): Promise<AgentRecord | null>;
+  listAgents(): Promise<AgentRecord[]>;
+}
+
+/** Small versioned documents (group and workflow state), compare-and-set on version. */
+export interface KeyValueStore {
+  getValue<T = unknown>(key: string): Promise<{ value: T; version: number } | null>;
+  /**
+   * Compare-and-set: expectedVersion 0 means "must not exist yet". Returns the new version;
+   * a mismatch throws HubError VERSION_CONFLICT with details `{ currentVersion }` (0 if absent).
+   */
+  putValue(key: string, value: unknown, expectedVersion: number): Promise<number>;
+  deleteValue(key: string): Promise<void>;
+  listKeys(prefix: string): Promise<string[]>;
+}
+
+/**
+ * Every adapter reports an unreachable or failing backend as HubError STORE_UNAVAILABLE (with the
+ * driver's message in details), so callers can tell "retry later" from a domain error.
+ */
+export type StoreKind = 'memory' | 'pglite' | 'postgres' | 'redis' | 'file';
+
+export interface Store {
+  readonly kind: StoreKind;
+  readonly sessions: SessionStore;
+  readonly events: EventLog;
+  readonly agents: AgentStore;
+  readonly kv: KeyValueStore;
+  /** Resolves when the store answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type { AgentInfo };

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { AgentId } from './common.ts';
+import { LIMITS } from './limits.ts';
+
+export const HEALTH_STATES = [
+  'connecting',
+  'healthy',
+  'suspect',
+  'zombie',
+  'disconnected',
+  'recovering',
+  'failed',
+] as const;
+export const HealthState = z.enum(HEALTH_STATES);
+export type HealthState = z.infer<typeof HealthState>;
+
+export const RecoveryStrategy = z.enum(['restart', 'replace', 'alert']);
+export type RecoveryStrategy = z.infer<typeof RecoveryStrategy>;
+
+export const Capability = z.string().min(1).max(100);
+
+/** First message an agent sends after connecting: who it is and what it can do. */
+export const RegisterAgent = z.object({
+  name: z.string().min(1).max(LIMITS.nameMax),
+  capabilities: z.array(Capability).max(LIMITS.capabilitiesMax).default([]),
+  recovery: RecoveryStrategy.optional(),
+  priority: z.number().int().min(0).max(1000).default(0),
+  meta: z.record(z.string(), z.unknown()).default({}),
+});
+export type RegisterAgent = z.input<typeof RegisterAgent>;
+export type RegisterAgentParsed = z.infer<typeof RegisterAgent>;
+
+export interface AgentInfo {
+  id: string;
+  name: string;
+  capabilities: string[];
+  priority: number;
+  recovery: RecoveryStrategy;
+  health: HealthState;
+  connected: boolean;
+  connectedSince: string | null;
+  lastSeenAt: string | null;
+  lastLivenessAt: string | null;
+  recoveries: number;
+  node: string | null;
+  meta: Record<string, unknown>;
+}
+
+export interface HealthTransition {
+  agentId: string;
+  from: HealthState | null;
+  to: HealthState;
+  reason: string;
+  at: string;
+}
+
+export const IssueAgentToken = z.object({ agentId: AgentId });
+export type IssueAgentToken = z.infer<typeof IssueAgentToken>;
+
+/** Liveness report an agent returns to the hub's probe. */
+export const LivenessReport = z.object({
+  ok: z.boolean(),
+  lastProgressAt: z.string().optional(),
+  detail: z.string().max(1000).optional(),
+});
+export type LivenessReport = z.infer<typeof LivenessReport>;

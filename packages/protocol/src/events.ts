@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { LIMITS } from './limits.ts';
+
+export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
+export const Priority = z.enum(PRIORITIES);
+export type Priority = z.infer<typeof Priority>;
+export const PRIORITY_RANK: Record<Priority, number> = { low: 0, normal: 1, high: 2, critical: 3 };
+
+const SEGMENT = /^[A-Za-z0-9_.\-]+$/;
+
+/**
+ * Topics are `:`-separated segments (`agent:42`, `session:<uuid>`, `orders:eu:created`).
+ * Patterns may end in one wildcard segment: `*` matches exactly one segment (`agent:*` matches
+ * `agent:42`, not `agent:42:state`), `#` matches one or more (`agent:#` matches both), and a lone
+ * `#` matches every topic. Wildcards are only allowed last, so that every pattern a topic can match
+ * is computable from the topic alone: fan-out then stays plain Socket.IO rooms, on one node or many.
+ */
+export function topicProblem(topic: string, allowWildcards: boolean): string | null {
+  if (topic.length === 0 || topic.length > LIMITS.topicMax) return `topic length must be 1..${LIMITS.topicMax}`;
+  const segments = topic.split(':');
+  if (segments.length > LIMITS.topicSegmentsMax) return `at most ${LIMITS.topicSegmentsMax} segments`;
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i]!;
+    const last = i === segments.length - 1;
+    if (s === '*' || s === '#') {
+      if (!allowWildcards) return 'wildcards are only allowed in subscriptions';
+      if (!last) return `wildcard "${s}" is only allowed as the last segment`;
+      if (s === '*' && segments.length === 1) return 'a lone "*" is not a pattern; use "#" for every topic';
+      continue;
+    }
+    if (!SEGMENT.test(s)) return `segment "${s.slice(0, 40)}" must be letters, digits, "_", "." or "-"`;
+  }
+  return null;
+}
+
+export const Topic = z.string().superRefine((t, ctx) => {
+  const p = topicProblem(t, false);
+  if (p) ctx.addIssue({ code: 'custom', message: `invalid topic: ${p}` });
+});
+export const TopicPattern = z.string().superRefine((t, ctx) => {
+  const p = topicProblem(t, true);
+  if (p) ctx.addIssue({ code: 'custom', message: `invalid topic pattern: ${p}` });
+});
+
+/** Every pattern that matches `topic` (the topic itself included), for room-based fan-out. */
+export function patternsMatching(topic: string): string[] {
+  const segments = topic.split(':');
+  const out = [topic, '#'];
+  for (let i = 1; i < segments.length; i++) out.push(segments.slice(0, i).join(':') + ':#');
+  if (segments.length > 1) out.push(segments.slice(0, -1).join(':') + ':*');
+  return out;
+}
+
+export function topicMatches(pattern: string, topic: string): boolean {
+  return patternsMatching(topic).includes(pattern);
+}
+
+export const EventId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'event ids are UUIDs or ULIDs');
+
+export const PublishEvent = z.object({
+  /** Supply your own id to make retries idempotent; the hub makes a UUID v4 otherwise. */
+  id: EventId.optional(),
+  topic: Topic,
+  priority: Priority.default('normal'),
+  payload: z.unknown(),
+});
+export type PublishEvent = z.input<typeof PublishEvent>;
+
+export interface HubEvent {
+  id: string;
+  offset: number;
+  topic: string;
+  priority: Priority;
+  /** ISO time the hub accepted the event. */
+  ts: string;
+  publisher: string;
+  payload: unknown;
+}
+
+export interface PublishResult {
+  id: string;
+  offset: number;
+  /** True once the event is committed to the event log; false if the store is down and it is queued. */
+  durable: boolean;
+  /** True when this id had been published before: nothing new was delivered. */
+  duplicate: boolean;
+}
+
+export const ReplayPolicy = z.enum(['none', 'full', 'critical-only']);
+export type ReplayPolicy = z.infer<typeof ReplayPolicy>;
+
+export const Subscribe = z.object({
+  patterns: z.array(TopicPattern).min(1).max(100),
+  /** Resume after this offset; omitted: resume after the offset the hub recorded for this agent. */
+  fromOffset: z.number().int().min(0).optional(),
+  /** Overrides the per-topic replay policy for this subscription. */
+  policy: ReplayPolicy.optional(),
+});
+export type Subscribe = z.input<typeof Subscribe>;
+
+export const Unsubscribe = z.object({ patterns: z.array(TopicPattern).min(1).max(100) });
+
+export const AckEvents = z.object({
+  /** Highest offset the subscriber has fully processed (cumulative). */
+  offset: z.number().int().min(0),
+});
+
+export const NackEvent = z.object({
+  id: EventId,
+  offset: z.number().int().min(0),
+  attempts: z.number().int().min(1),
+  error: z.string().max(2000),
+});
+export type NackEvent = z.infer<typeof NackEvent>;
+
+export const ReplayQuery = z.object({
+  patterns: z.array(TopicPattern).max(100).optional(),
+  from: z.string().datetime({ offset: true }).optional(),
+  to: z.string().datetime({ offset: true }).optional(),
+  afterOffset: z.coerce.number().int().min(0).optional(),
+  minPriority: Priority.optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).default(1000),
+});
+export type ReplayQuery = z.input<typeof ReplayQuery>;
+
+export interface DeadLetter {
+  id: string;
+  eventId: string;
+  offset: number;
+  topic: string;
+  agentId: string;
+  attempts: number;
+  error: string;
+  at: string;
+}

@@ -1,0 +1,13 @@
+/** Defaults shared by hub and SDK; the hub's configuration can lower or raise the payload caps. */
+export const LIMITS = {
+  /** Largest socket message the hub accepts (Socket.IO maxHttpBufferSize). */
+  socketMaxBytes: 1_000_000,
+  /** Largest HTTP body the hub accepts. */
+  httpMaxBytes: 1_000_000,
+  agentIdMax: 128,
+  nameMax: 200,
+  capabilitiesMax: 64,
+  topicMax: 256,
+  topicSegmentsMax: 8,
+  messageContentMax: 200_000,
+} as const;

@@ -1,0 +1,106 @@
+import type { AckCallback } from './ack.ts';
+import type { AgentInfo, HealthTransition, LivenessReport, RegisterAgent } from './agents.ts';
+import type { DeadLetter, HubEvent, PublishEvent, PublishResult, Subscribe } from './events.ts';
+import type {
+  AppendMessages,
+  CreateSession,
+  Session,
+  SessionListQuery,
+  SessionMessage,
+  SessionWithHistory,
+  SetAgentState,
+  UpdateSession,
+} from './sessions.ts';
+import type { Page } from './common.ts';
+
+/** Namespaces the hub serves. */
+export const AGENTS_NAMESPACE = '/agents';
+export const OPERATORS_NAMESPACE = '/operators';
+
+/** What an agent sends in the Socket.IO handshake `auth`. */
+export interface AgentHandshake {
+  agentId: string;
+  token: string;
+  /** Highest event offset this agent has processed, for resume across reconnects. */
+  lastOffset?: number;
+}
+
+export interface OperatorHandshake {
+  token: string;
+}
+
+export interface SubscribeResult {
+  patterns: string[];
+  /** Events replayed (already sent as `event` before this ack). */
+  replayed: number;
+  /** Offset the replay started after. */
+  fromOffset: number;
+}
+
+export interface SessionIdRef {
+  id: string;
+}
+
+/** Agent → hub. Every event takes an ack with `Ack<T>`. */
+export interface AgentClientEvents {
+  'agent:register': (p: RegisterAgent, ack: AckCallback<AgentInfo>) => void;
+  'session:create': (p: CreateSession, ack: AckCallback<Session>) => void;
+  'session:get': (p: SessionIdRef & { history?: boolean }, ack: AckCallback<SessionWithHistory>) => void;
+  'session:list': (p: SessionListQuery, ack: AckCallback<Page<Session>>) => void;
+  'session:update': (p: SessionIdRef & UpdateSession, ack: AckCallback<Session>) => void;
+  'session:append': (
+    p: SessionIdRef & AppendMessages,
+    ack: AckCallback<{ session: Session; messages: SessionMessage[] }>,
+  ) => void;
+  'session:state': (p: SessionIdRef & SetAgentState, ack: AckCallback<Session>) => void;
+  'event:publish': (p: PublishEvent, ack: AckCallback<PublishResult>) => void;
+  'event:subscribe': (p: Subscribe, ack: AckCallback<SubscribeResult>) => void;
+  'event:unsubscribe': (p: { patterns: string[] }, ack: AckCallback<{ patterns: string[] }>) => void;
+  'event:ack': (p: { offset: number }) => void;
+  'event:nack': (p: { id: string; offset: number; attempts: number; error: string }, ack: AckCallback<DeadLetter>) => void;
+  'group:speak': (p: { groupId: string; turnId: string; content: string; metadata?: Record<string, unknown> }, ack: AckCallback<unknown>) => void;
+  'group:join': (p: { groupId: string }, ack: AckCallback<unknown>) => void;
+  'group:leave': (p: { groupId: string }, ack: AckCallback<unknown>) => void;
+  'group:task': (p: { groupId: string; action: string; taskId?: string; title?: string; result?: unknown; error?: string }, ack: AckCallback<unknown>) => void;
+}
+
+/** Hub → agent. */
+export interface AgentServerEvents {
+  event: (e: HubEvent) => void;
+  'hub:shutdown': (p: { reason: string; reconnectAfterMs: number }) => void;
+  'hub:error': (p: { code: string; message: string }) => void;
+  'liveness:probe': (p: { at: string }, ack: (r: LivenessReport) => void) => void;
+  'agent:restart': (p: { reason: string }) => void;
+  'group:turn': (p: { groupId: string; turnId: string; turn: number; deadlineAt: string | null }) => void;
+  'group:message': (p: { groupId: string; message: SessionMessage }) => void;
+  'group:ended': (p: { groupId: string; reason: string }) => void;
+}
+
+export interface HubStatus {
+  version: string;
+  node: string;
+  degraded: boolean;
+  degradedReason: string | null;
+  degradedSince: string | null;
+  sessionLimit: number;
+  storeDegraded: boolean;
+  shuttingDown: boolean;
+}
+
+/** Hub → dashboard (operators namespace). */
+export interface OperatorServerEvents {
+  'agents:snapshot': (agents: AgentInfo[]) => void;
+  'agent:update': (agent: AgentInfo) => void;
+  'agent:removed': (p: { id: string }) => void;
+  'health:transition': (t: HealthTransition) => void;
+  'hub:status': (s: HubStatus) => void;
+  'session:update': (s: Session) => void;
+  'session:removed': (p: { id: string }) => void;
+  'event:stream': (e: HubEvent) => void;
+  'deadletter:new': (d: DeadLetter) => void;
+  'group:update': (g: unknown) => void;
+}
+
+export interface OperatorClientEvents {
+  'events:watch': (p: { pattern: string | null }, ack: AckCallback<{ pattern: string | null }>) => void;
+}
