@@ -1,1 +1,6 @@
 export * from './ports/index.ts';
+export * from './agents/index.ts';
+export * from './sessions/index.ts';
+export * from './events/index.ts';
+export * from './health/index.ts';
+export { FakeClock } from './testing/fake-clock.ts';

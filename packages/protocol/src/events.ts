@@ -103,6 +103,8 @@ export const Unsubscribe = z.object({ patterns: z.array(TopicPattern).min(1).max
 export const AckEvents = z.object({
   /** Highest offset the subscriber has fully processed (cumulative). */
   offset: z.number().int().min(0),
+  /** Publish-to-receipt latency samples (ms) for the hub's propagation histogram. */
+  latencies: z.array(z.number().min(0).max(3_600_000)).max(200).optional(),
 });
 
 export const NackEvent = z.object({

@@ -6,3 +6,4 @@ export * from './agents.ts';
 export * from './sessions.ts';
 export * from './events.ts';
 export * from './socket.ts';
+export * from './groups.ts';

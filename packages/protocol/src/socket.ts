@@ -44,6 +44,7 @@ export interface SessionIdRef {
 /** Agent → hub. Every event takes an ack with `Ack<T>`. */
 export interface AgentClientEvents {
   'agent:register': (p: RegisterAgent, ack: AckCallback<AgentInfo>) => void;
+  'agent:restore': (p: Record<string, never>, ack: AckCallback<Array<{ sessionId: string; version: number; state: unknown }>>) => void;
   'session:create': (p: CreateSession, ack: AckCallback<Session>) => void;
   'session:get': (p: SessionIdRef & { history?: boolean }, ack: AckCallback<SessionWithHistory>) => void;
   'session:list': (p: SessionListQuery, ack: AckCallback<Page<Session>>) => void;
@@ -56,7 +57,7 @@ export interface AgentClientEvents {
   'event:publish': (p: PublishEvent, ack: AckCallback<PublishResult>) => void;
   'event:subscribe': (p: Subscribe, ack: AckCallback<SubscribeResult>) => void;
   'event:unsubscribe': (p: { patterns: string[] }, ack: AckCallback<{ patterns: string[] }>) => void;
-  'event:ack': (p: { offset: number }) => void;
+  'event:ack': (p: { offset: number; latencies?: number[] }) => void;
   'event:nack': (p: { id: string; offset: number; attempts: number; error: string }, ack: AckCallback<DeadLetter>) => void;
   'group:speak': (p: { groupId: string; turnId: string; content: string; metadata?: Record<string, unknown> }, ack: AckCallback<unknown>) => void;
   'group:join': (p: { groupId: string }, ack: AckCallback<unknown>) => void;
@@ -71,6 +72,8 @@ export interface AgentServerEvents {
   'hub:error': (p: { code: string; message: string }) => void;
   'liveness:probe': (p: { at: string }, ack: (r: LivenessReport) => void) => void;
   'agent:restart': (p: { reason: string }) => void;
+  /** `replace` recovery: this agent now holds the failed agent's sessions (and its state there). */
+  'agent:assigned': (p: { replaces: string; sessions: string[] }) => void;
   'group:turn': (p: { groupId: string; turnId: string; turn: number; deadlineAt: string | null }) => void;
   'group:message': (p: { groupId: string; message: SessionMessage }) => void;
   'group:ended': (p: { groupId: string; reason: string }) => void;

@@ -1,0 +1,82 @@
+import type { DeadLetter, ErrorBody, Page, Session, SessionWithHistory } from '@agent-hub/protocol';
+
+/** The hub answered 401: the token is wrong or was revoked. */
+export class UnauthorizedError extends Error {
+  constructor() {
+    super('UNAUTHENTICATED');
+    this.name = 'UnauthorizedError';
+  }
+}
+
+/** Any other non-2xx answer, with the hub's stable error code when the body carried one. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string | null;
+
+  constructor(status: number, code: string | null, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function request<T>(path: string, token: string): Promise<T> {
+  const res = await fetch(path, {
+    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+  });
+  if (res.status === 401) throw new UnauthorizedError();
+  if (!res.ok) throw await toApiError(res);
+  return (await res.json()) as T;
+}
+
+// The hub answers errors as `{ error: { code, message } }`.
+async function toApiError(res: Response): Promise<ApiError> {
+  const body = (await res.json().catch(() => null)) as { error?: Partial<ErrorBody> } | null;
+  const message = body?.error?.message ?? `${res.status} ${res.statusText}`;
+  return new ApiError(res.status, body?.error?.code ?? null, message);
+}
+
+/** Checks a token against `GET /api/status`; network and server failures are thrown. */
+export async function isTokenValid(token: string): Promise<boolean> {
+  try {
+    await request<unknown>('/api/status', token);
+    return true;
+  } catch (err) {
+    if (err instanceof UnauthorizedError) return false;
+    throw err;
+  }
+}
+
+export interface HubApi {
+  listSessions(): Promise<Page<Session>>;
+  getSession(id: string): Promise<SessionWithHistory>;
+  listDeadLetters(): Promise<DeadLetter[]>;
+}
+
+/** REST calls with the operator token; a 401 from any of them signs the operator out. */
+export function createHubApi(token: string, onUnauthorized: () => void): HubApi {
+  async function get<T>(path: string): Promise<T> {
+    try {
+      return await request<T>(path, token);
+    } catch (err) {
+      if (err instanceof UnauthorizedError) onUnauthorized();
+      throw err;
+    }
+  }
+
+  return {
+    listSessions: () => get<Page<Session>>('/api/sessions?limit=100'),
+    getSession: (id) => get<SessionWithHistory>(`/api/sessions/${encodeURIComponent(id)}?history=true`),
+    listDeadLetters: async () => itemsOf(await get<DeadLetter[] | Page<DeadLetter>>('/api/deadletters')),
+  };
+}
+
+// Lists may come bare or paginated; the dashboard only needs the items.
+function itemsOf<T>(body: T[] | Page<T>): T[] {
+  return Array.isArray(body) ? body : body.items;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

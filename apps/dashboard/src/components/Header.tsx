@@ -1,0 +1,26 @@
+import type { HubStatus } from '@agent-hub/protocol';
+import { LiveIndicator } from './LiveIndicator.tsx';
+
+interface Props {
+  status: HubStatus | null;
+  connected: boolean;
+  onSignOut(): void;
+}
+
+export function Header({ status, connected, onSignOut }: Props) {
+  return (
+    <header className="header">
+      <h1>Agent Hub</h1>
+      <dl className="header-facts">
+        <dt>Node</dt>
+        <dd>{status?.node ?? '—'}</dd>
+        <dt>Version</dt>
+        <dd>{status?.version ?? '—'}</dd>
+      </dl>
+      <LiveIndicator connected={connected} />
+      <button type="button" className="secondary" onClick={onSignOut}>
+        Sign out
+      </button>
+    </header>
+  );
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { LIMITS } from '@agent-hub/protocol';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const ms = (def: number) => z.coerce.number().int().min(1).default(def);
+const count = (def: number) => z.coerce.number().int().min(0).default(def);
+
+/**
+ * Every setting of the hub, from environment variables, validated once at start. The names and
+ * defaults are documented in docs/configuration.md and .env.example; keep the three in step.
+ */
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  STORE: z.enum(['pglite', 'postgres', 'memory']).optional(),
+  DATABASE_URL: z.string().url().optional(),
+  REDIS_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HUB_TOKEN: z.string().min(16, 'HUB_TOKEN must be at least 16 characters').optional(),
+  AGENT_SECRET: z.string().min(16, 'AGENT_SECRET must be at least 16 characters').optional(),
+  NODE_ID: z.string().min(1).max(64).optional(),
+  HTTP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(LIMITS.httpMaxBytes),
+  SOCKET_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).default(LIMITS.socketMaxBytes),
+  HEARTBEAT_INTERVAL_MS: ms(2000),
+  HEARTBEAT_TIMEOUT_MS: ms(2000),
+  LIVENESS_INTERVAL_MS: ms(5000),
+  LIVENESS_TIMEOUT_MS: ms(3000),
+  SHUTDOWN_TIMEOUT_MS: ms(10_000),
+  DASHBOARD_DIR: z.string().optional(),
+  SESSION_IDLE_AFTER_MS: ms(30 * 60_000),
+  SESSION_EXPIRE_AFTER_MS: ms(24 * 60 * 60_000),
+  SESSION_RETENTION_MS: ms(7 * 24 * 60 * 60_000),
+  SESSION_SWEEP_INTERVAL_MS: ms(5 * 60_000),
+  SESSION_CACHE_SIZE: count(1000),
+  SESSION_LIMIT: count(100),
+  EVENT_RETENTION_MS: ms(24 * 60 * 60_000),
+  EVENT_CLEANUP_INTERVAL_MS: ms(60 * 60_000),
+  EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(10_000).default(500),
+  EVENT_BATCH_DELAY_MS: count(2),
+  REPLAY_POLICY_FILE: z.string().optional(),
+  DEFAULT_REPLAY_POLICY: z.enum(['none', 'full', 'critical-only']).default('critical-only'),
+  RECOVERY_TIMEOUT_MS: ms(30_000),
+  ZOMBIE_AFTER_PROBES: z.coerce.number().int().min(1).default(2),
+  RESTART_COMMAND: z.string().optional(),
+  DEFAULT_RECOVERY: z.enum(['restart', 'replace', 'alert']).default('restart'),
+  DEGRADE_FAILURES: count(3),
+  DEGRADE_WINDOW_MS: ms(30_000),
+  DEGRADE_CHECK_INTERVAL_MS: ms(60_000),
+  DEGRADE_RECOVER_AFTER_MS: ms(120_000),
+  DEGRADE_RECOVER_MAX_FAILURES: count(2),
+  DEGRADED_SESSION_LIMIT: count(50),
+  LLM_URL: z.string().url().optional(),
+  LLM_MODEL: z.string().optional(),
+  LLM_API_KEY: z.string().optional(),
+  LLM_TIMEOUT_MS: ms(100),
+  PRETTY_LOGS: bool.default(false),
+});
+
+export type HubConfig = z.infer<typeof ConfigSchema> & { storeKind: 'pglite' | 'postgres' | 'memory' };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the config from an env-like record; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): HubConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ConfigSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const key = String(i.path[0] ?? '?');
+        return `${key}=${JSON.stringify(env[key] ?? '')}: ${i.message}`;
+      }),
+    );
+  }
+  const c = parsed.data;
+  const storeKind = c.STORE ?? (c.DATABASE_URL ? 'postgres' : 'pglite');
+  if (storeKind === 'postgres' && !c.DATABASE_URL) {
+    throw new ConfigError(['STORE=postgres needs DATABASE_URL']);
+  }
+  return { ...c, storeKind };
+}

@@ -1,0 +1,21 @@
+import type { AgentDirectory, Clock, Logger, Store } from '@agent-hub/core';
+import type { HubConfig } from './config.ts';
+import type { Metrics } from './observability/metrics.ts';
+import type { AgentTokens } from './auth/agent-token.ts';
+import type { HubState } from './hub-state.ts';
+
+/** Everything the edges (HTTP routes, socket namespaces) need, built once by the composition root. */
+export interface HubContext {
+  config: HubConfig;
+  logger: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  store: Store;
+  state: HubState;
+  agents: AgentDirectory;
+  agentTokens: AgentTokens;
+  operatorToken: string;
+  startedAt: number;
+  /** The Socket.IO adapter: in-memory (one node) or Redis (several). */
+  adapter: { kind: 'memory' | 'redis'; ok(): boolean; status(): string };
+}

@@ -1,0 +1,5 @@
+import type { Logger } from '@agent-hub/core';
+
+export interface HttpEnv {
+  Variables: { requestId: string; log: Logger };
+}

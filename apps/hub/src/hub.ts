@@ -1,0 +1,145 @@
+import { hostname } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { Server as SocketServer } from 'socket.io';
+import { AgentDirectory, systemClock, type Clock, type Logger, type Store } from '@agent-hub/core';
+import { openStore } from '@agent-hub/store';
+import type { HubConfig } from './config.ts';
+import type { HubContext } from './context.ts';
+import { HubState } from './hub-state.ts';
+import { HUB_VERSION } from './version.ts';
+import { createLogger } from './observability/logger.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { loadOrCreateSecret } from './auth/operator-token.ts';
+import { AgentTokens } from './auth/agent-token.ts';
+import { createHttpApp } from './http/app.ts';
+import { createAgentsNamespace } from './sockets/agents-namespace.ts';
+import { createOperatorsNamespace } from './sockets/operators-namespace.ts';
+import type { HubModule } from './module.ts';
+import { buildModules } from './modules.ts';
+import { attachRedisAdapter, type RedisLink } from './redis-adapter.ts';
+
+export interface Hub {
+  ctx: HubContext;
+  url: string;
+  port: number;
+  /** Set when the operator token was made at this start (print the dashboard URL once). */
+  operatorTokenCreated: boolean;
+  close(reason?: string): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  clock?: Clock;
+  /** Use this store instead of opening one from the config (tests). */
+  store?: Store;
+}
+
+/** Composition root: config → store → services → HTTP + Socket.IO on one server → listen. */
+export async function startHub(config: HubConfig, opts: StartOptions = {}): Promise<Hub> {
+  const node = config.NODE_ID ?? `${hostname()}-${process.pid}`;
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL, node);
+  const clock = opts.clock ?? systemClock;
+  const metrics = createMetrics();
+  const [operator, agentSecret] = await Promise.all([
+    loadOrCreateSecret(config.DATA_DIR, 'operator-token', config.HUB_TOKEN),
+    loadOrCreateSecret(config.DATA_DIR, 'agent-secret', config.AGENT_SECRET),
+  ]);
+  const store =
+    opts.store ??
+    (await openStore({ kind: config.storeKind, dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL }));
+  const state = new HubState(HUB_VERSION, node, config.SESSION_LIMIT);
+  const agents = new AgentDirectory({ store: store.agents, clock, node, defaultRecovery: config.DEFAULT_RECOVERY });
+  const ctx: HubContext = {
+    config,
+    logger,
+    metrics,
+    clock,
+    store,
+    state,
+    agents,
+    agentTokens: new AgentTokens(agentSecret.value),
+    operatorToken: operator.value,
+    startedAt: clock.now(),
+    adapter: { kind: 'memory', ok: () => true, status: () => 'local' },
+  };
+
+  const io = new SocketServer({
+    // The heartbeat: a frozen or cut-off agent misses a pong and is dropped within interval + timeout.
+    pingInterval: config.HEARTBEAT_INTERVAL_MS,
+    pingTimeout: config.HEARTBEAT_TIMEOUT_MS,
+    // Hard cap well above the per-event limit, so an oversize event gets a typed error, not a cut line.
+    maxHttpBufferSize: config.SOCKET_MAX_PAYLOAD_BYTES * 4,
+    serveClient: false,
+    cors: { origin: false },
+  });
+  const redis = config.REDIS_URL ? attachRedisAdapter(io, config.REDIS_URL, logger) : null;
+  ctx.adapter = { kind: redis ? 'redis' : 'memory', ok: () => redis?.ok() ?? true, status: () => redis?.status() ?? 'local' };
+  const modules: HubModule[] = buildModules(ctx, io);
+  for (const m of modules) await m.start?.();
+
+  const app = createHttpApp(ctx, modules.flatMap((m) => (m.api ? [m.api] : [])));
+  const server = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
+  io.attach(server);
+  createAgentsNamespace(io, ctx, modules.flatMap((m) => (m.agentSocket ? [m.agentSocket] : [])), {
+    onRegistered: (s, id) => modules.forEach((m) => m.onAgentRegistered?.(s, id)),
+    onDisconnected: (s, id, r) => modules.forEach((m) => m.onAgentDisconnected?.(s, id, r)),
+  });
+  createOperatorsNamespace(io, ctx, modules.flatMap((m) => (m.operatorFeed ? [m.operatorFeed] : [])));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+  const url = `http://${shownHost}:${port}`;
+  state.set({ phase: 'ready' });
+  logger.info({ url, store: store.kind, version: HUB_VERSION }, 'hub listening');
+
+  let closing: Promise<void> | null = null;
+  const close = (reason = 'shutdown') =>
+    (closing ??= shutdown({ ctx, io, server, modules, reason, redis }));
+  return { ctx, url, port, operatorTokenCreated: operator.created, close };
+}
+
+interface ShutdownParts {
+  ctx: HubContext;
+  io: SocketServer;
+  server: HttpServer;
+  modules: HubModule[];
+  reason: string;
+  redis: RedisLink | null;
+}
+
+/**
+ * Graceful stop: refuse new work, tell agents, flush what was accepted, close the store. Agents
+ * are told first so they reconnect elsewhere (or back to us after a restart) without waiting.
+ */
+async function shutdown({ ctx, io, server, modules, reason, redis }: ShutdownParts): Promise<void> {
+  const log = ctx.logger;
+  ctx.state.set({ phase: 'shutting-down' });
+  log.info({ reason }, 'hub shutting down');
+  const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+  io.of('/agents').emit('hub:shutdown', { reason, reconnectAfterMs: 1000 });
+  // Let the shutdown notice leave before the sockets close.
+  await new Promise((r) => setTimeout(r, 50));
+  io.of('/agents').disconnectSockets(true);
+  io.of('/operators').disconnectSockets(true);
+  for (const m of [...modules].reverse()) {
+    try {
+      await m.close?.();
+    } catch (err) {
+      log.error({ err, module: m.name }, 'module failed to close');
+    }
+  }
+  await new Promise<void>((resolve) => io.close(() => resolve()));
+  server.closeAllConnections?.();
+  await httpClosed;
+  await redis?.close();
+  await ctx.store.close();
+  ctx.agents.removeAll();
+  ctx.state.removeAll();
+  log.info({}, 'hub stopped');
+}

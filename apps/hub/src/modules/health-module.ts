@@ -1,0 +1,178 @@
+import { spawn } from 'node:child_process';
+import { Hono } from 'hono';
+import type { Server, Socket } from 'socket.io';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { AGENTS_NAMESPACE, HEALTH_STATES, HubError, LivenessReport, type HealthTransition, type Priority } from '@agent-hub/protocol';
+import { DegradationController, HealthMonitor, type AgentControl, type EventBus, type SessionService } from '@agent-hub/core';
+import type { HubContext } from '../context.ts';
+import type { HubModule } from '../module.ts';
+import type { HttpEnv } from '../http/env.ts';
+import { onCall } from '../sockets/handler.ts';
+import { z } from 'zod';
+
+const HISTORY = 50;
+const PRIORITY_OF: Partial<Record<HealthTransition['to'], Priority>> = {
+  failed: 'critical',
+  zombie: 'high',
+  disconnected: 'high',
+  suspect: 'normal',
+};
+
+/**
+ * Agent health: liveness probes over each agent's socket, zombie detection, recovery strategies,
+ * graceful degradation; every health transition is published on `agent:<id>`.
+ */
+export function healthModule(ctx: HubContext, io: Server, bus: EventBus, sessions: SessionService): HubModule {
+  const agentsNsp = io.of(AGENTS_NAMESPACE);
+  const log = ctx.logger.child({ module: 'health' });
+  const m = healthMetrics(ctx);
+  const history = new Map<string, HealthTransition[]>();
+  const degradation = new DegradationController(ctx.clock, {
+    failures: ctx.config.DEGRADE_FAILURES,
+    windowMs: ctx.config.DEGRADE_WINDOW_MS,
+    checkIntervalMs: ctx.config.DEGRADE_CHECK_INTERVAL_MS,
+    recoverAfterMs: ctx.config.DEGRADE_RECOVER_AFTER_MS,
+    recoverMaxFailures: ctx.config.DEGRADE_RECOVER_MAX_FAILURES,
+    normalSessionLimit: ctx.config.SESSION_LIMIT,
+    degradedSessionLimit: ctx.config.DEGRADED_SESSION_LIMIT,
+  });
+  const socketOf = (agentId: string): Socket | undefined => {
+    const conn = ctx.agents.connectionOf(agentId);
+    for (const s of agentsNsp.sockets.values()) if (s.data.agentId === agentId && s.data.connectionId === conn) return s;
+    return undefined;
+  };
+  const control: AgentControl = {
+    async probe(agentId, timeoutMs) {
+      const socket = socketOf(agentId);
+      if (!socket) throw new Error('not connected here');
+      const raw = await socket.timeout(timeoutMs).emitWithAck('liveness:probe', { at: new Date().toISOString() });
+      const parsed = LivenessReport.safeParse(raw);
+      return parsed.success ? parsed.data : { ok: false, detail: 'malformed liveness report' };
+    },
+    restart(agentId, reason, connected) {
+      m.restarts.inc();
+      if (connected) socketOf(agentId)?.emit('agent:restart', { reason });
+      else if (ctx.config.RESTART_COMMAND) runRestartHook(ctx.config.RESTART_COMMAND, agentId, log);
+    },
+  };
+  const monitor = new HealthMonitor(
+    ctx.agents,
+    control,
+    degradation,
+    ctx.clock,
+    {
+      livenessIntervalMs: ctx.config.LIVENESS_INTERVAL_MS,
+      livenessTimeoutMs: ctx.config.LIVENESS_TIMEOUT_MS,
+      zombieAfter: ctx.config.ZOMBIE_AFTER_PROBES,
+      recoveryTimeoutMs: ctx.config.RECOVERY_TIMEOUT_MS,
+    },
+    log,
+  );
+
+  ctx.agents.on('transition', (t) => {
+    const list = history.get(t.agentId) ?? [];
+    list.push(t);
+    if (list.length > HISTORY) list.shift();
+    history.set(t.agentId, list);
+    m.transitions.inc({ to: t.to });
+    void bus
+      .publish('hub', { topic: `agent:${t.agentId}`, priority: PRIORITY_OF[t.to] ?? 'low', payload: { type: 'health', ...t } })
+      .catch((err) => log.warn({ err: String(err) }, 'health event not published'));
+  });
+  monitor.on('detected', (d) => m.detect.observe({ kind: d.kind }, d.ms));
+  monitor.on('recovered', () => m.recoveries.inc({ outcome: 'recovered' }));
+  monitor.on('failed', () => m.recoveries.inc({ outcome: 'failed' }));
+  monitor.on('replaced', ({ from, to }) => {
+    m.recoveries.inc({ outcome: 'replaced' });
+    void handOver(ctx, sessions, from, to, socketOf(to)).catch((err) => log.error({ err }, 'hand-over failed'));
+  });
+  degradation.on('change', (d) => {
+    if (d.degraded) log.fatal({ reason: d.reason, sessionLimit: d.sessionLimit }, 'CRITICAL: entering degraded mode');
+    else log.info({}, 'leaving degraded mode');
+    ctx.state.set({
+      degradedReason: d.reason,
+      degradedSince: d.since ? new Date(d.since).toISOString() : null,
+      sessionLimit: d.sessionLimit,
+    });
+  });
+
+  return {
+    name: 'health',
+    start() {
+      monitor.start();
+      degradation.start();
+    },
+    close() {
+      monitor.close();
+      degradation.close();
+    },
+    api(api) {
+      const r = new Hono<HttpEnv>();
+      r.get('/:id/health', (c) => {
+        const agent = ctx.agents.get(c.req.param('id'));
+        if (!agent) throw new HubError('AGENT_NOT_FOUND', `no agent ${c.req.param('id')}`);
+        return c.json({ agent, history: history.get(agent.id) ?? [] });
+      });
+      api.route('/agents', r);
+      api.get('/degradation', (c) => c.json(degradation.current()));
+    },
+    agentSocket(socket) {
+      // The agent's saved state in each of its sessions, for restoring after a restart.
+      onCall(ctx, socket, 'agent:restore', z.object({}).default({}), async () => {
+        const page = await sessions.list({ kind: 'agent', id: socket.data.agentId }, { limit: 500 });
+        return page.items
+          .filter((s) => s.state !== 'expired')
+          .map((s) => ({ sessionId: s.id, version: s.version, state: s.agentState[socket.data.agentId] ?? null }));
+      });
+    },
+  };
+}
+
+/** `replace`: the stand-in joins every live session of the failed agent and gets its state. */
+async function handOver(ctx: HubContext, sessions: SessionService, from: string, to: string, socket: Socket | undefined) {
+  const op = { kind: 'operator' } as const;
+  const page = await sessions.list(op, { agent: from, limit: 500 });
+  const moved: string[] = [];
+  for (const s of page.items.filter((x) => x.state !== 'expired')) {
+    await sessions.updateWith(op, s.id, (cur) => ({
+      members: cur.members.includes(to) ? cur.members : [...cur.members, to],
+      agentState: { agentId: to, state: cur.agentState[from] ?? null },
+    }));
+    moved.push(s.id);
+  }
+  socket?.emit('agent:assigned', { replaces: from, sessions: moved });
+  ctx.logger.info({ from, to, sessions: moved.length }, 'agent replaced');
+}
+
+function runRestartHook(command: string, agentId: string, log: HubContext['logger']): void {
+  const child = spawn(command, { shell: true, detached: true, stdio: 'ignore', env: { ...process.env, AGENT_ID: agentId } });
+  child.on('error', (err) => log.error({ err: String(err), agentId }, 'restart hook failed'));
+  child.unref();
+}
+
+function healthMetrics(ctx: HubContext) {
+  const registers = [ctx.metrics.registry];
+  return {
+    status: new Gauge({
+      name: 'agent_health_status',
+      help: 'Agents by health state',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const counts = Object.fromEntries(HEALTH_STATES.map((s) => [s, 0]));
+        for (const a of ctx.agents.list()) counts[a.health]!++;
+        for (const s of HEALTH_STATES) this.set({ state: s }, counts[s]!);
+      },
+    }),
+    transitions: new Counter({ name: 'agent_health_transitions_total', help: 'Health transitions', labelNames: ['to'], registers }),
+    restarts: new Counter({ name: 'agent_restarts_requested_total', help: 'Restart requests and hooks run', registers }),
+    recoveries: new Counter({ name: 'agent_recoveries_total', help: 'Recovery outcomes', labelNames: ['outcome'], registers }),
+    detect: new Histogram({
+      name: 'agent_failure_detect_ms',
+      help: 'Time from last sign of life to detection',
+      labelNames: ['kind'],
+      buckets: [250, 500, 1000, 2000, 3000, 4000, 5000, 7500, 10_000, 20_000],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,171 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { Gauge, Counter, Histogram } from 'prom-client';
+import {
+  AppendMessages,
+  CreateSession,
+  HistoryQuery,
+  HubError,
+  SESSION_STATES,
+  SessionListQuery,
+  SetAgentState,
+  UpdateSession,
+  Uuid,
+} from '@agent-hub/protocol';
+import { LifecycleSweeper, SessionService, uuidV4, type Actor } from '@agent-hub/core';
+import type { HubContext } from '../context.ts';
+import type { HubModule } from '../module.ts';
+import type { HttpEnv } from '../http/env.ts';
+import { jsonBody, queryOf } from '../http/body.ts';
+import { parseOrThrow } from '../errors.ts';
+import { onCall } from '../sockets/handler.ts';
+
+const IdRef = z.object({ id: Uuid });
+const OPERATOR: Actor = { kind: 'operator' };
+
+/** Sessions over HTTP (operators) and Socket.IO (agents, members only), one service behind both. */
+export function sessionsModule(ctx: HubContext): HubModule & { service: SessionService } {
+  const m = sessionMetrics(ctx);
+  const service = new SessionService({
+    store: ctx.store.sessions,
+    clock: ctx.clock,
+    newId: uuidV4,
+    cacheSize: ctx.config.SESSION_CACHE_SIZE,
+    admission: () => admission(ctx),
+    observe: (op, ms) => (op === 'restore' ? m.restore : m.save).observe(ms),
+  });
+  service.on('conflict', () => m.conflicts.inc());
+  const sweeper = new LifecycleSweeper(
+    ctx.store.sessions,
+    ctx.clock,
+    {
+      idleAfterMs: ctx.config.SESSION_IDLE_AFTER_MS,
+      expireAfterMs: ctx.config.SESSION_EXPIRE_AFTER_MS,
+      retentionMs: ctx.config.SESSION_RETENTION_MS,
+      intervalMs: ctx.config.SESSION_SWEEP_INTERVAL_MS,
+    },
+    ctx.logger.child({ module: 'sessions' }),
+  );
+
+  return {
+    name: 'sessions',
+    service,
+    start: () => sweeper.start(),
+    close: () => sweeper.close(),
+
+    api(api) {
+      const r = new Hono<HttpEnv>();
+      r.post('/', async (c) => c.json(await service.create(OPERATOR, await jsonBody(c, CreateSession)), 201));
+      r.get('/', async (c) => c.json(await service.list(OPERATOR, queryOf(c, SessionListQuery))));
+      r.get('/:id', async (c) => {
+        const id = parseOrThrow(Uuid, c.req.param('id'));
+        const history = c.req.query('history') !== 'false';
+        const s = await service.get(OPERATOR, id, history);
+        c.header('ETag', `"${s.version}"`);
+        return c.json(s);
+      });
+      r.get('/:id/messages', async (c) => {
+        const id = parseOrThrow(Uuid, c.req.param('id'));
+        const q = queryOf(c, HistoryQuery);
+        await service.get(OPERATOR, id, false);
+        return c.json({ items: await ctx.store.sessions.getMessages(id, q.afterSeq, q.limit) });
+      });
+      r.patch('/:id', async (c) => {
+        const id = parseOrThrow(Uuid, c.req.param('id'));
+        const body = await jsonBody(c, UpdateSession.partial({ version: true }));
+        const version = ifMatch(c.req.header('if-match')) ?? body.version;
+        if (version === undefined) throw new HubError('VALIDATION_FAILED', 'send If-Match: <version> or "version" in the body');
+        const s = await service.update(OPERATOR, id, version, { metadata: body.metadata, members: body.members, state: body.state });
+        c.header('ETag', `"${s.version}"`);
+        return c.json(s);
+      });
+      r.post('/:id/messages', async (c) => {
+        const id = parseOrThrow(Uuid, c.req.param('id'));
+        const body = await jsonBody(c, AppendMessages);
+        const version = ifMatch(c.req.header('if-match')) ?? body.version;
+        return c.json(await service.append(OPERATOR, id, version, body.messages), 201);
+      });
+      r.put('/:id/agents/:agentId/state', async (c) => {
+        const id = parseOrThrow(Uuid, c.req.param('id'));
+        const body = await jsonBody(c, SetAgentState);
+        const version = ifMatch(c.req.header('if-match')) ?? body.version;
+        return c.json(await service.setAgentState(OPERATOR, id, version, c.req.param('agentId'), body.state));
+      });
+      r.delete('/:id', async (c) => {
+        await service.remove(OPERATOR, parseOrThrow(Uuid, c.req.param('id')));
+        return c.body(null, 204);
+      });
+      api.route('/sessions', r);
+    },
+
+    agentSocket(socket) {
+      const actor = (): Actor => ({ kind: 'agent', id: socket.data.agentId });
+      onCall(ctx, socket, 'session:create', CreateSession, ({ input }) => service.create(actor(), input));
+      onCall(ctx, socket, 'session:get', IdRef.extend({ history: z.boolean().default(true) }), ({ input }) =>
+        service.get(actor(), input.id, input.history),
+      );
+      onCall(ctx, socket, 'session:list', SessionListQuery, ({ input }) => service.list(actor(), input));
+      onCall(ctx, socket, 'session:update', IdRef.extend(UpdateSession.shape), ({ input }) =>
+        service.update(actor(), input.id, input.version, { metadata: input.metadata, members: input.members, state: input.state }),
+      );
+      onCall(ctx, socket, 'session:append', IdRef.extend(AppendMessages.shape), ({ input }) =>
+        service.append(actor(), input.id, input.version, input.messages),
+      );
+      onCall(ctx, socket, 'session:state', IdRef.extend(SetAgentState.shape), ({ input }) =>
+        service.setAgentState(actor(), input.id, input.version, socket.data.agentId, input.state),
+      );
+    },
+
+    operatorFeed(nsp) {
+      service.on('updated', (s) => nsp.emit('session:update', s));
+      service.on('removed', (p) => nsp.emit('session:removed', p));
+    },
+  };
+}
+
+/** Degraded mode pauses new sessions; otherwise active sessions are capped at the session limit. */
+async function admission(ctx: HubContext) {
+  const status = ctx.state.status();
+  if (status.degraded) {
+    return { code: 'HUB_DEGRADED' as const, message: `new sessions are paused: ${status.degradedReason}` };
+  }
+  if (status.sessionLimit > 0) {
+    const { active } = await ctx.store.sessions.countByState();
+    if (active >= status.sessionLimit) {
+      return { code: 'SESSION_LIMIT_REACHED' as const, message: `${active} active sessions; the limit is ${status.sessionLimit}` };
+    }
+  }
+  return null;
+}
+
+function ifMatch(header: string | undefined): number | undefined {
+  if (!header) return undefined;
+  const n = Number(header.replace(/^W\//, '').replace(/"/g, ''));
+  if (!Number.isInteger(n) || n < 1) throw new HubError('VALIDATION_FAILED', 'If-Match must be a session version number');
+  return n;
+}
+
+function sessionMetrics(ctx: HubContext) {
+  const registers = [ctx.metrics.registry];
+  const buckets = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
+  const gauge = new Gauge({
+    name: 'sessions',
+    help: 'Sessions by lifecycle state',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      try {
+        const counts = await ctx.store.sessions.countByState();
+        for (const s of SESSION_STATES) this.set({ state: s }, counts[s] ?? 0);
+      } catch {
+        // store down: keep the last figures; store_degraded says why
+      }
+    },
+  });
+  return {
+    gauge,
+    save: new Histogram({ name: 'session_save_duration_ms', help: 'Session write latency', buckets, registers }),
+    restore: new Histogram({ name: 'session_restore_duration_ms', help: 'Session read (restore) latency', buckets, registers }),
+    conflicts: new Counter({ name: 'session_conflicts_total', help: 'Writes refused for a stale version', registers }),
+  };
+}

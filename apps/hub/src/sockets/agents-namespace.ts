@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { Namespace, Server, Socket } from 'socket.io';
+import { AGENTS_NAMESPACE, AgentId, RegisterAgent } from '@agent-hub/protocol';
+import type { HubContext } from '../context.ts';
+import { onCall } from './handler.ts';
+
+/** Adds a capability's socket handlers to every agent connection (sessions, events, groups …). */
+export type AgentSocketMount = (socket: Socket, ctx: HubContext) => void;
+
+export interface AgentsNamespaceHooks {
+  /** After a successful `agent:register` ack is computed (e.g. to restore state, replay events). */
+  onRegistered?: (socket: Socket, agentId: string) => void;
+  onDisconnected?: (socket: Socket, agentId: string, reason: string) => void;
+}
+
+/** The `/agents` namespace: authenticated by an agent token bound to the agent id. */
+export function createAgentsNamespace(
+  io: Server,
+  ctx: HubContext,
+  mounts: AgentSocketMount[],
+  hooks: AgentsNamespaceHooks = {},
+): Namespace {
+  const nsp = io.of(AGENTS_NAMESPACE);
+
+  nsp.use((socket, next) => {
+    const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+    const id = AgentId.safeParse(auth.agentId);
+    const token = typeof auth.token === 'string' ? auth.token : '';
+    if (!id.success || !token) {
+      ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: 'UNAUTHENTICATED' });
+      return next(handshakeError('UNAUTHENTICATED', 'handshake auth needs { agentId, token }'));
+    }
+    if (!ctx.agentTokens.verify(id.data, token)) {
+      ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: 'AGENT_UNAUTHORIZED' });
+      return next(handshakeError('AGENT_UNAUTHORIZED', `token is not valid for agent "${id.data}"`));
+    }
+    if (ctx.state.phase === 'shutting-down') return next(handshakeError('HUB_SHUTTING_DOWN', 'hub is shutting down'));
+    socket.data.agentId = id.data;
+    socket.data.connectionId = randomUUID();
+    const incoming = socket.handshake.headers['x-request-id'];
+    socket.data.correlationId = typeof incoming === 'string' && incoming.length <= 128 ? incoming : socket.data.connectionId;
+    socket.data.log = ctx.logger.child({ agentId: id.data, correlationId: socket.data.correlationId });
+    next();
+  });
+
+  nsp.on('connection', (socket) => {
+    const agentId: string = socket.data.agentId;
+    ctx.metrics.socketsConnected.inc({ namespace: AGENTS_NAMESPACE });
+    replacePreviousConnection(nsp, ctx, socket, agentId);
+    socket.join(`agent:${agentId}`);
+    ctx.agents.connected(agentId, socket.data.connectionId);
+    socket.data.log.info({ transport: socket.conn.transport.name }, 'agent connected');
+
+    onCall(ctx, socket, 'agent:register', RegisterAgent, async ({ input }) => {
+      const info = await ctx.agents.register(agentId, input);
+      socket.data.registered = true;
+      hooks.onRegistered?.(socket, agentId);
+      return info;
+    }, { requireRegistered: false });
+
+    for (const mount of mounts) mount(socket, ctx);
+
+    socket.conn.on('packet', () => ctx.agents.seen(agentId));
+
+    socket.on('disconnect', (reason) => {
+      ctx.metrics.socketsConnected.dec({ namespace: AGENTS_NAMESPACE });
+      const current = ctx.agents.disconnected(agentId, socket.data.connectionId, reason);
+      socket.data.log.info({ reason, current }, 'agent disconnected');
+      if (current) hooks.onDisconnected?.(socket, agentId, reason);
+    });
+  });
+
+  return nsp;
+}
+
+/** One live connection per agent id on a node: a reconnecting agent replaces its stale socket. */
+function replacePreviousConnection(nsp: Namespace, ctx: HubContext, socket: Socket, agentId: string): void {
+  const previous = ctx.agents.connectionOf(agentId);
+  if (!previous) return;
+  for (const s of nsp.sockets.values()) {
+    if (s !== socket && s.data.agentId === agentId) {
+      s.emit('hub:error', { code: 'AGENT_UNAUTHORIZED', message: 'replaced by a newer connection of the same agent' });
+      s.disconnect(true);
+    }
+  }
+}
+
+function handshakeError(code: string, message: string): Error {
+  const err = new Error(code) as Error & { data: unknown };
+  err.data = { code, message };
+  return err;
+}
+

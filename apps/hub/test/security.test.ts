@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io as ioClient } from 'socket.io-client';
+import { connectAgent } from '@agent-hub/sdk';
+import { HubError } from '@agent-hub/protocol';
+import { json, startTestHub, type TestHub } from './support/test-hub.ts';
+
+let t: TestHub;
+beforeAll(async () => {
+  t = await startTestHub({ HTTP_MAX_BODY_BYTES: '4096', SOCKET_MAX_PAYLOAD_BYTES: '4096' });
+});
+afterAll(() => t.close());
+
+describe('HTTP credentials', () => {
+  it('serves /health and /ready without a token', async () => {
+    expect((await t.api('/health', { auth: false })).status).toBe(200);
+    expect((await t.api('/ready', { auth: false })).status).toBe(200);
+  });
+
+  it('refuses an API request without a token with 401 UNAUTHENTICATED', async () => {
+    const res = await t.api('/api/agents', { auth: false });
+    expect(res.status).toBe(401);
+    expect((await json(res)).error.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses a wrong token and /metrics without one', async () => {
+    const res = await t.api('/api/agents', { auth: false, headers: { authorization: 'Bearer not-the-token' } });
+    expect(res.status).toBe(401);
+    expect((await t.api('/metrics', { auth: false })).status).toBe(401);
+    expect((await t.api('/metrics')).status).toBe(200);
+  });
+});
+
+describe('HTTP bodies', () => {
+  it('rejects malformed JSON with 400 VALIDATION_FAILED', async () => {
+    const res = await t.api('/api/sessions', { method: 'POST', body: '{"members": [' });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('rejects a schema violation naming the field', async () => {
+    const res = await t.api('/api/sessions', { method: 'POST', body: JSON.stringify({ members: ['bad id with spaces'] }) });
+    expect(res.status).toBe(400);
+    const body = await json(res);
+    expect(body.error.code).toBe('VALIDATION_FAILED');
+    expect(body.error.message).toContain('members.0');
+  });
+
+  it('rejects an oversize body with 413 PAYLOAD_TOO_LARGE and keeps serving', async () => {
+    const res = await t.api('/api/sessions', { method: 'POST', body: JSON.stringify({ metadata: { blob: 'x'.repeat(10_000) } }) });
+    expect(res.status).toBe(413);
+    expect((await json(res)).error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect((await t.api('/api/sessions', { method: 'POST', body: '{}' })).status).toBe(201);
+  });
+
+  it('propagates x-request-id as the correlation id', async () => {
+    const res = await t.api('/api/status', { headers: { 'x-request-id': 'corr-123' } });
+    expect(res.headers.get('x-request-id')).toBe('corr-123');
+  });
+});
+
+describe('socket credentials', () => {
+  it('refuses a socket without a token', async () => {
+    const s = ioClient(`${t.url}/agents`, { transports: ['websocket'], reconnection: false, auth: { agentId: 'a1' } });
+    const err = await new Promise<Error & { data?: { code: string } }>((resolve) => s.once('connect_error', resolve));
+    s.close();
+    expect(err.data?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses an agent using another agent\'s token', async () => {
+    const err = await connectAgent({ url: t.url, agentId: 'mallory', token: t.agentToken('alice') }).catch((e: any) => e);
+    expect(err).toBeInstanceOf(HubError);
+    expect(err.code).toBe('AGENT_UNAUTHORIZED');
+  });
+
+  it('refuses the operators namespace without the operator token', async () => {
+    const s = ioClient(`${t.url}/operators`, { transports: ['websocket'], reconnection: false, auth: { token: 'nope' } });
+    const err = await new Promise<Error & { data?: { code: string } }>((resolve) => s.once('connect_error', resolve));
+    s.close();
+    expect(err.data?.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('socket payloads', () => {
+  it('answers a malformed payload with VALIDATION_FAILED and keeps the connection', async () => {
+    const a = await t.agent('val-1');
+    const err: any = await a.call('event:publish', { topic: 'bad topic!', payload: 1 }).catch((e: any) => e);
+    expect(err.code).toBe('VALIDATION_FAILED');
+    expect(a.connected).toBe(true);
+    expect((await a.publish('ok:topic', { n: 1 })).offset).toBeGreaterThan(0);
+  });
+
+  it('answers an oversize payload with PAYLOAD_TOO_LARGE while another agent is unaffected', async () => {
+    const big = await t.agent('big-1');
+    const other = await t.agent('other-1');
+    const err = await big.publish('x:y', { blob: 'x'.repeat(10_000) }).catch((e: any) => e);
+    expect(err.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(big.connected).toBe(true);
+    expect((await other.publish('x:y', { small: true })).duplicate).toBe(false);
+  });
+
+  it('answers a call before agent:register with AGENT_NOT_REGISTERED (out of order)', async () => {
+    const s = ioClient(`${t.url}/agents`, {
+      transports: ['websocket'],
+      reconnection: false,
+      auth: { agentId: 'early', token: t.agentToken('early') },
+    });
+    await new Promise<void>((r) => s.once('connect', () => r()));
+    const ack = await s.timeout(2000).emitWithAck('event:publish', { topic: 'a:b', payload: 1 });
+    s.close();
+    expect(ack).toMatchObject({ ok: false, error: { code: 'AGENT_NOT_REGISTERED' } });
+  });
+
+  it('reports an event sent without an ack callback as hub:error', async () => {
+    const a = await t.agent('noack-1');
+    const got = new Promise<{ code: string }>((resolve) => a.once('hub:error', resolve));
+    a.socket.emit('event:publish', { topic: 'a:b', payload: 1 });
+    expect((await got).code).toBe('VALIDATION_FAILED');
+  });
+});

@@ -1,0 +1,149 @@
+import type { AgentInfo, HealthState, HealthTransition, RecoveryStrategy, RegisterAgentParsed } from '@agent-hub/protocol';
+import type { AgentStore } from '../ports/store.ts';
+import type { Clock } from '../ports/clock.ts';
+import { TypedEmitter } from '../ports/typed-emitter.ts';
+
+export interface AgentDirectoryEvents {
+  update: [AgentInfo];
+  removed: [{ id: string }];
+  transition: [HealthTransition];
+}
+
+interface LiveAgent {
+  info: AgentInfo;
+  connectionId: string | null;
+}
+
+export interface AgentDirectoryDeps {
+  store: AgentStore;
+  clock: Clock;
+  node: string;
+  defaultRecovery: RecoveryStrategy;
+}
+
+/**
+ * Who is connected to this node and in what health. The durable registry (name, capabilities)
+ * goes to the store; live state stays here and is announced through events.
+ */
+export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
+  private agents = new Map<string, LiveAgent>();
+
+  constructor(private readonly deps: AgentDirectoryDeps) {
+    super();
+  }
+
+  /** A socket for `agentId` has authenticated; it is `connecting` until it registers. */
+  connected(agentId: string, connectionId: string): void {
+    const now = this.iso();
+    const existing = this.agents.get(agentId);
+    if (existing) {
+      existing.connectionId = connectionId;
+      existing.info.connected = true;
+      existing.info.connectedSince = now;
+      existing.info.lastSeenAt = now;
+      existing.info.node = this.deps.node;
+      this.transition(existing, 'connecting', 'socket connected');
+      return;
+    }
+    const info: AgentInfo = {
+      id: agentId,
+      name: agentId,
+      capabilities: [],
+      priority: 0,
+      recovery: this.deps.defaultRecovery,
+      health: 'connecting',
+      connected: true,
+      connectedSince: now,
+      lastSeenAt: now,
+      lastLivenessAt: null,
+      recoveries: 0,
+      node: this.deps.node,
+      meta: {},
+    };
+    const live = { info, connectionId };
+    this.agents.set(agentId, live);
+    this.emit('transition', { agentId, from: null, to: 'connecting', reason: 'socket connected', at: now });
+    this.emit('update', { ...info });
+  }
+
+  async register(agentId: string, reg: RegisterAgentParsed): Promise<AgentInfo> {
+    const live = this.agents.get(agentId);
+    if (!live) throw new Error(`register before connect: ${agentId}`);
+    Object.assign(live.info, {
+      name: reg.name,
+      capabilities: reg.capabilities,
+      priority: reg.priority,
+      recovery: reg.recovery ?? this.deps.defaultRecovery,
+      meta: reg.meta,
+    });
+    await this.deps.store.upsertAgent({
+      id: agentId,
+      name: reg.name,
+      capabilities: reg.capabilities,
+      priority: reg.priority,
+      recovery: live.info.recovery,
+      meta: reg.meta,
+      registeredAt: this.deps.clock.now(),
+    });
+    this.transition(live, 'healthy', 'registered');
+    return { ...live.info };
+  }
+
+  /** Only the agent's current connection may mark it disconnected (a newer one may have replaced it). */
+  disconnected(agentId: string, connectionId: string, reason: string): boolean {
+    const live = this.agents.get(agentId);
+    if (!live || live.connectionId !== connectionId) return false;
+    live.connectionId = null;
+    live.info.connected = false;
+    this.transition(live, 'disconnected', reason);
+    return true;
+  }
+
+  setHealth(agentId: string, to: HealthState, reason: string): void {
+    const live = this.agents.get(agentId);
+    if (live) this.transition(live, to, reason);
+  }
+
+  seen(agentId: string, liveness = false): void {
+    const live = this.agents.get(agentId);
+    if (!live) return;
+    const now = this.iso();
+    live.info.lastSeenAt = now;
+    if (liveness) live.info.lastLivenessAt = now;
+  }
+
+  countRecovery(agentId: string): void {
+    const live = this.agents.get(agentId);
+    if (!live) return;
+    live.info.recoveries += 1;
+    this.emit('update', { ...live.info });
+  }
+
+  remove(agentId: string): void {
+    if (this.agents.delete(agentId)) this.emit('removed', { id: agentId });
+  }
+
+  get(agentId: string): AgentInfo | null {
+    const live = this.agents.get(agentId);
+    return live ? { ...live.info } : null;
+  }
+
+  connectionOf(agentId: string): string | null {
+    return this.agents.get(agentId)?.connectionId ?? null;
+  }
+
+  list(): AgentInfo[] {
+    return [...this.agents.values()].map((a) => ({ ...a.info }));
+  }
+
+  private transition(live: LiveAgent, to: HealthState, reason: string): void {
+    const from = live.info.health;
+    live.info.health = to;
+    if (from !== to) this.emit('transition', { agentId: live.info.id, from, to, reason, at: this.iso() });
+    this.emit('update', { ...live.info });
+  }
+
+  private iso(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+}

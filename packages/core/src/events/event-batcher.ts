@@ -1,0 +1,106 @@
+import { HubError, type HubEvent } from '@agent-hub/protocol';
+import type { Clock, TimerHandle } from '../ports/clock.ts';
+import type { EventLog } from '../ports/store.ts';
+import type { Logger } from '../ports/logger.ts';
+
+interface Pending {
+  event: HubEvent;
+  settle: (durable: boolean) => void;
+}
+
+/** Retry schedule for the log while the store is down: 1 s, 5 s, 30 s, then every 30 s. */
+export const STORE_RETRY_MS = [1000, 5000, 30_000];
+
+/**
+ * Group commit for the event log: events accumulate for at most `delayMs` (or `max` events) and
+ * go to the store in one statement. Each publisher learns whether its event became durable. While
+ * the store is down, events stay queued in order and are retried on the schedule above; their
+ * publishers are told `durable: false` at once instead of waiting.
+ */
+export class EventBatcher {
+  private queue: Pending[] = [];
+  private timer: TimerHandle | null = null;
+  private flushing: Promise<void> | null = null;
+  private failures = 0;
+  private retryTimer: TimerHandle | null = null;
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly clock: Clock,
+    private readonly opts: { max: number; delayMs: number },
+    private readonly logger: Logger,
+    private readonly onStoreState: (down: boolean, failures: number) => void = () => {},
+  ) {}
+
+  add(event: HubEvent): Promise<boolean> {
+    return new Promise((settle) => {
+      this.queue.push({ event, settle });
+      if (this.failures > 0) return settle(false);
+      if (this.queue.length >= this.opts.max) void this.flush();
+      else this.timer ??= this.clock.setTimeout(() => void this.flush(), this.opts.delayMs);
+    });
+  }
+
+  /** Events accepted but not yet committed, in offset order (replay must include them). */
+  pending(): HubEvent[] {
+    return this.queue.map((p) => p.event);
+  }
+
+  get storeDown(): boolean {
+    return this.failures > 0;
+  }
+
+  async flush(): Promise<void> {
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    if (this.flushing) return this.flushing.then(() => (this.queue.length ? this.flush() : undefined));
+    if (this.queue.length === 0) return;
+    this.flushing = this.commit().finally(() => (this.flushing = null));
+    return this.flushing;
+  }
+
+  /** Flushes everything; gives up (leaving the queue) only if the store stays down. */
+  async close(): Promise<void> {
+    if (this.retryTimer) this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    await this.flush();
+    if (this.queue.length) {
+      this.logger.fatal({ lost: this.queue.length }, 'CRITICAL: event log unreachable at shutdown; queued events not persisted');
+      this.queue.splice(0).forEach((p) => p.settle(false));
+    }
+  }
+
+  private async commit(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.slice(0, this.opts.max);
+      try {
+        await this.log.appendEvents(batch.map((p) => p.event));
+      } catch (err) {
+        this.onFailure(err);
+        return;
+      }
+      this.queue.splice(0, batch.length);
+      batch.forEach((p) => p.settle(true));
+      if (this.failures) {
+        this.logger.info({ after: this.failures }, 'event log reachable again; queue drained');
+        this.failures = 0;
+        this.onStoreState(false, 0);
+      }
+    }
+  }
+
+  private onFailure(err: unknown): void {
+    this.failures++;
+    const delay = STORE_RETRY_MS[Math.min(this.failures - 1, STORE_RETRY_MS.length - 1)]!;
+    this.logger.warn({ err: String(err), failures: this.failures, retryInMs: delay, queued: this.queue.length }, 'event log write failed');
+    this.onStoreState(true, this.failures);
+    // Publishers waiting on this batch learn it is not durable yet; the events stay queued.
+    for (const p of this.queue) p.settle(false);
+    if (!HubError.is(err, 'STORE_UNAVAILABLE')) this.logger.error({ err }, 'unexpected event log error');
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = null;
+      void this.flush();
+    }, delay);
+    this.retryTimer.unref?.();
+  }
+}

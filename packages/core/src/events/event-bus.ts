@@ -1,0 +1,211 @@
+import {
+  PRIORITY_RANK,
+  patternsMatching,
+  topicMatches,
+  type DeadLetter,
+  type HubEvent,
+  type Priority,
+  type PublishResult,
+  type ReplayPolicy,
+} from '@agent-hub/protocol';
+import type { Clock } from '../ports/clock.ts';
+import type { IdGenerator } from '../ports/ids.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { EventLog, EventQuery } from '../ports/store.ts';
+import { TypedEmitter } from '../ports/typed-emitter.ts';
+import { EventBatcher } from './event-batcher.ts';
+import { RecentIds } from './recent-ids.ts';
+
+/** Delivers an event to every subscriber of the given rooms (Socket.IO rooms in the hub). */
+export interface Fanout {
+  deliver(event: HubEvent, rooms: string[]): void;
+}
+
+export interface EventBusOptions {
+  log: EventLog;
+  fanout: Fanout;
+  clock: Clock;
+  newId: IdGenerator;
+  logger: Logger;
+  batchMax: number;
+  batchDelayMs: number;
+  /** Replay policy for a pattern when the subscriber names none (per-topic YAML, then default). */
+  policyFor: (pattern: string) => ReplayPolicy;
+  /** How long after publishing a duplicate id is still recognised without the store (ms). */
+  dedupeWindowMs?: number;
+  onStoreState?: (down: boolean, failures: number) => void;
+}
+
+export interface EventBusEvents {
+  published: [HubEvent];
+  deadLetter: [DeadLetter];
+}
+
+export interface PublishInput {
+  id?: string;
+  topic: string;
+  priority: Priority;
+  payload: unknown;
+}
+
+/** Room name for a topic pattern; prefixed so topics never collide with other rooms. */
+export const topicRoom = (pattern: string) => `t:${pattern}`;
+
+/**
+ * The event bus: assigns offsets, fans out at once, persists in batches, and acks each publisher
+ * when its batch is committed (deliver first, then durable ack). Duplicate ids are recognised and
+ * not delivered again.
+ */
+export class EventBus extends TypedEmitter<EventBusEvents> {
+  private offset = 0;
+  private readonly recent = new RecentIds(200_000);
+  private readonly batcher: EventBatcher;
+  private readonly offsetWrites = new Map<string, number>();
+  private offsetTimer: ReturnType<Clock['setTimeout']> | null = null;
+
+  constructor(private readonly o: EventBusOptions) {
+    super();
+    this.batcher = new EventBatcher(o.log, o.clock, { max: o.batchMax, delayMs: o.batchDelayMs }, o.logger, o.onStoreState);
+  }
+
+  /** Continues the offset sequence of the log and remembers recent ids for dedupe across restarts. */
+  async start(): Promise<void> {
+    this.offset = await this.o.log.maxOffset();
+    const since = this.o.clock.now() - (this.o.dedupeWindowMs ?? 10 * 60_000);
+    const recent = await this.o.log.readEvents({ from: since, limit: 200_000 });
+    for (const e of recent) this.recent.add(e.id, e.offset);
+  }
+
+  get currentOffset(): number {
+    return this.offset;
+  }
+
+  get storeDown(): boolean {
+    return this.batcher.storeDown;
+  }
+
+  async publish(publisher: string, input: PublishInput): Promise<PublishResult> {
+    const id = input.id ?? this.o.newId();
+    const known = this.recent.get(id);
+    if (known !== undefined) return { id, offset: known, durable: !this.isPending(known), duplicate: true };
+    const event: HubEvent = {
+      id,
+      offset: ++this.offset,
+      topic: input.topic,
+      priority: input.priority,
+      ts: new Date(this.o.clock.now()).toISOString(),
+      publisher,
+      payload: input.payload,
+    };
+    this.recent.add(id, event.offset);
+    this.o.fanout.deliver(event, patternsMatching(event.topic).map(topicRoom));
+    this.emit('published', event);
+    const durable = await this.batcher.add(event);
+    return { id, offset: event.offset, durable, duplicate: false };
+  }
+
+  /**
+   * Events after `afterOffset` matching `patterns`, committed or still queued, in offset order,
+   * filtered by each pattern's replay policy (`none` patterns contribute nothing).
+   */
+  async replayFor(patterns: string[], afterOffset: number, policy?: ReplayPolicy, limit = 100_000): Promise<HubEvent[]> {
+    const full: string[] = [];
+    const critical: string[] = [];
+    for (const p of patterns) {
+      const pol = policy ?? this.o.policyFor(p);
+      if (pol === 'full') full.push(p);
+      else if (pol === 'critical-only') critical.push(p);
+    }
+    const parts = await Promise.all([
+      full.length ? this.query({ afterOffset, patterns: full, limit }) : [],
+      critical.length ? this.query({ afterOffset, patterns: critical, minPriority: 'critical', limit }) : [],
+    ]);
+    const byOffset = new Map<number, HubEvent>();
+    for (const e of parts.flat()) byOffset.set(e.offset, e);
+    return [...byOffset.values()].sort((a, b) => a.offset - b.offset).slice(0, limit);
+  }
+
+  /** Reads the log (committed and queued events) with the replay filters. */
+  async query(q: EventQuery): Promise<HubEvent[]> {
+    const stored = await this.o.log.readEvents(q);
+    const last = stored.length ? stored[stored.length - 1]!.offset : (q.afterOffset ?? 0);
+    const queued = this.batcher.pending().filter((e) => e.offset > last && matches(e, q));
+    return stored.concat(queued).slice(0, q.limit);
+  }
+
+  /** Records how far an agent got; written behind (once a second at most) since it only moves forward. */
+  recordOffset(agentId: string, offset: number): void {
+    if (offset > (this.offsetWrites.get(agentId) ?? -1)) this.offsetWrites.set(agentId, offset);
+    this.offsetTimer ??= this.o.clock.setTimeout(() => void this.flushOffsets(), 1000);
+  }
+
+  async agentOffset(agentId: string): Promise<number | null> {
+    const pending = this.offsetWrites.get(agentId);
+    const stored = await this.o.log.getAgentOffset(agentId);
+    return Math.max(pending ?? -1, stored ?? -1) >= 0 ? Math.max(pending ?? 0, stored ?? 0) : null;
+  }
+
+  async deadLetter(agentId: string, input: { id: string; offset: number; topic?: string; attempts: number; error: string }): Promise<DeadLetter> {
+    const d: DeadLetter = {
+      id: this.o.newId(),
+      eventId: input.id,
+      offset: input.offset,
+      topic: input.topic ?? (await this.topicOf(input.offset)) ?? 'unknown',
+      agentId,
+      attempts: input.attempts,
+      error: input.error,
+      at: new Date(this.o.clock.now()).toISOString(),
+    };
+    await this.o.log.addDeadLetter(d);
+    this.emit('deadLetter', d);
+    return d;
+  }
+
+  async cleanup(retentionMs: number, perPattern: Record<string, number> = {}): Promise<number> {
+    const now = this.o.clock.now();
+    let removed = 0;
+    for (const [pattern, ms] of Object.entries(perPattern)) removed += await this.o.log.deleteEventsBefore(now - ms, pattern);
+    removed += await this.o.log.deleteEventsBefore(now - retentionMs);
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    await this.batcher.close();
+    await this.flushOffsets();
+  }
+
+  private async flushOffsets(): Promise<void> {
+    if (this.offsetTimer) this.o.clock.clearTimeout(this.offsetTimer);
+    this.offsetTimer = null;
+    const writes = [...this.offsetWrites];
+    this.offsetWrites.clear();
+    try {
+      await Promise.all(writes.map(([a, off]) => this.o.log.setAgentOffset(a, off)));
+    } catch (err) {
+      // Keep them for the next round; a lower offset only means a longer replay, never a gap.
+      for (const [a, off] of writes) if (off > (this.offsetWrites.get(a) ?? -1)) this.offsetWrites.set(a, off);
+      this.o.logger.warn({ err: String(err) }, 'agent offsets not saved; will retry');
+      this.offsetTimer ??= this.o.clock.setTimeout(() => void this.flushOffsets(), 5000);
+    }
+  }
+
+  private isPending(offset: number): boolean {
+    return this.batcher.pending().some((e) => e.offset === offset);
+  }
+
+  private async topicOf(offset: number): Promise<string | undefined> {
+    const [e] = await this.o.log.readEvents({ afterOffset: offset - 1, limit: 1 });
+    return e?.offset === offset ? e.topic : undefined;
+  }
+}
+
+function matches(e: HubEvent, q: EventQuery): boolean {
+  const t = Date.parse(e.ts);
+  if (q.afterOffset !== undefined && e.offset <= q.afterOffset) return false;
+  if (q.from !== undefined && t < q.from) return false;
+  if (q.to !== undefined && t >= q.to) return false;
+  if (q.minPriority && PRIORITY_RANK[e.priority] < PRIORITY_RANK[q.minPriority]) return false;
+  if (q.patterns?.length && !q.patterns.some((p) => topicMatches(p, e.topic))) return false;
+  return true;
+}
+

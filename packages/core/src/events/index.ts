@@ -1,0 +1,4 @@
+export { EventBus, topicRoom } from './event-bus.ts';
+export type { Fanout, EventBusOptions, EventBusEvents, PublishInput } from './event-bus.ts';
+export { EventBatcher, STORE_RETRY_MS } from './event-batcher.ts';
+export { RecentIds } from './recent-ids.ts';

@@ -1,0 +1,704 @@
+import {
+  GROUP_SIZE,
+  HubError,
+  type CreateGroupParsed,
+  type Group,
+  type GroupJoined,
+  type GroupSpoken,
+  type GroupStatus,
+  type GroupStrategy,
+  type GroupTask,
+  type HealthState,
+  type Priority,
+  type RotationEntry,
+  type SessionMessage,
+  type TaskSummary,
+} from '@agent-hub/protocol';
+import type { Clock, TimerHandle } from '../ports/clock.ts';
+import type { IdGenerator } from '../ports/ids.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { KeyValueStore } from '../ports/store.ts';
+import { TypedEmitter } from '../ports/typed-emitter.ts';
+import type { Actor, SessionService } from '../sessions/session-service.ts';
+import { eligibleSpeakers, type AgentLookup } from './eligibility.ts';
+import { GROUP_KEY_PREFIX, groupKey, newGroupState, removeSeat, renameSeat, recordDecision, toView, type GroupState } from './group-state.ts';
+import type { GroupTransport } from './group-transport.ts';
+import { CapabilitySelector } from './strategies/capability.ts';
+import { ManualSelector } from './strategies/manual.ts';
+import { PrioritySelector } from './strategies/priority.ts';
+import { RoundRobinSelector, roundRobin } from './strategies/round-robin.ts';
+import type { Selection, SelectionContext, SpeakerSelector } from './strategies/speaker-selector.ts';
+import * as taskQueue from './task-queue.ts';
+import { Effects, endGroup, grant, skip, spoken, withdraw, type TurnEnv } from './turns.ts';
+
+/** The slice of SessionService the engine uses (the group's shared context lives in a session). */
+export type GroupSessions = Pick<SessionService, 'create' | 'append' | 'get' | 'updateWith'>;
+
+/** Publishes on the event bus (`EventBus.publish` bound to a publisher name). */
+export type GroupPublish = (e: { topic: string; priority: Priority; payload: unknown }) => Promise<unknown>;
+
+export interface GroupEngineDeps {
+  transport: GroupTransport;
+  sessions: GroupSessions;
+  publish: GroupPublish;
+  kv: KeyValueStore;
+  agentInfo: AgentLookup;
+  clock: Clock;
+  newId: IdGenerator;
+  logger: Logger;
+  /** Extra or replacement selectors; `llm` exists only when an endpoint is configured. */
+  selectors?: Partial<Record<GroupStrategy, SpeakerSelector>>;
+}
+
+export interface GroupEngineEvents {
+  update: [Group];
+  decision: [RotationEntry & { groupId: string }];
+  selected: [{ groupId: string; strategy: GroupStrategy; ms: number }];
+}
+
+export type PickTiming = 'now' | 'next-turn' | 'on-resume';
+
+interface Runtime {
+  state: GroupState;
+  version: number;
+  turnTimer: { key: string; handle: TimerHandle } | null;
+  endTimer: TimerHandle | null;
+  selecting: { controller: AbortController; token: number } | null;
+  advanceQueued: boolean;
+}
+
+const OPERATOR: Actor = { kind: 'operator' };
+/** Health states that cost the current speaker its turn at once (suspect only bars new turns). */
+const SKIP_TURN_ON = new Set<HealthState>(['disconnected', 'zombie', 'recovering', 'failed']);
+const PUT_ATTEMPTS = 3;
+
+/**
+ * Group conversations: who is in, who speaks, and when it ends. One engine per hub node owns the
+ * groups it has loaded; every change is a compare-and-set write of the whole group document
+ * (`group:<id>`), done one at a time per group, and only after the write are agents told and
+ * decisions published on `group:<id>`. Timers are derived from the committed state, so a new
+ * engine restoring the same document carries on where the last one stopped.
+ */
+export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
+  private readonly groups = new Map<string, Runtime>();
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly selectors: Partial<Record<GroupStrategy, SpeakerSelector>>;
+  private selectionSeq = 0;
+  private closed = false;
+
+  constructor(private readonly d: GroupEngineDeps) {
+    super();
+    this.selectors = {
+      'round-robin': new RoundRobinSelector(),
+      priority: new PrioritySelector(),
+      capability: new CapabilitySelector(),
+      manual: new ManualSelector(d.clock),
+      ...d.selectors,
+    };
+  }
+
+  async create(input: CreateGroupParsed): Promise<Group> {
+    const members = [...new Set(input.members)];
+    checkSize(members.length);
+    checkTransitions(members, input.allowedTransitions);
+    if (!this.selectors[input.strategy]) {
+      throw new HubError('CONFIG_INVALID', `strategy "${input.strategy}" is not configured on this hub (set LLM_URL and LLM_MODEL)`);
+    }
+    const id = this.d.newId();
+    const session = await this.d.sessions.create(OPERATOR, {
+      members,
+      metadata: { groupId: id },
+      messages: input.prompt ? [{ role: 'operator', author: 'operator', content: input.prompt, metadata: { groupId: id } }] : [],
+    });
+    const state = newGroupState({ id, sessionId: session.id, input, members, now: this.d.clock.now() });
+    return this.serial(id, async () => {
+      const version = await this.d.kv.putValue(groupKey(id), state, 0);
+      const rt = this.track(state, version);
+      const fx = new Effects();
+      fx.notices.push({ event: 'created', members, strategy: state.strategy });
+      for (const m of members) fx.after.push(() => this.d.transport.joinRoom(id, m));
+      this.afterCommit(rt, fx);
+      return this.view(rt);
+    });
+  }
+
+  async get(id: string): Promise<Group> {
+    return this.serial(id, async () => this.view(await this.load(id)));
+  }
+
+  async list(filter: { status?: GroupStatus } = {}): Promise<Group[]> {
+    const keys = await this.d.kv.listKeys(GROUP_KEY_PREFIX);
+    const views = await Promise.all(keys.map((k) => this.get(k.slice(GROUP_KEY_PREFIX.length)).catch(() => null)));
+    return views
+      .filter((g): g is Group => g !== null && (!filter.status || g.status === filter.status))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  /** An agent takes a seat (or retakes its own after a reconnect) and gets the shared context. */
+  async join(groupId: string, agentId: string): Promise<GroupJoined> {
+    return this.serial(groupId, async () => {
+      const rt = await this.load(groupId);
+      const s = rt.state;
+      if (s.status === 'ended') throw ended(s);
+      if (!s.members.includes(agentId)) {
+        if (s.members.length >= GROUP_SIZE.max) throw sizeError(s.members.length + 1);
+        await this.addSessionMember(s.sessionId, agentId);
+        await this.mutate(rt, (draft, fx) => {
+          draft.members.push(agentId);
+          fx.notices.push({ event: 'joined', agentId });
+        });
+      }
+      await this.d.transport.joinRoom(groupId, agentId);
+      this.resendTurn(rt, agentId);
+      const session = await this.d.sessions.get({ kind: 'agent', id: agentId }, s.sessionId, true);
+      return { group: this.view(rt), messages: session.messages };
+    });
+  }
+
+  /** An agent gives up its seat; below two members the group ends. */
+  async leave(groupId: string, agentId: string): Promise<Group> {
+    return this.serial(groupId, async () => {
+      const rt = await this.load(groupId);
+      if (!rt.state.members.includes(agentId)) throw notMember(groupId, agentId);
+      await this.mutate(rt, (d, fx, env) => {
+        if (d.current?.agentId === agentId) skip(d, fx, env, 'left the group');
+        removeSeat(d, agentId);
+        fx.notices.push({ event: 'left', agentId });
+        fx.after.push(() => this.d.transport.leaveRoom(groupId, agentId));
+        if (d.status !== 'ended' && d.members.length < GROUP_SIZE.min) endGroup(d, fx, env, `fewer than ${GROUP_SIZE.min} members`);
+      });
+      return this.view(rt);
+    });
+  }
+
+  /** The turn holder's message: appended to the session as that agent, broadcast, then the next turn. */
+  async speak(
+    agentId: string,
+    input: { groupId: string; turnId: string; content: string; metadata?: Record<string, unknown>; priority?: Priority },
+  ): Promise<GroupSpoken> {
+    return this.serial(input.groupId, async () => {
+      const rt = await this.load(input.groupId);
+      checkTurn(rt.state, agentId, input.turnId);
+      const turn = rt.state.current!.turn;
+      const { messages } = await this.d.sessions.append({ kind: 'agent', id: agentId }, rt.state.sessionId, undefined, [
+        { role: 'agent', content: input.content, metadata: { ...input.metadata, groupId: input.groupId, turn } },
+      ]);
+      const message = messages[0]!;
+      await this.mutate(rt, (d, fx, env) => {
+        checkTurn(d, agentId, input.turnId);
+        spoken(d, fx, env, message, input.priority ?? 'normal');
+      });
+      return { turn, message };
+    });
+  }
+
+  /** An operator's message joins the shared context (role `operator`); it does not take a turn. */
+  async operatorMessage(groupId: string, input: { content: string; author?: string; metadata?: Record<string, unknown> }): Promise<SessionMessage> {
+    return this.serial(groupId, async () => {
+      const rt = await this.load(groupId);
+      if (rt.state.status === 'ended') throw ended(rt.state);
+      const { messages } = await this.d.sessions.append(OPERATOR, rt.state.sessionId, undefined, [
+        { role: 'operator', author: input.author ?? 'operator', content: input.content, metadata: { ...input.metadata, groupId } },
+      ]);
+      const message = messages[0]!;
+      this.d.transport.broadcast(groupId, 'group:message', { groupId, message });
+      return message;
+    });
+  }
+
+  /**
+   * The operator chooses the next speaker, in any strategy, bypassing the throttle and the
+   * transitions map. With no turn outstanding (the strategy is still choosing, or waiting for an
+   * operator) it is granted at once; a turn in progress is not interrupted, the pick applies at
+   * the turn boundary; a paused group grants it first on resume.
+   */
+  async pick(groupId: string, agentId: string): Promise<{ group: Group; appliesAt: PickTiming }> {
+    return this.serial(groupId, async () => {
+      const rt = await this.load(groupId);
+      const s = rt.state;
+      if (s.status === 'ended') throw ended(s);
+      if (!s.members.includes(agentId)) throw notMember(groupId, agentId);
+      const appliesAt: PickTiming = s.status === 'paused' ? 'on-resume' : s.current ? 'next-turn' : 'now';
+      this.stopSelecting(rt);
+      await this.mutate(rt, (d, fx) => {
+        d.pendingPick = agentId;
+        fx.notices.push({ event: 'picked', agentId, appliesAt });
+      });
+      if (appliesAt === 'now') await this.grantPick(rt);
+      return { group: this.view(rt), appliesAt };
+    });
+  }
+
+  /** Stops the conversation now: the outstanding turn is withdrawn (its speaker is asked again on resume). */
+  async pause(groupId: string): Promise<Group> {
+    return this.serial(groupId, async () => {
+      const rt = await this.load(groupId);
+      if (rt.state.status === 'ended') throw ended(rt.state);
+      if (rt.state.status === 'paused') return this.view(rt);
+      this.stopSelecting(rt);
+      await this.mutate(rt, (d, fx, env) => {
+        withdraw(d, fx, env, 'turn withdrawn: group paused');
+        d.status = 'paused';
+        d.waiting = null;
+        fx.notices.push({ event: 'paused' });
+      });
+      return this.view(rt);
+    });
+  }
+
+  async resume(groupId: string): Promise<Group> {
+    return this.serial(groupId, async () => {
+      const rt = await this.load(groupId);
+      if (rt.state.status === 'ended') throw ended(rt.state);
+      if (rt.state.status === 'running') return this.view(rt);
+      await this.mutate(rt, (d, fx) => {
+        d.status = 'running';
+        fx.notices.push({ event: 'resumed' });
+      });
+      return this.view(rt);
+    });
+  }
+
+  async end(groupId: string, reason = 'ended by operator'): Promise<Group> {
+    return this.serial(groupId, async () => {
+      const rt = await this.load(groupId);
+      if (rt.state.status === 'ended') throw ended(rt.state);
+      await this.mutate(rt, (d, fx, env) => endGroup(d, fx, env, reason));
+      return this.view(rt);
+    });
+  }
+
+  async addTask(groupId: string, actor: Actor, input: { title: string; details?: string }): Promise<GroupTask> {
+    return this.taskChange(groupId, actor, (d, at) => taskQueue.addTask(d.tasks, this.d.newId(), input, at));
+  }
+
+  async claimTask(groupId: string, agentId: string, taskId: string): Promise<GroupTask> {
+    return this.taskChange(groupId, { kind: 'agent', id: agentId }, (d, at) => taskQueue.claimTask(d.tasks, taskId, agentId, at));
+  }
+
+  async completeTask(groupId: string, actor: Actor, taskId: string, result?: unknown): Promise<GroupTask> {
+    return this.taskChange(groupId, actor, (d, at) => taskQueue.completeTask(d.tasks, taskId, actor, result, at));
+  }
+
+  async failTask(groupId: string, actor: Actor, taskId: string, error: string): Promise<GroupTask> {
+    return this.taskChange(groupId, actor, (d, at) => taskQueue.failTask(d.tasks, taskId, actor, error, at));
+  }
+
+  async listTasks(groupId: string, actor: Actor): Promise<{ items: GroupTask[]; summary: TaskSummary }> {
+    const g = await this.get(groupId);
+    if (actor.kind === 'agent' && !g.members.includes(actor.id)) throw notMember(groupId, actor.id);
+    return { items: g.tasks, summary: g.taskSummary };
+  }
+
+  /** Feed of AgentDirectory transitions: a failed speaker loses its turn; a recovered member may get one. */
+  healthChanged(agentId: string, health: HealthState): void {
+    for (const rt of this.groups.values()) {
+      const s = rt.state;
+      if (s.status !== 'running' || !s.members.includes(agentId)) continue;
+      if (s.current?.agentId === agentId && SKIP_TURN_ON.has(health)) {
+        this.detach(s.id, () =>
+          this.serial(s.id, () =>
+            this.mutate(rt, (d, fx, env) => {
+              if (d.current?.agentId === agentId) skip(d, fx, env, `speaker is ${health}`);
+            }),
+          ),
+        );
+      } else if (health === 'healthy') this.maybeAdvance(rt);
+    }
+  }
+
+  /** HealthMonitor `replaced`: the stand-in takes the failed agent's seat, claims and, if it held one, its turn. */
+  replaced(p: { from: string; to: string }): void {
+    for (const rt of this.groups.values()) {
+      if (rt.state.status === 'ended' || !rt.state.members.includes(p.from)) continue;
+      const id = rt.state.id;
+      this.detach(id, () =>
+        this.serial(id, async () => {
+          if (!rt.state.members.includes(p.from)) return;
+          await this.addSessionMember(rt.state.sessionId, p.to);
+          await this.mutate(rt, (d, fx, env) => {
+            const held = d.current?.agentId === p.from;
+            if (held) skip(d, fx, env, `replaced by ${p.to}`);
+            renameSeat(d, p.from, p.to);
+            taskQueue.reassignClaims(d.tasks, p.from, p.to);
+            fx.notices.push({ event: 'replaced', from: p.from, to: p.to });
+            fx.after.push(() => this.d.transport.joinRoom(id, p.to));
+            fx.after.push(() => this.d.transport.leaveRoom(id, p.from));
+            if (held && d.status === 'running' && this.d.agentInfo(p.to)?.health === 'healthy') {
+              grant(d, fx, env, p.to, `takes the seat of ${p.from}`);
+            }
+          });
+        }),
+      );
+    }
+  }
+
+  /** An agent (re)registered: back into its rooms, and told again about a turn it holds. */
+  agentOnline(agentId: string): void {
+    for (const rt of this.groups.values()) {
+      const s = rt.state;
+      if (s.status === 'ended' || !s.members.includes(agentId)) continue;
+      this.detach(s.id, async () => {
+        await this.d.transport.joinRoom(s.id, agentId);
+        this.resendTurn(rt, agentId);
+      });
+    }
+  }
+
+  /** Loads every persisted group; running ones get their timers back and the current turn re-granted. */
+  async restore(): Promise<number> {
+    const keys = await this.d.kv.listKeys(GROUP_KEY_PREFIX);
+    let running = 0;
+    for (const key of keys) {
+      const id = key.slice(GROUP_KEY_PREFIX.length);
+      await this.serial(id, async () => {
+        const rt = await this.load(id);
+        if (rt.state.status === 'ended') return;
+        running++;
+        for (const m of rt.state.members) this.detach(id, () => this.d.transport.joinRoom(id, m));
+        if (!rt.state.current || rt.state.status !== 'running') return this.afterCommit(rt, new Effects());
+        // Same turn id, so an answer already on its way still counts; a fresh deadline, since the outage was not the speaker's fault.
+        await this.mutate(rt, (d, fx, env) => {
+          const cur = d.current!;
+          cur.deadlineAt = new Date(env.now + d.settings.turnTimeoutMs).toISOString();
+          fx.decisions.push(recordDecision(d, cur.agentId, 'granted', 'restored after restart', iso(env.now), cur.turn));
+          const payload = { groupId: id, turnId: cur.turnId, turn: cur.turn, deadlineAt: cur.deadlineAt };
+          fx.after.push(() => this.d.transport.grantTurn(cur.agentId, payload));
+        });
+      });
+    }
+    this.d.logger.info({ groups: keys.length, running }, 'groups restored');
+    return running;
+  }
+
+  /** Stops timers and selections; the persisted state is left as it is for the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const rt of this.groups.values()) {
+      this.stopSelecting(rt);
+      this.clearTimers(rt);
+    }
+    await Promise.allSettled([...this.chains.values()]);
+  }
+
+  // --- the turn loop -------------------------------------------------------------------------
+
+  private maybeAdvance(rt: Runtime): void {
+    const s = rt.state;
+    if (this.closed || s.status !== 'running' || s.current || rt.selecting || rt.advanceQueued) return;
+    rt.advanceQueued = true;
+    this.detach(s.id, () => this.advance(s.id));
+  }
+
+  /** Chooses and grants the next turn. The selector runs outside the group's lock: speaks, picks and ends go on meanwhile. */
+  private async advance(id: string): Promise<void> {
+    const started = await this.serial(id, async () => {
+      const rt = await this.load(id);
+      rt.advanceQueued = false;
+      const s = rt.state;
+      if (this.closed || s.status !== 'running' || s.current || rt.selecting) return null;
+      if (s.pendingPick) {
+        await this.grantPick(rt);
+        return null;
+      }
+      const el = eligibleSpeakers(s, this.d.agentInfo);
+      if (el.candidates.length === 0) {
+        if (s.waiting !== el.none) await this.mutate(rt, (d) => void (d.waiting = el.none));
+        return null;
+      }
+      const controller = new AbortController();
+      rt.selecting = { controller, token: ++this.selectionSeq };
+      this.emit('update', this.view(rt));
+      return { rt, token: rt.selecting.token, ctx: this.selectionContext(s, el.candidates, controller.signal) };
+    });
+    if (!started) return;
+    const { rt, token, ctx } = started;
+    const strategy = rt.state.strategy;
+    const t0 = this.d.clock.now();
+    const choice = await this.runSelector(strategy, ctx);
+    this.emit('selected', { groupId: id, strategy, ms: this.d.clock.now() - t0 });
+    await this.serial(id, async () => {
+      // Superseded meanwhile: an operator pick, a pause or the end took over.
+      if (rt.selecting?.token !== token) return;
+      rt.selecting = null;
+      const s = rt.state;
+      if (s.status !== 'running' || s.current) return;
+      if (s.pendingPick) return this.grantPick(rt);
+      // Health may have changed while the selector thought: the grant goes by eligibility now.
+      const now = eligibleSpeakers(s, this.d.agentInfo);
+      if (now.candidates.length === 0) return this.mutate(rt, (d) => void (d.waiting = now.none));
+      const stillEligible = now.candidates.some((c) => c.id === choice.agentId);
+      const agentId = stillEligible ? choice.agentId : roundRobin({ seats: s.members, previousId: s.previousId, candidates: now.candidates });
+      let reason = stillEligible ? choice.reason : `${choice.agentId} no longer eligible (round-robin)`;
+      if (now.throttleWaived) reason += '; throttle waived: nobody else may speak';
+      await this.mutate(rt, (d, fx, env) => {
+        for (const t of now.throttled) fx.decisions.push(recordDecision(d, t.agentId, 'throttled', t.reason, iso(env.now), d.turn + 1));
+        grant(d, fx, env, agentId, reason);
+      });
+    });
+  }
+
+  private async runSelector(strategy: GroupStrategy, ctx: SelectionContext): Promise<Selection> {
+    const selector = this.selectors[strategy];
+    if (!selector) {
+      // A group restored on a hub without this strategy's configuration keeps talking rather than stall.
+      return { agentId: roundRobin(ctx), reason: `strategy ${strategy} not configured here (round-robin)` };
+    }
+    try {
+      return await selector.select(ctx);
+    } catch (err) {
+      this.d.logger.warn({ err: String(err), groupId: ctx.groupId, strategy }, 'speaker selection failed; round-robin');
+      return { agentId: roundRobin(ctx), reason: `${strategy} failed (round-robin)` };
+    }
+  }
+
+  /** Grants the operator's pick; a pick of an agent that cannot speak now is dropped, with the reason recorded. */
+  private async grantPick(rt: Runtime): Promise<void> {
+    await this.mutate(rt, (d, fx, env) => {
+      const agentId = d.pendingPick!;
+      d.pendingPick = null;
+      const health = this.d.agentInfo(agentId)?.health ?? 'unknown';
+      if (!d.members.includes(agentId) || health !== 'healthy') {
+        fx.decisions.push(recordDecision(d, agentId, 'skipped', `operator pick dropped: agent is ${health}`, iso(env.now), d.turn + 1));
+        return;
+      }
+      grant(d, fx, env, agentId, 'operator pick');
+    });
+  }
+
+  private selectionContext(s: GroupState, candidates: SelectionContext['candidates'], signal: AbortSignal): SelectionContext {
+    let history: Promise<SessionMessage[]> | null = null;
+    const sessionId = s.sessionId;
+    return {
+      groupId: s.id,
+      seats: [...s.members],
+      candidates,
+      previousId: s.previousId,
+      lastSpeakerId: s.lastSpeakerId,
+      settings: structuredClone(s.settings),
+      recentMessages: async (limit) => {
+        history ??= this.d.sessions.get(OPERATOR, sessionId, true).then((x) => x.messages);
+        return (await history).slice(-limit);
+      },
+      signal,
+    };
+  }
+
+  private stopSelecting(rt: Runtime): void {
+    rt.selecting?.controller.abort();
+    rt.selecting = null;
+  }
+
+  private resendTurn(rt: Runtime, agentId: string): void {
+    const cur = rt.state.current;
+    if (rt.state.status !== 'running' || cur?.agentId !== agentId) return;
+    this.d.transport.grantTurn(agentId, { groupId: rt.state.id, turnId: cur.turnId, turn: cur.turn, deadlineAt: cur.deadlineAt });
+  }
+
+  // --- persistence, effects, timers ----------------------------------------------------------
+
+  /**
+   * Applies `change` to a copy of the group and writes it with compare-and-set; on a conflict
+   * (another engine wrote meanwhile) it re-reads and re-applies. Effects run only once written.
+   */
+  private async mutate(rt: Runtime, change: (d: GroupState, fx: Effects, env: TurnEnv) => void): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const draft = structuredClone(rt.state);
+      const fx = new Effects();
+      const env: TurnEnv = { now: this.d.clock.now(), newId: this.d.newId, transport: this.d.transport };
+      change(draft, fx, env);
+      draft.updatedAt = iso(env.now);
+      try {
+        rt.version = await this.d.kv.putValue(groupKey(draft.id), draft, rt.version);
+      } catch (err) {
+        if (!HubError.is(err, 'VERSION_CONFLICT') || attempt >= PUT_ATTEMPTS) throw err;
+        const fresh = await this.d.kv.getValue<GroupState>(groupKey(draft.id));
+        if (!fresh) throw new HubError('GROUP_NOT_FOUND', `no group ${draft.id}`);
+        rt.state = fresh.value;
+        rt.version = fresh.version;
+        continue;
+      }
+      rt.state = draft;
+      this.afterCommit(rt, fx);
+      return;
+    }
+  }
+
+  private afterCommit(rt: Runtime, fx: Effects): void {
+    const s = rt.state;
+    if (s.status !== 'running') this.stopSelecting(rt);
+    this.syncTimers(rt);
+    const topic = `group:${s.id}`;
+    for (const entry of fx.decisions) {
+      this.emit('decision', { groupId: s.id, ...entry });
+      this.publish({ topic, priority: 'normal', payload: { type: 'turn', groupId: s.id, ...entry } });
+    }
+    for (const notice of fx.notices) this.publish({ topic, priority: 'normal', payload: { type: 'group', groupId: s.id, ...notice } });
+    for (const run of fx.after) {
+      try {
+        const r = run();
+        if (r) r.catch((err) => this.d.logger.warn({ err: String(err), groupId: s.id }, 'group transport call failed'));
+      } catch (err) {
+        this.d.logger.warn({ err: String(err), groupId: s.id }, 'group transport call failed');
+      }
+    }
+    this.emit('update', this.view(rt));
+    this.maybeAdvance(rt);
+  }
+
+  /** Timers follow the committed state: one for the outstanding turn, one for the overall deadline. */
+  private syncTimers(rt: Runtime): void {
+    const s = rt.state;
+    const cur = s.status === 'running' ? s.current : null;
+    const key = cur ? `${cur.turnId}@${cur.deadlineAt}` : null;
+    if (rt.turnTimer && rt.turnTimer.key !== key) {
+      this.d.clock.clearTimeout(rt.turnTimer.handle);
+      rt.turnTimer = null;
+    }
+    if (cur && cur.deadlineAt && !rt.turnTimer && !this.closed) {
+      const turnId = cur.turnId;
+      const handle = this.timer(Date.parse(cur.deadlineAt) - this.d.clock.now(), () => this.turnExpired(s.id, turnId));
+      rt.turnTimer = { key: key!, handle };
+    }
+    if (s.status === 'ended') {
+      if (rt.endTimer) this.d.clock.clearTimeout(rt.endTimer);
+      rt.endTimer = null;
+    } else if (!rt.endTimer && !this.closed) {
+      rt.endTimer = this.timer(Date.parse(s.endsAt) - this.d.clock.now(), () =>
+        this.serial(s.id, async () => {
+          rt.endTimer = null;
+          if (rt.state.status === 'ended') return;
+          await this.mutate(rt, (d, fx, env) => endGroup(d, fx, env, `timed out after ${d.settings.timeoutMs} ms`));
+        }),
+      );
+    }
+  }
+
+  private async turnExpired(id: string, turnId: string): Promise<void> {
+    await this.serial(id, async () => {
+      const rt = await this.load(id);
+      if (rt.state.current?.turnId !== turnId) return;
+      rt.turnTimer = null;
+      await this.mutate(rt, (d, fx, env) => skip(d, fx, env, `no message within ${d.settings.turnTimeoutMs} ms`));
+    });
+  }
+
+  private timer(ms: number, fn: () => Promise<unknown>): TimerHandle {
+    const handle = this.d.clock.setTimeout(() => void fn().catch((err) => this.d.logger.error({ err }, 'group timer failed')), Math.max(0, ms));
+    handle.unref?.();
+    return handle;
+  }
+
+  private clearTimers(rt: Runtime): void {
+    if (rt.turnTimer) this.d.clock.clearTimeout(rt.turnTimer.handle);
+    if (rt.endTimer) this.d.clock.clearTimeout(rt.endTimer);
+    rt.turnTimer = null;
+    rt.endTimer = null;
+  }
+
+  private async taskChange(groupId: string, actor: Actor, change: (d: GroupState, at: string) => GroupTask): Promise<GroupTask> {
+    return this.serial(groupId, async () => {
+      const rt = await this.load(groupId);
+      if (rt.state.status === 'ended') throw ended(rt.state);
+      if (actor.kind === 'agent' && !rt.state.members.includes(actor.id)) throw notMember(groupId, actor.id);
+      let task: GroupTask | undefined;
+      await this.mutate(rt, (d, fx, env) => {
+        task = change(d, iso(env.now));
+        fx.notices.push({ event: 'task', task: { ...task } });
+      });
+      return task!;
+    });
+  }
+
+  private async addSessionMember(sessionId: string, agentId: string): Promise<void> {
+    await this.d.sessions.updateWith(OPERATOR, sessionId, (cur) => ({
+      members: cur.members.includes(agentId) ? cur.members : [...cur.members, agentId],
+    }));
+  }
+
+  private async load(id: string): Promise<Runtime> {
+    const known = this.groups.get(id);
+    if (known) return known;
+    const stored = await this.d.kv.getValue<GroupState>(groupKey(id));
+    if (!stored) throw new HubError('GROUP_NOT_FOUND', `no group ${id}`);
+    return this.track(stored.value, stored.version);
+  }
+
+  private track(state: GroupState, version: number): Runtime {
+    const rt: Runtime = { state, version, turnTimer: null, endTimer: null, selecting: null, advanceQueued: false };
+    this.groups.set(state.id, rt);
+    return rt;
+  }
+
+  private view(rt: Runtime): Group {
+    const waiting = rt.selecting ? `choosing the next speaker (${rt.state.strategy})` : rt.state.waiting;
+    return toView(rt.state, rt.version, waiting);
+  }
+
+  private publish(e: { topic: string; priority: Priority; payload: unknown }): void {
+    // Offsets are assigned synchronously inside publish, so detached calls keep their order.
+    this.d.publish(e).catch((err) => this.d.logger.warn({ err: String(err), topic: e.topic }, 'group decision not published'));
+  }
+
+  /** Runs `fn` one at a time per group, in call order. */
+  private serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(id) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.chains.set(id, tail);
+    void tail.then(() => {
+      if (this.chains.get(id) === tail) this.chains.delete(id);
+    });
+    return run;
+  }
+
+  private detach(id: string, fn: () => Promise<unknown> | unknown): void {
+    Promise.resolve()
+      .then(fn)
+      .catch((err) => this.d.logger.error({ err, groupId: id }, 'group background step failed'));
+  }
+}
+
+function checkSize(n: number): void {
+  if (n < GROUP_SIZE.min || n > GROUP_SIZE.max) throw sizeError(n);
+}
+
+function sizeError(n: number): HubError {
+  return new HubError('GROUP_SIZE_INVALID', `a group seats ${GROUP_SIZE.min} to ${GROUP_SIZE.max} agents, not ${n}`, {
+    min: GROUP_SIZE.min,
+    max: GROUP_SIZE.max,
+    size: n,
+  });
+}
+
+function checkTransitions(members: string[], map: Record<string, string[]> | undefined): void {
+  if (!map) return;
+  const strangers = [...new Set([...Object.keys(map), ...Object.values(map).flat()])].filter((id) => !members.includes(id));
+  if (strangers.length) {
+    throw new HubError('VALIDATION_FAILED', `allowedTransitions names agents that are not members: ${strangers.join(', ')}`, { strangers });
+  }
+}
+
+function checkTurn(s: GroupState, agentId: string, turnId: string): void {
+  if (s.status === 'ended') throw ended(s);
+  if (s.status === 'paused') throw new HubError('GROUP_PAUSED', `group ${s.id} is paused`);
+  if (!s.members.includes(agentId)) throw notMember(s.id, agentId);
+  if (s.current?.agentId !== agentId || s.current.turnId !== turnId) {
+    throw new HubError('GROUP_NOT_YOUR_TURN', `it is not ${agentId}'s turn ${turnId} in group ${s.id}`, {
+      current: s.current ? { agentId: s.current.agentId, turn: s.current.turn } : null,
+    });
+  }
+}
+
+function ended(s: GroupState): HubError {
+  return new HubError('GROUP_ENDED', `group ${s.id} has ended: ${s.endedReason}`);
+}
+
+function notMember(groupId: string, agentId: string): HubError {
+  return new HubError('GROUP_NOT_MEMBER', `${agentId} is not a member of group ${groupId}`);
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();

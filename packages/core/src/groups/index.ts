@@ -1,0 +1,15 @@
+export { GroupEngine } from './group-engine.ts';
+export type { GroupEngineDeps, GroupEngineEvents, GroupPublish, GroupSessions, PickTiming } from './group-engine.ts';
+export type { GroupTransport } from './group-transport.ts';
+export type { GroupState } from './group-state.ts';
+export { HISTORY_LIMIT, groupKey } from './group-state.ts';
+export { eligibleSpeakers } from './eligibility.ts';
+export type { AgentLookup, Eligibility } from './eligibility.ts';
+export { MAX_TASKS } from './task-queue.ts';
+export type { Candidate, Selection, SelectionContext, SpeakerSelector } from './strategies/speaker-selector.ts';
+export { RoundRobinSelector, nextInRotation } from './strategies/round-robin.ts';
+export { PrioritySelector } from './strategies/priority.ts';
+export { CapabilitySelector } from './strategies/capability.ts';
+export { ManualSelector } from './strategies/manual.ts';
+export { LlmSelector, LLM_DEFAULT_TIMEOUT_MS } from './strategies/llm.ts';
+export type { LlmFallback, LlmFallbackReason, LlmSelectorOptions } from './strategies/llm.ts';

@@ -1,0 +1,176 @@
+import type { AgentInfo, HealthTransition, LivenessReport, RecoveryStrategy } from '@agent-hub/protocol';
+import type { AgentDirectory } from '../agents/agent-directory.ts';
+import type { Clock, TimerHandle } from '../ports/clock.ts';
+import type { Logger } from '../ports/logger.ts';
+import { TypedEmitter } from '../ports/typed-emitter.ts';
+import type { DegradationController } from './degradation.ts';
+
+/** How the monitor reaches agents (Socket.IO in the hub). */
+export interface AgentControl {
+  /** Asks the agent for a liveness report; rejects when it does not answer in time. */
+  probe(agentId: string, timeoutMs: number): Promise<LivenessReport>;
+  /** Asks a connected agent to restart its loop; runs the restart hook for a gone one. */
+  restart(agentId: string, reason: string, connected: boolean): void;
+}
+
+export interface HealthSettings {
+  livenessIntervalMs: number;
+  livenessTimeoutMs: number;
+  /** Consecutive failed probes before a suspect agent is a zombie. */
+  zombieAfter: number;
+  /** How long a recovery may take before the agent is marked failed. */
+  recoveryTimeoutMs: number;
+}
+
+export interface HealthMonitorEvents {
+  /** A recovery started (strategy chosen) for an agent. */
+  recovery: [{ agentId: string; strategy: RecoveryStrategy; cause: string }];
+  recovered: [{ agentId: string; ms: number }];
+  failed: [{ agentId: string; cause: string }];
+  /** `replace` picked a stand-in; sessions and groups move the seats. */
+  replaced: [{ from: string; to: string }];
+  /** Time from the agent's last sign of life to the hub noticing (ms). */
+  detected: [{ agentId: string; kind: 'disconnect' | 'zombie'; ms: number }];
+}
+
+/** Disconnect reasons that are a choice, not a failure. */
+const CLEAN_REASONS = new Set(['client namespace disconnect', 'server namespace disconnect', 'server shutting down']);
+
+/**
+ * Watches agents beyond the heartbeat: probes liveness, names zombies, and runs each agent's
+ * recovery strategy; every failure also feeds the degradation controller.
+ */
+export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
+  private failedProbes = new Map<string, number>();
+  private recovering = new Map<string, { since: number; timer: TimerHandle }>();
+  private timer: TimerHandle | null = null;
+  private unsubscribe: () => void;
+
+  constructor(
+    private readonly agents: AgentDirectory,
+    private readonly control: AgentControl,
+    private readonly degradation: DegradationController,
+    private readonly clock: Clock,
+    private readonly s: HealthSettings,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.unsubscribe = agents.on('transition', (t) => this.onTransition(t));
+  }
+
+  start(): void {
+    const tick = () => {
+      void this.probeAll();
+      this.timer = this.clock.setTimeout(tick, this.s.livenessIntervalMs);
+      this.timer.unref?.();
+    };
+    this.timer = this.clock.setTimeout(tick, this.s.livenessIntervalMs);
+    this.timer.unref?.();
+  }
+
+  close(): void {
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    for (const r of this.recovering.values()) this.clock.clearTimeout(r.timer);
+    this.recovering.clear();
+    this.unsubscribe();
+  }
+
+  async probeAll(): Promise<void> {
+    const targets = this.agents.list().filter((a) => a.connected && a.health !== 'connecting');
+    await Promise.all(targets.map((a) => this.probe(a)));
+  }
+
+  async probe(agent: AgentInfo): Promise<void> {
+    let report: LivenessReport;
+    try {
+      report = await this.control.probe(agent.id, this.s.livenessTimeoutMs);
+    } catch {
+      report = { ok: false, detail: `no liveness answer within ${this.s.livenessTimeoutMs} ms` };
+    }
+    const current = this.agents.get(agent.id);
+    if (!current?.connected) return;
+    if (report.ok) {
+      this.failedProbes.delete(agent.id);
+      this.agents.seen(agent.id, true);
+      if (current.health !== 'healthy') this.agents.setHealth(agent.id, 'healthy', 'liveness ok');
+      return;
+    }
+    const n = (this.failedProbes.get(agent.id) ?? 0) + 1;
+    this.failedProbes.set(agent.id, n);
+    const why = report.detail ?? 'liveness check failed';
+    if (n < this.s.zombieAfter) {
+      if (current.health === 'healthy') this.agents.setHealth(agent.id, 'suspect', why);
+      return;
+    }
+    if (current.health === 'zombie' || current.health === 'recovering') return;
+    const lastAlive = current.lastLivenessAt ? Date.parse(current.lastLivenessAt) : Date.parse(current.connectedSince ?? '');
+    this.emit('detected', { agentId: agent.id, kind: 'zombie', ms: this.clock.now() - lastAlive });
+    this.agents.setHealth(agent.id, 'zombie', why);
+  }
+
+  private onTransition(t: HealthTransition): void {
+    if (t.to === 'healthy') return this.onHealthy(t.agentId);
+    if (t.to === 'zombie') return this.startRecovery(t.agentId, 'zombie', true);
+    if (t.to === 'disconnected') {
+      this.failedProbes.delete(t.agentId);
+      if (CLEAN_REASONS.has(t.reason)) return this.cancelRecovery(t.agentId);
+      const a = this.agents.get(t.agentId);
+      const lastSeen = a?.lastSeenAt ? Date.parse(a.lastSeenAt) : this.clock.now();
+      this.emit('detected', { agentId: t.agentId, kind: 'disconnect', ms: this.clock.now() - lastSeen });
+      this.startRecovery(t.agentId, `disconnected: ${t.reason}`, false);
+    }
+  }
+
+  private startRecovery(agentId: string, cause: string, connected: boolean): void {
+    const agent = this.agents.get(agentId);
+    if (!agent || this.recovering.has(agentId)) return;
+    this.degradation.recordFailure();
+    const strategy = agent.recovery;
+    this.emit('recovery', { agentId, strategy, cause });
+    this.log.warn({ agentId, strategy, cause }, 'agent failure; recovering');
+    if (strategy === 'alert') return;
+    if (strategy === 'replace') return this.replace(agent, cause);
+    const timer = this.clock.setTimeout(() => this.giveUp(agentId, cause), this.s.recoveryTimeoutMs);
+    timer.unref?.();
+    this.recovering.set(agentId, { since: this.clock.now(), timer });
+    this.agents.setHealth(agentId, 'recovering', `restart: ${cause}`);
+    this.control.restart(agentId, cause, connected);
+  }
+
+  private replace(agent: AgentInfo, cause: string): void {
+    const candidates = this.agents
+      .list()
+      .filter((a) => a.id !== agent.id && a.connected && a.health === 'healthy' && agent.capabilities.every((c) => a.capabilities.includes(c)))
+      .sort((x, y) => y.priority - x.priority || x.id.localeCompare(y.id));
+    const stand = candidates[0];
+    if (!stand) {
+      this.agents.setHealth(agent.id, 'failed', `no healthy agent with capabilities [${agent.capabilities.join(', ')}] to replace it`);
+      this.emit('failed', { agentId: agent.id, cause });
+      return;
+    }
+    this.agents.setHealth(agent.id, 'failed', `replaced by ${stand.id}`);
+    this.emit('replaced', { from: agent.id, to: stand.id });
+  }
+
+  private onHealthy(agentId: string): void {
+    const r = this.recovering.get(agentId);
+    if (!r) return;
+    this.clock.clearTimeout(r.timer);
+    this.recovering.delete(agentId);
+    this.agents.countRecovery(agentId);
+    this.emit('recovered', { agentId, ms: this.clock.now() - r.since });
+  }
+
+  private giveUp(agentId: string, cause: string): void {
+    this.recovering.delete(agentId);
+    this.agents.setHealth(agentId, 'failed', `not recovered within ${this.s.recoveryTimeoutMs} ms`);
+    this.emit('failed', { agentId, cause });
+  }
+
+  private cancelRecovery(agentId: string): void {
+    const r = this.recovering.get(agentId);
+    if (r) this.clock.clearTimeout(r.timer);
+    this.recovering.delete(agentId);
+  }
+}

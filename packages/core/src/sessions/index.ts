@@ -1,0 +1,6 @@
+export { SessionService } from './session-service.ts';
+export type { Actor, SessionServiceDeps, SessionServiceEvents } from './session-service.ts';
+export { HistoryCache } from './history-cache.ts';
+export { retryOnConflict, CONFLICT_RETRY } from './retry-on-conflict.ts';
+export { LifecycleSweeper } from './lifecycle-sweeper.ts';
+export type { LifecycleSettings } from './lifecycle-sweeper.ts';

@@ -1,0 +1,5 @@
+export { AgentClient, connectAgent } from './agent-client.ts';
+export type { ConnectOptions, SubscribeOptions } from './agent-client.ts';
+export { ProcessedRegistry } from './processed-registry.ts';
+export type { EventHandler } from './subscriptions.ts';
+export { HubError } from '@agent-hub/protocol';

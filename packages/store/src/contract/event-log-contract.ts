@@ -1,0 +1,203 @@
+import type { EventQuery, Store } from '@agent-hub/core';
+import type { DeadLetter } from '@agent-hub/protocol';
+import { describe, expect, it } from 'vitest';
+import { event, iso, rejection, T0 } from './fixtures.ts';
+
+export function describeEventLogContract(store: () => Store): void {
+  const topicsOf = async (q: Partial<EventQuery>) =>
+    (await store().events.readEvents({ limit: 1000, ...q })).map((e) => e.topic);
+
+  describe('appending events', () => {
+    it('appends a batch and returns the ids that were new', async () => {
+      const ids = await store().events.appendEvents([event(1, 'orders:created'), event(2, 'orders:paid')]);
+      expect(ids).toEqual(['ev-1', 'ev-2']);
+      expect(await store().events.appendEvents([])).toEqual([]);
+    });
+
+    it('skips an event whose id is already stored, and a repeat within one batch', async () => {
+      await store().events.appendEvents([event(1, 'a')]);
+      const ids = await store().events.appendEvents([
+        event(2, 'a', { id: 'ev-1' }),
+        event(3, 'a'),
+        event(4, 'a', { id: 'ev-3' }),
+      ]);
+      expect(ids).toEqual(['ev-3']);
+      expect((await store().events.readEvents({ limit: 10 })).map((e) => [e.offset, e.id])).toEqual([
+        [1, 'ev-1'],
+        [3, 'ev-3'],
+      ]);
+    });
+
+    it('reports the highest offset, 0 when the log is empty', async () => {
+      expect(await store().events.maxOffset()).toBe(0);
+      await store().events.appendEvents([event(7, 'a'), event(42, 'b'), event(9, 'c')]);
+      expect(await store().events.maxOffset()).toBe(42);
+    });
+
+    it('tells whether an event id is stored', async () => {
+      await store().events.appendEvents([event(1, 'a')]);
+      expect(await store().events.hasEvent('ev-1')).toBe(true);
+      expect(await store().events.hasEvent('ev-2')).toBe(false);
+    });
+
+    it('returns events exactly as appended, payload included', async () => {
+      const payloads = ['123', 123, 'text', null, [1, 'two', { three: 3 }], { deep: { list: [true] }, emoji: '✓' }];
+      const batch = payloads.map((payload, i) => event(i + 1, 'shapes', { payload, priority: 'high' }));
+      await store().events.appendEvents(batch);
+      expect(await store().events.readEvents({ limit: 10 })).toEqual(batch);
+    });
+  });
+
+  describe('reading events', () => {
+    it('reads ascending by offset after a given offset, up to the limit', async () => {
+      await store().events.appendEvents([event(3, 'c'), event(1, 'a'), event(2, 'b'), event(4, 'd')]);
+      expect((await store().events.readEvents({ afterOffset: 1, limit: 2 })).map((e) => e.offset)).toEqual([2, 3]);
+      expect(await store().events.readEvents({ afterOffset: 4, limit: 10 })).toEqual([]);
+    });
+
+    it('reads a time range with from inclusive and to exclusive', async () => {
+      await store().events.appendEvents([1, 2, 3, 4].map((n) => event(n, `t${n}`)));
+      expect(await topicsOf({ from: T0 + 2000, to: T0 + 4000 })).toEqual(['t2', 't3']);
+    });
+
+    it('matches an exact topic only', async () => {
+      await store().events.appendEvents([event(1, 'agent:1'), event(2, 'agent:1:state'), event(3, 'agent:10')]);
+      expect(await topicsOf({ patterns: ['agent:1'] })).toEqual(['agent:1']);
+    });
+
+    it('matches prefix:* against exactly one more segment', async () => {
+      await store().events.appendEvents([
+        event(1, 'agent'),
+        event(2, 'agent:1'),
+        event(3, 'agent:1:state'),
+        event(4, 'agents:2'),
+        event(5, 'orders:agent:3'),
+      ]);
+      expect(await topicsOf({ patterns: ['agent:*'] })).toEqual(['agent:1']);
+      expect(await topicsOf({ patterns: ['agent:1:*'] })).toEqual(['agent:1:state']);
+    });
+
+    it('matches prefix:# against one or more segments', async () => {
+      await store().events.appendEvents([
+        event(1, 'agent'),
+        event(2, 'agent:1'),
+        event(3, 'agent:1:state'),
+        event(4, 'agents:2'),
+      ]);
+      expect(await topicsOf({ patterns: ['agent:#'] })).toEqual(['agent:1', 'agent:1:state']);
+    });
+
+    it('matches every topic with # and with no patterns at all', async () => {
+      await store().events.appendEvents([event(1, 'a'), event(2, 'b:c')]);
+      expect(await topicsOf({ patterns: ['#'] })).toEqual(['a', 'b:c']);
+      expect(await topicsOf({ patterns: ['x', '#'] })).toEqual(['a', 'b:c']);
+      expect(await topicsOf({})).toEqual(['a', 'b:c']);
+    });
+
+    it('treats _ in a pattern as itself, not as a wildcard', async () => {
+      await store().events.appendEvents([
+        event(1, 'run_1:done'),
+        event(2, 'runX1:done'),
+        event(3, 'run_1:step:2'),
+        event(4, 'run__1:done'),
+      ]);
+      expect(await topicsOf({ patterns: ['run_1:*'] })).toEqual(['run_1:done']);
+      expect(await topicsOf({ patterns: ['run_1:#'] })).toEqual(['run_1:done', 'run_1:step:2']);
+      expect(await topicsOf({ patterns: ['run_1:done'] })).toEqual(['run_1:done']);
+    });
+
+    it('matches any of several patterns', async () => {
+      await store().events.appendEvents([event(1, 'a:1'), event(2, 'b:1'), event(3, 'c:1'), event(4, 'b:1:x')]);
+      expect(await topicsOf({ patterns: ['a:*', 'b:#'] })).toEqual(['a:1', 'b:1', 'b:1:x']);
+    });
+
+    it('keeps only events at or above the minimum priority', async () => {
+      await store().events.appendEvents([
+        event(1, 'low', { priority: 'low' }),
+        event(2, 'normal', { priority: 'normal' }),
+        event(3, 'high', { priority: 'high' }),
+        event(4, 'critical', { priority: 'critical' }),
+      ]);
+      expect(await topicsOf({ minPriority: 'high' })).toEqual(['high', 'critical']);
+      expect(await topicsOf({ minPriority: 'low' })).toHaveLength(4);
+    });
+
+    it('combines every filter', async () => {
+      await store().events.appendEvents([
+        event(1, 'job:a', { priority: 'critical' }),
+        event(2, 'job:b', { priority: 'critical' }),
+        event(3, 'job:c', { priority: 'low' }),
+        event(4, 'job:d', { priority: 'critical' }),
+        event(5, 'other', { priority: 'critical' }),
+        event(6, 'job:e', { priority: 'critical' }),
+      ]);
+      expect(
+        await topicsOf({ afterOffset: 1, from: T0, to: T0 + 6000, patterns: ['job:*'], minPriority: 'high', limit: 5 }),
+      ).toEqual(['job:b', 'job:d']);
+    });
+
+    it('rejects an invalid pattern with TOPIC_INVALID', async () => {
+      await rejection(store().events.readEvents({ patterns: ['a:*:b'], limit: 10 }), 'TOPIC_INVALID');
+    });
+  });
+
+  describe('retention', () => {
+    it('deletes every event older than the cutoff', async () => {
+      await store().events.appendEvents([1, 2, 3].map((n) => event(n, `t${n}`)));
+      expect(await store().events.deleteEventsBefore(T0 + 3000)).toBe(2);
+      expect(await topicsOf({})).toEqual(['t3']);
+      expect(await store().events.hasEvent('ev-1')).toBe(false);
+    });
+
+    it('deletes only older events on topics matching the pattern', async () => {
+      await store().events.appendEvents([
+        event(1, 'logs:a'),
+        event(2, 'orders:a'),
+        event(3, 'logs:b:c'),
+        event(4, 'logs:d'),
+      ]);
+      expect(await store().events.deleteEventsBefore(T0 + 3500, 'logs:#')).toBe(2);
+      expect(await topicsOf({})).toEqual(['orders:a', 'logs:d']);
+      expect(await store().events.maxOffset()).toBe(4);
+    });
+  });
+
+  describe('subscriber offsets and dead letters', () => {
+    it('has no offset for an agent that never acknowledged', async () => {
+      expect(await store().events.getAgentOffset('alpha')).toBeNull();
+    });
+
+    it('only ever moves an agent offset forward', async () => {
+      await store().events.setAgentOffset('alpha', 10);
+      await store().events.setAgentOffset('alpha', 4);
+      expect(await store().events.getAgentOffset('alpha')).toBe(10);
+      await store().events.setAgentOffset('alpha', 12);
+      await store().events.setAgentOffset('beta', 1);
+      expect(await store().events.getAgentOffset('alpha')).toBe(12);
+      expect(await store().events.getAgentOffset('beta')).toBe(1);
+    });
+
+    it('keeps dead letters once each and lists them newest first up to the limit', async () => {
+      const letter = (n: number, at: number): DeadLetter => ({
+        id: `dl-${n}`,
+        eventId: `ev-${n}`,
+        offset: n,
+        topic: 'jobs:run',
+        agentId: 'worker',
+        attempts: 3,
+        error: `failed ${n}`,
+        at: iso(at),
+      });
+      await store().events.addDeadLetter(letter(1, T0));
+      await store().events.addDeadLetter(letter(2, T0 + 2000));
+      await store().events.addDeadLetter(letter(3, T0 + 1000));
+      await store().events.addDeadLetter({ ...letter(1, T0 + 9000), error: 'again' });
+      expect(await store().events.listDeadLetters(10)).toEqual([
+        letter(2, T0 + 2000),
+        letter(3, T0 + 1000),
+        letter(1, T0),
+      ]);
+      expect((await store().events.listDeadLetters(1)).map((d) => d.id)).toEqual(['dl-2']);
+    });
+  });
+}

@@ -1,0 +1,21 @@
+export * as schema from './schema.ts';
+export { SqlStore } from './sql/sql-store.ts';
+export type { SqlDatabase } from './sql/sql-database.ts';
+export { MIGRATIONS_FOLDER } from './sql/migrations-folder.ts';
+export { MemoryStore } from './memory/memory-store.ts';
+export {
+  createPgliteClient,
+  openPgliteStore,
+  openPgliteStoreOn,
+  PGLITE_IN_MEMORY,
+  type PgliteStoreOptions,
+} from './pglite/pglite-store.ts';
+export { openPostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.ts';
+export {
+  createTestDatabase,
+  createTestDatabaseOrSkip,
+  DEFAULT_TEST_DATABASE_URL,
+  type TestDatabase,
+} from './postgres/test-database.ts';
+export { openStore, type OpenStoreOptions } from './open-store.ts';
+export { toStoreError } from './store-unavailable.ts';

@@ -1,0 +1,95 @@
+import type { EventLog, EventQuery } from '@agent-hub/core';
+import { PRIORITY_RANK, topicMatches, type DeadLetter, type HubEvent } from '@agent-hub/protocol';
+import { parseTopicPattern } from '../topic-pattern.ts';
+import { jsonCopy } from './json-copy.ts';
+
+/** An event as the SQL adapters keep it: time in ms, payload serialised once. */
+interface EventRow {
+  event: Omit<HubEvent, 'payload'>;
+  tsMs: number;
+  payloadJson: string;
+}
+
+export class MemoryEventLog implements EventLog {
+  /** Ascending by offset. */
+  private rows: EventRow[] = [];
+  private readonly ids = new Set<string>();
+  private readonly offsets = new Map<string, number>();
+  private readonly deadLetters = new Map<string, DeadLetter>();
+
+  async appendEvents(batch: HubEvent[]): Promise<string[]> {
+    const fresh = batch.filter((e, i) => !this.ids.has(e.id) && batch.findIndex((o) => o.id === e.id) === i);
+    const taken = new Set(this.rows.map((r) => r.event.offset));
+    // Like the single SQL statement: an offset clash rejects the whole batch.
+    for (const e of fresh) {
+      if (taken.has(e.offset)) throw new Error(`offset ${e.offset} is already taken`);
+      taken.add(e.offset);
+    }
+    for (const { payload, ...event } of fresh) {
+      const tsMs = Date.parse(event.ts);
+      // Normalised as a timestamptz column gives it back.
+      const ts = new Date(tsMs).toISOString();
+      this.rows.push({ event: { ...event, ts }, tsMs, payloadJson: JSON.stringify(payload ?? null) });
+      this.ids.add(event.id);
+    }
+    this.rows.sort((a, b) => a.event.offset - b.event.offset);
+    return fresh.map((e) => e.id);
+  }
+
+  async maxOffset(): Promise<number> {
+    return this.rows.at(-1)?.event.offset ?? 0;
+  }
+
+  async hasEvent(id: string): Promise<boolean> {
+    return this.ids.has(id);
+  }
+
+  async readEvents(q: EventQuery): Promise<HubEvent[]> {
+    const matchesTopic = topicFilter(q.patterns);
+    const minRank = q.minPriority === undefined ? 0 : PRIORITY_RANK[q.minPriority];
+    const out: HubEvent[] = [];
+    for (const r of this.rows) {
+      if (out.length >= q.limit) break;
+      if (q.afterOffset !== undefined && r.event.offset <= q.afterOffset) continue;
+      if (q.from !== undefined && r.tsMs < q.from) continue;
+      if (q.to !== undefined && r.tsMs >= q.to) continue;
+      if (PRIORITY_RANK[r.event.priority] < minRank || !matchesTopic(r.event.topic)) continue;
+      out.push({ ...r.event, payload: JSON.parse(r.payloadJson) });
+    }
+    return out;
+  }
+
+  async deleteEventsBefore(before: number, pattern?: string): Promise<number> {
+    const matchesTopic = topicFilter(pattern === undefined ? undefined : [pattern]);
+    const kept = this.rows.filter((r) => !(r.tsMs < before && matchesTopic(r.event.topic)));
+    const deleted = this.rows.length - kept.length;
+    for (const r of this.rows) if (!kept.includes(r)) this.ids.delete(r.event.id);
+    this.rows = kept;
+    return deleted;
+  }
+
+  async getAgentOffset(agentId: string): Promise<number | null> {
+    return this.offsets.get(agentId) ?? null;
+  }
+
+  async setAgentOffset(agentId: string, offset: number): Promise<void> {
+    this.offsets.set(agentId, Math.max(offset, this.offsets.get(agentId) ?? offset));
+  }
+
+  async addDeadLetter(d: DeadLetter): Promise<void> {
+    if (!this.deadLetters.has(d.id)) this.deadLetters.set(d.id, { ...d, at: new Date(d.at).toISOString() });
+  }
+
+  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    const newestFirst = [...this.deadLetters.values()].sort(
+      (a, b) => Date.parse(b.at) - Date.parse(a.at) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+    );
+    return newestFirst.slice(0, limit).map(jsonCopy);
+  }
+}
+
+function topicFilter(patterns: string[] | undefined): (topic: string) => boolean {
+  if (!patterns || patterns.length === 0) return () => true;
+  for (const p of patterns) parseTopicPattern(p);
+  return (topic) => patterns.some((p) => topicMatches(p, topic));
+}

@@ -1,0 +1,71 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeStoreContract } from '../contract/store-contract.ts';
+import { openStore } from '../open-store.ts';
+import { RESET_TABLES_SQL } from '../sql/reset-tables.ts';
+import { createPgliteClient, openPgliteStore, openPgliteStoreOn, PGLITE_IN_MEMORY } from './pglite-store.ts';
+
+// Starting PGlite takes seconds, so the contract runs on one in-memory database per file,
+// emptied before each test; the tests below open real stores the way the hub does.
+let shared: PGlite;
+
+beforeAll(async () => {
+  shared = await createPgliteClient(PGLITE_IN_MEMORY);
+}, 60_000);
+
+afterAll(async () => {
+  await shared?.close();
+});
+
+describeStoreContract('pglite', async () => {
+  const store = await openPgliteStoreOn(shared);
+  await shared.exec(RESET_TABLES_SQL);
+  return { store, cleanup: () => store.close() };
+});
+
+describe('pglite store on disk', () => {
+  let tmp: string;
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'agenthub-pglite-'));
+  });
+
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('keeps data across close and reopen, in a data folder only its owner can read', { timeout: 60_000 }, async () => {
+    const dataDir = join(tmp, 'data');
+    const first = await openPgliteStore({ dataDir });
+    await first.kv.putValue('survives', { restart: true }, 0);
+    const ts = new Date(0).toISOString();
+    const stored = { id: 'e1', offset: 1, topic: 'a:b', priority: 'high' as const, ts, publisher: 'p', payload: [1] };
+    await first.events.appendEvents([stored]);
+    await first.close();
+
+    const second = await openPgliteStore({ dataDir });
+    try {
+      expect(await second.kv.getValue('survives')).toEqual({ value: { restart: true }, version: 1 });
+      expect(await second.events.maxOffset()).toBe(1);
+    } finally {
+      await second.close();
+    }
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(dataDir, 'pglite'))).mode & 0o777).toBe(0o700);
+  });
+
+  it('opens an in-memory store through openStore and closes it', { timeout: 60_000 }, async () => {
+    const store = await openStore({ kind: 'pglite', dataDir: PGLITE_IN_MEMORY });
+    expect(store.kind).toBe('pglite');
+    await store.ping();
+    await store.close();
+    await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  });
+
+  it('refuses to open without a data folder', async () => {
+    await expect(openStore({ kind: 'pglite' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+});

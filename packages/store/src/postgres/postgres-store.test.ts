@@ -1,0 +1,97 @@
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeStoreContract } from '../contract/store-contract.ts';
+import { openStore } from '../open-store.ts';
+import { RESET_TABLES_SQL } from '../sql/reset-tables.ts';
+import { openPostgresStore } from './postgres-store.ts';
+import { createTestDatabase, createTestDatabaseOrSkip, type TestDatabase } from './test-database.ts';
+
+const database = await createTestDatabaseOrSkip('postgres-store tests');
+const describeWithPostgres = database ? describe : describe.skip;
+
+describeWithPostgres('postgres store', () => {
+  const db = database as TestDatabase;
+  // A connection of the test's own, to empty the tables between tests and to play the operator.
+  let admin: postgres.Sql;
+
+  beforeAll(() => {
+    admin = postgres(db.url, { max: 1, onnotice: () => {} });
+  });
+
+  afterAll(async () => {
+    await admin?.end({ timeout: 5 });
+    await db.drop();
+  });
+
+  describeStoreContract('postgres', async () => {
+    const store = await openPostgresStore({ url: db.url, max: 4 });
+    await admin.unsafe(RESET_TABLES_SQL);
+    return { store, cleanup: () => store.close() };
+  });
+
+  it('lets hub processes that start together migrate one fresh database', { timeout: 60_000 }, async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore({ url: fresh.url, max: 1 })));
+      await Promise.all(stores.map((s) => s.ping()));
+      await Promise.all(stores.map((s) => s.close()));
+      const check = postgres(fresh.url, { max: 1 });
+      const [row] = await check`select count(*)::int as n from drizzle.__drizzle_migrations`;
+      await check.end();
+      expect(row!.n).toBe(1);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('reports STORE_UNAVAILABLE when the server cannot be reached', async () => {
+    const url = new URL(db.url);
+    url.port = '1';
+    await expect(openPostgresStore({ url: url.toString() })).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+      details: { cause: expect.stringContaining('ECONNREFUSED') },
+    });
+  });
+
+  it('reports STORE_UNAVAILABLE when the server ends its connection mid-query', { timeout: 30_000 }, async () => {
+    const store = await openPostgresStore({ url: db.url, max: 1 });
+    try {
+      await store.kv.putValue('held', 1, 0);
+      // Hold a lock so the store's next query waits on the server, then kill its backend.
+      const waiting = await admin.begin(async (tx) => {
+        await tx`lock table kv in access exclusive mode`;
+        const read = store.kv.getValue('held').then(
+          () => null,
+          (err: unknown) => err,
+        );
+        const here = tx`datname = current_database() and pid <> pg_backend_pid()`;
+        const blocked = () => tx`select 1 from pg_stat_activity where ${here} and wait_event_type = 'Lock'`;
+        await waitFor(async () => (await blocked()).length > 0);
+        await tx`select pg_terminate_backend(pid) from pg_stat_activity where ${here}`;
+        return read;
+      });
+      expect(await waiting).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      // postgres.js reconnects by itself: once the server answers again, so does the store.
+      await waitFor(() => store.ping().then(() => true, () => false));
+      expect(await store.kv.getValue('held')).toEqual({ value: 1, version: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('opens through openStore, and refuses without a URL', async () => {
+    const store = await openStore({ kind: 'postgres', databaseUrl: db.url });
+    expect(store.kind).toBe('postgres');
+    await store.ping();
+    await store.close();
+    await expect(openStore({ kind: 'postgres' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

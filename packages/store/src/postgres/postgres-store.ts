@@ -1,0 +1,56 @@
+import type { Store } from '@agent-hub/core';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { MIGRATIONS_FOLDER } from '../sql/migrations-folder.ts';
+import { SqlStore } from '../sql/sql-store.ts';
+import { toStoreError } from '../store-unavailable.ts';
+
+export interface PostgresStoreOptions {
+  url: string;
+  /** Pool size; defaults to 10. */
+  max?: number;
+}
+
+// Session-level advisory lock key ("agenthub" in ASCII) held around migrations, so hub processes
+// starting together against one database migrate one after the other.
+const MIGRATION_LOCK_KEY = 0x6167656e74687562n;
+
+const rawText = (value: string) => value;
+
+function connect(url: string, max: number) {
+  return postgres(url, {
+    max,
+    // Notices such as "schema already exists, skipping" are expected, not news.
+    onnotice: () => {},
+    // json/jsonb travel as raw text; the schema's JSON columns parse them exactly once.
+    types: { rawJson: { to: 3802, from: [114, 3802], serialize: rawText, parse: rawText } },
+  });
+}
+
+/** Opens a pool on `url` and brings the database's schema up to date before returning. */
+export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
+  try {
+    await migrateUnderLock(opts.url);
+  } catch (err) {
+    throw toStoreError(err);
+  }
+  const client = connect(opts.url, opts.max ?? 10);
+  return new SqlStore('postgres', drizzle({ client }), () => client.end({ timeout: 5 }));
+}
+
+async function migrateUnderLock(url: string): Promise<void> {
+  // One connection, so the lock, the migration and the unlock share a session.
+  const client = connect(url, 1);
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
+    try {
+      await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+    } finally {
+      // If the connection is gone the server has dropped the lock with it; keep the first error.
+      await client`select pg_advisory_unlock(${MIGRATION_LOCK_KEY.toString()}::bigint)`.catch(() => {});
+    }
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,58 @@
+import type { AgentRecord } from '@agent-hub/core';
+import {
+  PRIORITIES,
+  type DeadLetter,
+  type HubEvent,
+  type MessageRole,
+  type RecoveryStrategy,
+  type Session,
+  type SessionMessage,
+  type SessionState,
+} from '@agent-hub/protocol';
+import type { agents, deadLetters, events, sessionMessages, sessions } from '../schema.ts';
+
+export function toSession(r: typeof sessions.$inferSelect): Session {
+  return {
+    id: r.id,
+    state: r.state as SessionState,
+    version: r.version,
+    members: r.members,
+    metadata: r.metadata,
+    agentState: r.agentState,
+    messageCount: r.messageCount,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+    lastActivityAt: r.lastActivityAt.toISOString(),
+  };
+}
+
+export function toMessage(r: typeof sessionMessages.$inferSelect): SessionMessage {
+  return {
+    seq: r.seq,
+    role: r.role as MessageRole,
+    author: r.author,
+    content: r.content,
+    metadata: r.metadata,
+    createdAt: r.createdAt.toISOString(),
+  };
+}
+
+export function toHubEvent(r: typeof events.$inferSelect): HubEvent {
+  return {
+    id: r.id,
+    offset: r.offset,
+    topic: r.topic,
+    priority: PRIORITIES[r.priority]!,
+    ts: r.ts.toISOString(),
+    publisher: r.publisher,
+    payload: JSON.parse(r.payload),
+  };
+}
+
+export function toDeadLetter(r: typeof deadLetters.$inferSelect): DeadLetter {
+  return { ...r, at: r.at.toISOString() };
+}
+
+export function toAgentRecord(r: typeof agents.$inferSelect): AgentRecord {
+  return { ...r, recovery: r.recovery as RecoveryStrategy, registeredAt: r.registeredAt.getTime() };
+}

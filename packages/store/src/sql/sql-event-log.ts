@@ -1,0 +1,108 @@
+import type { EventLog, EventQuery } from '@agent-hub/core';
+import { PRIORITY_RANK, type DeadLetter, type HubEvent } from '@agent-hub/protocol';
+import { and, asc, count, desc, eq, gt, gte, lt, sql } from 'drizzle-orm';
+import { agentOffsets, deadLetters, events } from '../schema.ts';
+import { toDeadLetter, toHubEvent } from './rows.ts';
+import type { SqlDatabase } from './sql-database.ts';
+import { topicCondition } from './topic-condition.ts';
+
+export class SqlEventLog implements EventLog {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async appendEvents(batch: HubEvent[]): Promise<string[]> {
+    if (batch.length === 0) return [];
+    // One statement per batch whatever its size: seven array parameters unnested into rows
+    // (columns in table order), so group commit costs one round trip.
+    const rows = sql`select * from unnest(
+      ${sql.param(batch.map((e) => e.offset))}::bigint[],
+      ${sql.param(batch.map((e) => e.id))}::text[],
+      ${sql.param(batch.map((e) => e.topic))}::text[],
+      ${sql.param(batch.map((e) => PRIORITY_RANK[e.priority]))}::smallint[],
+      ${sql.param(batch.map((e) => e.ts))}::text[]::timestamptz[],
+      ${sql.param(batch.map((e) => e.publisher))}::text[],
+      ${sql.param(batch.map((e) => JSON.stringify(e.payload ?? null)))}::text[]
+    )`;
+    const inserted = await this.db
+      .insert(events)
+      .select(rows)
+      .onConflictDoNothing({ target: events.id })
+      .returning({ id: events.id });
+    // In batch order, each once (a batch may repeat an id; only its first copy was stored).
+    const fresh = new Set(inserted.map((r) => r.id));
+    return [...new Set(batch.map((e) => e.id))].filter((id) => fresh.has(id));
+  }
+
+  async maxOffset(): Promise<number> {
+    const [row] = await this.db
+      .select({ max: sql<number>`coalesce(max(${events.offset}), 0)`.mapWith(Number) })
+      .from(events);
+    return row?.max ?? 0;
+  }
+
+  async hasEvent(id: string): Promise<boolean> {
+    const rows = await this.db.select({ id: events.id }).from(events).where(eq(events.id, id)).limit(1);
+    return rows.length > 0;
+  }
+
+  async readEvents(q: EventQuery): Promise<HubEvent[]> {
+    const rows = await this.db
+      .select()
+      .from(events)
+      .where(
+        and(
+          q.afterOffset !== undefined ? gt(events.offset, q.afterOffset) : undefined,
+          q.from !== undefined ? gte(events.ts, new Date(q.from)) : undefined,
+          q.to !== undefined ? lt(events.ts, new Date(q.to)) : undefined,
+          q.minPriority !== undefined ? gte(events.priority, PRIORITY_RANK[q.minPriority]) : undefined,
+          topicCondition(q.patterns),
+        ),
+      )
+      .orderBy(asc(events.offset))
+      .limit(q.limit);
+    return rows.map(toHubEvent);
+  }
+
+  async deleteEventsBefore(before: number, pattern?: string): Promise<number> {
+    // Count in the database: a retention run may delete far more rows than we want to ship back.
+    const deleted = this.db.$with('deleted').as(
+      this.db
+        .delete(events)
+        .where(and(lt(events.ts, new Date(before)), topicCondition(pattern === undefined ? undefined : [pattern])))
+        .returning({ offset: events.offset }),
+    );
+    const [row] = await this.db.with(deleted).select({ n: count() }).from(deleted);
+    return row?.n ?? 0;
+  }
+
+  async getAgentOffset(agentId: string): Promise<number | null> {
+    const [row] = await this.db.select().from(agentOffsets).where(eq(agentOffsets.agentId, agentId));
+    return row ? row.offset : null;
+  }
+
+  async setAgentOffset(agentId: string, offset: number): Promise<void> {
+    await this.db
+      .insert(agentOffsets)
+      .values({ agentId, offset })
+      .onConflictDoUpdate({
+        target: agentOffsets.agentId,
+        // A late or replayed ack must never move a subscriber back.
+        set: { offset: sql`greatest(${agentOffsets.offset}, excluded."offset")` },
+      });
+  }
+
+  async addDeadLetter(d: DeadLetter): Promise<void> {
+    await this.db
+      .insert(deadLetters)
+      .values({ ...d, at: new Date(d.at) })
+      .onConflictDoNothing({ target: deadLetters.id });
+  }
+
+  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    const rows = await this.db
+      .select()
+      .from(deadLetters)
+      .orderBy(desc(deadLetters.at), sql`${deadLetters.id} collate "C" desc`)
+      .limit(limit);
+    return rows.map(toDeadLetter);
+  }
+}
