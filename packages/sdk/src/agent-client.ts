@@ -91,6 +91,8 @@ export class AgentClient extends EventEmitter {
       // A function, so every reconnect sends the offset reached by then.
       auth: (cb) => cb({ agentId: opts.agentId, token: opts.token, lastOffset: this.delivery.lastOffset ?? undefined }),
       transports: ['websocket'],
+      // One connection per agent: its own heartbeat, its own fate (no multiplexing with other sockets).
+      forceNew: true,
       reconnectionDelay: opts.reconnectDelayMs ?? 500,
       reconnectionDelayMax: opts.reconnectDelayMaxMs ?? 5000,
       randomizationFactor: 0.5,

@@ -6,10 +6,10 @@ export async function request<T>(socket: Socket, event: string, payload: unknown
   let ack: Ack<T>;
   try {
     ack = (await socket.timeout(timeoutMs).emitWithAck(event, payload)) as Ack<T>;
-  } catch {
+  } catch (err) {
     throw new HubError('REQUEST_TIMEOUT', `no answer to "${event}" within ${timeoutMs} ms (hub unreachable?)`, {
       event,
-      timeout: true,
+      cause: err instanceof Error ? err.message : String(err),
     });
   }
   if (ack && ack.ok === true) return ack.data;

@@ -2,6 +2,7 @@ export * as schema from './schema.ts';
 export { SqlStore } from './sql/sql-store.ts';
 export type { SqlDatabase } from './sql/sql-database.ts';
 export { MIGRATIONS_FOLDER } from './sql/migrations-folder.ts';
+export { RESET_TABLES_SQL } from './sql/reset-tables.ts';
 export { MemoryStore } from './memory/memory-store.ts';
 export {
   createPgliteClient,

@@ -475,6 +475,7 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
       candidates,
       previousId: s.previousId,
       lastSpeakerId: s.lastSpeakerId,
+      lastGranted: { ...s.lastGranted },
       settings: structuredClone(s.settings),
       recentMessages: async (limit) => {
         history ??= this.d.sessions.get(OPERATOR, sessionId, true).then((x) => x.messages);

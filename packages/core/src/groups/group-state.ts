@@ -35,6 +35,8 @@ export interface GroupState {
   lastSpeakerId: string | null;
   /** Rotation cursor: the last agent granted a turn, whether it spoke or was skipped. */
   previousId: string | null;
+  /** The turn number of each member's latest grant (ties go to whoever waited longest). */
+  lastGranted: Record<string, number>;
   pendingPick: string | null;
   /** The author of a `critical` message: exempt from the throttle at the next selection. */
   criticalAgentId: string | null;
@@ -86,6 +88,7 @@ export function newGroupState(p: {
     current: null,
     lastSpeakerId: null,
     previousId: null,
+    lastGranted: {},
     pendingPick: null,
     criticalAgentId: null,
     waiting: null,
@@ -126,6 +129,8 @@ export function renameSeat(s: GroupState, from: string, to: string): void {
     s.settings.allowedTransitions = renamed;
   }
   renameInThrottle(s.throttle, from, to);
+  if (from in s.lastGranted) s.lastGranted[to] = Math.max(s.lastGranted[to] ?? 0, s.lastGranted[from]!);
+  delete s.lastGranted[from];
   if (s.previousId === from) s.previousId = to;
   if (s.lastSpeakerId === from) s.lastSpeakerId = to;
   if (s.pendingPick === from) s.pendingPick = to;
@@ -141,6 +146,7 @@ export function removeSeat(s: GroupState, agentId: string): void {
     for (const k of Object.keys(map)) map[k] = map[k]!.filter((x) => x !== agentId);
   }
   renameInThrottle(s.throttle, agentId, null);
+  delete s.lastGranted[agentId];
   if (s.pendingPick === agentId) s.pendingPick = null;
   if (s.criticalAgentId === agentId) s.criticalAgentId = null;
 }

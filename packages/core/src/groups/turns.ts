@@ -26,6 +26,7 @@ export function grant(d: GroupState, fx: Effects, env: TurnEnv, agentId: string,
   const deadlineAt = iso(env.now + d.settings.turnTimeoutMs);
   d.current = { agentId, turnId, turn: d.turn, grantedAt: iso(env.now), deadlineAt, previousBefore: d.previousId };
   d.previousId = agentId;
+  d.lastGranted[agentId] = d.turn;
   d.waiting = null;
   if (d.pendingPick === agentId) d.pendingPick = null;
   // A critical message buys its author an exemption at one selection, used or not.

@@ -1,4 +1,4 @@
-import { nextInRotation } from './round-robin.ts';
+import { rotateAmong } from './round-robin.ts';
 import type { Candidate, SelectionContext, Selection, SpeakerSelector } from './speaker-selector.ts';
 
 /**
@@ -16,7 +16,7 @@ export class CapabilitySelector implements SpeakerSelector {
     const scored = ctx.candidates.map((c) => ({ id: c.id, score: c.id === last?.author ? 0 : scoreOf(c, words) }));
     const best = Math.max(...scored.map((s) => s.score));
     const tied = scored.filter((s) => s.score === best).map((s) => s.id);
-    const agentId = nextInRotation(ctx.seats, ctx.previousId, tied);
+    const agentId = rotateAmong(ctx, tied);
     if (best === 0) return { agentId, reason: 'no capability mentioned (round-robin)' };
     return { agentId, reason: `${best} capabilit${best === 1 ? 'y' : 'ies'} matched${tied.length > 1 ? ' (tie, round-robin)' : ''}` };
   }

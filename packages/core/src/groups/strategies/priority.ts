@@ -1,4 +1,4 @@
-import { nextInRotation } from './round-robin.ts';
+import { rotateAmong } from './round-robin.ts';
 import type { SelectionContext, Selection, SpeakerSelector } from './speaker-selector.ts';
 
 /** The candidate with the highest declared priority; equal priorities take turns (round-robin). */
@@ -8,7 +8,7 @@ export class PrioritySelector implements SpeakerSelector {
   select(ctx: SelectionContext): Selection {
     const top = Math.max(...ctx.candidates.map((c) => c.priority));
     const tied = ctx.candidates.filter((c) => c.priority === top).map((c) => c.id);
-    const agentId = nextInRotation(ctx.seats, ctx.previousId, tied);
+    const agentId = rotateAmong(ctx, tied);
     return { agentId, reason: tied.length > 1 ? `priority ${top} (tie of ${tied.length}, round-robin)` : `priority ${top}` };
   }
 }

@@ -27,3 +27,14 @@ export class RoundRobinSelector implements SpeakerSelector {
 export function roundRobin(ctx: Pick<SelectionContext, 'seats' | 'previousId' | 'candidates'>): string {
   return nextInRotation(ctx.seats, ctx.previousId, ctx.candidates.map((c) => c.id));
 }
+
+/**
+ * Round-robin among a tied subset: whoever of them waited longest since its last turn, then seat
+ * order. (The plain cursor would always favour the same seat after a winner outside the tie.)
+ */
+export function rotateAmong(ctx: Pick<SelectionContext, 'seats' | 'previousId' | 'lastGranted'>, ids: readonly string[]): string {
+  if (ids.length === 1) return ids[0]!;
+  const served = (id: string) => ctx.lastGranted[id] ?? 0;
+  const longest = Math.min(...ids.map(served));
+  return nextInRotation(ctx.seats, ctx.previousId, ids.filter((id) => served(id) === longest));
+}

@@ -17,6 +17,8 @@ export interface SelectionContext {
   previousId: string | null;
   /** Whoever last spoke. */
   lastSpeakerId: string | null;
+  /** The turn number of each member's latest grant; absent = never had a turn. */
+  lastGranted: Readonly<Record<string, number>>;
   settings: Readonly<GroupSettings>;
   /** The newest messages of the shared session, oldest first (read only by strategies that need them). */
   recentMessages(limit: number): Promise<SessionMessage[]>;

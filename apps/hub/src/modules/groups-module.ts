@@ -1,0 +1,194 @@
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import type { Server } from 'socket.io';
+import { Counter, Histogram } from 'prom-client';
+import {
+  AGENTS_NAMESPACE,
+  AddTask,
+  AgentId,
+  CompleteTask,
+  CreateGroup,
+  EndGroup,
+  FailTask,
+  GroupListQuery,
+  GroupRef,
+  GroupSpeak,
+  GroupTaskAction,
+  HubError,
+  OperatorMessage,
+  PickSpeaker,
+  Uuid,
+} from '@agent-hub/protocol';
+import {
+  GroupEngine,
+  LlmSelector,
+  uuidV4,
+  type Actor,
+  type EventBus,
+  type GroupTransport,
+  type LlmFallback,
+  type SessionService,
+  type SpeakerSelector,
+} from '@agent-hub/core';
+import type { HubContext } from '../context.ts';
+import type { HubModule } from '../module.ts';
+import type { HttpEnv } from '../http/env.ts';
+import { jsonBody, queryOf } from '../http/body.ts';
+import { parseOrThrow } from '../errors.ts';
+import { onCall } from '../sockets/handler.ts';
+
+export interface GroupsModuleDeps {
+  bus: EventBus;
+  sessions: SessionService;
+  /** HealthMonitor's `replaced` event: the stand-in takes the failed agent's seat. */
+  onReplaced: (fn: (p: { from: string; to: string }) => void) => void;
+}
+
+const OPERATOR: Actor = { kind: 'operator' };
+
+/** The Socket.IO room of a group's members (rooms make it multi-node with the Redis adapter). */
+export const groupRoom = (groupId: string) => `g:${groupId}`;
+const agentRoom = (agentId: string) => `agent:${agentId}`;
+
+/**
+ * Group conversations over HTTP (operators) and the agents' sockets, one GroupEngine behind both.
+ * Every change reaches the dashboard as `group:update` with the whole group view.
+ */
+export function groupsModule(ctx: HubContext, io: Server, deps: GroupsModuleDeps): HubModule & { engine: GroupEngine } {
+  const log = ctx.logger.child({ module: 'groups' });
+  const agents = io.of(AGENTS_NAMESPACE);
+  const m = groupMetrics(ctx);
+
+  const transport: GroupTransport = {
+    grantTurn: (agentId, turn) => void agents.to(agentRoom(agentId)).emit('group:turn', turn),
+    broadcast: (groupId, event, payload) => void agents.to(groupRoom(groupId)).emit(event, payload),
+    joinRoom: (groupId, agentId) => agents.in(agentRoom(agentId)).socketsJoin(groupRoom(groupId)),
+    leaveRoom: (groupId, agentId) => agents.in(agentRoom(agentId)).socketsLeave(groupRoom(groupId)),
+    ended(groupId, reason) {
+      agents.to(groupRoom(groupId)).emit('group:ended', { groupId, reason });
+      agents.in(groupRoom(groupId)).socketsLeave(groupRoom(groupId));
+    },
+  };
+  const llm = llmSelector(ctx, (f) => {
+    m.llmFallbacks.inc({ reason: f.reason });
+    log.warn({ groupId: f.groupId, reason: f.reason, detail: f.detail }, 'llm speaker selection fell back to round-robin');
+  });
+  const engine = new GroupEngine({
+    transport,
+    sessions: deps.sessions,
+    publish: (e) => deps.bus.publish('hub', e),
+    kv: ctx.store.kv,
+    agentInfo: (id) => ctx.agents.get(id),
+    clock: ctx.clock,
+    newId: uuidV4,
+    logger: log,
+    selectors: llm ? { llm } : {},
+  });
+  engine.on('decision', (d) => m.decisions.inc({ outcome: d.outcome }));
+  engine.on('selected', (s) => m.selection.observe({ strategy: s.strategy }, s.ms));
+  ctx.agents.on('transition', (t) => engine.healthChanged(t.agentId, t.to));
+  deps.onReplaced((p) => engine.replaced(p));
+
+  return {
+    name: 'groups',
+    engine,
+    start: async () => void (await engine.restore()),
+    close: () => engine.close(),
+    onAgentRegistered: (_socket, agentId) => engine.agentOnline(agentId),
+
+    api(api) {
+      const r = new Hono<HttpEnv>();
+      const id = (c: Context) => parseOrThrow(Uuid, c.req.param('id'));
+      r.post('/', async (c) => c.json(await engine.create(await jsonBody(c, CreateGroup)), 201));
+      r.get('/', async (c) => c.json({ items: await engine.list(queryOf(c, GroupListQuery)) }));
+      r.get('/:id', async (c) => c.json(await engine.get(id(c))));
+      r.post('/:id/end', async (c) => c.json(await engine.end(id(c), (await optionalBody(c, EndGroup)).reason)));
+      r.post('/:id/pause', async (c) => c.json(await engine.pause(id(c))));
+      r.post('/:id/resume', async (c) => c.json(await engine.resume(id(c))));
+      r.post('/:id/next', async (c) => c.json(await engine.pick(id(c), (await jsonBody(c, PickSpeaker)).agentId)));
+      r.post('/:id/messages', async (c) => c.json(await engine.operatorMessage(id(c), await jsonBody(c, OperatorMessage)), 201));
+      r.get('/:id/tasks', async (c) => c.json(await engine.listTasks(id(c), OPERATOR)));
+      r.post('/:id/tasks', async (c) => c.json(await engine.addTask(id(c), OPERATOR, await jsonBody(c, AddTask)), 201));
+      r.post('/:id/tasks/:taskId/claim', async (c) => {
+        const { agentId } = await jsonBody(c, z.object({ agentId: AgentId }));
+        return c.json(await engine.claimTask(id(c), agentId, c.req.param('taskId')));
+      });
+      r.post('/:id/tasks/:taskId/complete', async (c) => {
+        const { result } = await optionalBody(c, CompleteTask);
+        return c.json(await engine.completeTask(id(c), OPERATOR, c.req.param('taskId'), result));
+      });
+      r.post('/:id/tasks/:taskId/fail', async (c) => {
+        const { error } = await jsonBody(c, FailTask);
+        return c.json(await engine.failTask(id(c), OPERATOR, c.req.param('taskId'), error));
+      });
+      api.route('/groups', r);
+    },
+
+    agentSocket(socket) {
+      const agentId: string = socket.data.agentId;
+      onCall(ctx, socket, 'group:join', GroupRef, ({ input }) => engine.join(input.groupId, agentId));
+      onCall(ctx, socket, 'group:leave', GroupRef, ({ input }) => engine.leave(input.groupId, agentId));
+      onCall(ctx, socket, 'group:speak', GroupSpeak, ({ input }) => engine.speak(agentId, input));
+      onCall(ctx, socket, 'group:task', GroupTaskAction, ({ input }) => {
+        const actor: Actor = { kind: 'agent', id: agentId };
+        switch (input.action) {
+          case 'add':
+            return engine.addTask(input.groupId, actor, { title: input.title, details: input.details });
+          case 'claim':
+            return engine.claimTask(input.groupId, agentId, input.taskId);
+          case 'complete':
+            return engine.completeTask(input.groupId, actor, input.taskId, input.result);
+          case 'fail':
+            return engine.failTask(input.groupId, actor, input.taskId, input.error);
+          case 'list':
+            return engine.listTasks(input.groupId, actor);
+        }
+      });
+    },
+
+    operatorFeed(nsp) {
+      engine.on('update', (g) => nsp.emit('group:update', g));
+      // A dashboard that connects mid-conversation starts from every live group.
+      nsp.on('connection', (socket) => {
+        engine.list().then(
+          (groups) => groups.filter((g) => g.status !== 'ended').forEach((g) => socket.emit('group:update', g)),
+          (err) => log.warn({ err: String(err) }, 'group snapshot for operator failed'),
+        );
+      });
+    },
+  };
+}
+
+/** The llm strategy exists only with an endpoint and a model; otherwise creating such a group is CONFIG_INVALID. */
+function llmSelector(ctx: HubContext, onFallback: (f: LlmFallback) => void): SpeakerSelector | undefined {
+  const { LLM_URL, LLM_MODEL, LLM_API_KEY, LLM_TIMEOUT_MS } = ctx.config;
+  if (!LLM_URL || !LLM_MODEL) return undefined;
+  return new LlmSelector({ url: LLM_URL, model: LLM_MODEL, apiKey: LLM_API_KEY, timeoutMs: LLM_TIMEOUT_MS, onFallback });
+}
+
+/** Bodies that may be left out entirely (`POST /:id/end` with no reason). */
+async function optionalBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const text = await c.req.text();
+  if (!text.trim()) return parseOrThrow(schema, undefined);
+  try {
+    return parseOrThrow(schema, JSON.parse(text));
+  } catch (err) {
+    if (err instanceof HubError) throw err;
+    throw new HubError('VALIDATION_FAILED', 'body is not valid JSON');
+  }
+}
+
+function groupMetrics(ctx: HubContext) {
+  const registers = [ctx.metrics.registry];
+  return {
+    decisions: new Counter({ name: 'group_turn_decisions_total', help: 'Group turn decisions by outcome', labelNames: ['outcome'], registers }),
+    selection: new Histogram({
+      name: 'group_speaker_selection_ms',
+      help: 'Time to choose the next speaker, by strategy',
+      labelNames: ['strategy'],
+      buckets: [0.1, 0.5, 1, 5, 10, 25, 50, 100, 150, 250, 1000, 30_000],
+      registers,
+    }),
+    llmFallbacks: new Counter({ name: 'group_llm_fallbacks_total', help: 'LLM speaker selections that fell back to round-robin', labelNames: ['reason'], registers }),
+  };
+}

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HubEvent } from '@agent-hub/protocol';
+import { eventually, json, startTestHub, type TestHub } from './support/test-hub.ts';
+
+let t: TestHub;
+beforeAll(async () => {
+  t = await startTestHub();
+});
+afterAll(() => t.close());
+
+const collect = () => {
+  const got: HubEvent[] = [];
+  return { got, handler: (e: HubEvent) => void got.push(e) };
+};
+
+describe('publish/subscribe', () => {
+  it('routes by exact topic, "*" (one segment) and "#" (any depth)', async () => {
+    const pub = await t.agent('pub-1');
+    const exact = await t.agent('sub-exact');
+    const star = await t.agent('sub-star');
+    const hash = await t.agent('sub-hash');
+    const [e, s, h] = [collect(), collect(), collect()];
+    await exact.subscribe(['route:a'], e.handler);
+    await star.subscribe(['route:*'], s.handler);
+    await hash.subscribe(['route:#'], h.handler);
+    await pub.publish('route:a', 1);
+    await pub.publish('route:a:deep', 2);
+    await pub.publish('other:a', 3);
+    await eventually(() => h.got.length === 2, 3000, 'hash subscriber');
+    await Promise.all([exact.idle(), star.idle()]);
+    expect(e.got.map((x) => x.payload)).toEqual([1]);
+    expect(s.got.map((x) => x.payload)).toEqual([1]);
+    expect(h.got.map((x) => x.payload)).toEqual([1, 2]);
+  });
+
+  it('delivers an event once to a subscriber whose patterns overlap', async () => {
+    const pub = await t.agent('pub-2');
+    const sub = await t.agent('sub-overlap');
+    const c = collect();
+    await sub.subscribe(['overlap:x', 'overlap:*', 'overlap:#'], c.handler);
+    await pub.publish('overlap:x', 'once');
+    await eventually(() => c.got.length === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.got).toHaveLength(1);
+  });
+
+  it('acks the publisher with a durable offset, in increasing order', async () => {
+    const pub = await t.agent('pub-3');
+    const a = await pub.publish('order:x', 1);
+    const b = await pub.publish('order:x', 2);
+    expect(a.durable && b.durable).toBe(true);
+    expect(b.offset).toBeGreaterThan(a.offset);
+  });
+
+  it('does not deliver a duplicate publish of the same id', async () => {
+    const pub = await t.agent('pub-4');
+    const sub = await t.agent('sub-dup');
+    const c = collect();
+    await sub.subscribe(['dup:#'], c.handler);
+    const first = await pub.publish('dup:x', 'a', { id: 'evt-dup-1' });
+    const again = await pub.publish('dup:x', 'a', { id: 'evt-dup-1' });
+    expect(again).toMatchObject({ id: 'evt-dup-1', offset: first.offset, duplicate: true });
+    await eventually(() => c.got.length === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.got).toHaveLength(1);
+  });
+
+  it('publishes over HTTP for servers that are not agents', async () => {
+    const sub = await t.agent('sub-http');
+    const c = collect();
+    await sub.subscribe(['http:*'], c.handler);
+    const res = await t.api('/api/events', { method: 'POST', body: JSON.stringify({ topic: 'http:in', priority: 'high', payload: { x: 1 } }) });
+    expect(res.status).toBe(201);
+    await eventually(() => c.got.length === 1);
+    expect(c.got[0]).toMatchObject({ topic: 'http:in', priority: 'high', publisher: 'operator', payload: { x: 1 } });
+  });
+
+  it('rejects bad topics with typed errors over HTTP and sockets', async () => {
+    const res = await t.api('/api/events', { method: 'POST', body: JSON.stringify({ topic: 'a:*', payload: 1 }) });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error.code).toBe('VALIDATION_FAILED');
+    const a = await t.agent('bad-topic');
+    const err: any = await a.subscribe(['a:*:b'], () => undefined).catch((e) => e);
+    expect(err.code).toBe('VALIDATION_FAILED');
+    expect(err.message).toContain('last segment');
+  });
+});
+
+describe('at-least-once with dedupe', () => {
+  it('retries a failing handler and dead-letters it after the last attempt', async () => {
+    const pub = await t.agent('pub-dl');
+    const sub = await t.agent('sub-dl', { handlerAttempts: 3, handlerBackoffMs: 5 });
+    sub.on('error', () => undefined);
+    let calls = 0;
+    await sub.subscribe(['dl:*'], () => {
+      calls++;
+      throw new Error('boom');
+    });
+    const p = await pub.publish('dl:x', 1);
+    await eventually(async () => (await json(await t.api('/api/deadletters'))).items.some((d: any) => d.eventId === p.id));
+    expect(calls).toBe(3);
+  });
+
+  it('runs a handler that succeeds on retry exactly once per success', async () => {
+    const pub = await t.agent('pub-retry');
+    const sub = await t.agent('sub-retry', { handlerBackoffMs: 5 });
+    let calls = 0;
+    const ok: string[] = [];
+    await sub.subscribe(['retry:*'], (e) => {
+      if (++calls === 1) throw new Error('transient');
+      ok.push(e.id);
+    });
+    await pub.publish('retry:x', 1);
+    await eventually(() => ok.length === 1);
+    await sub.idle();
+    expect(calls).toBe(2);
+  });
+});
+
+describe('replay', () => {
+  it('replays missed events per policy on resubscribe: full, critical-only, none', async () => {
+    const pub = await t.agent('pub-replay');
+    const marker = await pub.publish('rp:start', 0);
+    await pub.publish('rp:a', 'n1', { priority: 'normal' });
+    await pub.publish('rp:a', 'c1', { priority: 'critical' });
+    await pub.publish('rp:a', 'l1', { priority: 'low' });
+    const full = collect();
+    const crit = collect();
+    const none = collect();
+    const a = await t.agent('rp-full');
+    const b = await t.agent('rp-crit');
+    const c = await t.agent('rp-none');
+    const ra = await a.subscribe(['rp:*'], full.handler, { policy: 'full', fromOffset: marker.offset });
+    const rb = await b.subscribe(['rp:*'], crit.handler, { policy: 'critical-only', fromOffset: marker.offset });
+    const rc = await c.subscribe(['rp:*'], none.handler, { policy: 'none', fromOffset: marker.offset });
+    await Promise.all([a.idle(), b.idle(), c.idle()]);
+    expect(ra.replayed).toBe(3);
+    expect(full.got.map((e) => e.payload)).toEqual(['n1', 'c1', 'l1']);
+    expect(rb.replayed).toBe(1);
+    expect(crit.got.map((e) => e.payload)).toEqual(['c1']);
+    expect(rc.replayed).toBe(0);
+    expect(none.got).toEqual([]);
+  });
+
+  it('queries the log by topic pattern, time range, priority and limit', async () => {
+    const pub = await t.agent('pub-query');
+    const before = new Date().toISOString();
+    const first = await pub.publish('q:one', 1, { priority: 'low' });
+    await pub.publish('q:two', 2, { priority: 'critical' });
+    await pub.publish('q:one:sub', 3, { priority: 'high' });
+    const q = async (qs: string) => (await json(await t.api(`/api/events?${qs}`))).items.map((e: any) => e.payload);
+    expect(await q(`patterns=q:*&afterOffset=${first.offset - 1}`)).toEqual([1, 2]);
+    expect(await q(`patterns=q:%23&afterOffset=${first.offset - 1}`)).toEqual([1, 2, 3]);
+    expect(await q(`patterns=q:%23&minPriority=high&afterOffset=${first.offset - 1}`)).toEqual([2, 3]);
+    expect(await q(`patterns=q:%23&from=${encodeURIComponent(before)}&limit=2`)).toEqual([1, 2]);
+    expect(await q(`patterns=q:%23&to=${encodeURIComponent(before)}`)).toEqual([]);
+  });
+
+  it('resumes after a disconnect from the last processed offset with nothing missed', async () => {
+    const pub = await t.agent('pub-resume');
+    const c = collect();
+    const sub = await t.agent('sub-resume');
+    await sub.subscribe(['resume:*'], c.handler, { policy: 'full' });
+    await pub.publish('resume:x', 1);
+    await eventually(() => c.got.length === 1);
+    await sub.idle();
+    sub.socket.disconnect();
+    await pub.publish('resume:x', 2);
+    await pub.publish('resume:x', 3);
+    sub.socket.connect();
+    await eventually(() => c.got.length === 3, 5000, 'replay after reconnect');
+    expect(c.got.map((e) => e.payload)).toEqual([1, 2, 3]);
+  });
+});
