@@ -50,7 +50,7 @@ test('lists sessions, adds new ones live and shows a session history', async ({ 
     messages: [{ role: 'operator', author: 'e2e', content: 'a later message' }],
   });
   await expect(detail).toContainText('a later message');
-  await expect(page.getByTestId(`session-row-${after.id}`)).toContainText('2');
+  await expect(page.getByTestId(`session-row-${after.id}`).getByRole('cell', { name: '2', exact: true })).toBeVisible();
 
   await page.screenshot({ path: testInfo.outputPath('dashboard-sessions.png'), fullPage: true });
 });

@@ -36,6 +36,8 @@ export const ConfigSchema = z.object({
   SESSION_SWEEP_INTERVAL_MS: ms(5 * 60_000),
   SESSION_CACHE_SIZE: count(1000),
   SESSION_LIMIT: count(100),
+  STORE_FLUSH_INTERVAL_MS: ms(60_000),
+  STORE_ALERT_AFTER_MS: ms(5 * 60_000),
   EVENT_RETENTION_MS: ms(24 * 60 * 60_000),
   EVENT_CLEANUP_INTERVAL_MS: ms(60 * 60_000),
   EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(10_000).default(500),

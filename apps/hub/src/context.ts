@@ -2,7 +2,7 @@ import type { AgentDirectory, Clock, Logger, Store } from '@agent-hub/core';
 import type { HubConfig } from './config.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { AgentTokens } from './auth/agent-token.ts';
-import type { HubState } from './hub-state.ts';
+import type { HubState, StoreHealth } from './hub-state.ts';
 
 /** Everything the edges (HTTP routes, socket namespaces) need, built once by the composition root. */
 export interface HubContext {
@@ -12,6 +12,8 @@ export interface HubContext {
   clock: Clock;
   store: Store;
   state: HubState;
+  /** Which parts of the hub currently cannot write to the store. */
+  storeHealth: StoreHealth;
   agents: AgentDirectory;
   agentTokens: AgentTokens;
   operatorToken: string;

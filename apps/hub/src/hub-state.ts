@@ -47,3 +47,22 @@ export class HubState extends TypedEmitter<{ change: [HubStatus] }> {
     };
   }
 }
+
+/** Several writers (session outbox, event log) report store trouble; the hub is store-degraded if any does. */
+export class StoreHealth {
+  private failing = new Set<string>();
+
+  constructor(private readonly state: HubState) {}
+
+  set(source: string, down: boolean): void {
+    const before = this.failing.size > 0;
+    if (down) this.failing.add(source);
+    else this.failing.delete(source);
+    const after = this.failing.size > 0;
+    if (before !== after) this.state.set({ storeDegraded: after });
+  }
+
+  sources(): string[] {
+    return [...this.failing];
+  }
+}

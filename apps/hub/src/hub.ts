@@ -7,7 +7,7 @@ import { AgentDirectory, systemClock, type Clock, type Logger, type Store } from
 import { openStore } from '@agent-hub/store';
 import type { HubConfig } from './config.ts';
 import type { HubContext } from './context.ts';
-import { HubState } from './hub-state.ts';
+import { HubState, StoreHealth } from './hub-state.ts';
 import { HUB_VERSION } from './version.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
@@ -58,6 +58,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     clock,
     store,
     state,
+    storeHealth: new StoreHealth(state),
     agents,
     agentTokens: new AgentTokens(agentSecret.value),
     operatorToken: operator.value,

@@ -4,3 +4,4 @@ export * from './sessions/index.ts';
 export * from './events/index.ts';
 export * from './health/index.ts';
 export { FakeClock } from './testing/fake-clock.ts';
+export * from './groups/index.ts';

@@ -37,6 +37,11 @@ export interface Session {
   createdAt: string;
   updatedAt: string;
   lastActivityAt: string;
+  /**
+   * Present only on a write's answer when the store was down: the write is journaled on the hub
+   * and will be applied in order when the store is back (version 0 = the session is not stored yet).
+   */
+  pending?: { position: number };
 }
 
 export interface SessionWithHistory extends Session {

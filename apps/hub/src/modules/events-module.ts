@@ -52,7 +52,7 @@ export function eventsModule(ctx: HubContext, io: Server): HubModule & { bus: Ev
     },
     onStoreState: (down) => {
       storeDown.set(down ? 1 : 0);
-      ctx.state.set({ storeDegraded: down });
+      ctx.storeHealth.set('events', down);
     },
   });
   bus.on('published', (e) => throughput.inc({ priority: e.priority }));

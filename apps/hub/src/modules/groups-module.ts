@@ -129,7 +129,7 @@ export function groupsModule(ctx: HubContext, io: Server, deps: GroupsModuleDeps
       onCall(ctx, socket, 'group:join', GroupRef, ({ input }) => engine.join(input.groupId, agentId));
       onCall(ctx, socket, 'group:leave', GroupRef, ({ input }) => engine.leave(input.groupId, agentId));
       onCall(ctx, socket, 'group:speak', GroupSpeak, ({ input }) => engine.speak(agentId, input));
-      onCall(ctx, socket, 'group:task', GroupTaskAction, ({ input }) => {
+      onCall(ctx, socket, 'group:task', GroupTaskAction, ({ input }): Promise<unknown> => {
         const actor: Actor = { kind: 'agent', id: agentId };
         switch (input.action) {
           case 'add':

@@ -12,7 +12,8 @@ import {
   UpdateSession,
   Uuid,
 } from '@agent-hub/protocol';
-import { LifecycleSweeper, SessionService, uuidV4, type Actor } from '@agent-hub/core';
+import { LifecycleSweeper, SessionService, WriteOutbox, uuidV4, type Actor } from '@agent-hub/core';
+import { FileOutboxJournal } from './file-outbox-journal.ts';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
@@ -26,7 +27,23 @@ const OPERATOR: Actor = { kind: 'operator' };
 /** Sessions over HTTP (operators) and Socket.IO (agents, members only), one service behind both. */
 export function sessionsModule(ctx: HubContext): HubModule & { service: SessionService } {
   const m = sessionMetrics(ctx);
+  const log = ctx.logger.child({ module: 'sessions' });
+  const outbox = new WriteOutbox(
+    ctx.store.sessions,
+    new FileOutboxJournal(ctx.config.DATA_DIR),
+    ctx.clock,
+    { flushIntervalMs: ctx.config.STORE_FLUSH_INTERVAL_MS, alertAfterMs: ctx.config.STORE_ALERT_AFTER_MS },
+    log,
+  );
+  outbox.on('failure', () => m.writeFailures.inc());
+  outbox.on('state', (st) => {
+    m.queued.set(st.queued);
+    m.degraded.set(st.failingSince !== null ? 1 : 0);
+    m.alert.set(st.alert ? 1 : 0);
+    ctx.storeHealth.set('sessions', st.failingSince !== null);
+  });
   const service = new SessionService({
+    outbox,
     store: ctx.store.sessions,
     clock: ctx.clock,
     newId: uuidV4,
@@ -44,14 +61,20 @@ export function sessionsModule(ctx: HubContext): HubModule & { service: SessionS
       retentionMs: ctx.config.SESSION_RETENTION_MS,
       intervalMs: ctx.config.SESSION_SWEEP_INTERVAL_MS,
     },
-    ctx.logger.child({ module: 'sessions' }),
+    log,
   );
 
   return {
     name: 'sessions',
     service,
-    start: () => sweeper.start(),
-    close: () => sweeper.close(),
+    async start() {
+      await outbox.start();
+      sweeper.start();
+    },
+    async close() {
+      await sweeper.close();
+      await outbox.close();
+    },
 
     api(api) {
       const r = new Hono<HttpEnv>();
@@ -167,5 +190,9 @@ function sessionMetrics(ctx: HubContext) {
     save: new Histogram({ name: 'session_save_duration_ms', help: 'Session write latency', buckets, registers }),
     restore: new Histogram({ name: 'session_restore_duration_ms', help: 'Session read (restore) latency', buckets, registers }),
     conflicts: new Counter({ name: 'session_conflicts_total', help: 'Writes refused for a stale version', registers }),
+    writeFailures: new Counter({ name: 'store_write_failures_total', help: 'Queued session writes that failed to apply', registers }),
+    degraded: new Gauge({ name: 'store_degraded', help: '1 while session writes are queued because the store is down', registers }),
+    alert: new Gauge({ name: 'store_degraded_alert', help: '1 once the store has been failing past STORE_ALERT_AFTER_MS', registers }),
+    queued: new Gauge({ name: 'store_outbox_queued', help: 'Session writes waiting in the outbox', registers }),
   };
 }

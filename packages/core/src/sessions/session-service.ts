@@ -13,6 +13,7 @@ import type { NewMessageRecord, SessionPatch, SessionStore } from '../ports/stor
 import { TypedEmitter } from '../ports/typed-emitter.ts';
 import { HistoryCache } from './history-cache.ts';
 import { retryOnConflict } from './retry-on-conflict.ts';
+import type { QueuedWrite, WriteOutbox } from './write-outbox.ts';
 
 /** Who is asking: operators see everything, an agent only the sessions it is a member of. */
 export type Actor = { kind: 'operator' } | { kind: 'agent'; id: string };
@@ -30,6 +31,8 @@ export interface SessionServiceDeps {
   cacheSize: number;
   /** Refuses new sessions (HUB_DEGRADED) or caps them (SESSION_LIMIT_REACHED); null = no objection. */
   admission?: () => Promise<{ code: 'HUB_DEGRADED' | 'SESSION_LIMIT_REACHED'; message: string } | null>;
+  /** Where unversioned writes go while the store is down (accepted-but-pending). */
+  outbox?: WriteOutbox;
   /** Times a store call (metrics). */
   observe?: (op: string, ms: number) => void;
 }
@@ -43,6 +46,8 @@ type NewMessageRecordInput = { role: NewMessageRecord['role']; author?: string; 
  */
 export class SessionService extends TypedEmitter<SessionServiceEvents> {
   private readonly cache: HistoryCache;
+  /** Recently seen members per session, to authorize agents' queued writes while the store is down. */
+  private readonly membership = new Map<string, string[]>();
 
   constructor(private readonly d: SessionServiceDeps) {
     super();
@@ -54,14 +59,15 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
     if (refusal) throw new HubError(refusal.code, refusal.message);
     const members = actor.kind === 'agent' && !input.members.includes(actor.id) ? [actor.id, ...input.members] : input.members;
     const at = this.d.clock.now();
-    const session = await this.timed('create', () =>
-      this.d.store.createSession(
-        { id: this.d.newId(), members: [...new Set(members)], metadata: input.metadata, at },
-        input.messages.map((m) => toRecord(m, actor)),
-      ),
+    const rec = { id: this.d.newId(), members: [...new Set(members)], metadata: input.metadata, at };
+    const records = input.messages.map((m) => toRecord(m, actor));
+    const session = await this.orQueue({ kind: 'create', ...rec, messages: records }, () =>
+      this.timed('create', () => this.d.store.createSession(rec, records)),
     );
+    if ('queued' in session) return { ...provisional(rec.id, rec.members, rec.metadata, at), messages: [], pending: session.queued };
     const messages = session.messageCount ? await this.d.store.getMessages(session.id, 0, session.messageCount) : [];
     this.cache.extend(session.id, messages, true);
+    this.remember(session);
     this.emit('updated', session);
     return { ...session, messages };
   }
@@ -116,19 +122,34 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
     id: string,
     version: number | undefined,
     messages: NewMessageRecordInput[],
-  ): Promise<{ session: Session; messages: SessionMessage[] }> {
+  ): Promise<AppendOutcome> {
     await this.authorizeById(actor, id);
-    const result = await this.timed('save', () =>
-      this.d.store.appendMessages(id, version, messages.map((m) => toRecord(m, actor)), this.d.clock.now()),
-    ).catch((err) => this.onWriteError(id, err));
+    const at = this.d.clock.now();
+    const records = messages.map((m) => toRecord(m, actor));
+    const direct = () =>
+      this.timed('save', () => this.d.store.appendMessages(id, version, records, at)).catch((err) => this.onWriteError(id, err));
+    const result = version === undefined ? await this.orQueue({ kind: 'append', sessionId: id, messages: records, at }, direct) : await direct();
+    if ('queued' in result) return { session: null, messages: [], pending: result.queued };
     this.cache.extend(id, result.messages);
     this.emit('updated', result.session);
     return result;
   }
 
-  async setAgentState(actor: Actor, id: string, version: number | undefined, agentId: string, state: unknown): Promise<Session> {
+  async setAgentState(
+    actor: Actor,
+    id: string,
+    version: number | undefined,
+    agentId: string,
+    state: unknown,
+  ): Promise<Session & { pending?: { position: number } }> {
     if (actor.kind === 'agent' && actor.id !== agentId) throw new HubError('FORBIDDEN', 'an agent can only set its own state');
-    return this.update(actor, id, version, { agentState: { agentId, state } });
+    if (version !== undefined) return this.update(actor, id, version, { agentState: { agentId, state } });
+    await this.authorizeById(actor, id);
+    const at = this.d.clock.now();
+    const r = await this.orQueue({ kind: 'agentState', sessionId: id, agentId, state, at }, () =>
+      this.write(id, () => this.d.store.updateSession(id, undefined, { agentState: { agentId, state } }, at)),
+    );
+    return 'queued' in r ? { ...provisional(id, [], {}, at), pending: r.queued } : r;
   }
 
   async remove(actor: Actor, id: string): Promise<void> {
@@ -142,6 +163,23 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
     const session = await this.timed('save', op).catch((err) => this.onWriteError(id, err));
     this.emit('updated', session);
     return session;
+  }
+
+  /**
+   * Unversioned writes are accepted into the outbox when the store is down, and while earlier
+   * ones still wait there (so one session's writes apply in the order they were accepted).
+   */
+  private async orQueue<T>(write: QueuedWrite, direct: () => Promise<T>): Promise<T | { queued: { position: number } }> {
+    const outbox = this.d.outbox;
+    if (!outbox) return direct();
+    // While anything waits in the outbox, later writes queue behind it: acceptance order is kept.
+    if (outbox.size > 0) return { queued: await outbox.accept(write) };
+    try {
+      return await direct();
+    } catch (err) {
+      if (!HubError.is(err, 'STORE_UNAVAILABLE')) throw err;
+      return { queued: await outbox.accept(write) };
+    }
   }
 
   private onWriteError(id: string, err: unknown): never {
@@ -160,15 +198,30 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
 
   private async authorizeById(actor: Actor, id: string): Promise<void> {
     if (actor.kind === 'operator') return;
-    const session = await this.d.store.getSession(id);
+    let session: Session | null;
+    try {
+      session = await this.d.store.getSession(id);
+    } catch (err) {
+      // Store down: membership seen recently is still good enough to queue the agent's write.
+      const known = this.membership.get(id);
+      if (HubError.is(err, 'STORE_UNAVAILABLE') && known?.includes(actor.id)) return;
+      throw err;
+    }
     if (!session) throw notFound(id);
     this.authorize(actor, session);
   }
 
   private authorize(actor: Actor, session: Session): void {
+    this.remember(session);
     if (actor.kind === 'agent' && !session.members.includes(actor.id)) {
       throw new HubError('SESSION_NOT_MEMBER', `agent ${actor.id} is not a member of session ${session.id}`);
     }
+  }
+
+  private remember(session: Session): void {
+    this.membership.delete(session.id);
+    this.membership.set(session.id, session.members);
+    if (this.membership.size > Math.max(1000, this.d.cacheSize)) this.membership.delete(this.membership.keys().next().value as string);
   }
 
   private async timed<T>(op: string, fn: () => Promise<T>): Promise<T> {
@@ -179,6 +232,16 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
       this.d.observe?.(op, this.d.clock.now() - start);
     }
   }
+}
+
+export type AppendOutcome =
+  | { session: Session; messages: SessionMessage[]; pending?: undefined }
+  | { session: null; messages: []; pending: { position: number } };
+
+/** What a client sees of a session whose creation is still queued (version 0 = not stored yet). */
+function provisional(id: string, members: string[], metadata: Record<string, unknown>, at: number): Session {
+  const iso = new Date(at).toISOString();
+  return { id, state: 'active', version: 0, members, metadata, agentState: {}, messageCount: 0, createdAt: iso, updatedAt: iso, lastActivityAt: iso };
 }
 
 function toRecord(m: NewMessageRecordInput, actor: Actor): NewMessageRecord {

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabaseOrSkip, type TestDatabase } from '@agent-hub/store';
+import { HubProcess } from './support/hub-process.ts';
+import { TcpProxy } from './support/tcp-proxy.ts';
+import { eventually } from './support/test-hub.ts';
+
+const pg: TestDatabase | null = await createTestDatabaseOrSkip('sessions on PostgreSQL');
+const suite = pg ? describe : describe.skip;
+afterAll(async () => pg?.drop());
+
+suite('sessions on a shared PostgreSQL', () => {
+  let a: HubProcess;
+  let b: HubProcess;
+  beforeAll(async () => {
+    a = await HubProcess.start({ env: { DATABASE_URL: pg!.url, SESSION_LIMIT: '0' } });
+    b = await HubProcess.start({ env: { DATABASE_URL: pg!.url, SESSION_LIMIT: '0' }, token: a.token, agentSecret: a.agentSecret });
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  it('loses no update when 2 hub processes write 100 sessions concurrently', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const hub = i % 2 ? a : b;
+      ids.push(((await (await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ metadata: { n: 0 } }) })).json()) as { id: string }).id);
+    }
+    let conflicts = 0;
+    // Each hub increments every session's counter 3 times, read-modify-write under If-Match.
+    const increment = async (hub: HubProcess, id: string) => {
+      for (;;) {
+        const cur = (await (await hub.api(`/api/sessions/${id}?history=false`)).json()) as { version: number; metadata: { n: number } };
+        const res = await hub.api(`/api/sessions/${id}`, {
+          method: 'PATCH',
+          headers: { 'if-match': String(cur.version) },
+          body: JSON.stringify({ metadata: { n: cur.metadata.n + 1 } }),
+        });
+        if (res.status === 200) return;
+        expect(res.status).toBe(409);
+        conflicts++;
+      }
+    };
+    await Promise.all(ids.flatMap((id) => [a, b].map(async (hub) => {
+      for (let k = 0; k < 3; k++) await increment(hub, id);
+    })));
+    for (const id of ids) {
+      const s = (await (await a.api(`/api/sessions/${id}?history=false`)).json()) as { metadata: { n: number } };
+      expect(s.metadata.n).toBe(6);
+    }
+    expect(conflicts).toBeGreaterThan(0);
+  });
+
+  it('serves a history appended through the other hub (cache stays correct)', async () => {
+    const s = (await (await a.api('/api/sessions', { method: 'POST', body: JSON.stringify({ messages: [{ content: 'one' }] }) })).json()) as { id: string };
+    await a.api(`/api/sessions/${s.id}`); // warm a's cache
+    await b.api(`/api/sessions/${s.id}/messages`, { method: 'POST', body: JSON.stringify({ messages: [{ content: 'two' }] }) });
+    const seen = (await (await a.api(`/api/sessions/${s.id}`)).json()) as { messages: Array<{ content: string }> };
+    expect(seen.messages.map((m) => m.content)).toEqual(['one', 'two']);
+  });
+});
+
+suite('store outage', () => {
+  let proxy: TcpProxy;
+  let hub: HubProcess;
+  beforeAll(async () => {
+    proxy = new TcpProxy('127.0.0.1', Number(new URL(pg!.url).port || 5432));
+    const port = await proxy.start();
+    const url = new URL(pg!.url);
+    url.port = String(port);
+    hub = await HubProcess.start({ env: { DATABASE_URL: url.toString(), SESSION_LIMIT: '0' } });
+  });
+  afterAll(async () => {
+    await hub?.stop();
+    await proxy?.close();
+  });
+
+  it('accepts writes while PostgreSQL is unreachable and applies each exactly once when it returns', async () => {
+    const s = (await (await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ messages: [{ content: 'before' }] }) })).json()) as { id: string };
+    await proxy.cut();
+    const accepted: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await hub.api(`/api/sessions/${s.id}/messages`, { method: 'POST', body: JSON.stringify({ messages: [{ content: `during-${i}` }] }) });
+      expect(res.status).toBe(201);
+      const body = (await res.json()) as { pending?: { position: number } };
+      expect(body.pending?.position).toBe(i + 1);
+      accepted.push(i);
+    }
+    const created = (await (await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ metadata: { made: 'offline' } }) })).json()) as {
+      id: string;
+      version: number;
+      pending?: unknown;
+    };
+    expect(created.version).toBe(0);
+    expect(created.pending).toBeDefined();
+    // A versioned write cannot be checked without the store: refused, so nothing is acknowledged falsely.
+    const versioned = await hub.api(`/api/sessions/${s.id}`, { method: 'PATCH', headers: { 'if-match': '1' }, body: JSON.stringify({ metadata: {} }) });
+    expect(versioned.status).toBe(503);
+    expect(((await versioned.json()) as { error: { code: string } }).error.code).toBe('STORE_UNAVAILABLE');
+    const ready = await fetch(`${hub.url}/ready`);
+    expect(ready.status).toBe(503);
+
+    await proxy.restore();
+    await eventually(async () => (await fetch(`${hub.url}/ready`)).status === 200, 15_000, 'store back and queue drained');
+    const got = (await (await hub.api(`/api/sessions/${s.id}`)).json()) as { messages: Array<{ content: string }> };
+    expect(got.messages.map((m) => m.content)).toEqual(['before', ...accepted.map((i) => `during-${i}`)]);
+    const offline = (await (await hub.api(`/api/sessions/${created.id}`)).json()) as { metadata: unknown; version: number };
+    expect(offline.metadata).toEqual({ made: 'offline' });
+    expect(offline.version).toBe(1);
+  });
+});
