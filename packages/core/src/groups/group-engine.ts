@@ -1,34 +1,37 @@
-import {
-  GROUP_SIZE,
-  HubError,
-  type CreateGroupParsed,
-  type Group,
-  type GroupJoined,
-  type GroupSpoken,
-  type GroupStatus,
-  type GroupStrategy,
-  type GroupTask,
-  type HealthState,
-  type Priority,
-  type RotationEntry,
-  type SessionMessage,
-  type TaskSummary,
+import type {
+  CreateGroupParsed,
+  Group,
+  GroupJoined,
+  GroupSpoken,
+  GroupStatus,
+  GroupStrategy,
+  GroupTask,
+  HealthState,
+  Priority,
+  RotationEntry,
+  SessionMessage,
+  TaskSummary,
 } from '@agent-hub/protocol';
-import type { Clock, TimerHandle } from '../ports/clock.ts';
+import { GROUP_SIZE, HubError } from '@agent-hub/protocol';
+import type { Clock } from '../ports/clock.ts';
 import type { IdGenerator } from '../ports/ids.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { KeyValueStore } from '../ports/store.ts';
 import { TypedEmitter } from '../ports/typed-emitter.ts';
 import type { Actor, SessionService } from '../sessions/session-service.ts';
 import { eligibleSpeakers, type AgentLookup } from './eligibility.ts';
-import { GROUP_KEY_PREFIX, groupKey, newGroupState, removeSeat, renameSeat, recordDecision, toView, type GroupState } from './group-state.ts';
+import { checkMember, checkOpen, checkSize, checkTransitions, checkTurn, notMemberError, sizeError } from './group-checks.ts';
+import { GroupDocuments, type Runtime } from './group-documents.ts';
+import { newGroupState, recordDecision, removeSeat, renameSeat, toView, type GroupState } from './group-state.ts';
+import { GroupTimers } from './group-timers.ts';
 import type { GroupTransport } from './group-transport.ts';
 import { CapabilitySelector } from './strategies/capability.ts';
 import { ManualSelector } from './strategies/manual.ts';
 import { PrioritySelector } from './strategies/priority.ts';
 import { RoundRobinSelector, roundRobin } from './strategies/round-robin.ts';
-import type { Selection, SelectionContext, SpeakerSelector } from './strategies/speaker-selector.ts';
+import type { SpeakerSelector } from './strategies/speaker-selector.ts';
 import * as taskQueue from './task-queue.ts';
+import { runSelector, selectionContext } from './turn-selection.ts';
 import { Effects, endGroup, grant, skip, spoken, withdraw, type TurnEnv } from './turns.ts';
 
 /** The slice of SessionService the engine uses (the group's shared context lives in a session). */
@@ -58,19 +61,9 @@ export interface GroupEngineEvents {
 
 export type PickTiming = 'now' | 'next-turn' | 'on-resume';
 
-interface Runtime {
-  state: GroupState;
-  version: number;
-  turnTimer: { key: string; handle: TimerHandle } | null;
-  endTimer: TimerHandle | null;
-  selecting: { controller: AbortController; token: number } | null;
-  advanceQueued: boolean;
-}
-
 const OPERATOR: Actor = { kind: 'operator' };
 /** Health states that cost the current speaker its turn at once (suspect only bars new turns). */
 const SKIP_TURN_ON = new Set<HealthState>(['disconnected', 'zombie', 'recovering', 'failed']);
-const PUT_ATTEMPTS = 3;
 
 /**
  * Group conversations: who is in, who speaks, and when it ends. One engine per hub node owns the
@@ -80,14 +73,19 @@ const PUT_ATTEMPTS = 3;
  * engine restoring the same document carries on where the last one stopped.
  */
 export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
-  private readonly groups = new Map<string, Runtime>();
-  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly docs: GroupDocuments;
+  private readonly timers: GroupTimers;
   private readonly selectors: Partial<Record<GroupStrategy, SpeakerSelector>>;
   private selectionSeq = 0;
   private closed = false;
 
   constructor(private readonly d: GroupEngineDeps) {
     super();
+    this.docs = new GroupDocuments(d.kv);
+    this.timers = new GroupTimers(d.clock, d.logger, {
+      turnExpired: (id, turnId) => this.turnExpired(id, turnId),
+      groupExpired: (id) => this.groupExpired(id),
+    });
     this.selectors = {
       'round-robin': new RoundRobinSelector(),
       priority: new PrioritySelector(),
