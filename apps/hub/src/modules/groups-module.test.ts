@@ -1,21 +1,13 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Server as SocketServer } from 'socket.io';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { createAdaptorServer } from '@hono/node-server';
-import { AgentDirectory, silentLogger, systemClock } from '@agent-hub/core';
-import { MemoryStore } from '@agent-hub/store';
+import { AgentDirectory, systemClock } from '@agent-hub/core';
 import { HubError, type Group, type GroupTurnGrant } from '@agent-hub/protocol';
 import { connectAgent, groupTasks, joinGroup, type AgentClient } from '@agent-hub/sdk';
-import { loadConfig } from '../config.ts';
 import type { HubContext } from '../context.ts';
-import { HubState } from '../hub-state.ts';
-import { AgentTokens } from '../auth/agent-token.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import { createHttpApp } from '../http/app.ts';
 import { createAgentsNamespace } from '../sockets/agents-namespace.ts';
@@ -24,30 +16,22 @@ import type { HubModule } from '../module.ts';
 import { sessionsModule } from './sessions-module.ts';
 import { eventsModule } from './events-module.ts';
 import { groupsModule } from './groups-module.ts';
-import { eventually, json } from '../../test/support/test-hub.ts';
+import { eventually, json, startTestHub } from '../../test/support/test-hub.ts';
 
 /**
- * A hub with the sessions, events and groups modules on real sockets (wired here rather than
- * through modules.ts so the module is tested on its own; `replace` is fired by hand).
+ * The sessions, events and groups modules on their own Socket.IO + HTTP server, wired here rather
+ * than through modules.ts so the module is tested on its own (`replace` is fired by hand). The
+ * context is a started test hub's, with its own metrics registry and agent directory so that hub
+ * (idle, on another port) neither clashes on metric names nor probes these agents.
  */
 async function startGroupsHub(env: Record<string, string> = {}) {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'agent-hub-groups-'));
-  const token = randomBytes(18).toString('base64url');
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, STORE: 'memory', HUB_TOKEN: token, AGENT_SECRET: randomBytes(18).toString('base64url'), LOG_LEVEL: 'silent', ...env });
-  const store = new MemoryStore();
+  const base = await startTestHub(env);
   const ctx: HubContext = {
-    config,
-    logger: silentLogger,
+    ...base.hub.ctx,
     metrics: createMetrics(),
-    clock: systemClock,
-    store,
-    state: new HubState('test', 'node-1', config.SESSION_LIMIT),
-    agents: new AgentDirectory({ store: store.agents, clock: systemClock, node: 'node-1', defaultRecovery: 'replace' }),
-    agentTokens: new AgentTokens(config.AGENT_SECRET!),
-    operatorToken: token,
-    startedAt: Date.now(),
-    adapter: { kind: 'memory', ok: () => true, status: () => 'local' },
+    agents: new AgentDirectory({ store: base.hub.ctx.store.agents, clock: systemClock, node: 'groups-test', defaultRecovery: 'replace' }),
   };
+  const token = base.token;
   const io = new SocketServer({ serveClient: false, pingInterval: 1000, pingTimeout: 1000 });
   const sessions = sessionsModule(ctx);
   const events = eventsModule(ctx, io);
@@ -63,7 +47,6 @@ async function startGroupsHub(env: Record<string, string> = {}) {
   });
   createOperatorsNamespace(io, ctx, modules.flatMap((m) => (m.operatorFeed ? [m.operatorFeed] : [])));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  ctx.state.set({ phase: 'ready' });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const clients: AgentClient[] = [];
   return {
@@ -90,9 +73,9 @@ async function startGroupsHub(env: Record<string, string> = {}) {
       for (const m of [...modules].reverse()) await m.close?.();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       server.closeAllConnections?.();
-      await store.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
       ctx.agents.removeAll();
-      await rm(dataDir, { recursive: true, force: true });
+      await base.close();
     },
   };
 }

@@ -109,9 +109,8 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
       messages: input.prompt ? [{ role: 'operator', author: 'operator', content: input.prompt, metadata: { groupId: id } }] : [],
     });
     const state = newGroupState({ id, sessionId: session.id, input, members, now: this.d.clock.now() });
-    return this.serial(id, async () => {
-      const version = await this.d.kv.putValue(groupKey(id), state, 0);
-      const rt = this.track(state, version);
+    return this.docs.serial(id, async () => {
+      const rt = await this.docs.insert(state);
       const fx = new Effects();
       fx.notices.push({ event: 'created', members, strategy: state.strategy });
       for (const m of members) fx.after.push(() => this.d.transport.joinRoom(id, m));
@@ -121,12 +120,11 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
   }
 
   async get(id: string): Promise<Group> {
-    return this.serial(id, async () => this.view(await this.load(id)));
+    return this.docs.serial(id, async () => this.view(await this.docs.load(id)));
   }
 
   async list(filter: { status?: GroupStatus } = {}): Promise<Group[]> {
-    const keys = await this.d.kv.listKeys(GROUP_KEY_PREFIX);
-    const views = await Promise.all(keys.map((k) => this.get(k.slice(GROUP_KEY_PREFIX.length)).catch(() => null)));
+    const views = await Promise.all((await this.docs.ids()).map((id) => this.get(id).catch(() => null)));
     return views
       .filter((g): g is Group => g !== null && (!filter.status || g.status === filter.status))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -134,30 +132,27 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
 
   /** An agent takes a seat (or retakes its own after a reconnect) and gets the shared context. */
   async join(groupId: string, agentId: string): Promise<GroupJoined> {
-    return this.serial(groupId, async () => {
-      const rt = await this.load(groupId);
-      const s = rt.state;
-      if (s.status === 'ended') throw ended(s);
-      if (!s.members.includes(agentId)) {
-        if (s.members.length >= GROUP_SIZE.max) throw sizeError(s.members.length + 1);
-        await this.addSessionMember(s.sessionId, agentId);
-        await this.mutate(rt, (draft, fx) => {
-          draft.members.push(agentId);
+    return this.step(groupId, async (rt) => {
+      checkOpen(rt.state);
+      if (!rt.state.members.includes(agentId)) {
+        if (rt.state.members.length >= GROUP_SIZE.max) throw sizeError(rt.state.members.length + 1);
+        await this.addSessionMember(rt.state.sessionId, agentId);
+        await this.mutate(rt, (d, fx) => {
+          d.members.push(agentId);
           fx.notices.push({ event: 'joined', agentId });
         });
       }
       await this.d.transport.joinRoom(groupId, agentId);
       this.resendTurn(rt, agentId);
-      const session = await this.d.sessions.get({ kind: 'agent', id: agentId }, s.sessionId, true);
+      const session = await this.d.sessions.get({ kind: 'agent', id: agentId }, rt.state.sessionId, true);
       return { group: this.view(rt), messages: session.messages };
     });
   }
 
   /** An agent gives up its seat; below two members the group ends. */
   async leave(groupId: string, agentId: string): Promise<Group> {
-    return this.serial(groupId, async () => {
-      const rt = await this.load(groupId);
-      if (!rt.state.members.includes(agentId)) throw notMember(groupId, agentId);
+    return this.step(groupId, async (rt) => {
+      checkMember(rt.state, agentId);
       await this.mutate(rt, (d, fx, env) => {
         if (d.current?.agentId === agentId) skip(d, fx, env, 'left the group');
         removeSeat(d, agentId);
@@ -174,8 +169,7 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
     agentId: string,
     input: { groupId: string; turnId: string; content: string; metadata?: Record<string, unknown>; priority?: Priority },
   ): Promise<GroupSpoken> {
-    return this.serial(input.groupId, async () => {
-      const rt = await this.load(input.groupId);
+    return this.step(input.groupId, async (rt) => {
       checkTurn(rt.state, agentId, input.turnId);
       const turn = rt.state.current!.turn;
       const { messages } = await this.d.sessions.append({ kind: 'agent', id: agentId }, rt.state.sessionId, undefined, [
@@ -192,9 +186,8 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
 
   /** An operator's message joins the shared context (role `operator`); it does not take a turn. */
   async operatorMessage(groupId: string, input: { content: string; author?: string; metadata?: Record<string, unknown> }): Promise<SessionMessage> {
-    return this.serial(groupId, async () => {
-      const rt = await this.load(groupId);
-      if (rt.state.status === 'ended') throw ended(rt.state);
+    return this.step(groupId, async (rt) => {
+      checkOpen(rt.state);
       const { messages } = await this.d.sessions.append(OPERATOR, rt.state.sessionId, undefined, [
         { role: 'operator', author: input.author ?? 'operator', content: input.content, metadata: { ...input.metadata, groupId } },
       ]);
@@ -211,12 +204,10 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
    * the turn boundary; a paused group grants it first on resume.
    */
   async pick(groupId: string, agentId: string): Promise<{ group: Group; appliesAt: PickTiming }> {
-    return this.serial(groupId, async () => {
-      const rt = await this.load(groupId);
-      const s = rt.state;
-      if (s.status === 'ended') throw ended(s);
-      if (!s.members.includes(agentId)) throw notMember(groupId, agentId);
-      const appliesAt: PickTiming = s.status === 'paused' ? 'on-resume' : s.current ? 'next-turn' : 'now';
+    return this.step(groupId, async (rt) => {
+      checkOpen(rt.state);
+      checkMember(rt.state, agentId);
+      const appliesAt: PickTiming = rt.state.status === 'paused' ? 'on-resume' : rt.state.current ? 'next-turn' : 'now';
       this.stopSelecting(rt);
       await this.mutate(rt, (d, fx) => {
         d.pendingPick = agentId;
@@ -229,9 +220,8 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
 
   /** Stops the conversation now: the outstanding turn is withdrawn (its speaker is asked again on resume). */
   async pause(groupId: string): Promise<Group> {
-    return this.serial(groupId, async () => {
-      const rt = await this.load(groupId);
-      if (rt.state.status === 'ended') throw ended(rt.state);
+    return this.step(groupId, async (rt) => {
+      checkOpen(rt.state);
       if (rt.state.status === 'paused') return this.view(rt);
       this.stopSelecting(rt);
       await this.mutate(rt, (d, fx, env) => {
@@ -245,9 +235,8 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
   }
 
   async resume(groupId: string): Promise<Group> {
-    return this.serial(groupId, async () => {
-      const rt = await this.load(groupId);
-      if (rt.state.status === 'ended') throw ended(rt.state);
+    return this.step(groupId, async (rt) => {
+      checkOpen(rt.state);
       if (rt.state.status === 'running') return this.view(rt);
       await this.mutate(rt, (d, fx) => {
         d.status = 'running';
@@ -258,9 +247,8 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
   }
 
   async end(groupId: string, reason = 'ended by operator'): Promise<Group> {
-    return this.serial(groupId, async () => {
-      const rt = await this.load(groupId);
-      if (rt.state.status === 'ended') throw ended(rt.state);
+    return this.step(groupId, async (rt) => {
+      checkOpen(rt.state);
       await this.mutate(rt, (d, fx, env) => endGroup(d, fx, env, reason));
       return this.view(rt);
     });
@@ -284,19 +272,19 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
 
   async listTasks(groupId: string, actor: Actor): Promise<{ items: GroupTask[]; summary: TaskSummary }> {
     const g = await this.get(groupId);
-    if (actor.kind === 'agent' && !g.members.includes(actor.id)) throw notMember(groupId, actor.id);
+    if (actor.kind === 'agent' && !g.members.includes(actor.id)) throw notMemberError(groupId, actor.id);
     return { items: g.tasks, summary: g.taskSummary };
   }
 
   /** Feed of AgentDirectory transitions: a failed speaker loses its turn; a recovered member may get one. */
   healthChanged(agentId: string, health: HealthState): void {
-    for (const rt of this.groups.values()) {
+    for (const rt of this.docs.loaded()) {
       const s = rt.state;
       if (s.status !== 'running' || !s.members.includes(agentId)) continue;
       if (s.current?.agentId === agentId && SKIP_TURN_ON.has(health)) {
         this.detach(s.id, () =>
-          this.serial(s.id, () =>
-            this.mutate(rt, (d, fx, env) => {
+          this.step(s.id, (r) =>
+            this.mutate(r, (d, fx, env) => {
               if (d.current?.agentId === agentId) skip(d, fx, env, `speaker is ${health}`);
             }),
           ),
@@ -307,14 +295,14 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
 
   /** HealthMonitor `replaced`: the stand-in takes the failed agent's seat, claims and, if it held one, its turn. */
   replaced(p: { from: string; to: string }): void {
-    for (const rt of this.groups.values()) {
+    for (const rt of this.docs.loaded()) {
       if (rt.state.status === 'ended' || !rt.state.members.includes(p.from)) continue;
       const id = rt.state.id;
       this.detach(id, () =>
-        this.serial(id, async () => {
-          if (!rt.state.members.includes(p.from)) return;
-          await this.addSessionMember(rt.state.sessionId, p.to);
-          await this.mutate(rt, (d, fx, env) => {
+        this.step(id, async (r) => {
+          if (!r.state.members.includes(p.from)) return;
+          await this.addSessionMember(r.state.sessionId, p.to);
+          await this.mutate(r, (d, fx, env) => {
             const held = d.current?.agentId === p.from;
             if (held) skip(d, fx, env, `replaced by ${p.to}`);
             renameSeat(d, p.from, p.to);
@@ -333,7 +321,7 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
 
   /** An agent (re)registered: back into its rooms, and told again about a turn it holds. */
   agentOnline(agentId: string): void {
-    for (const rt of this.groups.values()) {
+    for (const rt of this.docs.loaded()) {
       const s = rt.state;
       if (s.status === 'ended' || !s.members.includes(agentId)) continue;
       this.detach(s.id, async () => {
@@ -345,14 +333,12 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
 
   /** Loads every persisted group; running ones get their timers back and the current turn re-granted. */
   async restore(): Promise<number> {
-    const keys = await this.d.kv.listKeys(GROUP_KEY_PREFIX);
-    let running = 0;
-    for (const key of keys) {
-      const id = key.slice(GROUP_KEY_PREFIX.length);
-      await this.serial(id, async () => {
-        const rt = await this.load(id);
+    const ids = await this.docs.ids();
+    let live = 0;
+    for (const id of ids) {
+      await this.step(id, async (rt) => {
         if (rt.state.status === 'ended') return;
-        running++;
+        live++;
         for (const m of rt.state.members) this.detach(id, () => this.d.transport.joinRoom(id, m));
         if (!rt.state.current || rt.state.status !== 'running') return this.afterCommit(rt, new Effects());
         // Same turn id, so an answer already on its way still counts; a fresh deadline, since the outage was not the speaker's fault.
@@ -365,18 +351,18 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
         });
       });
     }
-    this.d.logger.info({ groups: keys.length, running }, 'groups restored');
-    return running;
+    this.d.logger.info({ groups: ids.length, live }, 'groups restored');
+    return live;
   }
 
   /** Stops timers and selections; the persisted state is left as it is for the next start. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const rt of this.groups.values()) {
+    for (const rt of this.docs.loaded()) {
       this.stopSelecting(rt);
-      this.clearTimers(rt);
+      this.timers.clear(rt);
     }
-    await Promise.allSettled([...this.chains.values()]);
+    await this.docs.drain();
   }
 
   // --- the turn loop -------------------------------------------------------------------------
@@ -390,8 +376,7 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
 
   /** Chooses and grants the next turn. The selector runs outside the group's lock: speaks, picks and ends go on meanwhile. */
   private async advance(id: string): Promise<void> {
-    const started = await this.serial(id, async () => {
-      const rt = await this.load(id);
+    const started = await this.step(id, async (rt) => {
       rt.advanceQueued = false;
       const s = rt.state;
       if (this.closed || s.status !== 'running' || s.current || rt.selecting) return null;
@@ -407,15 +392,15 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
       const controller = new AbortController();
       rt.selecting = { controller, token: ++this.selectionSeq };
       this.emit('update', this.view(rt));
-      return { rt, token: rt.selecting.token, ctx: this.selectionContext(s, el.candidates, controller.signal) };
+      return { rt, token: rt.selecting.token, ctx: selectionContext(s, el.candidates, controller.signal, this.d.sessions) };
     });
     if (!started) return;
     const { rt, token, ctx } = started;
     const strategy = rt.state.strategy;
     const t0 = this.d.clock.now();
-    const choice = await this.runSelector(strategy, ctx);
+    const choice = await runSelector(this.selectors[strategy], strategy, ctx, this.d.logger);
     this.emit('selected', { groupId: id, strategy, ms: this.d.clock.now() - t0 });
-    await this.serial(id, async () => {
+    await this.step(id, async () => {
       // Superseded meanwhile: an operator pick, a pause or the end took over.
       if (rt.selecting?.token !== token) return;
       rt.selecting = null;
@@ -436,20 +421,6 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
     });
   }
 
-  private async runSelector(strategy: GroupStrategy, ctx: SelectionContext): Promise<Selection> {
-    const selector = this.selectors[strategy];
-    if (!selector) {
-      // A group restored on a hub without this strategy's configuration keeps talking rather than stall.
-      return { agentId: roundRobin(ctx), reason: `strategy ${strategy} not configured here (round-robin)` };
-    }
-    try {
-      return await selector.select(ctx);
-    } catch (err) {
-      this.d.logger.warn({ err: String(err), groupId: ctx.groupId, strategy }, 'speaker selection failed; round-robin');
-      return { agentId: roundRobin(ctx), reason: `${strategy} failed (round-robin)` };
-    }
-  }
-
   /** Grants the operator's pick; a pick of an agent that cannot speak now is dropped, with the reason recorded. */
   private async grantPick(rt: Runtime): Promise<void> {
     await this.mutate(rt, (d, fx, env) => {
@@ -464,25 +435,6 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
     });
   }
 
-  private selectionContext(s: GroupState, candidates: SelectionContext['candidates'], signal: AbortSignal): SelectionContext {
-    let history: Promise<SessionMessage[]> | null = null;
-    const sessionId = s.sessionId;
-    return {
-      groupId: s.id,
-      seats: [...s.members],
-      candidates,
-      previousId: s.previousId,
-      lastSpeakerId: s.lastSpeakerId,
-      lastGranted: { ...s.lastGranted },
-      settings: structuredClone(s.settings),
-      recentMessages: async (limit) => {
-        history ??= this.d.sessions.get(OPERATOR, sessionId, true).then((x) => x.messages);
-        return (await history).slice(-limit);
-      },
-      signal,
-    };
-  }
-
   private stopSelecting(rt: Runtime): void {
     rt.selecting?.controller.abort();
     rt.selecting = null;
@@ -494,39 +446,38 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
     this.d.transport.grantTurn(agentId, { groupId: rt.state.id, turnId: cur.turnId, turn: cur.turn, deadlineAt: cur.deadlineAt });
   }
 
-  // --- persistence, effects, timers ----------------------------------------------------------
+  private async turnExpired(id: string, turnId: string): Promise<void> {
+    await this.step(id, async (rt) => {
+      if (rt.state.current?.turnId !== turnId) return;
+      await this.mutate(rt, (d, fx, env) => skip(d, fx, env, `no message within ${d.settings.turnTimeoutMs} ms`));
+    });
+  }
 
-  /**
-   * Applies `change` to a copy of the group and writes it with compare-and-set; on a conflict
-   * (another engine wrote meanwhile) it re-reads and re-applies. Effects run only once written.
-   */
+  private async groupExpired(id: string): Promise<void> {
+    await this.step(id, async (rt) => {
+      if (rt.state.status === 'ended') return;
+      await this.mutate(rt, (d, fx, env) => endGroup(d, fx, env, `timed out after ${d.settings.timeoutMs} ms`));
+    });
+  }
+
+  // --- writes and their effects --------------------------------------------------------------
+
+  /** Writes a change; agents are told and decisions published only once it is written. */
   private async mutate(rt: Runtime, change: (d: GroupState, fx: Effects, env: TurnEnv) => void): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const draft = structuredClone(rt.state);
-      const fx = new Effects();
+    const fx = await this.docs.commit(rt, (draft) => {
+      const effects = new Effects();
       const env: TurnEnv = { now: this.d.clock.now(), newId: this.d.newId, transport: this.d.transport };
-      change(draft, fx, env);
+      change(draft, effects, env);
       draft.updatedAt = iso(env.now);
-      try {
-        rt.version = await this.d.kv.putValue(groupKey(draft.id), draft, rt.version);
-      } catch (err) {
-        if (!HubError.is(err, 'VERSION_CONFLICT') || attempt >= PUT_ATTEMPTS) throw err;
-        const fresh = await this.d.kv.getValue<GroupState>(groupKey(draft.id));
-        if (!fresh) throw new HubError('GROUP_NOT_FOUND', `no group ${draft.id}`);
-        rt.state = fresh.value;
-        rt.version = fresh.version;
-        continue;
-      }
-      rt.state = draft;
-      this.afterCommit(rt, fx);
-      return;
-    }
+      return effects;
+    });
+    this.afterCommit(rt, fx);
   }
 
   private afterCommit(rt: Runtime, fx: Effects): void {
     const s = rt.state;
     if (s.status !== 'running') this.stopSelecting(rt);
-    this.syncTimers(rt);
+    if (!this.closed) this.timers.sync(rt);
     const topic = `group:${s.id}`;
     for (const entry of fx.decisions) {
       this.emit('decision', { groupId: s.id, ...entry });
@@ -545,61 +496,10 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
     this.maybeAdvance(rt);
   }
 
-  /** Timers follow the committed state: one for the outstanding turn, one for the overall deadline. */
-  private syncTimers(rt: Runtime): void {
-    const s = rt.state;
-    const cur = s.status === 'running' ? s.current : null;
-    const key = cur ? `${cur.turnId}@${cur.deadlineAt}` : null;
-    if (rt.turnTimer && rt.turnTimer.key !== key) {
-      this.d.clock.clearTimeout(rt.turnTimer.handle);
-      rt.turnTimer = null;
-    }
-    if (cur && cur.deadlineAt && !rt.turnTimer && !this.closed) {
-      const turnId = cur.turnId;
-      const handle = this.timer(Date.parse(cur.deadlineAt) - this.d.clock.now(), () => this.turnExpired(s.id, turnId));
-      rt.turnTimer = { key: key!, handle };
-    }
-    if (s.status === 'ended') {
-      if (rt.endTimer) this.d.clock.clearTimeout(rt.endTimer);
-      rt.endTimer = null;
-    } else if (!rt.endTimer && !this.closed) {
-      rt.endTimer = this.timer(Date.parse(s.endsAt) - this.d.clock.now(), () =>
-        this.serial(s.id, async () => {
-          rt.endTimer = null;
-          if (rt.state.status === 'ended') return;
-          await this.mutate(rt, (d, fx, env) => endGroup(d, fx, env, `timed out after ${d.settings.timeoutMs} ms`));
-        }),
-      );
-    }
-  }
-
-  private async turnExpired(id: string, turnId: string): Promise<void> {
-    await this.serial(id, async () => {
-      const rt = await this.load(id);
-      if (rt.state.current?.turnId !== turnId) return;
-      rt.turnTimer = null;
-      await this.mutate(rt, (d, fx, env) => skip(d, fx, env, `no message within ${d.settings.turnTimeoutMs} ms`));
-    });
-  }
-
-  private timer(ms: number, fn: () => Promise<unknown>): TimerHandle {
-    const handle = this.d.clock.setTimeout(() => void fn().catch((err) => this.d.logger.error({ err }, 'group timer failed')), Math.max(0, ms));
-    handle.unref?.();
-    return handle;
-  }
-
-  private clearTimers(rt: Runtime): void {
-    if (rt.turnTimer) this.d.clock.clearTimeout(rt.turnTimer.handle);
-    if (rt.endTimer) this.d.clock.clearTimeout(rt.endTimer);
-    rt.turnTimer = null;
-    rt.endTimer = null;
-  }
-
   private async taskChange(groupId: string, actor: Actor, change: (d: GroupState, at: string) => GroupTask): Promise<GroupTask> {
-    return this.serial(groupId, async () => {
-      const rt = await this.load(groupId);
-      if (rt.state.status === 'ended') throw ended(rt.state);
-      if (actor.kind === 'agent' && !rt.state.members.includes(actor.id)) throw notMember(groupId, actor.id);
+    return this.step(groupId, async (rt) => {
+      checkOpen(rt.state);
+      if (actor.kind === 'agent') checkMember(rt.state, actor.id);
       let task: GroupTask | undefined;
       await this.mutate(rt, (d, fx, env) => {
         task = change(d, iso(env.now));
@@ -615,20 +515,6 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
     }));
   }
 
-  private async load(id: string): Promise<Runtime> {
-    const known = this.groups.get(id);
-    if (known) return known;
-    const stored = await this.d.kv.getValue<GroupState>(groupKey(id));
-    if (!stored) throw new HubError('GROUP_NOT_FOUND', `no group ${id}`);
-    return this.track(stored.value, stored.version);
-  }
-
-  private track(state: GroupState, version: number): Runtime {
-    const rt: Runtime = { state, version, turnTimer: null, endTimer: null, selecting: null, advanceQueued: false };
-    this.groups.set(state.id, rt);
-    return rt;
-  }
-
   private view(rt: Runtime): Group {
     const waiting = rt.selecting ? `choosing the next speaker (${rt.state.strategy})` : rt.state.waiting;
     return toView(rt.state, rt.version, waiting);
@@ -639,19 +525,9 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
     this.d.publish(e).catch((err) => this.d.logger.warn({ err: String(err), topic: e.topic }, 'group decision not published'));
   }
 
-  /** Runs `fn` one at a time per group, in call order. */
-  private serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.chains.get(id) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.chains.set(id, tail);
-    void tail.then(() => {
-      if (this.chains.get(id) === tail) this.chains.delete(id);
-    });
-    return run;
+  /** One step on one group (loaded if need be), after the steps queued before it. */
+  private step<T>(id: string, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+    return this.docs.serial(id, async () => fn(await this.docs.load(id)));
   }
 
   private detach(id: string, fn: () => Promise<unknown> | unknown): void {
@@ -659,45 +535,6 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
       .then(fn)
       .catch((err) => this.d.logger.error({ err, groupId: id }, 'group background step failed'));
   }
-}
-
-function checkSize(n: number): void {
-  if (n < GROUP_SIZE.min || n > GROUP_SIZE.max) throw sizeError(n);
-}
-
-function sizeError(n: number): HubError {
-  return new HubError('GROUP_SIZE_INVALID', `a group seats ${GROUP_SIZE.min} to ${GROUP_SIZE.max} agents, not ${n}`, {
-    min: GROUP_SIZE.min,
-    max: GROUP_SIZE.max,
-    size: n,
-  });
-}
-
-function checkTransitions(members: string[], map: Record<string, string[]> | undefined): void {
-  if (!map) return;
-  const strangers = [...new Set([...Object.keys(map), ...Object.values(map).flat()])].filter((id) => !members.includes(id));
-  if (strangers.length) {
-    throw new HubError('VALIDATION_FAILED', `allowedTransitions names agents that are not members: ${strangers.join(', ')}`, { strangers });
-  }
-}
-
-function checkTurn(s: GroupState, agentId: string, turnId: string): void {
-  if (s.status === 'ended') throw ended(s);
-  if (s.status === 'paused') throw new HubError('GROUP_PAUSED', `group ${s.id} is paused`);
-  if (!s.members.includes(agentId)) throw notMember(s.id, agentId);
-  if (s.current?.agentId !== agentId || s.current.turnId !== turnId) {
-    throw new HubError('GROUP_NOT_YOUR_TURN', `it is not ${agentId}'s turn ${turnId} in group ${s.id}`, {
-      current: s.current ? { agentId: s.current.agentId, turn: s.current.turn } : null,
-    });
-  }
-}
-
-function ended(s: GroupState): HubError {
-  return new HubError('GROUP_ENDED', `group ${s.id} has ended: ${s.endedReason}`);
-}
-
-function notMember(groupId: string, agentId: string): HubError {
-  return new HubError('GROUP_NOT_MEMBER', `${agentId} is not a member of group ${groupId}`);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
