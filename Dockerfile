@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: install and build in one stage, run from a slim image as a non-root user.
-# The container runs exactly what the tests run: `node --import tsx apps/hub/src/main.ts`.
+# The container runs what the tests run: `node --import tsx src/main.ts` in apps/hub.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -31,6 +31,8 @@ ENV NODE_ENV=production \
     DATA_DIR=/data
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
+# tsx is a dependency of the hub package, so start from its folder.
+WORKDIR /app/apps/hub
 RUN mkdir -p /data && chown node:node /data && chmod 700 /data
 USER node
 EXPOSE 3000
@@ -38,4 +40,4 @@ VOLUME ["/data"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "apps/hub/src/main.ts"]
+CMD ["node", "--import", "tsx", "src/main.ts"]
