@@ -12,6 +12,19 @@ import type {
   UpdateSession,
 } from './sessions.ts';
 import type { Page } from './common.ts';
+import type {
+  Group,
+  GroupEndedEvent,
+  GroupJoined,
+  GroupMessageEvent,
+  GroupRef,
+  GroupSpeak,
+  GroupSpoken,
+  GroupTask,
+  GroupTaskAction,
+  GroupTurnGrant,
+  TaskSummary,
+} from './groups.ts';
 
 /** Namespaces the hub serves. */
 export const AGENTS_NAMESPACE = '/agents';
@@ -59,10 +72,10 @@ export interface AgentClientEvents {
   'event:unsubscribe': (p: { patterns: string[] }, ack: AckCallback<{ patterns: string[] }>) => void;
   'event:ack': (p: { offset: number; latencies?: number[] }) => void;
   'event:nack': (p: { id: string; offset: number; attempts: number; error: string }, ack: AckCallback<DeadLetter>) => void;
-  'group:speak': (p: { groupId: string; turnId: string; content: string; metadata?: Record<string, unknown> }, ack: AckCallback<unknown>) => void;
-  'group:join': (p: { groupId: string }, ack: AckCallback<unknown>) => void;
-  'group:leave': (p: { groupId: string }, ack: AckCallback<unknown>) => void;
-  'group:task': (p: { groupId: string; action: string; taskId?: string; title?: string; result?: unknown; error?: string }, ack: AckCallback<unknown>) => void;
+  'group:speak': (p: GroupSpeak, ack: AckCallback<GroupSpoken>) => void;
+  'group:join': (p: GroupRef, ack: AckCallback<GroupJoined>) => void;
+  'group:leave': (p: GroupRef, ack: AckCallback<Group>) => void;
+  'group:task': (p: GroupTaskAction, ack: AckCallback<GroupTask | { items: GroupTask[]; summary: TaskSummary }>) => void;
 }
 
 /** Hub → agent. */
@@ -74,9 +87,9 @@ export interface AgentServerEvents {
   'agent:restart': (p: { reason: string }) => void;
   /** `replace` recovery: this agent now holds the failed agent's sessions (and its state there). */
   'agent:assigned': (p: { replaces: string; sessions: string[] }) => void;
-  'group:turn': (p: { groupId: string; turnId: string; turn: number; deadlineAt: string | null }) => void;
-  'group:message': (p: { groupId: string; message: SessionMessage }) => void;
-  'group:ended': (p: { groupId: string; reason: string }) => void;
+  'group:turn': (p: GroupTurnGrant) => void;
+  'group:message': (p: GroupMessageEvent) => void;
+  'group:ended': (p: GroupEndedEvent) => void;
 }
 
 export interface HubStatus {
@@ -101,7 +114,7 @@ export interface OperatorServerEvents {
   'session:removed': (p: { id: string }) => void;
   'event:stream': (e: HubEvent) => void;
   'deadletter:new': (d: DeadLetter) => void;
-  'group:update': (g: unknown) => void;
+  'group:update': (g: Group) => void;
 }
 
 export interface OperatorClientEvents {

@@ -3,3 +3,5 @@ export type { ConnectOptions, SubscribeOptions } from './agent-client.ts';
 export { ProcessedRegistry } from './processed-registry.ts';
 export type { EventHandler } from './subscriptions.ts';
 export { HubError } from '@agent-hub/protocol';
+export { joinGroup, groupTasks } from './group-participant.ts';
+export type { GroupParticipant, GroupTurnContext, JoinOptions, TurnAnswer, TurnHandler } from './group-participant.ts';

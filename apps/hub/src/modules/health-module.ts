@@ -22,7 +22,12 @@ const PRIORITY_OF: Partial<Record<HealthTransition['to'], Priority>> = {
  * Agent health: liveness probes over each agent's socket, zombie detection, recovery strategies,
  * graceful degradation; every health transition is published on `agent:<id>`.
  */
-export function healthModule(ctx: HubContext, io: Server, bus: EventBus, sessions: SessionService): HubModule {
+export function healthModule(
+  ctx: HubContext,
+  io: Server,
+  bus: EventBus,
+  sessions: SessionService,
+): HubModule & { onReplaced: (fn: (p: { from: string; to: string }) => void) => void } {
   const agentsNsp = io.of(AGENTS_NAMESPACE);
   const log = ctx.logger.child({ module: 'health' });
   const m = healthMetrics(ctx);
@@ -98,6 +103,7 @@ export function healthModule(ctx: HubContext, io: Server, bus: EventBus, session
 
   return {
     name: 'health',
+    onReplaced: (fn) => void monitor.on('replaced', fn),
     start() {
       monitor.start();
       degradation.start();

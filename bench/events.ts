@@ -1,0 +1,238 @@
+/**
+ * Event propagation through a real hub process vs a bare Socket.IO relay, plus replay.
+ *
+ *   node --import tsx bench/events.ts [--store=pglite|postgres] [--publishers=1] [--subscribers=1]
+ *     [--rate=10000] [--duration=10] [--warmup=2] [--replay=10000] [--no-baseline] [--quick]
+ *
+ * Processes: this one only orchestrates and prints. The hub (or the relay) is one child; the
+ * publishers run in a second and the subscribers in a third (bench/event-load-worker.ts).
+ */
+import { fileURLToPath } from 'node:url';
+import { connectAgent } from '@agent-hub/sdk';
+import { createTestDatabase, type TestDatabase } from '@agent-hub/store';
+import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
+import { guardChild, sleep, withTimeout } from './child-guard.ts';
+import { CpuMeter } from './cpu-meter.ts';
+import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
+import { Flags } from './flags.ts';
+import { fmtMs, fmtPct, fmtRate, fmtRatio, latencyCells, printTable, summarize, throughput, type Summary } from './stats.ts';
+import { WorkerProcess } from './worker-rpc.ts';
+
+const LOAD_WORKER = fileURLToPath(new URL('./event-load-worker.ts', import.meta.url));
+const RELAY = fileURLToPath(new URL('./bare-relay.ts', import.meta.url));
+
+interface Options {
+  store: 'pglite' | 'postgres' | 'memory';
+  publishers: number;
+  subscribers: number;
+  rate: number;
+  warmupMs: number;
+  measureMs: number;
+  replay: number;
+  replayTrials: number;
+  baseline: boolean;
+}
+
+interface LoadOutcome {
+  label: string;
+  pub: PublishReport;
+  sub: SubscribeReport;
+  propagation: Summary;
+  ack: Summary;
+  cpu: Record<string, number>;
+}
+
+type Agents = Array<{ agentId: string; token: string }>;
+
+function readOptions(): Options {
+  const f = new Flags();
+  const quick = f.has('quick');
+  return {
+    store: f.string('store', 'pglite', ['pglite', 'postgres', 'memory'] as const),
+    publishers: Math.max(1, f.number('publishers', 1)),
+    subscribers: Math.max(1, f.number('subscribers', 1)),
+    rate: f.number('rate', 10_000),
+    warmupMs: f.number('warmup', quick ? 1 : 2) * 1000,
+    measureMs: f.number('duration', quick ? 4 : 10) * 1000,
+    replay: f.number('replay', 10_000),
+    replayTrials: quick ? 2 : 5,
+    baseline: !f.has('no-baseline'),
+  };
+}
+
+/** Connects both workers, runs the paced load, waits for deliveries to drain, collects samples. */
+async function runLoad(label: string, mode: 'hub' | 'bare', url: string, serverPid: number, pubs: Agents, subs: Agents, o: Options): Promise<LoadOutcome> {
+  const subW = WorkerProcess.start(LOAD_WORKER);
+  const pubW = WorkerProcess.start(LOAD_WORKER);
+  try {
+    await subW.call('connect', { mode, url, agents: subs, pattern: mode === 'hub' ? 'bench:*' : 'bench' });
+    await pubW.call('connect', { mode, url, agents: pubs });
+    const meter = new CpuMeter({ server: serverPid, publishers: pubW.pid, subscribers: subW.pid });
+    let cpu: Record<string, number> = {};
+    // CPU is sampled over the measured window only, not the warm-up or the drain.
+    const cpuTimers = [
+      setTimeout(() => meter.start(), o.warmupMs),
+      setTimeout(() => (cpu = meter.stop()), o.warmupMs + o.measureMs),
+    ];
+    const args: RunArgs = { rate: o.rate, warmupMs: o.warmupMs, measureMs: o.measureMs, topicPrefix: 'bench:', room: 'bench' };
+    const pub = await pubW.call<PublishReport>('run', args, o.warmupMs + o.measureMs + 60_000);
+    cpuTimers.forEach(clearTimeout);
+    if (!Object.keys(cpu).length) cpu = meter.stop();
+    await waitDelivered(subW, pub.measuredSent * subs.length);
+    const sub = await subW.call<SubscribeReport>('report');
+    return { label, pub, sub, propagation: summarize(sub.latencies), ack: summarize(pub.acks), cpu };
+  } finally {
+    await Promise.all([pubW.stop(), subW.stop()]);
+  }
+}
+
+/** Until every measured event reached every subscriber, or nothing arrived for 3 s. */
+async function waitDelivered(subW: WorkerProcess, expected: number): Promise<void> {
+  let last = -1;
+  let stalledSince = performance.now();
+  for (;;) {
+    const { received } = await subW.call<{ received: number }>('progress');
+    if (received >= expected) return;
+    if (received !== last) {
+      last = received;
+      stalledSince = performance.now();
+    } else if (performance.now() - stalledSince > 3000) return;
+    await sleep(100);
+  }
+}
+
+function agentsFor(prefix: string, n: number, hub: HubProcess | null): Agents {
+  return Array.from({ length: n }, (_, i) => {
+    const agentId = `${prefix}-${i}`;
+    return { agentId, token: hub ? hub.tokens.issue(agentId) : '' };
+  });
+}
+
+/** Publishes `count` events on one topic, then times fresh agents replaying them (policy full). */
+async function runReplay(hub: HubProcess, count: number, trials: number): Promise<{ times: number[]; replayed: number[] }> {
+  const topic = 'replay:load';
+  const pub = await connectAgent({ url: hub.url, agentId: 'replay-pub', token: hub.tokens.issue('replay-pub') });
+  let first = Number.POSITIVE_INFINITY;
+  const pad = 'x'.repeat(80);
+  for (let i = 0; i < count; i += 500) {
+    const chunk = Array.from({ length: Math.min(500, count - i) }, (_, k) => pub.publish(topic, { i: i + k, p: pad }));
+    for (const r of await Promise.all(chunk)) first = Math.min(first, r.offset);
+  }
+  await pub.close();
+
+  const times: number[] = [];
+  const replayed: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    const agentId = `replay-sub-${t}`;
+    const c = await connectAgent({ url: hub.url, agentId, token: hub.tokens.issue(agentId) });
+    let handled = 0;
+    let resolveDone!: (at: number) => void;
+    const done = new Promise<number>((r) => (resolveDone = r));
+    const t0 = performance.now();
+    const ack = await c.subscribe([topic], () => void (++handled === count && resolveDone(performance.now())), {
+      policy: 'full',
+      fromOffset: first - 1,
+    });
+    times.push((await withTimeout(done, 60_000, `replay of ${count} events`)) - t0);
+    replayed.push(ack.replayed);
+    await c.close();
+  }
+  return { times, replayed };
+}
+
+function loadRow(r: LoadOutcome, o: Options, subs: number): string[] {
+  const perSub = r.sub.received / subs;
+  const window = r.sub.lastAt - r.sub.firstAt;
+  const lost = r.pub.measuredSent * subs - r.sub.received;
+  const cpu = ['server', 'publishers', 'subscribers'].map((k) => fmtPct(r.cpu[k] ?? Number.NaN)).join(' / ');
+  return [
+    r.label,
+    fmtRate(throughput(r.pub.measuredSent, o.measureMs)),
+    fmtRate(throughput(perSub, window)),
+    String(lost + r.pub.skipped),
+    ...latencyCells(r.propagation),
+    fmtMs(r.ack.p50),
+    fmtMs(r.ack.p95),
+    fmtMs(r.ack.p99),
+    cpu,
+  ];
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'met' : 'MISSED';
+}
+
+function report(o: Options, ours: LoadOutcome, base: LoadOutcome | null, replay: { times: number[]; replayed: number[] } | null): void {
+  const title =
+    `Events: ${o.publishers} publisher(s) -> ${o.subscribers} subscriber(s), 100-byte payloads, target ${fmtRate(o.rate)}, ` +
+    `${o.measureMs / 1000} s measured after ${o.warmupMs / 1000} s warm-up; hub store: ${o.store}`;
+  const header = ['system', 'sent', 'delivered/sub', 'lost', 'prop p50', 'prop p95', 'prop p99', 'prop max', 'ack p50', 'ack p95', 'ack p99', 'CPU hub|relay / pub / sub'];
+  const rows = [loadRow(ours, o, o.subscribers)];
+  if (base) rows.push(loadRow(base, o, o.subscribers));
+  const ratio = base ? ours.propagation.p95 / base.propagation.p95 : Number.NaN;
+  const delivered = throughput(ours.sub.received / o.subscribers, ours.sub.lastAt - ours.sub.firstAt);
+  const notes = [
+    'prop = publish call -> subscriber handler start (stamp in the payload); ack = publish call -> ack (hub: after the batch commit, durable).',
+    'CPU = share of one core over the measured window (2 cores in all).',
+  ];
+  if (base) notes.push(`p95 ratio ours/baseline: ${fmtRatio(ratio)}`);
+  notes.push(
+    `targets: ${fmtRate(o.rate)} sustained with persistence: ${verdict(delivered >= o.rate * 0.98 && ours.pub.skipped === 0)} (${fmtRate(delivered)}); ` +
+      `p95 < 5 ms: ${verdict(ours.propagation.p95 < 5)} (${fmtMs(ours.propagation.p95)})` +
+      (base ? `; within 2x baseline p95: ${verdict(ratio <= 2)} (${fmtRatio(ratio)})` : ''),
+  );
+  if (ours.pub.errors) notes.push(`publish errors: ${ours.pub.errors} (first: ${ours.pub.firstError})`);
+  printTable(title, header, rows, notes);
+
+  if (!replay) return;
+  const s = summarize(replay.times);
+  printTable(
+    `Replay: ${o.replay.toLocaleString('en')} events to one fresh agent (subscribe fromOffset, policy full), ${replay.times.length} trials`,
+    ['trial', 'replayed (ack)', 'subscribe -> last handled', 'events/s'],
+    [
+      ...replay.times.map((t, i) => [String(i + 1), String(replay.replayed[i]), fmtMs(t), fmtRate(throughput(o.replay, t))]),
+      ['p50 / max', '', `${fmtMs(s.p50)} / ${fmtMs(s.max)}`, ''],
+    ],
+    [`target < 200 ms: ${verdict(s.p50 < 200)} at the median (${fmtMs(s.p50)}), ${verdict(s.max < 200)} at the worst (${fmtMs(s.max)})`],
+  );
+}
+
+async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: { times: number[]; replayed: number[] } | null }> {
+  let db: TestDatabase | null = null;
+  if (o.store === 'postgres') db = await createTestDatabase();
+  const hub = await HubProcess.start({ env: { SESSION_LIMIT: '0', STORE: o.store, ...(db ? { DATABASE_URL: db.url } : {}) } });
+  guardChild(hub.child);
+  try {
+    const ours = await runLoad(`agent hub (${o.store})`, 'hub', hub.url, hub.child!.pid!, agentsFor('bench-pub', o.publishers, hub), agentsFor('bench-sub', o.subscribers, hub), o);
+    const replay = o.replay > 0 ? await runReplay(hub, o.replay, o.replayTrials) : null;
+    return { ours, replay };
+  } finally {
+    await hub.stop();
+    await db?.drop();
+  }
+}
+
+async function runBaseline(o: Options): Promise<LoadOutcome> {
+  const relay = WorkerProcess.start(RELAY);
+  try {
+    const { url } = await relay.call<{ url: string }>('listen');
+    return await runLoad('bare Socket.IO relay', 'bare', url, relay.pid, agentsFor('p', o.publishers, null), agentsFor('s', o.subscribers, null), o);
+  } finally {
+    await relay.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const o = readOptions();
+  const { ours, replay } = await runHub(o);
+  const base = o.baseline ? await runBaseline(o) : null;
+  report(o, ours, base, replay);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
