@@ -1,0 +1,94 @@
+// One agent of the demo (examples/demo.ts starts several). Config: one JSON argument.
+// It learns the group id from the event bus, takes its seat, answers its turns, works the task
+// queue, saves its state in the group's session, and resumes where it was after a restart.
+import { readFile, writeFile } from 'node:fs/promises';
+import { connectAgent, groupTasks, joinGroup, type GroupParticipant } from '@agent-hub/sdk';
+
+interface DemoAgentConfig {
+  url: string;
+  agentId: string;
+  token: string;
+  name: string;
+  capabilities: string[];
+  lines: string[];
+  stateFile: string;
+  finisher?: boolean;
+}
+
+const cfg = JSON.parse(process.argv[2]!) as DemoAgentConfig;
+const log = (msg: string) => process.stdout.write(`[${cfg.agentId}] ${msg}\n`);
+const saved = JSON.parse(await readFile(cfg.stateFile, 'utf8').catch(() => '{}')) as { lastOffset?: number; turns?: number; groupId?: string };
+let turns = saved.turns ?? 0;
+
+const agent = await connectAgent({
+  url: cfg.url,
+  agentId: cfg.agentId,
+  token: cfg.token,
+  name: cfg.name,
+  capabilities: cfg.capabilities,
+  recovery: 'restart',
+  lastOffset: saved.lastOffset,
+  reconnectDelayMs: 200,
+});
+let groupId: string | undefined = saved.groupId;
+const persist = () => writeFile(cfg.stateFile, JSON.stringify({ lastOffset: agent.lastOffset ?? undefined, turns, groupId }));
+log(saved.lastOffset !== undefined ? `back again; resuming after event #${saved.lastOffset}` : 'connected');
+
+let seat: GroupParticipant | null = null;
+let replaying = saved.lastOffset !== undefined;
+async function takeSeat(id: string): Promise<void> {
+  groupId = id;
+  seat = await joinGroup(agent, id, (turn, ctx) => speak(id, turn.turn, ctx.messages.length));
+  const restored = (await agent.restoreState()).find((s) => s.sessionId === seat!.group.sessionId);
+  if (restored?.state) log(`restored my state from the session: ${JSON.stringify(restored.state)}`);
+  log(`took my seat in group ${id.slice(0, 8)}`);
+  await persist();
+}
+await agent.subscribe(
+  ['demo:#'],
+  async (e) => {
+    agent.progress();
+    if (e.topic === 'demo:group' && !seat) await takeSeat((e.payload as { groupId: string }).groupId);
+    else if (replaying && e.topic !== 'demo:group') log(`replayed what I missed: ${e.topic} #${e.offset}`);
+    await persist();
+  },
+  { policy: 'full' },
+);
+replaying = false;
+// A restarted agent goes back to the group it was in.
+if (groupId && !seat) await takeSeat(groupId);
+
+async function speak(groupId: string, turn: number, seen: number) {
+  agent.progress();
+  // Think a little, so the rotation is watchable on the dashboard.
+  await new Promise((r) => setTimeout(r, Number(process.env.DEMO_THINK_MS ?? 700)));
+  turns++;
+  const tasks = groupTasks(agent, groupId);
+  const { items } = await tasks.list();
+  const mine = items.find((t) => t.status === 'claimed' && t.claimedBy === cfg.agentId);
+  let note = '';
+  if (mine) {
+    await tasks.complete(mine.id, { by: cfg.agentId, turn });
+    note = ` (finished "${mine.title}")`;
+  } else {
+    const open = items.find((t) => t.status === 'open');
+    if (open) {
+      await tasks.claim(open.id);
+      note = ` (took "${open.title}")`;
+    }
+  }
+  const line = cfg.lines[(turns - 1) % cfg.lines.length]!;
+  const allDone = items.length > 0 && items.every((t) => t.status === 'done' || (t.id === mine?.id));
+  await agent.sessions.setState(seat!.group.sessionId, { turns, lastTurn: turn });
+  await agent.publish('demo:progress', { agent: cfg.agentId, turn, note }, { priority: 'low' });
+  await persist();
+  const content = `${line}${note}${cfg.finisher && allDone ? ' All tasks are done. DONE' : ''}`;
+  log(`turn ${turn}: ${content} [context: ${seen} messages]`);
+  return content;
+}
+
+process.on('SIGTERM', async () => {
+  await persist();
+  await agent.close();
+  process.exit(0);
+});
