@@ -18,6 +18,10 @@ export const ConfigSchema = z.object({
   STORE: z.enum(['pglite', 'postgres', 'memory']).optional(),
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),
+  /** Namespaces every Redis key and channel, so several clusters can share one Redis. */
+  /** A node whose heartbeat key is older than this is dead; its agents are marked disconnected. */
+  NODE_TTL_MS: ms(5000),
+  REDIS_PREFIX: z.string().min(1).max(64).default('agent-hub:'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HUB_TOKEN: z.string().min(16, 'HUB_TOKEN must be at least 16 characters').optional(),
   AGENT_SECRET: z.string().min(16, 'AGENT_SECRET must be at least 16 characters').optional(),

@@ -18,7 +18,7 @@ import { createAgentsNamespace } from './sockets/agents-namespace.ts';
 import { createOperatorsNamespace } from './sockets/operators-namespace.ts';
 import type { HubModule } from './module.ts';
 import { buildModules } from './modules.ts';
-import { attachRedisAdapter, type RedisLink } from './redis-adapter.ts';
+import { attachRedisAdapter, type RedisLink } from './cluster/redis-adapter.ts';
 
 export interface Hub {
   ctx: HubContext;
@@ -75,7 +75,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     serveClient: false,
     cors: { origin: false },
   });
-  const redis = config.REDIS_URL ? attachRedisAdapter(io, config.REDIS_URL, logger) : null;
+  const redis = config.REDIS_URL ? attachRedisAdapter(io, config.REDIS_URL, config.REDIS_PREFIX, logger) : null;
   ctx.adapter = { kind: redis ? 'redis' : 'memory', ok: () => redis?.ok() ?? true, status: () => redis?.status() ?? 'local' };
   const modules: HubModule[] = buildModules(ctx, io);
   for (const m of modules) await m.start?.();

@@ -26,8 +26,11 @@ import { Subscriptions, type EventHandler } from './subscriptions.ts';
 import { DeliveryQueue } from './delivery-queue.ts';
 
 export interface ConnectOptions {
-  /** Hub base URL, e.g. http://127.0.0.1:3000 */
-  url: string;
+  /**
+   * Hub base URL, e.g. http://127.0.0.1:3000, or several hub nodes: the client starts with the
+   * first and moves to the next one on every reconnect attempt, so it finds a surviving node.
+   */
+  url: string | string[];
   agentId: string;
   token: string;
   name?: string;
@@ -87,7 +90,9 @@ export class AgentClient extends EventEmitter {
         this.call('event:nack', { id: e.id, offset: e.offset, attempts, error }).catch(() => undefined),
       onError: (err) => this.emit('error', err),
     });
-    this.socket = io(opts.url.replace(/\/$/, '') + AGENTS_NAMESPACE, {
+    const urls = (Array.isArray(opts.url) ? opts.url : [opts.url]).map((u) => u.replace(/\/$/, ''));
+    if (urls.length === 0) throw new HubError('VALIDATION_FAILED', 'connectAgent needs at least one hub url');
+    this.socket = io(urls[0]! + AGENTS_NAMESPACE, {
       // A function, so every reconnect sends the offset reached by then.
       auth: (cb) => cb({ agentId: opts.agentId, token: opts.token, lastOffset: this.delivery.lastOffset ?? undefined }),
       transports: ['websocket'],
@@ -98,6 +103,14 @@ export class AgentClient extends EventEmitter {
       randomizationFactor: 0.5,
       autoConnect: false,
     });
+    if (urls.length > 1) {
+      let at = 0;
+      // Manager.uri is read on every (re)open: rotating it is how the client fails over between nodes.
+      this.socket.io.on('reconnect_attempt', () => {
+        at = (at + 1) % urls.length;
+        (this.socket.io as unknown as { uri: string }).uri = urls[at]!;
+      });
+    }
     this.socket.on('event', (e: HubEvent) => this.delivery.push(e));
     this.socket.on('liveness:probe', (_p: unknown, ack: (r: LivenessReport) => void) => {
       void this.answerLiveness().then(ack, (err) => ack({ ok: false, detail: String(err) }));

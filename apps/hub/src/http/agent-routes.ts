@@ -12,10 +12,11 @@ export function agentRoutes(ctx: HubContext) {
     return c.json({ agentId, token: ctx.agentTokens.issue(agentId) }, 201);
   });
 
-  app.get('/', (c) => c.json({ items: ctx.agents.list() }));
+  app.get('/', async (c) => c.json({ items: ctx.cluster ? await ctx.cluster.agents() : ctx.agents.list() }));
 
-  app.get('/:id', (c) => {
-    const agent = ctx.agents.get(c.req.param('id'));
+  app.get('/:id', async (c) => {
+    const id = c.req.param('id');
+    const agent = ctx.agents.get(id) ?? (await ctx.cluster?.agents())?.find((a) => a.id === id) ?? null;
     if (!agent) throw new HubError('AGENT_NOT_FOUND', `no agent ${c.req.param('id')}`);
     return c.json(agent);
   });

@@ -12,7 +12,7 @@ export function opsRoutes(ctx: HubContext) {
     const ok = store.ok && ctx.state.phase !== 'shutting-down';
     return c.json(
       {
-        status: !ok ? 'fail' : status.degraded || status.storeDegraded ? 'degraded' : 'ok',
+        status: !ok ? 'fail' : status.degraded || status.storeDegraded || !ctx.adapter.ok() ? 'degraded' : 'ok',
         version: ctx.state.version,
         node: ctx.state.node,
         uptimeSeconds: Math.round((ctx.clock.now() - ctx.startedAt) / 1000),
@@ -20,6 +20,7 @@ export function opsRoutes(ctx: HubContext) {
         checks: {
           store: { kind: ctx.store.kind, ...store },
           adapter: { kind: ctx.adapter.kind, ok: ctx.adapter.ok(), status: ctx.adapter.status() },
+          ...(ctx.cluster ? { cluster: { ok: ctx.cluster.ok(), nodes: await ctx.cluster.nodes().catch(() => []) } } : {}),
         },
         degraded: status.degraded,
         degradedReason: status.degradedReason,
@@ -32,7 +33,10 @@ export function opsRoutes(ctx: HubContext) {
 
   app.get('/ready', (c) => {
     const reason = ctx.state.notReadyReason();
-    return reason ? c.json({ ready: false, reason }, 503) : c.json({ ready: true });
+    if (reason) return c.json({ ready: false, reason }, 503);
+    // Redis away: this node still serves its own agents, so it stays ready, and says why it is partial.
+    const warnings = ctx.adapter.ok() ? [] : ['redis unavailable: cross-node rooms and broadcasts are paused; local agents are served'];
+    return c.json(warnings.length ? { ready: true, warnings } : { ready: true });
   });
 
   return app;

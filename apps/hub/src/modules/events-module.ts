@@ -13,7 +13,7 @@ import {
   TopicPattern,
   Unsubscribe,
 } from '@agent-hub/protocol';
-import { EventBus, topicRoom, uuidV4 } from '@agent-hub/core';
+import { EventBus, topicRoom, uuidV4, type OffsetAllocator } from '@agent-hub/core';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
@@ -25,7 +25,7 @@ import { LatencyMonitor } from './latency-monitor.ts';
 const LATENCY_BUCKETS = [0.5, 1, 2, 3, 5, 7.5, 10, 15, 25, 50, 100, 250, 1000];
 
 /** The event bus over Socket.IO rooms and HTTP, with the persisted log, replay and dead letters. */
-export function eventsModule(ctx: HubContext, io: Server): HubModule & { bus: EventBus } {
+export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAllocator): HubModule & { bus: EventBus } {
   const policies = loadReplayPolicies(ctx.config.REPLAY_POLICY_FILE, ctx.config.DEFAULT_REPLAY_POLICY);
   const registers = [ctx.metrics.registry];
   const latency = new Histogram({ name: 'event_propagation_latency_ms', help: 'Publish to subscriber receipt (reported by SDK acks)', buckets: LATENCY_BUCKETS, registers });
@@ -44,6 +44,7 @@ export function eventsModule(ctx: HubContext, io: Server): HubModule & { bus: Ev
     batchMax: ctx.config.EVENT_BATCH_MAX,
     batchDelayMs: ctx.config.EVENT_BATCH_DELAY_MS,
     policyFor: policies.policyFor,
+    offsets,
     fanout: {
       deliver(event, rooms) {
         agents.to(rooms).emit('event', event);

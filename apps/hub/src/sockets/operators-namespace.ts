@@ -24,13 +24,15 @@ export function createOperatorsNamespace(io: Server, ctx: HubContext, feeds: Ope
   nsp.on('connection', (socket) => {
     ctx.metrics.socketsConnected.inc({ namespace: OPERATORS_NAMESPACE });
     socket.emit('hub:status', ctx.state.status());
-    socket.emit('agents:snapshot', ctx.agents.list());
+    if (ctx.cluster) void ctx.cluster.agents().then((list) => socket.emit('agents:snapshot', list), () => socket.emit('agents:snapshot', ctx.agents.list()));
+    else socket.emit('agents:snapshot', ctx.agents.list());
     socket.on('disconnect', () => ctx.metrics.socketsConnected.dec({ namespace: OPERATORS_NAMESPACE }));
   });
 
-  ctx.agents.on('update', (a) => nsp.emit('agent:update', a));
+  // Only this node's own agents: with the Redis adapter the emit already reaches every node's dashboards.
+  ctx.agents.on('update', (a) => ctx.agents.isLocal(a.id) && nsp.emit('agent:update', a));
   ctx.agents.on('removed', (p) => nsp.emit('agent:removed', p));
-  ctx.agents.on('transition', (t) => nsp.emit('health:transition', t));
+  ctx.agents.on('transition', (t) => ctx.agents.isLocal(t.agentId) && nsp.emit('health:transition', t));
   ctx.state.on('change', (s) => nsp.emit('hub:status', s));
   for (const feed of feeds) feed(nsp, ctx);
   return nsp;

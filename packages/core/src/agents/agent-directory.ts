@@ -27,6 +27,8 @@ export interface AgentDirectoryDeps {
  */
 export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
   private agents = new Map<string, LiveAgent>();
+  /** Agents served by other hub nodes, as those nodes last reported them. */
+  private remote = new Map<string, AgentInfo>();
 
   constructor(private readonly deps: AgentDirectoryDeps) {
     super();
@@ -35,6 +37,7 @@ export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
   /** A socket for `agentId` has authenticated; it is `connecting` until it registers. */
   connected(agentId: string, connectionId: string): void {
     const now = this.iso();
+    this.remote.delete(agentId);
     const existing = this.agents.get(agentId);
     if (existing) {
       existing.connectionId = connectionId;
@@ -123,16 +126,44 @@ export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
     if (this.agents.delete(agentId)) this.emit('removed', { id: agentId });
   }
 
+  /**
+   * Another node's report about one of its agents. Ignored while the agent is connected here;
+   * otherwise it becomes this node's view of the agent, announced like a local change.
+   */
+  applyRemote(info: AgentInfo): void {
+    if (info.node === this.deps.node || this.agents.get(info.id)?.connectionId) return;
+    const before = this.remote.get(info.id) ?? this.agents.get(info.id)?.info ?? null;
+    this.agents.delete(info.id);
+    this.remote.set(info.id, { ...info });
+    if (before?.health !== info.health) {
+      this.emit('transition', { agentId: info.id, from: before?.health ?? null, to: info.health, reason: `reported by ${info.node ?? 'another node'}`, at: this.iso() });
+    }
+    this.emit('update', { ...info });
+  }
+
+  /** True when the agent's connection is on this node (or it was last seen here). */
+  isLocal(agentId: string): boolean {
+    return this.agents.has(agentId);
+  }
+
   get(agentId: string): AgentInfo | null {
     const live = this.agents.get(agentId);
-    return live ? { ...live.info } : null;
+    if (live) return { ...live.info };
+    const remote = this.remote.get(agentId);
+    return remote ? { ...remote } : null;
   }
 
   connectionOf(agentId: string): string | null {
     return this.agents.get(agentId)?.connectionId ?? null;
   }
 
+  /** Every agent this node knows: its own and, in a cluster, the other nodes'. */
   list(): AgentInfo[] {
+    return [...this.listLocal(), ...[...this.remote.values()].map((a) => ({ ...a }))];
+  }
+
+  /** The agents whose connection is (or was last) on this node. */
+  listLocal(): AgentInfo[] {
     return [...this.agents.values()].map((a) => ({ ...a.info }));
   }
 

@@ -15,6 +15,7 @@ import type { EventLog, EventQuery } from '../ports/store.ts';
 import { TypedEmitter } from '../ports/typed-emitter.ts';
 import { EventBatcher } from './event-batcher.ts';
 import { RecentIds } from './recent-ids.ts';
+import { LocalOffsets, type OffsetAllocator } from './offset-allocator.ts';
 
 /** Delivers an event to every subscriber of the given rooms (Socket.IO rooms in the hub). */
 export interface Fanout {
@@ -34,6 +35,8 @@ export interface EventBusOptions {
   /** How long after publishing a duplicate id is still recognised without the store (ms). */
   dedupeWindowMs?: number;
   onStoreState?: (down: boolean, failures: number) => void;
+  /** Default: a local counter (one node). */
+  offsets?: OffsetAllocator;
 }
 
 export interface EventBusEvents {
@@ -57,7 +60,8 @@ export const topicRoom = (pattern: string) => `t:${pattern}`;
  * not delivered again.
  */
 export class EventBus extends TypedEmitter<EventBusEvents> {
-  private offset = 0;
+  private readonly offsets: OffsetAllocator;
+  private readonly inflight = new Map<string, Promise<PublishResult>>();
   private readonly recent = new RecentIds(200_000);
   private readonly batcher: EventBatcher;
   private readonly offsetWrites = new Map<string, number>();
@@ -65,19 +69,20 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
 
   constructor(private readonly o: EventBusOptions) {
     super();
+    this.offsets = o.offsets ?? new LocalOffsets();
     this.batcher = new EventBatcher(o.log, o.clock, { max: o.batchMax, delayMs: o.batchDelayMs }, o.logger, o.onStoreState);
   }
 
   /** Continues the offset sequence of the log and remembers recent ids for dedupe across restarts. */
   async start(): Promise<void> {
-    this.offset = await this.o.log.maxOffset();
+    await this.offsets.start(await this.o.log.maxOffset());
     const since = this.o.clock.now() - (this.o.dedupeWindowMs ?? 10 * 60_000);
     const recent = await this.o.log.readEvents({ from: since, limit: 200_000 });
     for (const e of recent) this.recent.add(e.id, e.offset);
   }
 
   get currentOffset(): number {
-    return this.offset;
+    return this.offsets.current();
   }
 
   get storeDown(): boolean {
@@ -88,9 +93,23 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
     const id = input.id ?? this.o.newId();
     const known = this.recent.get(id);
     if (known !== undefined) return { id, offset: known, durable: !this.isPending(known), duplicate: true };
+    // The same id published twice at once: the second waits for the first and is its duplicate.
+    const racing = this.inflight.get(id);
+    if (racing) return racing.then((r) => ({ ...r, duplicate: true }));
+    const done = this.publishNew(id, publisher, input);
+    this.inflight.set(id, done);
+    try {
+      return await done;
+    } finally {
+      this.inflight.delete(id);
+    }
+  }
+
+  private async publishNew(id: string, publisher: string, input: PublishInput): Promise<PublishResult> {
+    const offset = await this.offsets.next();
     const event: HubEvent = {
       id,
-      offset: ++this.offset,
+      offset,
       topic: input.topic,
       priority: input.priority,
       ts: new Date(this.o.clock.now()).toISOString(),
@@ -172,6 +191,7 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
   async close(): Promise<void> {
     await this.batcher.close();
     await this.flushOffsets();
+    await this.offsets.close?.();
   }
 
   private async flushOffsets(): Promise<void> {

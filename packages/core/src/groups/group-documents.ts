@@ -34,12 +34,21 @@ export class GroupDocuments {
     return (await this.kv.listKeys(GROUP_KEY_PREFIX)).map((k) => k.slice(GROUP_KEY_PREFIX.length));
   }
 
+  /**
+   * The group as committed now. Another hub node may have moved it on since this one last looked
+   * (several nodes serve one group's members), so every step starts from the stored document;
+   * the runtime (timers) stays, and a timer for a turn that moved on finds a different turn id.
+   */
   async load(id: string): Promise<Runtime> {
-    const known = this.runtimes.get(id);
-    if (known) return known;
     const stored = await this.kv.getValue<GroupState>(groupKey(id));
     if (!stored) throw new HubError('GROUP_NOT_FOUND', `no group ${id}`);
-    return this.track(stored.value, stored.version);
+    const known = this.runtimes.get(id);
+    if (!known) return this.track(stored.value, stored.version);
+    if (stored.version !== known.version) {
+      known.state = stored.value;
+      known.version = stored.version;
+    }
+    return known;
   }
 
   async insert(state: GroupState): Promise<Runtime> {

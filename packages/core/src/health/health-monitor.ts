@@ -77,7 +77,7 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
   }
 
   async probeAll(): Promise<void> {
-    const targets = this.agents.list().filter((a) => a.connected && a.health !== 'connecting');
+    const targets = this.agents.listLocal().filter((a) => a.connected && a.health !== 'connecting');
     await Promise.all(targets.map((a) => this.probe(a)));
   }
 
@@ -110,6 +110,8 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
   }
 
   private onTransition(t: HealthTransition): void {
+    // Agents of other nodes are watched (and recovered) by their own node.
+    if (!this.agents.isLocal(t.agentId)) return;
     if (t.to === 'healthy') return this.onHealthy(t.agentId);
     if (t.to === 'zombie') return this.startRecovery(t.agentId, 'zombie', true);
     if (t.to === 'disconnected') {

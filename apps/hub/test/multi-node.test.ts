@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectAgent, joinGroup, type AgentClient } from '@agent-hub/sdk';
+import type { HubEvent } from '@agent-hub/protocol';
+import { createTestDatabaseOrSkip, type TestDatabase } from '@agent-hub/store';
+import { HubProcess } from './support/hub-process.ts';
+import { eventually } from './support/test-hub.ts';
+import { redisUrlOrSkip } from './support/redis-or-skip.ts';
+
+const pg: TestDatabase | null = await createTestDatabaseOrSkip('multi-node hubs (PostgreSQL)');
+const redisUrl = await redisUrlOrSkip('multi-node hubs (Redis)');
+const suite = pg && redisUrl ? describe : describe.skip;
+afterAll(async () => pg?.drop());
+
+suite('several hub nodes on one PostgreSQL and one Redis', () => {
+  const nodes: HubProcess[] = [];
+  const clients: AgentClient[] = [];
+  const token = randomBytes(18).toString('base64url');
+  const agentSecret = randomBytes(18).toString('base64url');
+  const env = () => ({ DATABASE_URL: pg!.url, REDIS_URL: redisUrl!, REDIS_PREFIX: `t${randomBytes(4).toString('hex')}:`, NODE_TTL_MS: '3000', SESSION_LIMIT: '0' });
+
+  beforeAll(async () => {
+    const shared = env();
+    for (const id of ['node-a', 'node-b', 'node-c']) {
+      nodes.push(await HubProcess.start({ env: { ...shared, NODE_ID: id }, token, agentSecret }));
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+
+  const [a, b, c] = [0, 1, 2];
+  const agentOn = async (first: number, id: string, others: number[] = []) => {
+    const client = await connectAgent({
+      url: [nodes[first]!.url, ...others.map((i) => nodes[i]!.url)],
+      agentId: id,
+      token: nodes[0]!.tokens.issue(id),
+      reconnectDelayMs: 100,
+      reconnectDelayMaxMs: 300,
+    });
+    clients.push(client);
+    return client;
+  };
+
+  it('routes events between agents on different nodes, with cluster-wide offsets', async () => {
+    const pub = await agentOn(a, 'x-pub');
+    const sub = await agentOn(b, 'x-sub');
+    const got: HubEvent[] = [];
+    await sub.subscribe(['cross:*'], (e) => void got.push(e));
+    const acks = [];
+    for (let i = 0; i < 20; i++) acks.push(await pub.publish('cross:x', i));
+    await eventually(() => got.length === 20, 5000, 'cross-node delivery');
+    expect(got.map((e) => e.payload)).toEqual(acks.map((_, i) => i));
+    const offsets = acks.map((r) => r.offset);
+    expect([...offsets].sort((x, y) => x - y)).toEqual(offsets);
+    const pubC = await agentOn(c, 'x-pub-c');
+    const fromC = await pubC.publish('cross:x', 'from c');
+    expect(fromC.offset).toBeGreaterThan(offsets[offsets.length - 1]!);
+  });
+
+  it('keeps a group conversation going when a node is SIGKILLed mid-conversation', async () => {
+    const g1 = await agentOn(a, 'g1', [b]);
+    const g2 = await agentOn(b, 'g2', [a]);
+    const g3 = await agentOn(c, 'g3', [a, b]);
+    const stay = await agentOn(c, 'stays-on-c'); // only knows node c: it cannot move
+    const spoken: string[] = [];
+    const create = await nodes[a]!.api('/api/groups', {
+      method: 'POST',
+      body: JSON.stringify({ members: ['g1', 'g2', 'g3'], strategy: 'round-robin', maxTurns: 60, turnTimeoutMs: 3000 }),
+    });
+    expect(create.status).toBe(201);
+    const group = (await create.json()) as { id: string; sessionId: string };
+    for (const [client, id] of [[g1, 'g1'], [g2, 'g2'], [g3, 'g3']] as const) {
+      await joinGroup(client, group.id, async (turn) => {
+        spoken.push(id);
+        await new Promise((r) => setTimeout(r, 50));
+        return `${id} says turn ${turn.turn}`;
+      });
+    }
+    await eventually(() => spoken.length >= 6, 15_000, 'six turns before the kill');
+    expect(new Set(spoken)).toEqual(new Set(['g1', 'g2', 'g3']));
+
+    const killedAt = Date.now();
+    await nodes[c]!.kill('SIGKILL');
+    // The agent that can only reach node c is reported disconnected by a survivor within 10 s.
+    await eventually(async () => {
+      const res = await nodes[a]!.api('/api/agents/stays-on-c');
+      return res.ok && ((await res.json()) as { connected: boolean }).connected === false;
+    }, 10_000, 'dead node noticed');
+    expect(Date.now() - killedAt).toBeLessThan(10_000);
+    // g3 moved to a surviving node and keeps speaking.
+    const before = spoken.length;
+    await eventually(() => spoken.slice(before).includes('g3'), 20_000, 'g3 speaks again from another node');
+    await eventually(() => spoken.length >= before + 6, 20_000, 'conversation continues');
+    const session = (await (await nodes[b]!.api(`/api/sessions/${group.sessionId}`)).json()) as { messages: Array<{ author: string }> };
+    expect(session.messages.filter((m) => m.author === "g3").length, JSON.stringify({ spoken, authors: session.messages.map((m) => m.author) })).toBeGreaterThanOrEqual(2);
+    void stay;
+  });
+
+  it('loses no acknowledged event or session write when a node dies', async () => {
+    const writer = await agentOn(a, 'durable-writer');
+    const s = await writer.sessions.create();
+    for (let i = 0; i < 10; i++) await writer.sessions.append(s.id, { messages: [{ content: `m${i}` }] });
+    const acked = [];
+    for (let i = 0; i < 10; i++) acked.push(await writer.publish('durable:x', i));
+    expect(acked.every((r) => r.durable)).toBe(true);
+    await nodes[a]!.kill('SIGKILL');
+    const res = await nodes[b]!.api(`/api/sessions/${s.id}`);
+    expect(((await res.json()) as { messages: unknown[] }).messages).toHaveLength(10);
+    const events = (await (await nodes[b]!.api('/api/events?patterns=durable:x&limit=100')).json()) as { items: Array<{ id: string }> };
+    expect(events.items.map((e) => e.id)).toEqual(acked.map((r) => r.id));
+  });
+});
