@@ -1,4 +1,15 @@
-import type { DeadLetter, ErrorBody, Page, Session, SessionWithHistory } from '@agent-hub/protocol';
+import type {
+  DeadLetter,
+  ErrorBody,
+  Group,
+  Page,
+  Session,
+  SessionMessage,
+  SessionWithHistory,
+} from '@agent-hub/protocol';
+
+/** When an operator's pick takes effect (docs/groups.md, "Operator picks and overrides"). */
+export type PickTiming = 'now' | 'next-turn' | 'on-resume';
 
 /** The hub answered 401: the token is wrong or was revoked. */
 export class UnauthorizedError extends Error {
@@ -21,10 +32,10 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(path: string, token: string): Promise<T> {
-  const res = await fetch(path, {
-    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
-  });
+async function request<T>(path: string, token: string, method = 'GET', body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (res.status === 401) throw new UnauthorizedError();
   if (!res.ok) throw await toApiError(res);
   return (await res.json()) as T;
@@ -52,23 +63,37 @@ export interface HubApi {
   listSessions(): Promise<Page<Session>>;
   getSession(id: string): Promise<SessionWithHistory>;
   listDeadLetters(): Promise<DeadLetter[]>;
+  listGroups(): Promise<Group[]>;
+  postGroupMessage(groupId: string, content: string): Promise<SessionMessage>;
+  pauseGroup(groupId: string): Promise<Group>;
+  resumeGroup(groupId: string): Promise<Group>;
+  pickNextSpeaker(groupId: string, agentId: string): Promise<{ group: Group; appliesAt: PickTiming }>;
+  endGroup(groupId: string): Promise<Group>;
 }
 
 /** REST calls with the operator token; a 401 from any of them signs the operator out. */
 export function createHubApi(token: string, onUnauthorized: () => void): HubApi {
-  async function get<T>(path: string): Promise<T> {
+  async function call<T>(path: string, method = 'GET', body?: unknown): Promise<T> {
     try {
-      return await request<T>(path, token);
+      return await request<T>(path, token, method, body);
     } catch (err) {
       if (err instanceof UnauthorizedError) onUnauthorized();
       throw err;
     }
   }
+  const get = <T>(path: string) => call<T>(path);
+  const group = (id: string, action = '') => `/api/groups/${encodeURIComponent(id)}${action}`;
 
   return {
     listSessions: () => get<Page<Session>>('/api/sessions?limit=100'),
     getSession: (id) => get<SessionWithHistory>(`/api/sessions/${encodeURIComponent(id)}?history=true`),
     listDeadLetters: async () => itemsOf(await get<DeadLetter[] | Page<DeadLetter>>('/api/deadletters')),
+    listGroups: async () => (await get<{ items: Group[] }>('/api/groups')).items,
+    postGroupMessage: (id, content) => call<SessionMessage>(group(id, '/messages'), 'POST', { content }),
+    pauseGroup: (id) => call<Group>(group(id, '/pause'), 'POST'),
+    resumeGroup: (id) => call<Group>(group(id, '/resume'), 'POST'),
+    pickNextSpeaker: (id, agentId) => call<{ group: Group; appliesAt: PickTiming }>(group(id, '/next'), 'POST', { agentId }),
+    endGroup: (id) => call<Group>(group(id, '/end'), 'POST'),
   };
 }
 
@@ -79,4 +104,10 @@ function itemsOf<T>(body: T[] | Page<T>): T[] {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The hub's stable code first, so operators can look it up in the docs. */
+export function errorWithCode(err: unknown): string {
+  if (err instanceof ApiError && err.code) return `${err.code}: ${err.message}`;
+  return errorMessage(err);
 }

@@ -1,4 +1,4 @@
-import type { AgentInfo, DeadLetter, HealthTransition, HubEvent, HubStatus, Session } from '@agent-hub/protocol';
+import type { AgentInfo, DeadLetter, Group, HealthTransition, HubEvent, HubStatus, Session } from '@agent-hub/protocol';
 import { recordArrivals, type ArrivalBucket } from './throughput.ts';
 
 // Bounds from the dashboard spec: what an operator can scan, and what keeps re-renders cheap.
@@ -20,6 +20,8 @@ export interface HubState {
   arrivals: ArrivalBucket[];
   /** Newest first. */
   deadLetters: DeadLetter[];
+  groups: Record<string, Group>;
+  groupsLoaded: boolean;
   loadError: string | null;
 }
 
@@ -35,6 +37,8 @@ export type HubAction =
   | { type: 'events:received'; events: HubEvent[]; count: number; at: number }
   | { type: 'deadletters:seed'; deadLetters: DeadLetter[] }
   | { type: 'deadletter:new'; deadLetter: DeadLetter }
+  | { type: 'groups:seed'; groups: Group[] }
+  | { type: 'group:update'; group: Group }
   | { type: 'load:failed'; message: string };
 
 export const initialHubState: HubState = {
@@ -47,6 +51,8 @@ export const initialHubState: HubState = {
   events: [],
   arrivals: [],
   deadLetters: [],
+  groups: {},
+  groupsLoaded: false,
   loadError: null,
 };
 
@@ -86,6 +92,10 @@ export function hubReducer(state: HubState, action: HubAction): HubState {
       return { ...state, deadLetters: mergeDeadLetters(action.deadLetters, state.deadLetters) };
     case 'deadletter:new':
       return { ...state, deadLetters: mergeDeadLetters([action.deadLetter], state.deadLetters) };
+    case 'groups:seed':
+      return { ...state, groups: mergeGroups(state.groups, action.groups), groupsLoaded: true };
+    case 'group:update':
+      return { ...state, groups: mergeGroups(state.groups, [action.group]) };
     case 'load:failed':
       return { ...state, loadError: action.message };
   }
@@ -113,6 +123,17 @@ function mergeDeadLetters(incoming: DeadLetter[], existing: DeadLetter[]): DeadL
   }
   merged.sort((a, b) => b.at.localeCompare(a.at));
   return merged.slice(0, DEAD_LETTERS_MAX);
+}
+
+// Every group write bumps its store version, so the REST seed and the live feed can arrive in any
+// order: the higher version is the newer copy.
+function mergeGroups(current: Record<string, Group>, incoming: Group[]): Record<string, Group> {
+  const next = { ...current };
+  for (const g of incoming) {
+    const known = next[g.id];
+    if (!known || g.version >= known.version) next[g.id] = g;
+  }
+  return next;
 }
 
 function without<T>(record: Record<string, T>, id: string): Record<string, T> {

@@ -16,8 +16,8 @@ export interface HubSocketState extends HubState {
 
 /**
  * Live hub state for the signed-in operator: one `/operators` socket, pushed updates only.
- * Sessions and dead letters are seeded over REST on every (re)connect, since the socket only
- * carries changes.
+ * Sessions, dead letters and groups are seeded over REST on every (re)connect, since the socket only
+ * carries changes (and its group snapshot leaves out ended groups).
  */
 export function useHubSocket(token: string, api: HubApi, onUnauthorized: () => void): HubSocketState {
   const [state, dispatch] = useReducer(hubReducer, initialHubState);
@@ -55,6 +55,7 @@ export function useHubSocket(token: string, api: HubApi, onUnauthorized: () => v
     socket.on('session:removed', ({ id }) => dispatch({ type: 'session:removed', id, at: Date.now() }));
     socket.on('event:stream', (event) => batch.add(event));
     socket.on('deadletter:new', (deadLetter) => dispatch({ type: 'deadletter:new', deadLetter }));
+    socket.on('group:update', (group) => dispatch({ type: 'group:update', group }));
 
     return () => {
       batch.close();
@@ -80,6 +81,10 @@ function seedFromRest(api: HubApi, dispatch: Dispatch<HubAction>): void {
     .listDeadLetters()
     .then((deadLetters) => dispatch({ type: 'deadletters:seed', deadLetters }))
     .catch(reportFailure('dead letters'));
+  api
+    .listGroups()
+    .then((groups) => dispatch({ type: 'groups:seed', groups }))
+    .catch(reportFailure('groups'));
 }
 
 function isUnauthenticated(err: Error & { data?: unknown }): boolean {

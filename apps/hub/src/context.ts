@@ -20,7 +20,7 @@ export interface HubContext {
   operatorToken: string;
   startedAt: number;
   /** The Socket.IO adapter: in-memory (one node) or Redis (several). */
-  adapter: { kind: 'memory' | 'redis'; ok(): boolean; status(): string };
+  adapter: { kind: 'memory' | 'redis'; ok(): boolean; status(): string; onRecovered(fn: (downSince: number) => void): void };
   /** Set when several nodes share Redis: the cluster-wide agent view and node list. */
   cluster?: { ok(): boolean; nodes(): Promise<string[]>; agents(): Promise<AgentInfo[]> };
 }

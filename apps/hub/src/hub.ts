@@ -63,7 +63,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     agentTokens: new AgentTokens(agentSecret.value),
     operatorToken: operator.value,
     startedAt: clock.now(),
-    adapter: { kind: 'memory', ok: () => true, status: () => 'local' },
+    adapter: { kind: 'memory', ok: () => true, status: () => 'local', onRecovered: () => undefined },
   };
 
   const io = new SocketServer({
@@ -76,7 +76,12 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     cors: { origin: false },
   });
   const redis = config.REDIS_URL ? attachRedisAdapter(io, config.REDIS_URL, config.REDIS_PREFIX, logger) : null;
-  ctx.adapter = { kind: redis ? 'redis' : 'memory', ok: () => redis?.ok() ?? true, status: () => redis?.status() ?? 'local' };
+  ctx.adapter = {
+    kind: redis ? 'redis' : 'memory',
+    ok: () => redis?.ok() ?? true,
+    status: () => redis?.status() ?? 'local',
+    onRecovered: (fn) => redis?.onRecovered(fn),
+  };
   const modules: HubModule[] = buildModules(ctx, io);
   for (const m of modules) await m.start?.();
 

@@ -16,6 +16,6 @@ export function buildModules(ctx: HubContext, io: Server): HubModule[] {
   const events = eventsModule(ctx, io, offsets);
   const health = healthModule(ctx, io, events.bus, sessions.service);
   const groups = groupsModule(ctx, io, { bus: events.bus, sessions: sessions.service, onReplaced: health.onReplaced });
-  const cluster = ctx.config.REDIS_URL ? [clusterModule(ctx, io, events.bus, ctx.config.REDIS_URL)] : [];
+  const cluster = ctx.config.REDIS_URL ? [clusterModule(ctx, io, events.bus, ctx.config.REDIS_URL, () => groups.engine.restore())] : [];
   return [sessions, events, health, groups, ...cluster];
 }

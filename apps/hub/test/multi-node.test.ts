@@ -6,6 +6,7 @@ import { createTestDatabaseOrSkip, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from './support/hub-process.ts';
 import { eventually } from './support/test-hub.ts';
 import { redisUrlOrSkip } from './support/redis-or-skip.ts';
+import { TcpProxy } from './support/tcp-proxy.ts';
 
 const pg: TestDatabase | null = await createTestDatabaseOrSkip('multi-node hubs (PostgreSQL)');
 const redisUrl = await redisUrlOrSkip('multi-node hubs (Redis)');
@@ -110,5 +111,53 @@ suite('several hub nodes on one PostgreSQL and one Redis', () => {
     expect(((await res.json()) as { messages: unknown[] }).messages).toHaveLength(10);
     const events = (await (await nodes[b]!.api('/api/events?patterns=durable:x&limit=100')).json()) as { items: Array<{ id: string }> };
     expect(events.items.map((e) => e.id)).toEqual(acked.map((r) => r.id));
+  });
+});
+
+suite('a Redis outage during traffic', () => {
+  const nodes: HubProcess[] = [];
+  const clients: AgentClient[] = [];
+  let proxy: TcpProxy;
+
+  beforeAll(async () => {
+    const target = new URL(redisUrl!);
+    proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
+    const port = await proxy.start();
+    const token = randomBytes(18).toString('base64url');
+    const agentSecret = randomBytes(18).toString('base64url');
+    const shared = { DATABASE_URL: pg!.url, REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PREFIX: `t${randomBytes(4).toString('hex')}:`, SESSION_LIMIT: '0' };
+    for (const id of ['ro-a', 'ro-b']) nodes.push(await HubProcess.start({ env: { ...shared, NODE_ID: id }, token, agentSecret }));
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all(nodes.map((n) => n.stop()));
+    await proxy?.close();
+  });
+
+  it('keeps each node serving its agents, says why, and delivers what was missed once Redis is back', async () => {
+    const pub = await connectAgent({ url: nodes[0]!.url, agentId: 'ro-pub', token: nodes[0]!.tokens.issue('ro-pub') });
+    const sub = await connectAgent({ url: nodes[1]!.url, agentId: 'ro-sub', token: nodes[0]!.tokens.issue('ro-sub') });
+    clients.push(pub, sub);
+    const got = new Set<unknown>();
+    await sub.subscribe(['outage:*'], (e) => void got.add(e.payload));
+    await pub.publish('outage:x', 'before');
+    await eventually(() => got.has('before'), 5000, 'delivery before the outage');
+
+    await proxy.cut();
+    await eventually(async () => ((await (await fetch(`${nodes[0]!.url}/health`)).json()) as { status: string }).status === 'degraded', 10_000, 'health says degraded');
+    const ready = (await (await fetch(`${nodes[0]!.url}/ready`)).json()) as { ready: boolean; warnings?: string[] };
+    expect(ready.ready).toBe(true);
+    expect(ready.warnings?.[0]).toMatch(/redis unavailable/);
+    // Each node still serves its own agents: publishing works and is durable.
+    const during = [];
+    for (let i = 0; i < 5; i++) during.push(await pub.publish('outage:x', `during-${i}`));
+    expect(during.every((r) => r.durable)).toBe(true);
+    const s = await sub.sessions.create();
+    expect(s.version).toBe(1);
+
+    await proxy.restore();
+    await eventually(() => [0, 1, 2, 3, 4].every((i) => got.has(`during-${i}`)), 20_000, 'missed events delivered after Redis returned');
+    await pub.publish('outage:x', 'after');
+    await eventually(() => got.has('after'), 5000, 'live cross-node delivery again');
   });
 });

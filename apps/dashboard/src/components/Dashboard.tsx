@@ -5,6 +5,7 @@ import { useHubSocket } from '../use-hub-socket.ts';
 import { AgentsView } from './AgentsView.tsx';
 import { DegradedBanner } from './DegradedBanner.tsx';
 import { EventsView } from './EventsView.tsx';
+import { GroupsView } from './GroupsView.tsx';
 import { Header } from './Header.tsx';
 import { SessionsView } from './SessionsView.tsx';
 import { ShutdownBanner } from './ShutdownBanner.tsx';
@@ -30,10 +31,21 @@ export function Dashboard({ token, onSignOut }: Props) {
       {status?.storeDegraded && <StoreBanner />}
       {status?.shuttingDown && <ShutdownBanner />}
       {hub.loadError && <div className="banner banner-error">{hub.loadError}</div>}
-      <TabBar active={tab} onChange={setTab} counts={{ agents: Object.keys(hub.agents).length, sessions: Object.keys(hub.sessions).length }} />
+      <TabBar
+        active={tab}
+        onChange={setTab}
+        counts={{
+          agents: Object.keys(hub.agents).length,
+          sessions: Object.keys(hub.sessions).length,
+          groups: Object.keys(hub.groups).length,
+        }}
+      />
       <main className="content">
         {tab === 'agents' && <AgentsView agents={hub.agents} transitions={hub.transitions} />}
         {tab === 'sessions' && <SessionsView api={api} sessions={hub.sessions} loaded={hub.sessionsLoaded} />}
+        {tab === 'groups' && (
+          <GroupsView api={api} groups={hub.groups} loaded={hub.groupsLoaded} agents={hub.agents} sessions={hub.sessions} />
+        )}
         {tab === 'events' && <EventsView events={hub.events} arrivals={hub.arrivals} deadLetters={hub.deadLetters} />}
       </main>
     </div>

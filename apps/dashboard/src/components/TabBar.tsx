@@ -1,8 +1,9 @@
-export type Tab = 'agents' | 'sessions' | 'events';
+export type Tab = 'agents' | 'sessions' | 'groups' | 'events';
 
 const TABS: { id: Tab; label: string }[] = [
   { id: 'agents', label: 'Agents' },
   { id: 'sessions', label: 'Sessions' },
+  { id: 'groups', label: 'Groups' },
   { id: 'events', label: 'Events' },
 ];
 

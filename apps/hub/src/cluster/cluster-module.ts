@@ -5,13 +5,20 @@ import { AGENTS_NAMESPACE, OPERATORS_NAMESPACE } from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
 import { NodeRegistry } from './node-registry.ts';
+import { LeaderLease } from './leader-lease.ts';
 
 /**
  * Several hub nodes on one Redis: a shared agent registry with per-node heartbeats. When a node
  * dies, a survivor marks its agents disconnected (dashboard and bus see it); the agents reconnect
  * to a surviving node on their own and resume from their offsets.
  */
-export function clusterModule(ctx: HubContext, io: Server, bus: EventBus, url: string): HubModule {
+export function clusterModule(
+  ctx: HubContext,
+  io: Server,
+  bus: EventBus,
+  url: string,
+  onGroupLeadership: () => Promise<unknown>,
+): HubModule {
   const operators = io.of(OPERATORS_NAMESPACE);
   const agentsNsp = io.of(AGENTS_NAMESPACE);
   const registry = new NodeRegistry(
@@ -44,13 +51,19 @@ export function clusterModule(ctx: HubContext, io: Server, bus: EventBus, url: s
     nodes: () => registry.nodes(),
     agents: async () => mergeAgents(ctx.agents.list(), await registry.agents().catch(() => [])),
   };
+  // One node at a time re-arms group timers (after a start, or when the previous holder died).
+  const lease = new LeaderLease(url, `${ctx.config.REDIS_PREFIX}groups:leader`, ctx.state.node, ctx.config.NODE_TTL_MS, ctx.logger.child({ module: 'cluster' }), onGroupLeadership);
   return {
     name: 'cluster',
     async start() {
       await registry.start();
       for (const a of await registry.agents().catch(() => [])) ctx.agents.applyRemote(a);
+      await lease.start();
     },
-    close: () => registry.close(),
+    async close() {
+      await lease.close();
+      await registry.close();
+    },
   };
 }
 

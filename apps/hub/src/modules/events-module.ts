@@ -69,6 +69,18 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
     bus,
     async start() {
       await bus.start();
+      // Broadcasts from other nodes were lost while Redis was away; each local subscriber gets
+      // what the log holds for its patterns since the outage began (the SDK drops ids it has).
+      ctx.adapter.onRecovered((downSince) => {
+        for (const socket of agents.sockets.values()) {
+          const patterns = [...socket.rooms].filter((r) => r.startsWith('t:')).map((r) => r.slice(2));
+          if (!patterns.length) continue;
+          void bus
+            .query({ from: downSince - 1000, patterns, limit: 100_000 })
+            .then((events) => events.forEach((e) => socket.emit('event', e)))
+            .catch((err) => ctx.logger.warn({ err: String(err) }, 'resync after redis outage failed'));
+        }
+      });
       timers.push(setInterval(() => monitor.tick(), 60_000));
       timers.push(
         setInterval(() => {

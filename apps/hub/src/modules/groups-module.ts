@@ -92,7 +92,8 @@ export function groupsModule(ctx: HubContext, io: Server, deps: GroupsModuleDeps
   return {
     name: 'groups',
     engine,
-    start: async () => void (await engine.restore()),
+    // In a cluster the node holding the groups lease restores them (see cluster-module).
+    start: async () => void (ctx.config.REDIS_URL ? undefined : await engine.restore()),
     close: () => engine.close(),
     onAgentRegistered: (_socket, agentId) => engine.agentOnline(agentId),
 

@@ -1,0 +1,41 @@
+import { useState } from 'react';
+import type { AgentInfo, Group, Session } from '@agent-hub/protocol';
+import type { HubApi } from '../api.ts';
+import { GroupDetail } from './GroupDetail.tsx';
+import { GroupTable } from './GroupTable.tsx';
+
+interface Props {
+  api: HubApi;
+  groups: Record<string, Group>;
+  loaded: boolean;
+  agents: Record<string, AgentInfo>;
+  sessions: Record<string, Session>;
+}
+
+export function GroupsView({ api, groups, loaded, agents, sessions }: Props) {
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const selected = selectedId ? groups[selectedId] : undefined;
+
+  return (
+    <div className="stack">
+      <section className="panel">
+        <h2>Groups</h2>
+        {loaded || Object.keys(groups).length > 0 ? (
+          <GroupTable groups={groups} selectedId={selectedId} onSelect={setSelectedId} />
+        ) : (
+          <p className="empty">Loading groups…</p>
+        )}
+      </section>
+      {selected && (
+        <GroupDetail
+          key={selected.id}
+          api={api}
+          group={selected}
+          agents={agents}
+          sessionVersion={sessions[selected.sessionId]?.version ?? null}
+          onClose={() => setSelectedId(null)}
+        />
+      )}
+    </div>
+  );
+}

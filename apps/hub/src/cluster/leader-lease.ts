@@ -1,0 +1,63 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '@agent-hub/core';
+
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
+/**
+ * A lease in Redis (SET NX PX, renewed by its holder): at most one node holds it at a time, and
+ * when the holder dies another takes it over after the TTL. Used so that one node re-arms the
+ * group conversations' timers after a node failure (each group's state itself is compare-and-set).
+ */
+export class LeaderLease {
+  private readonly redis: Redis;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private held = false;
+
+  constructor(
+    url: string,
+    private readonly key: string,
+    private readonly node: string,
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+    private readonly onAcquired: () => Promise<unknown> | void,
+  ) {
+    this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    this.redis.on('error', () => undefined);
+  }
+
+  async start(): Promise<void> {
+    await this.redis.connect().catch(() => undefined);
+    await this.tick();
+    this.timer = setInterval(() => void this.tick(), Math.max(200, Math.floor(this.ttlMs / 3)));
+    this.timer.unref();
+  }
+
+  get isHolder(): boolean {
+    return this.held;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.held) await this.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1, this.key, this.node).catch(() => undefined);
+    this.redis.disconnect();
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      if (this.held) {
+        this.held = Number(await this.redis.eval(RENEW, 1, this.key, this.node, this.ttlMs)) === 1;
+        if (!this.held) this.log.warn({ key: this.key }, 'lease lost');
+        return;
+      }
+      this.held = (await this.redis.set(this.key, this.node, 'PX', this.ttlMs, 'NX')) === 'OK';
+      if (this.held) {
+        this.log.info({ key: this.key }, 'lease acquired');
+        await this.onAcquired();
+      }
+    } catch {
+      // Redis away: a held lease simply expires; try again next round.
+    }
+  }
+}
