@@ -1,5 +1,5 @@
 import type { AgentDirectory, Clock, Logger, Store } from '@agent-hub/core';
-import type { AgentInfo } from '@agent-hub/protocol';
+import type { AgentInfo, HealthTransition } from '@agent-hub/protocol';
 import type { HubConfig } from './config.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { AgentTokens } from './auth/agent-token.ts';
@@ -21,6 +21,8 @@ export interface HubContext {
   startedAt: number;
   /** The Socket.IO adapter: in-memory (one node) or Redis (several). */
   adapter: { kind: 'memory' | 'redis'; ok(): boolean; status(): string; onRecovered(fn: (downSince: number) => void): void };
+  /** The last health transitions of an agent (set by the health module). */
+  healthHistory?: (agentId: string) => HealthTransition[];
   /** Set when several nodes share Redis: the cluster-wide agent view and node list. */
   cluster?: { ok(): boolean; nodes(): Promise<string[]>; agents(): Promise<AgentInfo[]> };
 }

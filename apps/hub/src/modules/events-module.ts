@@ -22,6 +22,7 @@ import { onCall, onSignal } from '../sockets/handler.ts';
 import { loadReplayPolicies } from './replay-policies.ts';
 import { LatencyMonitor } from './latency-monitor.ts';
 
+const REPLAY_PAGE = 2000;
 const LATENCY_BUCKETS = [0.5, 1, 2, 3, 5, 7.5, 10, 15, 25, 50, 100, 250, 1000];
 
 /** The event bus over Socket.IO rooms and HTTP, with the persisted log, replay and dead letters. */
@@ -129,9 +130,16 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
         await socket.join(input.patterns.map(topicRoom));
         const from = input.fromOffset ?? handshakeOffset(socket.handshake.auth) ?? (await bus.agentOffset(agentId));
         if (from === null) return { patterns: input.patterns, replayed: 0, fromOffset: bus.currentOffset };
-        const events = await bus.replayFor(input.patterns, from, input.policy);
-        for (const e of events) socket.emit('event', e);
-        return { patterns: input.patterns, replayed: events.length, fromOffset: from };
+        // Streamed page by page, so a long absence does not load the whole log at once.
+        let replayed = 0;
+        for (let after = from; ; ) {
+          const page = await bus.replayFor(input.patterns, after, input.policy, REPLAY_PAGE);
+          for (const e of page) socket.emit('event', e);
+          replayed += page.length;
+          if (page.length < REPLAY_PAGE || !socket.connected) break;
+          after = page[page.length - 1]!.offset;
+        }
+        return { patterns: input.patterns, replayed, fromOffset: from };
       });
       onCall(ctx, socket, 'event:unsubscribe', Unsubscribe, async ({ input }) => {
         for (const p of input.patterns) await socket.leave(topicRoom(p));

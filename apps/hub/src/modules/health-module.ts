@@ -74,6 +74,7 @@ export function healthModule(
     log,
   );
 
+  ctx.healthHistory = (id) => [...(history.get(id) ?? [])];
   ctx.agents.on('transition', (t) => {
     const list = history.get(t.agentId) ?? [];
     list.push(t);
@@ -123,6 +124,7 @@ export function healthModule(
       api.get('/degradation', (c) => c.json(degradation.current()));
     },
     agentSocket(socket) {
+      socket.conn.on('packet', (p: { type: string }) => p.type === 'pong' && m.heartbeats.inc());
       // The agent's saved state in each of its sessions, for restoring after a restart.
       onCall(ctx, socket, 'agent:restore', z.object({}).default({}), async () => {
         const page = await sessions.list({ kind: 'agent', id: socket.data.agentId }, { limit: 500 });
@@ -170,6 +172,7 @@ function healthMetrics(ctx: HubContext) {
         for (const s of HEALTH_STATES) this.set({ state: s }, counts[s]!);
       },
     }),
+    heartbeats: new Counter({ name: 'agent_heartbeats_total', help: 'Heartbeat pongs received from agents', registers }),
     transitions: new Counter({ name: 'agent_health_transitions_total', help: 'Health transitions', labelNames: ['to'], registers }),
     restarts: new Counter({ name: 'agent_restarts_requested_total', help: 'Restart requests and hooks run', registers }),
     recoveries: new Counter({ name: 'agent_recoveries_total', help: 'Recovery outcomes', labelNames: ['outcome'], registers }),

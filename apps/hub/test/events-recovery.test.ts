@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectAgent, type AgentClient } from '@agent-hub/sdk';
+import type { HubEvent } from '@agent-hub/protocol';
+import { HubProcess } from './support/hub-process.ts';
+import { AgentProcess } from './support/agent-process.ts';
+import { eventually } from './support/test-hub.ts';
+
+let hub: HubProcess;
+const clients: AgentClient[] = [];
+beforeAll(async () => {
+  hub = await HubProcess.start({ env: { EVENT_RETENTION_MS: '1500', EVENT_CLEANUP_INTERVAL_MS: '500' } });
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await hub.stop();
+});
+const agent = async (id: string, extra: Record<string, unknown> = {}) => {
+  const c = await connectAgent({ url: hub.url, agentId: id, token: hub.tokens.issue(id), reconnectDelayMs: 100, reconnectDelayMaxMs: 300, ...extra });
+  clients.push(c);
+  return c;
+};
+
+describe('at-least-once across crashes and restarts', () => {
+  it('redelivers the event a subscriber crashed on, and only that one, to its next run', async () => {
+    const pub = await agent('crash-pub');
+    const token = hub.tokens.issue('crash-sub');
+    const first = await AgentProcess.start({ url: hub.url, agentId: 'crash-sub', token, subscribe: ['crash:*'], policy: 'full', crashOn: 'boom' });
+    await pub.publish('crash:x', 'one');
+    await first.waitFor((l) => l.type === 'event' && l.payload === 'one');
+    await new Promise((r) => setTimeout(r, 300)); // let the ack for "one" reach the hub
+    await pub.publish('crash:x', 'boom');
+    const crash = await first.waitFor((l) => l.type === 'crashing');
+    await pub.publish('crash:x', 'three');
+    // A new process with no memory of its own: the hub knows how far it got.
+    const second = await AgentProcess.start({ url: hub.url, agentId: 'crash-sub', token, subscribe: ['crash:*'], policy: 'full' });
+    await second.waitFor((l) => l.type === 'event' && l.payload === 'three');
+    const handled = second.events().map((l) => l.payload);
+    expect(handled).toEqual(['boom', 'three']);
+    expect(second.events()[0]!.id).toBe(crash.id);
+    await Promise.all([first.stop(), second.stop()]);
+  });
+
+  it('resumes after a hub restart with nothing missed', async () => {
+    const pub = await agent('restart-pub');
+    const sub = await agent('restart-sub');
+    const got: HubEvent[] = [];
+    await sub.subscribe(['hubrestart:*'], (e) => void got.push(e), { policy: 'full' });
+    await pub.publish('hubrestart:x', 1);
+    await eventually(() => got.length === 1);
+    await hub.kill('SIGKILL');
+    await hub.spawn();
+    // The publisher is back first; the subscriber reconnects (with its offset) after these.
+    await eventually(() => pub.connected, 10_000, 'publisher reconnected');
+    for (const n of [2, 3, 4]) await pub.publish('hubrestart:x', n);
+    await eventually(() => got.length === 4, 10_000, 'subscriber caught up');
+    expect(got.map((e) => e.payload)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('retention', () => {
+  it('deletes events older than the retention period in the background', async () => {
+    const pub = await agent('retention-pub');
+    const old = await pub.publish('retention:x', 'old');
+    const before = async () => ((await (await hub.api('/api/events?patterns=retention:x')).json()) as { items: Array<{ id: string }> }).items.map((e) => e.id);
+    expect(await before()).toContain(old.id);
+    await eventually(async () => !(await before()).includes(old.id), 8000, 'old event removed');
+  });
+});
