@@ -124,7 +124,7 @@ async function engineRow(n: number): Promise<Row> {
     sessions,
     publish: async () => undefined,
     kv: store.kv,
-    agentInfo: (id) => ({ ...candidates.find((c) => c.id === id)!, name: id, recovery: 'restart', health: 'healthy', connected: true, connectedSince: null, lastSeenAt: null, lastLivenessAt: null, recoveries: 0, node: null, meta: {} }),
+    agentInfo: (id) => ({ ...candidates.find((c) => c.id === id)!, name: id, recovery: 'restart', health: 'healthy', connected: true, connectedSince: null, lastSeenAt: null, lastLivenessAt: null, recoveries: 0, degraded: null, node: null, meta: {} }),
     clock: systemClock,
     newId: randomUUID,
     logger: silentLogger,

@@ -15,7 +15,7 @@ export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATA_DIR: z.string().min(1).default('./data'),
-  STORE: z.enum(['pglite', 'postgres', 'memory']).optional(),
+  STORE: z.enum(['pglite', 'postgres', 'redis', 'file', 'memory']).optional(),
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),
   /** Namespaces every Redis key and channel, so several clusters can share one Redis. */
@@ -65,7 +65,7 @@ export const ConfigSchema = z.object({
   PRETTY_LOGS: bool.default(false),
 });
 
-export type HubConfig = z.infer<typeof ConfigSchema> & { storeKind: 'pglite' | 'postgres' | 'memory' };
+export type HubConfig = z.infer<typeof ConfigSchema> & { storeKind: 'pglite' | 'postgres' | 'redis' | 'file' | 'memory' };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -90,6 +90,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const storeKind = c.STORE ?? (c.DATABASE_URL ? 'postgres' : 'pglite');
   if (storeKind === 'postgres' && !c.DATABASE_URL) {
     throw new ConfigError(['STORE=postgres needs DATABASE_URL']);
+  }
+  if (storeKind === 'redis' && !c.REDIS_URL) {
+    throw new ConfigError(['STORE=redis needs REDIS_URL']);
   }
   return { ...c, storeKind };
 }

@@ -48,7 +48,13 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   ]);
   const store =
     opts.store ??
-    (await openStore({ kind: config.storeKind, dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL }));
+    (await openStore({
+      kind: config.storeKind,
+      dataDir: config.DATA_DIR,
+      databaseUrl: config.DATABASE_URL,
+      redisUrl: config.REDIS_URL,
+      redisKeyPrefix: `${config.REDIS_PREFIX}store:`,
+    }));
   const state = new HubState(HUB_VERSION, node, config.SESSION_LIMIT);
   const agents = new AgentDirectory({ store: store.agents, clock, node, defaultRecovery: config.DEFAULT_RECOVERY });
   const ctx: HubContext = {

@@ -1,13 +1,23 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectAgent, type AgentClient } from '@agent-hub/sdk';
-import { createTestDatabaseOrSkip, type TestDatabase } from '@agent-hub/store';
+import { createTestDatabaseOrSkip, deleteKeysWithPrefix, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from './support/hub-process.ts';
+import { redisUrlOrSkip } from './support/redis-or-skip.ts';
+import { randomBytes } from 'node:crypto';
 
 const pg: TestDatabase | null = await createTestDatabaseOrSkip('hub durability (PostgreSQL)');
 afterAll(async () => pg?.drop());
 
-const stores: Array<[string, () => Record<string, string>]> = [['PGlite', () => ({})]];
+const redisUrl = await redisUrlOrSkip('hub durability (Redis store)');
+const stores: Array<[string, () => Record<string, string>]> = [
+  ['PGlite', () => ({})],
+  ['the file store', () => ({ STORE: 'file' })],
+];
 if (pg) stores.push(['PostgreSQL', () => ({ DATABASE_URL: pg.url })]);
+// Each test hub gets its own key prefix; the prefix must survive the restart, so it is fixed per store entry.
+const redisPrefix = `dur${randomBytes(4).toString('hex')}:`;
+if (redisUrl) stores.push(['Redis', () => ({ STORE: 'redis', REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix })]);
+afterAll(async () => void (redisUrl && (await deleteKeysWithPrefix(redisUrl, redisPrefix))));
 
 /** Writes sessions, messages and events, remembering what the hub acknowledged. */
 async function writeAcknowledged(hub: HubProcess, agent: AgentClient) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAgent, joinGroup, type AgentClient } from '@agent-hub/sdk';
 import type { HubEvent } from '@agent-hub/protocol';
-import { createTestDatabaseOrSkip, type TestDatabase } from '@agent-hub/store';
+import { createTestDatabaseOrSkip, deleteKeysWithPrefix, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from './support/hub-process.ts';
 import { eventually } from './support/test-hub.ts';
 import { redisUrlOrSkip } from './support/redis-or-skip.ts';
@@ -11,14 +11,19 @@ import { TcpProxy } from './support/tcp-proxy.ts';
 const pg: TestDatabase | null = await createTestDatabaseOrSkip('multi-node hubs (PostgreSQL)');
 const redisUrl = await redisUrlOrSkip('multi-node hubs (Redis)');
 const suite = pg && redisUrl ? describe : describe.skip;
-afterAll(async () => pg?.drop());
+// Every cluster in this file uses a key prefix starting with this one, deleted at the end.
+const prefixRoot = `mn${randomBytes(3).toString('hex')}`;
+afterAll(async () => {
+  await pg?.drop();
+  if (redisUrl) await deleteKeysWithPrefix(redisUrl, prefixRoot);
+});
 
 suite('several hub nodes on one PostgreSQL and one Redis', () => {
   const nodes: HubProcess[] = [];
   const clients: AgentClient[] = [];
   const token = randomBytes(18).toString('base64url');
   const agentSecret = randomBytes(18).toString('base64url');
-  const env = () => ({ DATABASE_URL: pg!.url, REDIS_URL: redisUrl!, REDIS_PREFIX: `t${randomBytes(4).toString('hex')}:`, NODE_TTL_MS: '3000', SESSION_LIMIT: '0' });
+  const env = () => ({ DATABASE_URL: pg!.url, REDIS_URL: redisUrl!, REDIS_PREFIX: `${prefixRoot}${randomBytes(4).toString('hex')}:`, NODE_TTL_MS: '3000', SESSION_LIMIT: '0' });
 
   beforeAll(async () => {
     const shared = env();
@@ -125,7 +130,7 @@ suite('a Redis outage during traffic', () => {
     const port = await proxy.start();
     const token = randomBytes(18).toString('base64url');
     const agentSecret = randomBytes(18).toString('base64url');
-    const shared = { DATABASE_URL: pg!.url, REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PREFIX: `t${randomBytes(4).toString('hex')}:`, SESSION_LIMIT: '0' };
+    const shared = { DATABASE_URL: pg!.url, REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PREFIX: `${prefixRoot}${randomBytes(4).toString('hex')}:`, SESSION_LIMIT: '0' };
     for (const id of ['ro-a', 'ro-b']) nodes.push(await HubProcess.start({ env: { ...shared, NODE_ID: id }, token, agentSecret }));
   });
   afterAll(async () => {

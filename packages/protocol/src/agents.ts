@@ -42,6 +42,8 @@ export interface AgentInfo {
   lastSeenAt: string | null;
   lastLivenessAt: string | null;
   recoveries: number;
+  /** Set when the agent's last catch-up replay mostly failed (more than half of the events). */
+  degraded: string | null;
   node: string | null;
   meta: Record<string, unknown>;
 }
@@ -64,3 +66,10 @@ export const LivenessReport = z.object({
   detail: z.string().max(1000).optional(),
 });
 export type LivenessReport = z.infer<typeof LivenessReport>;
+
+/** What an agent reports after catching up on reconnect (replayed events and how many failed). */
+export const ReplayReport = z.object({
+  replayed: z.number().int().min(0),
+  failed: z.number().int().min(0),
+});
+export type ReplayReport = z.infer<typeof ReplayReport>;

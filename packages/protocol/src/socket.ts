@@ -57,6 +57,7 @@ export interface SessionIdRef {
 /** Agent → hub. Every event takes an ack with `Ack<T>`. */
 export interface AgentClientEvents {
   'agent:register': (p: RegisterAgent, ack: AckCallback<AgentInfo>) => void;
+  'agent:replay-report': (p: { replayed: number; failed: number }, ack: AckCallback<AgentInfo>) => void;
   'agent:restore': (p: Record<string, never>, ack: AckCallback<Array<{ sessionId: string; version: number; state: unknown }>>) => void;
   'session:create': (p: CreateSession, ack: AckCallback<Session>) => void;
   'session:get': (p: SessionIdRef & { history?: boolean }, ack: AckCallback<SessionWithHistory>) => void;

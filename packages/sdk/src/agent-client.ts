@@ -237,13 +237,23 @@ export class AgentClient extends EventEmitter {
       const key = this.policies.get(p)?.policy ?? '';
       byPolicy.set(key, [...(byPolicy.get(key) ?? []), p]);
     }
+    const failedBefore = this.delivery.failedCount;
+    let replayed = 0;
     for (const [policy, patterns] of byPolicy) {
-      await this.sendSubscribe(patterns, {
+      const r = await this.sendSubscribe(patterns, {
         policy: (policy || undefined) as ReplayPolicy | undefined,
         fromOffset: this.delivery.lastOffset ?? undefined,
       });
+      replayed += r.replayed;
     }
     this.emit('resumed', this.info);
+    if (replayed > 0) {
+      // Tell the hub how the catch-up went: mostly failing marks this agent degraded there.
+      await this.delivery.idle();
+      const failed = this.delivery.failedCount - failedBefore;
+      this.info = await this.call<AgentInfo>('agent:replay-report', { replayed, failed });
+      this.emit('replayed', { replayed, failed });
+    }
   }
 
   private async sendSubscribe(patterns: string[], opts: SubscribeOptions): Promise<SubscribeResult> {

@@ -23,6 +23,8 @@ const ACK_DELAY_MS = 20;
  */
 export class DeliveryQueue {
   lastOffset: number | null;
+  /** Events given up on (dead-lettered) so far. */
+  failedCount = 0;
   private queue: HubEvent[] = [];
   private held: HubEvent[] = [];
   private holds = 0;
@@ -94,6 +96,7 @@ export class DeliveryQueue {
         return;
       } catch (err) {
         if (attempt >= this.d.attempts) {
+          this.failedCount++;
           this.d.deadLetter(e, attempt, err instanceof Error ? err.message : String(err));
           this.d.onError(err);
           return;

@@ -24,7 +24,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   const dir = values.dir ?? `${config.DATA_DIR}/events`;
-  const store = await openStore({ kind: config.storeKind, dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL });
+  const store = await openStore({
+      kind: config.storeKind,
+      dataDir: config.DATA_DIR,
+      databaseUrl: config.DATABASE_URL,
+      redisUrl: config.REDIS_URL,
+      redisKeyPrefix: `${config.REDIS_PREFIX}store:`,
+    });
   try {
     if (command === 'events:export') {
       const patterns = values.patterns?.split(',').map((p) => TopicPattern.parse(p));

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { Hono } from 'hono';
 import type { Server, Socket } from 'socket.io';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { AGENTS_NAMESPACE, HEALTH_STATES, HubError, LivenessReport, type HealthTransition, type Priority } from '@agent-hub/protocol';
+import { AGENTS_NAMESPACE, HEALTH_STATES, HubError, LivenessReport, ReplayReport, type HealthTransition, type Priority } from '@agent-hub/protocol';
 import { DegradationController, HealthMonitor, type AgentControl, type EventBus, type SessionService } from '@agent-hub/core';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
@@ -125,6 +125,14 @@ export function healthModule(
     },
     agentSocket(socket) {
       socket.conn.on('packet', (p: { type: string }) => p.type === 'pong' && m.heartbeats.inc());
+      // Catching up after a recovery: more than half of the replay failing marks the agent degraded.
+      onCall(ctx, socket, 'agent:replay-report', ReplayReport, ({ input }) => {
+        const agentId: string = socket.data.agentId;
+        const bad = input.replayed > 0 && input.failed * 2 > input.replayed;
+        ctx.agents.setDegraded(agentId, bad ? `${input.failed} of ${input.replayed} replayed events failed` : null);
+        if (bad) log.warn({ agentId, ...input }, 'agent degraded: most of its replay failed');
+        return ctx.agents.get(agentId)!;
+      });
       // The agent's saved state in each of its sessions, for restoring after a restart.
       onCall(ctx, socket, 'agent:restore', z.object({}).default({}), async () => {
         const page = await sessions.list({ kind: 'agent', id: socket.data.agentId }, { limit: 500 });

@@ -60,6 +60,7 @@ export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
       lastSeenAt: now,
       lastLivenessAt: null,
       recoveries: 0,
+      degraded: null,
       node: this.deps.node,
       meta: {},
     };
@@ -113,6 +114,14 @@ export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
     const now = this.iso();
     live.info.lastSeenAt = now;
     if (liveness) live.info.lastLivenessAt = now;
+  }
+
+  /** Marks (or clears, with null) the agent as degraded after a mostly failed replay. */
+  setDegraded(agentId: string, reason: string | null): void {
+    const live = this.agents.get(agentId);
+    if (!live) return;
+    live.info.degraded = reason;
+    this.emit('update', { ...live.info });
   }
 
   countRecovery(agentId: string): void {

@@ -1,5 +1,8 @@
-/** Key prefix of a store opened without one. */
-export const DEFAULT_REDIS_KEY_PREFIX = 'agenthub:';
+/**
+ * Key prefix of a store opened without one: a `store:` namespace under the hub's default
+ * REDIS_PREFIX, so the store's keys sit beside (never among) the cluster's heartbeats and channels.
+ */
+export const DEFAULT_REDIS_KEY_PREFIX = 'agent-hub:store:';
 
 /**
  * Every key the Redis store uses, all under one prefix so that several hubs (or test files) can

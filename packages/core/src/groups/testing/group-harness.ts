@@ -70,6 +70,7 @@ export function agentInfo(id: string, o: { health?: HealthState; capabilities?: 
     lastSeenAt: null,
     lastLivenessAt: null,
     recoveries: 0,
+    degraded: null,
     node: 'test',
     meta: {},
   };

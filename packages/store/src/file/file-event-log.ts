@@ -1,0 +1,193 @@
+import type { EventLog, EventQuery } from '@agent-hub/core';
+import { PRIORITY_RANK, topicMatches, type DeadLetter, type HubEvent } from '@agent-hub/protocol';
+import { jsonCopy } from '../memory/json-copy.ts';
+import { parseTopicPattern } from '../topic-pattern.ts';
+import { EventSegments, toEvent, toRow, type EventRow } from './event-segments.ts';
+import type { JsonLinesFile } from './json-lines-file.ts';
+import { SerialQueues } from './serial-queues.ts';
+import type { SnapshotFile } from './snapshot-file.ts';
+
+export interface EventLogFiles {
+  segments: EventSegments;
+  deadLetters: JsonLinesFile;
+  /** Where the agent offsets are saved; rendered from `offsets` on every save. */
+  offsetsFile: (render: () => string) => SnapshotFile;
+  offsets: Record<string, number>;
+}
+
+/**
+ * The event log as hourly JSONL segments, served from memory: the whole retained log is loaded at
+ * open (retention keeps it bounded), and every change reaches disk before it counts.
+ */
+export class FileEventLog implements EventLog {
+  /** Ascending by offset. */
+  private rows: EventRow[] = [];
+  private readonly ids = new Set<string>();
+  private readonly taken = new Set<number>();
+  private readonly offsets: Map<string, number>;
+  private readonly offsetsFile: SnapshotFile;
+  private readonly deadLetters = new Map<string, DeadLetter>();
+  /** Log writes (appends, retention) one at a time; dead letters have a queue of their own. */
+  private readonly queue = new SerialQueues();
+
+  private constructor(private readonly files: EventLogFiles) {
+    this.offsets = new Map(Object.entries(files.offsets));
+    this.offsetsFile = files.offsetsFile(() => JSON.stringify(Object.fromEntries(this.offsets)));
+  }
+
+  static async load(files: EventLogFiles): Promise<FileEventLog> {
+    const log = new FileEventLog(files);
+    const seen = new Set<string>();
+    log.add((await files.segments.loadAll()).filter((r) => !seen.has(r.event.id) && seen.add(r.event.id)));
+    for (const d of (await files.deadLetters.load()) as DeadLetter[]) {
+      if (!log.deadLetters.has(d.id)) log.deadLetters.set(d.id, d);
+    }
+    return log;
+  }
+
+  appendEvents(batch: HubEvent[]): Promise<string[]> {
+    return this.queue.run('log', async () => {
+      const seen = new Set<string>();
+      const fresh = batch.filter((e) => !this.ids.has(e.id) && !seen.has(e.id) && seen.add(e.id));
+      // Like the single SQL statement: an offset clash rejects the whole batch.
+      const offsets = new Set<number>();
+      for (const e of fresh) {
+        if (this.taken.has(e.offset) || offsets.has(e.offset)) throw new Error(`offset ${e.offset} is already taken`);
+        offsets.add(e.offset);
+      }
+      for (const [segment, rows] of groupBySegment(fresh.map((e) => toRow(e)))) {
+        await this.files.segments.append(segment, rows);
+        this.add(rows);
+      }
+      return fresh.map((e) => e.id);
+    });
+  }
+
+  async maxOffset(): Promise<number> {
+    return this.rows.at(-1)?.event.offset ?? 0;
+  }
+
+  async hasEvent(id: string): Promise<boolean> {
+    return this.ids.has(id);
+  }
+
+  async readEvents(q: EventQuery): Promise<HubEvent[]> {
+    const matchesTopic = topicFilter(q.patterns);
+    const minRank = q.minPriority === undefined ? 0 : PRIORITY_RANK[q.minPriority];
+    const out: HubEvent[] = [];
+    const start = q.afterOffset === undefined ? 0 : firstAfter(this.rows, q.afterOffset);
+    for (let i = start; i < this.rows.length && out.length < q.limit; i++) {
+      const r = this.rows[i]!;
+      if (q.from !== undefined && r.tsMs < q.from) continue;
+      if (q.to !== undefined && r.tsMs >= q.to) continue;
+      if (PRIORITY_RANK[r.event.priority] < minRank || !matchesTopic(r.event.topic)) continue;
+      out.push(toEvent(r));
+    }
+    return out;
+  }
+
+  deleteEventsBefore(before: number, pattern?: string): Promise<number> {
+    const matchesTopic = topicFilter(pattern === undefined ? undefined : [pattern]);
+    return this.queue.run('log', async () => {
+      const doomed = new Set(this.rows.filter((r) => r.tsMs < before && matchesTopic(r.event.topic)));
+      const touched = new Set([...doomed].map((r) => r.segment));
+      const gone = new Set<EventRow>();
+      try {
+        for (const [segment, rows] of groupBySegment(this.rows)) {
+          if (!touched.has(segment)) continue;
+          // An hour wholly before the cutoff is left empty, and its file removed.
+          await this.files.segments.rewrite(segment, rows.filter((r) => !doomed.has(r)));
+          for (const r of rows) if (doomed.has(r)) gone.add(r);
+        }
+      } finally {
+        // Forget exactly the events whose segment no longer holds them, even if a later one failed.
+        this.forget(gone);
+      }
+      return gone.size;
+    });
+  }
+
+  async getAgentOffset(agentId: string): Promise<number | null> {
+    return this.offsets.get(agentId) ?? null;
+  }
+
+  async setAgentOffset(agentId: string, offset: number): Promise<void> {
+    this.offsets.set(agentId, Math.max(offset, this.offsets.get(agentId) ?? offset));
+    await this.offsetsFile.save();
+  }
+
+  addDeadLetter(d: DeadLetter): Promise<void> {
+    return this.queue.run('dead-letters', async () => {
+      if (this.deadLetters.has(d.id)) return;
+      const stored = { ...d, at: new Date(d.at).toISOString() };
+      await this.files.deadLetters.append([JSON.stringify(stored)]);
+      this.deadLetters.set(d.id, stored);
+    });
+  }
+
+  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    const newestFirst = [...this.deadLetters.values()].sort(
+      (a, b) => Date.parse(b.at) - Date.parse(a.at) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+    );
+    return newestFirst.slice(0, Math.max(0, limit)).map(jsonCopy);
+  }
+
+  async drain(): Promise<void> {
+    await this.queue.drain();
+    await this.offsetsFile.drain();
+  }
+
+  private add(rows: EventRow[]): void {
+    const last = this.rows.at(-1)?.event.offset ?? -Infinity;
+    for (const r of rows) {
+      this.rows.push(r);
+      this.ids.add(r.event.id);
+      this.taken.add(r.event.offset);
+    }
+    // The hub appends in offset order; only an out-of-order batch pays for a sort.
+    if (rows.some((r) => r.event.offset < last) || !ascending(rows)) {
+      this.rows.sort((a, b) => a.event.offset - b.event.offset);
+    }
+  }
+
+  private forget(gone: Set<EventRow>): void {
+    if (gone.size === 0) return;
+    this.rows = this.rows.filter((r) => !gone.has(r));
+    for (const r of gone) {
+      this.ids.delete(r.event.id);
+      this.taken.delete(r.event.offset);
+    }
+  }
+}
+
+function ascending(rows: EventRow[]): boolean {
+  return rows.every((r, i) => i === 0 || rows[i - 1]!.event.offset < r.event.offset);
+}
+
+/** Index of the first row with offset > `offset` (rows ascending by offset). */
+function firstAfter(rows: EventRow[], offset: number): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (rows[mid]!.event.offset <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function groupBySegment(rows: EventRow[]): Map<string, EventRow[]> {
+  const groups = new Map<string, EventRow[]>();
+  for (const r of rows) {
+    const group = groups.get(r.segment);
+    if (group) group.push(r);
+    else groups.set(r.segment, [r]);
+  }
+  return groups;
+}
+
+function topicFilter(patterns: string[] | undefined): (topic: string) => boolean {
+  if (!patterns || patterns.length === 0) return () => true;
+  for (const p of patterns) parseTopicPattern(p);
+  return (topic) => patterns.some((p) => topicMatches(p, topic));
+}

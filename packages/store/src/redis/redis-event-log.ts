@@ -1,0 +1,132 @@
+import type { EventLog, EventQuery } from '@agent-hub/core';
+import { PRIORITY_RANK, topicMatches, type DeadLetter, type HubEvent } from '@agent-hub/protocol';
+import type { Redis } from 'ioredis';
+import { parseTopicPattern } from '../topic-pattern.ts';
+import type { RedisKeys } from './redis-keys.ts';
+import type { StoreScripts } from './redis-scripts.ts';
+
+// One script call per slice: a 500-event batch is one round trip, and no single script holds the
+// server for long whatever the batch size.
+const APPEND_SLICE = 1000;
+// Events read (or examined for retention) per round trip.
+const READ_SLICE = 500;
+
+export class RedisEventLog implements EventLog {
+  constructor(
+    private readonly client: Redis,
+    private readonly keys: RedisKeys,
+    private readonly scripts: StoreScripts,
+  ) {}
+
+  async appendEvents(batch: HubEvent[]): Promise<string[]> {
+    const fresh: string[] = [];
+    for (let start = 0; start < batch.length; start += APPEND_SLICE) {
+      const args = batch.slice(start, start + APPEND_SLICE).flatMap((e) => {
+        const tsMs = Date.parse(e.ts);
+        // Normalised as a timestamptz column gives it back; the payload serialised once.
+        const stored: HubEvent = { ...e, ts: new Date(tsMs).toISOString(), payload: e.payload ?? null };
+        return [e.id, String(e.offset), String(tsMs), JSON.stringify(stored)];
+      });
+      fresh.push(...((await this.scripts.hubAppendEvents(this.keys.prefix, ...args)) as string[]));
+    }
+    return fresh;
+  }
+
+  async maxOffset(): Promise<number> {
+    // RESP2 answers [member, score], RESP3 [[member, score]]: flattened, both are the same.
+    const last = ((await this.client.zrange(this.keys.eventsByOffset, -1, '-1', 'WITHSCORES')) as unknown[]).flat();
+    return last.length === 0 ? 0 : Number(last[1]);
+  }
+
+  async hasEvent(id: string): Promise<boolean> {
+    return (await this.client.hexists(this.keys.events, id)) === 1;
+  }
+
+  async readEvents(q: EventQuery): Promise<HubEvent[]> {
+    const matchesTopic = topicFilter(q.patterns);
+    const minRank = q.minPriority === undefined ? 0 : PRIORITY_RANK[q.minPriority];
+    const out: HubEvent[] = [];
+    let lower = q.afterOffset === undefined ? '-inf' : `(${q.afterOffset}`;
+    while (out.length < q.limit) {
+      const flat = (await this.scripts.hubReadEvents(this.keys.prefix, lower, READ_SLICE)) as (string | null)[];
+      for (let i = 0; i < flat.length && out.length < q.limit; i += 2) {
+        const json = flat[i + 1];
+        if (!json) continue;
+        const e = JSON.parse(json) as HubEvent;
+        const tsMs = Date.parse(e.ts);
+        if (q.from !== undefined && tsMs < q.from) continue;
+        if (q.to !== undefined && tsMs >= q.to) continue;
+        if (PRIORITY_RANK[e.priority] < minRank || !matchesTopic(e.topic)) continue;
+        out.push(e);
+      }
+      if (flat.length < READ_SLICE * 2) break;
+      lower = `(${flat[flat.length - 2]}`;
+    }
+    return out;
+  }
+
+  async deleteEventsBefore(before: number, pattern?: string): Promise<number> {
+    if (pattern !== undefined) parseTopicPattern(pattern);
+    let deleted = 0;
+    // Events kept (topic did not match) stay in the time index; step over them.
+    let kept = 0;
+    for (;;) {
+      const ids = await this.client.zrangebyscore(this.keys.eventsByTime, '-inf', `(${before}`, 'LIMIT', kept, READ_SLICE);
+      if (ids.length === 0) break;
+      const doomed = pattern === undefined ? ids : await this.onTopic(ids, pattern);
+      if (doomed.length > 0) {
+        const replies = await this.client
+          .multi()
+          .hdel(this.keys.events, ...doomed)
+          .zrem(this.keys.eventsByOffset, ...doomed)
+          .zrem(this.keys.eventsByTime, ...doomed)
+          .exec();
+        const [err, n] = replies?.[0] ?? [new Error('transaction discarded'), 0];
+        if (err) throw err;
+        deleted += Number(n);
+      }
+      kept += ids.length - doomed.length;
+      if (ids.length < READ_SLICE) break;
+    }
+    return deleted;
+  }
+
+  async getAgentOffset(agentId: string): Promise<number | null> {
+    const offset = await this.client.hget(this.keys.agentOffsets, agentId);
+    return offset === null ? null : Number(offset);
+  }
+
+  async setAgentOffset(agentId: string, offset: number): Promise<void> {
+    await this.scripts.hubAdvanceOffset(this.keys.prefix, agentId, String(offset));
+  }
+
+  async addDeadLetter(d: DeadLetter): Promise<void> {
+    const atMs = Date.parse(d.at);
+    const stored: DeadLetter = { ...d, at: new Date(atMs).toISOString() };
+    await this.scripts.hubAddDeadLetter(this.keys.prefix, d.id, String(atMs), JSON.stringify(stored));
+  }
+
+  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    if (limit <= 0) return [];
+    // Score ties come back in reverse byte order of id: newest first, then id descending.
+    const ids = await this.client.zrevrange(this.keys.deadLettersByTime, 0, limit - 1);
+    if (ids.length === 0) return [];
+    const rows = await this.client.hmget(this.keys.deadLetters, ...ids);
+    return rows.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as DeadLetter);
+  }
+
+  /** Of these event ids, those stored on a topic matching `pattern` (or no longer stored). */
+  private async onTopic(ids: string[], pattern: string): Promise<string[]> {
+    const rows = await this.client.hmget(this.keys.events, ...ids);
+    return ids.filter((_, i) => {
+      const json = rows[i];
+      return !json || topicMatches(pattern, (JSON.parse(json) as HubEvent).topic);
+    });
+  }
+}
+
+function topicFilter(patterns: string[] | undefined): (topic: string) => boolean {
+  if (!patterns || patterns.length === 0) return () => true;
+  for (const p of patterns) parseTopicPattern(p);
+  return (topic) => patterns.some((p) => topicMatches(p, topic));
+}
