@@ -172,3 +172,33 @@ describe('replay', () => {
     expect(c.got.map((e) => e.payload)).toEqual([1, 2, 3]);
   });
 });
+
+describe('catch-up health', () => {
+  it('marks an agent degraded when more than half of its replay fails, and clears it after a good one', async () => {
+    const pub = await t.agent('pub-degrade');
+    const sub = await t.agent('sub-degrade', { handlerAttempts: 1 });
+    sub.on('error', () => undefined);
+    let failing = false;
+    await sub.subscribe(['degrade:*'], () => {
+      if (failing) throw new Error('cannot handle');
+    }, { policy: 'full' });
+    await pub.publish('degrade:x', 0);
+    await sub.idle();
+    sub.socket.disconnect();
+    for (let i = 1; i <= 4; i++) await pub.publish('degrade:x', i);
+    failing = true;
+    const report = new Promise<{ replayed: number; failed: number }>((resolve) => sub.once('replayed', resolve));
+    sub.socket.connect();
+    expect(await report).toEqual({ replayed: 4, failed: 4 });
+    const agent = await json(await t.api('/api/agents/sub-degrade'));
+    expect(agent.degraded).toBe('4 of 4 replayed events failed');
+
+    failing = false;
+    sub.socket.disconnect();
+    await pub.publish('degrade:x', 5);
+    const good = new Promise((resolve) => sub.once('replayed', resolve));
+    sub.socket.connect();
+    expect(await good).toEqual({ replayed: 1, failed: 0 });
+    expect((await json(await t.api('/api/agents/sub-degrade'))).degraded).toBeNull();
+  });
+});

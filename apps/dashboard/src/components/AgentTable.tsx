@@ -45,6 +45,11 @@ export function AgentTable({ agents }: { agents: Record<string, AgentInfo> }) {
             </td>
             <td>
               <HealthBadge state={agent.health} testId={`agent-health-${agent.id}`} />
+              {agent.degraded && (
+                <span className="agent-degraded" title={agent.degraded} data-testid={`agent-degraded-${agent.id}`}>
+                  degraded
+                </span>
+              )}
             </td>
             <td title={agent.connectedSince ?? undefined}>{formatTime(agent.connectedSince)}</td>
             <td title={agent.lastSeenAt ?? undefined}>{formatTime(agent.lastSeenAt)}</td>
