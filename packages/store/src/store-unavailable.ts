@@ -58,8 +58,14 @@ export function storeClosedError(): HubError {
 /**
  * Wraps every method of a store part so that callers see STORE_UNAVAILABLE for a closed store or
  * an unreachable backend, and domain errors unchanged, without repeating a try/catch per method.
+ * `translate` lets an adapter map its own backend's failures first (file-system codes, ioredis
+ * messages); what it leaves unchanged still goes through `toStoreError`.
  */
-export function reportingUnavailable<T extends object>(target: T, isClosed: () => boolean): T {
+export function reportingUnavailable<T extends object>(
+  target: T,
+  isClosed: () => boolean,
+  translate: (err: unknown) => unknown = (err) => err,
+): T {
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value: unknown = Reflect.get(obj, prop, receiver);
@@ -69,7 +75,7 @@ export function reportingUnavailable<T extends object>(target: T, isClosed: () =
         try {
           return await (value as (...a: unknown[]) => unknown).apply(obj, args);
         } catch (err) {
-          throw toStoreError(err);
+          throw toStoreError(translate(err));
         }
       };
     },

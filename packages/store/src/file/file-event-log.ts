@@ -1,7 +1,7 @@
 import type { EventLog, EventQuery } from '@agent-hub/core';
-import { PRIORITY_RANK, topicMatches, type DeadLetter, type HubEvent } from '@agent-hub/protocol';
+import type { DeadLetter, HubEvent } from '@agent-hub/protocol';
+import { eventQueryMatcher, topicMatcher } from '../event-filter.ts';
 import { jsonCopy } from '../memory/json-copy.ts';
-import { parseTopicPattern } from '../topic-pattern.ts';
 import { EventSegments, toEvent, toRow, type EventRow } from './event-segments.ts';
 import type { JsonLinesFile } from './json-lines-file.ts';
 import { SerialQueues } from './serial-queues.ts';
@@ -72,22 +72,19 @@ export class FileEventLog implements EventLog {
   }
 
   async readEvents(q: EventQuery): Promise<HubEvent[]> {
-    const matchesTopic = topicFilter(q.patterns);
-    const minRank = q.minPriority === undefined ? 0 : PRIORITY_RANK[q.minPriority];
+    const matches = eventQueryMatcher(q);
     const out: HubEvent[] = [];
     const start = q.afterOffset === undefined ? 0 : firstAfter(this.rows, q.afterOffset);
     for (let i = start; i < this.rows.length && out.length < q.limit; i++) {
       const r = this.rows[i]!;
-      if (q.from !== undefined && r.tsMs < q.from) continue;
-      if (q.to !== undefined && r.tsMs >= q.to) continue;
-      if (PRIORITY_RANK[r.event.priority] < minRank || !matchesTopic(r.event.topic)) continue;
+      if (!matches(r.event, r.tsMs)) continue;
       out.push(toEvent(r));
     }
     return out;
   }
 
   deleteEventsBefore(before: number, pattern?: string): Promise<number> {
-    const matchesTopic = topicFilter(pattern === undefined ? undefined : [pattern]);
+    const matchesTopic = topicMatcher(pattern === undefined ? undefined : [pattern]);
     return this.queue.run('log', async () => {
       const doomed = new Set(this.rows.filter((r) => r.tsMs < before && matchesTopic(r.event.topic)));
       const touched = new Set([...doomed].map((r) => r.segment));
@@ -184,10 +181,4 @@ function groupBySegment(rows: EventRow[]): Map<string, EventRow[]> {
     else groups.set(r.segment, [r]);
   }
   return groups;
-}
-
-function topicFilter(patterns: string[] | undefined): (topic: string) => boolean {
-  if (!patterns || patterns.length === 0) return () => true;
-  for (const p of patterns) parseTopicPattern(p);
-  return (topic) => patterns.some((p) => topicMatches(p, topic));
 }

@@ -1,8 +1,18 @@
 import type { NewMessageRecord, NewSessionRecord, SessionFilter, SessionPatch, SessionStore } from '@agent-hub/core';
-import { SESSION_STATES, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
+import type { Page, Session, SessionMessage, SessionState } from '@agent-hub/protocol';
 import { jsonCopy } from '../memory/json-copy.ts';
-import { compareSessionsForListing, decodeSessionCursor, encodeSessionCursor } from '../session-cursor.ts';
-import { sessionNotFound, sessionWriteRefusal } from '../session-write-refusal.ts';
+import {
+  appendMessagesTo,
+  applySessionPatch,
+  countSessionsByState,
+  isInactiveIn,
+  listSessionRecords,
+  moveToState,
+  newSessionRecord,
+  toSession,
+  touchSession,
+  writableRecord,
+} from '../session-records.ts';
 import { mapBounded, SerialQueues } from './serial-queues.ts';
 import type { SessionDocument, SessionFiles, SessionHeader } from './session-files.ts';
 
@@ -30,26 +40,15 @@ export class FileSessionStore implements SessionStore {
   createSession(rec: NewSessionRecord, messages: NewMessageRecord[]): Promise<Session> {
     return this.queue.run(rec.id, async () => {
       if (this.index.has(rec.id)) throw new Error(`duplicate session id ${rec.id}`);
-      const doc: SessionDocument = {
-        id: rec.id,
-        state: 'active',
-        version: 1,
-        members: [...rec.members],
-        metadata: jsonCopy(rec.metadata),
-        agentState: {},
-        createdAt: rec.at,
-        updatedAt: rec.at,
-        lastActivityAt: rec.at,
-        messages: [],
-      };
-      appendTo(doc, messages, rec.at);
-      return toSession(await this.save(doc, undefined));
+      const doc: SessionDocument = { ...newSessionRecord(rec), messages: [] };
+      appendMessagesTo(doc, messages, rec.at);
+      return headerToSession(await this.save(doc, undefined));
     });
   }
 
   async getSession(id: string): Promise<Session | null> {
     const header = this.index.get(id);
-    return header ? toSession(header) : null;
+    return header ? headerToSession(header) : null;
   }
 
   getMessages(id: string, afterSeq: number, limit: number): Promise<SessionMessage[]> {
@@ -65,33 +64,17 @@ export class FileSessionStore implements SessionStore {
   }
 
   async listSessions(filter: SessionFilter, limit: number, cursor?: string): Promise<Page<Session>> {
-    const after = cursor === undefined ? undefined : decodeSessionCursor(cursor);
-    const matching = [...this.index.values()]
-      .filter((h) => matchesFilter(h, filter))
-      .filter((h) => !after || compareSessionsForListing(h, after) > 0)
-      .sort(compareSessionsForListing);
-    const page = matching.slice(0, limit);
-    const last = matching.length > limit ? page[page.length - 1] : undefined;
-    return {
-      items: page.map(toSession),
-      nextCursor: last ? encodeSessionCursor({ updatedAt: last.updatedAt, id: last.id }) : null,
-    };
+    return listSessionRecords(this.index.values(), filter, limit, cursor, headerToSession);
   }
 
   updateSession(id: string, expectedVersion: number | undefined, patch: SessionPatch, at: number): Promise<Session> {
     return this.queue.run(id, async () => {
       // An explicit state may revive an expired session; any other write to one is refused.
-      const header = this.writable(id, expectedVersion, patch.state !== undefined);
+      const header = writableRecord(id, this.index.get(id), expectedVersion, patch.state !== undefined);
       const doc = await this.files.read(header);
-      if (patch.metadata) doc.metadata = jsonCopy(patch.metadata);
-      if (patch.members) doc.members = [...patch.members];
-      if (patch.agentState) {
-        const { agentId, state } = patch.agentState;
-        if (state === null || state === undefined) delete doc.agentState[agentId];
-        else doc.agentState[agentId] = jsonCopy(state);
-      }
-      touch(doc, patch.state ?? 'active', at);
-      return toSession(await this.save(doc, header));
+      applySessionPatch(doc, patch);
+      touchSession(doc, patch.state ?? 'active', at);
+      return headerToSession(await this.save(doc, header));
     });
   }
 
@@ -102,11 +85,11 @@ export class FileSessionStore implements SessionStore {
     at: number,
   ): Promise<{ session: Session; messages: SessionMessage[] }> {
     return this.queue.run(id, async () => {
-      const header = this.writable(id, expectedVersion, false);
+      const header = writableRecord(id, this.index.get(id), expectedVersion, false);
       const doc = await this.files.read(header);
-      const added = appendTo(doc, messages, at);
-      touch(doc, 'active', at);
-      return { session: toSession(await this.save(doc, header)), messages: jsonCopy(added) };
+      const added = appendMessagesTo(doc, messages, at);
+      touchSession(doc, 'active', at);
+      return { session: headerToSession(await this.save(doc, header)), messages: jsonCopy(added) };
     });
   }
 
@@ -128,7 +111,7 @@ export class FileSessionStore implements SessionStore {
   }
 
   async purgeExpired(before: number): Promise<number> {
-    const due = (h: SessionHeader | undefined) => h?.state === 'expired' && h.lastActivityAt < before;
+    const due = (h: SessionHeader) => isInactiveIn(h, 'expired', before);
     const candidates = [...this.index.values()].filter(due).map((h) => h.id);
     const purged = await mapBounded(candidates, SWEEP_CONCURRENCY, (id) =>
       this.queue.run(id, async () => {
@@ -144,9 +127,7 @@ export class FileSessionStore implements SessionStore {
   }
 
   async countByState(): Promise<Record<SessionState, number>> {
-    const counts = Object.fromEntries(SESSION_STATES.map((s) => [s, 0])) as Record<SessionState, number>;
-    for (const h of this.index.values()) counts[h.state] += 1;
-    return counts;
+    return countSessionsByState(this.index.values());
   }
 
   /** Resolves once every write queued so far is on disk. */
@@ -155,16 +136,14 @@ export class FileSessionStore implements SessionStore {
   }
 
   private async transition(from: SessionState, to: SessionState, inactiveBefore: number, at: number): Promise<string[]> {
-    const due = (h: SessionHeader | undefined) => h?.state === from && h.lastActivityAt < inactiveBefore;
+    const due = (h: SessionHeader) => isInactiveIn(h, from, inactiveBefore);
     const candidates = [...this.index.values()].filter(due).map((h) => h.id);
     const changed = await mapBounded(candidates, SWEEP_CONCURRENCY, (id) =>
       this.queue.run(id, async () => {
         const header = this.index.get(id);
         if (!header || !due(header)) return null;
         const doc = await this.files.read(header);
-        doc.state = to;
-        doc.version += 1;
-        doc.updatedAt = at;
+        moveToState(doc, to, at);
         await this.save(doc, header);
         return id;
       }),
@@ -177,59 +156,8 @@ export class FileSessionStore implements SessionStore {
     this.index.set(doc.id, header);
     return header;
   }
-
-  private writable(id: string, expectedVersion: number | undefined, allowExpired: boolean): SessionHeader {
-    const header = this.index.get(id);
-    if (!header) throw sessionNotFound(id);
-    const stale = expectedVersion !== undefined && header.version !== expectedVersion;
-    if (stale || (header.state === 'expired' && !allowExpired)) throw sessionWriteRefusal(id, header, allowExpired);
-    return header;
-  }
 }
 
-function appendTo(doc: SessionDocument, messages: NewMessageRecord[], at: number): SessionMessage[] {
-  const createdAt = new Date(at).toISOString();
-  const added = messages.map((m, i) => ({
-    seq: doc.messages.length + i + 1,
-    role: m.role,
-    author: m.author,
-    content: m.content,
-    metadata: jsonCopy(m.metadata),
-    createdAt,
-  }));
-  doc.messages.push(...added);
-  return added;
-}
-
-/** Every write: one version further, active unless told otherwise, and fresh activity. */
-function touch(doc: SessionDocument, state: SessionState, at: number): void {
-  doc.version += 1;
-  doc.state = state;
-  doc.updatedAt = at;
-  doc.lastActivityAt = at;
-}
-
-function matchesFilter(h: SessionHeader, f: SessionFilter): boolean {
-  if (f.state && h.state !== f.state) return false;
-  if (f.agent !== undefined && !h.members.includes(f.agent)) return false;
-  if (f.createdAfter !== undefined && !(h.createdAt > f.createdAfter)) return false;
-  if (f.createdBefore !== undefined && !(h.createdAt < f.createdBefore)) return false;
-  if (f.updatedAfter !== undefined && !(h.updatedAt > f.updatedAfter)) return false;
-  if (f.updatedBefore !== undefined && !(h.updatedAt < f.updatedBefore)) return false;
-  return true;
-}
-
-function toSession(h: SessionHeader): Session {
-  return {
-    id: h.id,
-    state: h.state,
-    version: h.version,
-    members: [...h.members],
-    metadata: jsonCopy(h.metadata),
-    agentState: jsonCopy(h.agentState),
-    messageCount: h.messageCount,
-    createdAt: new Date(h.createdAt).toISOString(),
-    updatedAt: new Date(h.updatedAt).toISOString(),
-    lastActivityAt: new Date(h.lastActivityAt).toISOString(),
-  };
+function headerToSession(header: SessionHeader): Session {
+  return toSession(header, header.messageCount);
 }

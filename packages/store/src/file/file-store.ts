@@ -1,14 +1,14 @@
 import { access, constants } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AgentRecord, AgentStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
-import { storeClosedError } from '../store-unavailable.ts';
+import { reportingUnavailable, storeClosedError } from '../store-unavailable.ts';
 import { ensureDir, readIfExists } from './atomic-file.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { EventSegments } from './event-segments.ts';
 import { FileEventLog } from './file-event-log.ts';
 import { FileAgentStore, FileKeyValueStore } from './file-registry.ts';
 import { FileSessionStore } from './file-session-store.ts';
-import { reportingFileUnavailable, toFileStoreError } from './file-unavailable.ts';
+import { toFileStoreError } from './file-unavailable.ts';
 import { JsonLinesFile } from './json-lines-file.ts';
 import { SessionFiles } from './session-files.ts';
 import { SnapshotFile } from './snapshot-file.ts';
@@ -74,10 +74,10 @@ export class FileStore implements Store {
     private readonly parts: FileParts,
   ) {
     const isClosed = () => this.closed;
-    this.sessions = reportingFileUnavailable(parts.sessions, isClosed);
-    this.events = reportingFileUnavailable(parts.events, isClosed);
-    this.agents = reportingFileUnavailable(parts.agents, isClosed);
-    this.kv = reportingFileUnavailable(parts.kv, isClosed);
+    this.sessions = reportingUnavailable(parts.sessions, isClosed, toFileStoreError);
+    this.events = reportingUnavailable(parts.events, isClosed, toFileStoreError);
+    this.agents = reportingUnavailable(parts.agents, isClosed, toFileStoreError);
+    this.kv = reportingUnavailable(parts.kv, isClosed, toFileStoreError);
   }
 
   async ping(): Promise<void> {

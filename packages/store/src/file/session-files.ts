@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { SessionMessage, SessionState } from '@agent-hub/protocol';
+import type { SessionRecordWithHistory } from '../session-records.ts';
 import { listFiles, readIfExists, removeIfExists, writeFileAtomic } from './atomic-file.ts';
 import { fileNameFor } from './file-names.ts';
 import { mapBounded } from './serial-queues.ts';
@@ -15,18 +15,7 @@ const GZIP_ABOVE_BYTES = 100 * 1024;
 const LOAD_CONCURRENCY = 32;
 
 /** A session as its file holds it: times in epoch ms, the whole history beside it. */
-export interface SessionDocument {
-  id: string;
-  state: SessionState;
-  version: number;
-  members: string[];
-  metadata: Record<string, unknown>;
-  agentState: Record<string, unknown>;
-  createdAt: number;
-  updatedAt: number;
-  lastActivityAt: number;
-  messages: SessionMessage[];
-}
+export type SessionDocument = SessionRecordWithHistory;
 
 export type FileVariant = 'json' | 'json.gz';
 

@@ -1,6 +1,6 @@
 import type { EventLog, EventQuery } from '@agent-hub/core';
-import { PRIORITY_RANK, topicMatches, type DeadLetter, type HubEvent } from '@agent-hub/protocol';
-import { parseTopicPattern } from '../topic-pattern.ts';
+import type { DeadLetter, HubEvent } from '@agent-hub/protocol';
+import { eventQueryMatcher, topicMatcher } from '../event-filter.ts';
 import { jsonCopy } from './json-copy.ts';
 
 /** An event as the SQL adapters keep it: time in ms, payload serialised once. */
@@ -45,22 +45,19 @@ export class MemoryEventLog implements EventLog {
   }
 
   async readEvents(q: EventQuery): Promise<HubEvent[]> {
-    const matchesTopic = topicFilter(q.patterns);
-    const minRank = q.minPriority === undefined ? 0 : PRIORITY_RANK[q.minPriority];
+    const matches = eventQueryMatcher(q);
     const out: HubEvent[] = [];
     for (const r of this.rows) {
       if (out.length >= q.limit) break;
       if (q.afterOffset !== undefined && r.event.offset <= q.afterOffset) continue;
-      if (q.from !== undefined && r.tsMs < q.from) continue;
-      if (q.to !== undefined && r.tsMs >= q.to) continue;
-      if (PRIORITY_RANK[r.event.priority] < minRank || !matchesTopic(r.event.topic)) continue;
+      if (!matches(r.event, r.tsMs)) continue;
       out.push({ ...r.event, payload: JSON.parse(r.payloadJson) });
     }
     return out;
   }
 
   async deleteEventsBefore(before: number, pattern?: string): Promise<number> {
-    const matchesTopic = topicFilter(pattern === undefined ? undefined : [pattern]);
+    const matchesTopic = topicMatcher(pattern === undefined ? undefined : [pattern]);
     const kept = this.rows.filter((r) => !(r.tsMs < before && matchesTopic(r.event.topic)));
     const deleted = this.rows.length - kept.length;
     for (const r of this.rows) if (!kept.includes(r)) this.ids.delete(r.event.id);
@@ -86,10 +83,4 @@ export class MemoryEventLog implements EventLog {
     );
     return newestFirst.slice(0, limit).map(jsonCopy);
   }
-}
-
-function topicFilter(patterns: string[] | undefined): (topic: string) => boolean {
-  if (!patterns || patterns.length === 0) return () => true;
-  for (const p of patterns) parseTopicPattern(p);
-  return (topic) => patterns.some((p) => topicMatches(p, topic));
 }

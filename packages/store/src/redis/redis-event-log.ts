@@ -1,6 +1,7 @@
 import type { EventLog, EventQuery } from '@agent-hub/core';
-import { PRIORITY_RANK, topicMatches, type DeadLetter, type HubEvent } from '@agent-hub/protocol';
+import { topicMatches, type DeadLetter, type HubEvent } from '@agent-hub/protocol';
 import type { Redis } from 'ioredis';
+import { eventQueryMatcher } from '../event-filter.ts';
 import { parseTopicPattern } from '../topic-pattern.ts';
 import type { RedisKeys } from './redis-keys.ts';
 import type { StoreScripts } from './redis-scripts.ts';
@@ -43,8 +44,7 @@ export class RedisEventLog implements EventLog {
   }
 
   async readEvents(q: EventQuery): Promise<HubEvent[]> {
-    const matchesTopic = topicFilter(q.patterns);
-    const minRank = q.minPriority === undefined ? 0 : PRIORITY_RANK[q.minPriority];
+    const matches = eventQueryMatcher(q);
     const out: HubEvent[] = [];
     let lower = q.afterOffset === undefined ? '-inf' : `(${q.afterOffset}`;
     while (out.length < q.limit) {
@@ -53,11 +53,7 @@ export class RedisEventLog implements EventLog {
         const json = flat[i + 1];
         if (!json) continue;
         const e = JSON.parse(json) as HubEvent;
-        const tsMs = Date.parse(e.ts);
-        if (q.from !== undefined && tsMs < q.from) continue;
-        if (q.to !== undefined && tsMs >= q.to) continue;
-        if (PRIORITY_RANK[e.priority] < minRank || !matchesTopic(e.topic)) continue;
-        out.push(e);
+        if (matches(e, Date.parse(e.ts))) out.push(e);
       }
       if (flat.length < READ_SLICE * 2) break;
       lower = `(${flat[flat.length - 2]}`;
@@ -123,10 +119,4 @@ export class RedisEventLog implements EventLog {
       return !json || topicMatches(pattern, (JSON.parse(json) as HubEvent).topic);
     });
   }
-}
-
-function topicFilter(patterns: string[] | undefined): (topic: string) => boolean {
-  if (!patterns || patterns.length === 0) return () => true;
-  for (const p of patterns) parseTopicPattern(p);
-  return (topic) => patterns.some((p) => topicMatches(p, topic));
 }

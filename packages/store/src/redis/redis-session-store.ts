@@ -1,8 +1,8 @@
 import type { NewMessageRecord, NewSessionRecord, SessionFilter, SessionPatch, SessionStore } from '@agent-hub/core';
 import { SESSION_STATES, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
 import type { Redis } from 'ioredis';
-import { jsonCopy } from '../memory/json-copy.ts';
 import { compareSessionsForListing, decodeSessionCursor, encodeSessionCursor, type SessionCursor } from '../session-cursor.ts';
+import { matchesSessionFilter, newSessionRecord, toSession } from '../session-records.ts';
 import { sessionWriteRefusal } from '../session-write-refusal.ts';
 import { listingTime, parseListingEntry, type RedisKeys } from './redis-keys.ts';
 import type { StoreScripts } from './redis-scripts.ts';
@@ -26,24 +26,12 @@ export class RedisSessionStore implements SessionStore {
     const members = JSON.stringify(rec.members);
     const metadata = JSON.stringify(rec.metadata ?? null);
     await this.scripts.hubCreateSession(this.keys.prefix, rec.id, String(rec.at), listingTime(rec.at), members, metadata, ...stored);
-    const at = new Date(rec.at).toISOString();
-    return {
-      id: rec.id,
-      state: 'active',
-      version: 1,
-      members: [...rec.members],
-      metadata: jsonCopy(rec.metadata),
-      agentState: {},
-      messageCount: messages.length,
-      createdAt: at,
-      updatedAt: at,
-      lastActivityAt: at,
-    };
+    return toSession(newSessionRecord(rec), messages.length);
   }
 
   async getSession(id: string): Promise<Session | null> {
     const fields = await this.client.hgetall(this.keys.session(id));
-    return fields.id === undefined ? null : toSession(fields);
+    return fields.id === undefined ? null : sessionFromHash(fields);
   }
 
   async getMessages(id: string, afterSeq: number, limit: number): Promise<SessionMessage[]> {
@@ -76,7 +64,7 @@ export class RedisSessionStore implements SessionStore {
         // A session deleted or moved since the index was read is not where the index said.
         if (row.id === undefined || row.entry !== entries[i]) continue;
         if (after && compareSessionsForListing(at, after) <= 0) continue;
-        const session = toSession(row);
+        const session = sessionFromHash(row);
         if (!matchesFilter(session, filter)) continue;
         items.push({ session, at });
         if (items.length > limit) break;
@@ -112,7 +100,7 @@ export class RedisSessionStore implements SessionStore {
       agent ? agent.agentId : '',
       agentValue,
     );
-    return toSession(writtenFields(id, reply, allowExpired));
+    return sessionFromHash(writtenFields(id, reply, allowExpired));
   }
 
   async appendMessages(
@@ -130,7 +118,7 @@ export class RedisSessionStore implements SessionStore {
       listingTime(at),
       ...stored,
     );
-    const session = toSession(writtenFields(id, reply, false));
+    const session = sessionFromHash(writtenFields(id, reply, false));
     const firstSeq = session.messageCount - messages.length + 1;
     return {
       session,
@@ -202,7 +190,7 @@ function writtenFields(id: string, reply: unknown, allowExpired: boolean): Recor
 
 const AGENT_FIELD = 'agent:';
 
-function toSession(f: Record<string, string>): Session {
+function sessionFromHash(f: Record<string, string>): Session {
   const agentState: Record<string, unknown> = {};
   for (const [field, json] of Object.entries(f)) {
     if (field.startsWith(AGENT_FIELD)) agentState[field.slice(AGENT_FIELD.length)] = JSON.parse(json);
@@ -240,13 +228,6 @@ function lowerBound(updatedAfter: number | undefined): string {
 }
 
 function matchesFilter(s: Session, f: SessionFilter): boolean {
-  const createdAt = Date.parse(s.createdAt);
-  const updatedAt = Date.parse(s.updatedAt);
-  if (f.state && s.state !== f.state) return false;
-  if (f.agent !== undefined && !s.members.includes(f.agent)) return false;
-  if (f.createdAfter !== undefined && !(createdAt > f.createdAfter)) return false;
-  if (f.createdBefore !== undefined && !(createdAt < f.createdBefore)) return false;
-  if (f.updatedAfter !== undefined && !(updatedAt > f.updatedAfter)) return false;
-  if (f.updatedBefore !== undefined && !(updatedAt < f.updatedBefore)) return false;
-  return true;
+  const times = { createdAt: Date.parse(s.createdAt), updatedAt: Date.parse(s.updatedAt) };
+  return matchesSessionFilter({ state: s.state, members: s.members, ...times }, f);
 }

@@ -1,12 +1,13 @@
 import type { AgentStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
 import { HubError } from '@agent-hub/protocol';
 import { Redis } from 'ioredis';
+import { reportingUnavailable } from '../store-unavailable.ts';
 import { RedisEventLog } from './redis-event-log.ts';
 import { DEFAULT_REDIS_KEY_PREFIX, RedisKeys } from './redis-keys.ts';
 import { RedisAgentStore, RedisKeyValueStore } from './redis-registry.ts';
 import { defineStoreScripts } from './redis-scripts.ts';
 import { RedisSessionStore } from './redis-session-store.ts';
-import { reportingRedisUnavailable, toRedisStoreError } from './redis-unavailable.ts';
+import { toRedisStoreError } from './redis-unavailable.ts';
 
 export interface RedisStoreOptions {
   /** redis://[user:password@]host:port[/db] */
@@ -73,7 +74,8 @@ export class RedisStore implements Store {
     const keys = new RedisKeys(keyPrefix);
     const scripts = defineStoreScripts(client);
     const isClosed = () => this.closed;
-    const guard = <T extends object>(part: T) => reportingRedisUnavailable(part, isClosed, lastConnectionError);
+    const translate = (err: unknown) => toRedisStoreError(err, lastConnectionError());
+    const guard = <T extends object>(part: T) => reportingUnavailable(part, isClosed, translate);
     this.sessions = guard(new RedisSessionStore(client, keys, scripts));
     this.events = guard(new RedisEventLog(client, keys, scripts));
     this.agents = guard(new RedisAgentStore(client, keys));

@@ -1,5 +1,5 @@
 import { HubError } from '@agent-hub/protocol';
-import { reportingUnavailable, toStoreError } from '../store-unavailable.ts';
+import { toStoreError } from '../store-unavailable.ts';
 
 // ioredis reports a lost or missing connection by message, not by code; the reply prefixes are
 // a server that cannot serve right now (loading its data, busy with a script, failing over, full).
@@ -11,7 +11,10 @@ const UNAVAILABLE_MESSAGES = [
   /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|OOM)\b/,
 ];
 
-/** Maps an ioredis connection or server failure to STORE_UNAVAILABLE; anything else unchanged. */
+/**
+ * Maps an ioredis connection or server failure to STORE_UNAVAILABLE; anything else unchanged. The
+ * Redis store passes it to `reportingUnavailable` as its translate hook.
+ */
 export function toRedisStoreError(err: unknown, lastConnectionError?: Error): unknown {
   const mapped = toStoreError(err);
   if (mapped !== err) return mapped;
@@ -19,29 +22,4 @@ export function toRedisStoreError(err: unknown, lastConnectionError?: Error): un
   // "Connection is closed." says little; the socket error before it says why.
   const cause = lastConnectionError ? `${err.message} (${lastConnectionError.message})` : err.message;
   return new HubError('STORE_UNAVAILABLE', 'the store is unavailable', { cause });
-}
-
-/**
- * Wraps a store part like `reportingUnavailable`, translating ioredis failures first, so callers
- * see STORE_UNAVAILABLE for a closed store or an unreachable server and domain errors unchanged.
- */
-export function reportingRedisUnavailable<T extends object>(
-  target: T,
-  isClosed: () => boolean,
-  lastConnectionError: () => Error | undefined,
-): T {
-  const translated = new Proxy(target, {
-    get(obj, prop, receiver) {
-      const value: unknown = Reflect.get(obj, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        try {
-          return await (value as (...a: unknown[]) => unknown).apply(obj, args);
-        } catch (err) {
-          throw toRedisStoreError(err, lastConnectionError());
-        }
-      };
-    },
-  });
-  return reportingUnavailable(translated, isClosed);
 }
