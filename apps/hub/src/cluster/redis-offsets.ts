@@ -28,8 +28,9 @@ export class RedisOffsets implements OffsetAllocator {
     private readonly key: string,
     private readonly log: Logger,
   ) {
-    // No offline queue: while Redis is away a publish must not hang waiting for it.
-    this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    // No offline queue: while Redis is away a publish must not hang waiting for it. Auto-pipelining
+    // sends the INCRs of one event-loop tick as one write, which is what keeps 10k/s cheap.
+    this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true, enableAutoPipelining: true });
     this.redis.on('error', () => undefined);
   }
 

@@ -49,7 +49,9 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
     fanout: {
       deliver(event, rooms) {
         agents.to(rooms).emit('event', event);
-        operators.to(rooms).emit('event:stream', event);
+        // The live stream is a view for the dashboards on this node; sending every event through the
+        // Redis adapter a second time (for operators elsewhere) would double the cluster's traffic.
+        operators.local.to(rooms).emit('event:stream', event);
       },
     },
     onStoreState: (down) => {
