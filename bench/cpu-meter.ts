@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 /** Clock ticks per second for /proc accounting (USER_HZ); 100 on every Linux we run on. */
 const CLK_TCK = (() => {
@@ -20,28 +21,65 @@ export function cpuTimeMs(pid: number): number {
   return ((utime + stime) * 1000) / CLK_TCK;
 }
 
-/** Share of one core each process used between `start()` and `stop()` (1.0 = one core busy). */
+/** Busy and total jiffies of the whole machine (all cores), from the first line of /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const [, ...nums] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = nums.map(Number) as number[];
+  const busy = user! + nice! + system! + irq! + softirq! + steal!;
+  return { busy, total: busy + idle! + iowait! };
+}
+
+const CORES = availableParallelism();
+
+/**
+ * Share of one core each process used between `start()` and `stop()` (1.0 = one core busy), plus
+ * `others`: what the rest of the machine used meanwhile. The machine is shared, so a run where
+ * other work took cores away is visible as such rather than passing for the hub's own cost.
+ */
 export class CpuMeter {
   private startCpu = new Map<number, number>();
+  private startMachine = { busy: 0, total: 0 };
   private startedAt = 0;
 
   constructor(private readonly pids: Record<string, number>) {}
 
   start(): void {
     this.startedAt = performance.now();
+    this.startMachine = machineTicks();
     for (const pid of Object.values(this.pids)) this.startCpu.set(pid, cpuTimeMs(pid));
   }
 
   stop(): Record<string, number> {
     const wall = performance.now() - this.startedAt;
     const out: Record<string, number> = {};
+    let ours = 0;
     for (const [name, pid] of Object.entries(this.pids)) {
       try {
         out[name] = (cpuTimeMs(pid) - this.startCpu.get(pid)!) / wall;
+        ours += out[name]!;
       } catch {
         out[name] = Number.NaN; // the process is gone
       }
     }
+    const m = machineTicks();
+    const machine = ((m.busy - this.startMachine.busy) / Math.max(1, m.total - this.startMachine.total)) * CORES;
+    out.others = Math.max(0, machine - ours);
     return out;
+  }
+}
+
+/**
+ * Waits (at most `maxWaitMs`) for a second in which the rest of the machine used less than
+ * `maxCores`; returns the load of the last second measured. The machine is shared, and a bench
+ * started under someone else's CPU-heavy job measures that job as much as ours.
+ */
+export async function waitForQuiet(maxWaitMs: number, maxCores = 0.3): Promise<number> {
+  const deadline = performance.now() + maxWaitMs;
+  for (;;) {
+    const meter = new CpuMeter({});
+    meter.start();
+    await new Promise((r) => setTimeout(r, 1000));
+    const load = meter.stop().others!;
+    if (load < maxCores || performance.now() > deadline) return load;
   }
 }

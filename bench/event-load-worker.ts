@@ -33,11 +33,13 @@ export interface PublishReport {
   /** Sends dropped because too many publishes were awaiting acks (saturation). */
   skipped: number;
   errors: number;
-  firstError: string | null;
+  /** Failed publishes by error code (REQUEST_TIMEOUT, AGENT_NOT_REGISTERED …). */
+  errorCodes: Record<string, number>;
   acks: Float64Array;
   measuredWindowMs: number;
   /** Largest number of events the pacing loop owed at one tick (how bursty / how far behind). */
   maxBurst: number;
+  disconnects: Record<string, number>;
 }
 
 export interface SubscribeReport {
@@ -46,6 +48,7 @@ export interface SubscribeReport {
   /** Wall-clock (timeOrigin-based) ms of the first and last measured event handled. */
   firstAt: number;
   lastAt: number;
+  disconnects: Record<string, number>;
 }
 
 interface Payload {
@@ -74,6 +77,12 @@ let received = 0;
 let latencies = new SampleBuffer();
 let firstAt = 0;
 let lastAt = 0;
+/** Connections dropped during the run, by reason (an overloaded server misses heartbeats). */
+const disconnects: Record<string, number> = {};
+
+function onDisconnect(reason: string): void {
+  disconnects[reason] = (disconnects[reason] ?? 0) + 1;
+}
 
 function onPayload(p: Payload): void {
   const now = wallNow();
@@ -86,6 +95,7 @@ function onPayload(p: Payload): void {
 
 async function connectHub(url: string, agentId: string, token: string): Promise<LoadClient> {
   const c: AgentClient = await connectAgent({ url, agentId, token, name: agentId });
+  c.on('disconnected', onDisconnect);
   return {
     publish: (topic, _room, payload) => c.publish(topic, payload),
     subscribe: (pattern, handler) => c.subscribe([pattern], (e) => handler(e.payload as Payload), { policy: 'none' }),
@@ -99,6 +109,7 @@ async function connectBare(url: string): Promise<LoadClient> {
     s.once('connect', resolve);
     s.once('connect_error', reject);
   });
+  s.on('disconnect', onDisconnect);
   return {
     publish: (topic, room, payload) => s.timeout(10_000).emitWithAck('publish', { room, topic, payload }),
     subscribe: async (room, handler) => {
@@ -121,7 +132,7 @@ async function connect(a: ConnectArgs): Promise<{ connected: number }> {
 async function run(a: RunArgs): Promise<PublishReport> {
   const acks = new SampleBuffer();
   const perMs = a.rate / 1000;
-  const report = { sent: 0, measuredSent: 0, skipped: 0, errors: 0, firstError: null as string | null, maxBurst: 0 };
+  const report = { sent: 0, measuredSent: 0, skipped: 0, errors: 0, errorCodes: {} as Record<string, number>, maxBurst: 0 };
   let inFlight = 0;
   let seq = 0;
   const start = performance.now();
@@ -144,7 +155,8 @@ async function run(a: RunArgs): Promise<PublishReport> {
       (err) => {
         inFlight--;
         report.errors++;
-        report.firstError ??= err instanceof Error ? err.message : String(err);
+        const code = (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err)).slice(0, 60);
+        report.errorCodes[code] = (report.errorCodes[code] ?? 0) + 1;
       },
     );
   };
@@ -166,7 +178,7 @@ async function run(a: RunArgs): Promise<PublishReport> {
 
   const drainUntil = performance.now() + ACK_DRAIN_MS;
   while (inFlight > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
-  return { ...report, acks: acks.values().slice(), measuredWindowMs: a.measureMs };
+  return { ...report, acks: acks.values().slice(), measuredWindowMs: a.measureMs, disconnects };
 }
 
 serveWorker(
@@ -175,7 +187,7 @@ serveWorker(
     run,
     progress: () => ({ received }),
     report: (): SubscribeReport => {
-      const r = { received, latencies: latencies.values().slice(), firstAt, lastAt };
+      const r = { received, latencies: latencies.values().slice(), firstAt, lastAt, disconnects };
       received = 0;
       latencies = new SampleBuffer();
       firstAt = lastAt = 0;

@@ -4,6 +4,7 @@ export class Flags {
 
   constructor(argv: string[] = process.argv.slice(2)) {
     for (const arg of argv) {
+      if (arg === '--') continue; // `pnpm bench -- --quick` passes the separator through
       const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/i.exec(arg);
       if (!m) throw new Error(`unrecognised argument "${arg}" (flags look like --name=value)`);
       this.values.set(m[1]!, m[2] ?? 'true');

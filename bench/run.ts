@@ -1,0 +1,88 @@
+/**
+ * Runs every bench in sequence, each in its own process, and prints their tables as they come.
+ *
+ *   pnpm bench            (node --import tsx bench/run.ts)
+ *   pnpm bench --quick    shorter versions, each ~10–20 s of measuring
+ *   pnpm bench --only=events,health
+ *
+ * Benches owned by others (speaker-selection, storage-compare) run when their files exist; they
+ * get --quick only if their source mentions it.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { guardChild } from './child-guard.ts';
+import { waitForQuiet } from './cpu-meter.ts';
+import { Flags } from './flags.ts';
+import { fmtMs, printTable } from './stats.ts';
+
+interface Bench {
+  name: string;
+  file: string;
+  args: string[];
+  /** Hard cap; the bench is killed (by pid) past it so a run always ends. */
+  limitMs: number;
+}
+
+/** How long to wait for other work on the shared machine to calm down before each bench. */
+const QUIET_WAIT_MS = 10_000;
+
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+
+function plan(quick: boolean): Bench[] {
+  const q = quick ? ['--quick'] : [];
+  const ours: Bench[] = [
+    { name: 'events', file: here('./events.ts'), args: q, limitMs: quick ? 90_000 : 180_000 },
+    { name: 'sessions', file: here('./sessions.ts'), args: q, limitMs: quick ? 90_000 : 180_000 },
+    { name: 'health', file: here('./health.ts'), args: q, limitMs: quick ? 120_000 : 240_000 },
+  ];
+  const others = ['speaker-selection', 'storage-compare']
+    .map((name) => ({ name, file: here(`./${name}.ts`) }))
+    .filter((b) => existsSync(b.file))
+    .map((b) => ({ ...b, args: quick && readFileSync(b.file, 'utf8').includes('--quick') ? ['--quick'] : [], limitMs: 180_000 }));
+  return [...ours, ...others];
+}
+
+function runOne(b: Bench): Promise<{ code: number | null; ms: number; timedOut: boolean }> {
+  const t0 = performance.now();
+  console.log(`=== ${b.name} ${b.args.join(' ')} ===`);
+  const child = spawn(process.execPath, ['--import', 'tsx', b.file, ...b.args], { stdio: 'inherit' });
+  guardChild(child);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    // The bench's own exit handler kills its hub and workers on SIGTERM; SIGKILL if it does not go.
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  }, b.limitMs);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, ms: performance.now() - t0, timedOut });
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const f = new Flags();
+  const only = f.string('only', '').split(',').filter(Boolean);
+  const benches = plan(f.has('quick')).filter((b) => only.length === 0 || only.includes(b.name));
+  console.log(`Agent Hub benchmarks — ${process.version}, ${new Date().toISOString()}${f.has('quick') ? ' (quick)' : ''}`);
+  const results: string[][] = [];
+  let failed = 0;
+  for (const b of benches) {
+    const background = await waitForQuiet(QUIET_WAIT_MS);
+    console.log(`\n(background load before ${b.name}: ${background.toFixed(2)} cores busy outside this run)`);
+    const r = await runOne(b);
+    const ok = r.code === 0 && !r.timedOut;
+    if (!ok) failed++;
+    results.push([b.name, ok ? 'ok' : r.timedOut ? `killed after ${fmtMs(b.limitMs)}` : `exit ${r.code}`, fmtMs(r.ms)]);
+  }
+  printTable('Summary', ['bench', 'result', 'time'], results);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
