@@ -202,3 +202,19 @@ describe('catch-up health', () => {
     expect((await json(await t.api('/api/agents/sub-degrade'))).degraded).toBeNull();
   });
 });
+
+describe('publishing across a reconnect', () => {
+  it('holds calls made while disconnected until the agent has registered again', async () => {
+    const pub = await t.agent('pub-gap');
+    const sub = await t.agent('sub-gap');
+    const got: unknown[] = [];
+    await sub.subscribe(['gap:*'], (e) => void got.push(e.payload));
+    pub.socket.disconnect();
+    const pending = [pub.publish('gap:x', 1), pub.publish('gap:x', 2)];
+    pub.socket.connect();
+    const results = await Promise.all(pending);
+    expect(results.every((r) => r.durable)).toBe(true);
+    await eventually(() => got.length === 2);
+    expect(got).toEqual([1, 2]);
+  });
+});

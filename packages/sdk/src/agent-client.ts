@@ -74,6 +74,9 @@ export class AgentClient extends EventEmitter {
   private readonly delivery: DeliveryQueue;
   private lastProgressAt = Date.now();
   private closed = false;
+  /** Open while the hub knows this agent; closed from a disconnect until re-registration. */
+  private registeredGate: Promise<void> = Promise.resolve();
+  private openGate: (() => void) | null = null;
   private sweepTimer: ReturnType<typeof setInterval>;
 
   constructor(private readonly opts: ConnectOptions) {
@@ -122,7 +125,12 @@ export class AgentClient extends EventEmitter {
     for (const ev of ['group:turn', 'group:message', 'group:ended']) {
       this.socket.on(ev, (p: unknown) => this.emit(ev, p));
     }
-    this.socket.on('disconnect', (reason) => this.emit('disconnected', reason));
+    this.socket.on('disconnect', (reason) => {
+      // Hold calls made from now on until the agent has registered again: otherwise socket.io-client
+      // would flush them on reconnect ahead of `agent:register` and the hub would refuse them.
+      if (!this.openGate) this.registeredGate = new Promise<void>((resolve) => (this.openGate = resolve));
+      this.emit('disconnected', reason);
+    });
     this.socket.on('connect', () => {
       // Re-register and re-subscribe after every reconnect; the first connect is awaited in start().
       if (this.info) void this.resume().catch((err) => this.emit('error', err));
@@ -168,8 +176,25 @@ export class AgentClient extends EventEmitter {
     this.lastProgressAt = Date.now();
   }
 
-  call<T>(event: string, payload: unknown): Promise<T> {
-    return request<T>(this.socket, event, payload, this.opts.requestTimeoutMs ?? 10_000);
+  async call<T>(event: string, payload: unknown): Promise<T> {
+    const timeoutMs = this.opts.requestTimeoutMs ?? 10_000;
+    if (event !== 'agent:register' && this.openGate) await this.waitRegistered(event, timeoutMs);
+    return request<T>(this.socket, event, payload, timeoutMs);
+  }
+
+  private async waitRegistered(event: string, timeoutMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new HubError('REQUEST_TIMEOUT', `"${event}" waited ${timeoutMs} ms for the agent to reconnect and register`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.registeredGate, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   publish(topic: string, payload: unknown, opts: { priority?: Priority; id?: string } = {}): Promise<PublishResult> {
@@ -232,6 +257,9 @@ export class AgentClient extends EventEmitter {
 
   private async resume(): Promise<void> {
     await this.register();
+    const open = this.openGate;
+    this.openGate = null;
+    open?.();
     const byPolicy = new Map<string, string[]>();
     for (const p of this.subs.patterns()) {
       const key = this.policies.get(p)?.policy ?? '';
