@@ -12,6 +12,8 @@ export interface AgentDirectoryEvents {
 interface LiveAgent {
   info: AgentInfo;
   connectionId: string | null;
+  /** Epoch ms of the last packet; kept as a number because it changes on every packet. */
+  lastSeenMs?: number;
 }
 
 export interface AgentDirectoryDeps {
@@ -44,6 +46,7 @@ export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
       existing.info.connected = true;
       existing.info.connectedSince = now;
       existing.info.lastSeenAt = now;
+      existing.lastSeenMs = this.deps.clock.now();
       existing.info.node = this.deps.node;
       this.transition(existing, 'connecting', 'socket connected');
       return;
@@ -90,7 +93,7 @@ export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
       registeredAt: this.deps.clock.now(),
     });
     this.transition(live, 'healthy', 'registered');
-    return { ...live.info };
+    return this.snapshot(live);
   }
 
   /** Only the agent's current connection may mark it disconnected (a newer one may have replaced it). */
@@ -111,9 +114,8 @@ export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
   seen(agentId: string, liveness = false): void {
     const live = this.agents.get(agentId);
     if (!live) return;
-    const now = this.iso();
-    live.info.lastSeenAt = now;
-    if (liveness) live.info.lastLivenessAt = now;
+    live.lastSeenMs = this.deps.clock.now();
+    if (liveness) live.info.lastLivenessAt = this.iso();
   }
 
   /** Marks (or clears, with null) the agent as degraded after a mostly failed replay. */
@@ -121,14 +123,14 @@ export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
     const live = this.agents.get(agentId);
     if (!live) return;
     live.info.degraded = reason;
-    this.emit('update', { ...live.info });
+    this.emit('update', this.snapshot(live));
   }
 
   countRecovery(agentId: string): void {
     const live = this.agents.get(agentId);
     if (!live) return;
     live.info.recoveries += 1;
-    this.emit('update', { ...live.info });
+    this.emit('update', this.snapshot(live));
   }
 
   remove(agentId: string): void {
@@ -157,7 +159,7 @@ export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
 
   get(agentId: string): AgentInfo | null {
     const live = this.agents.get(agentId);
-    if (live) return { ...live.info };
+    if (live) return this.snapshot(live);
     const remote = this.remote.get(agentId);
     return remote ? { ...remote } : null;
   }
@@ -173,14 +175,20 @@ export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
 
   /** The agents whose connection is (or was last) on this node. */
   listLocal(): AgentInfo[] {
-    return [...this.agents.values()].map((a) => ({ ...a.info }));
+    return [...this.agents.values()].map((a) => (this.snapshot(a)));
   }
 
   private transition(live: LiveAgent, to: HealthState, reason: string): void {
     const from = live.info.health;
     live.info.health = to;
     if (from !== to) this.emit('transition', { agentId: live.info.id, from, to, reason, at: this.iso() });
-    this.emit('update', { ...live.info });
+    this.emit('update', this.snapshot(live));
+  }
+
+  private snapshot(live: LiveAgent): AgentInfo {
+    const info = { ...live.info };
+    if (live.lastSeenMs !== undefined) info.lastSeenAt = new Date(live.lastSeenMs).toISOString();
+    return info;
   }
 
   private iso(): string {
