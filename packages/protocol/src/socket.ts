@@ -82,6 +82,8 @@ export interface AgentClientEvents {
 /** Hub → agent. */
 export interface AgentServerEvents {
   event: (e: HubEvent) => void;
+  /** Several events at once, in offset order (replay pages). */
+  events: (list: HubEvent[]) => void;
   'hub:shutdown': (p: { reason: string; reconnectAfterMs: number }) => void;
   'hub:error': (p: { code: string; message: string }) => void;
   'liveness:probe': (p: { at: string }, ack: (r: LivenessReport) => void) => void;

@@ -115,6 +115,7 @@ export class AgentClient extends EventEmitter {
       });
     }
     this.socket.on('event', (e: HubEvent) => this.delivery.push(e));
+    this.socket.on('events', (list: HubEvent[]) => list.forEach((e) => this.delivery.push(e, false)));
     this.socket.on('liveness:probe', (_p: unknown, ack: (r: LivenessReport) => void) => {
       void this.answerLiveness().then(ack, (err) => ack({ ok: false, detail: String(err) }));
     });

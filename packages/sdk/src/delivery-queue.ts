@@ -38,9 +38,10 @@ export class DeliveryQueue {
     this.lastOffset = d.initialOffset;
   }
 
-  push(e: HubEvent): void {
+  /** `live`: delivered as published (replayed events would report their age, not a latency). */
+  push(e: HubEvent, live = true): void {
     // Publish-to-receipt latency, reported with the next ack (bounded sample).
-    if (this.latencies.length < 200) this.latencies.push(Math.max(0, Date.now() - Date.parse(e.ts)));
+    if (live && this.latencies.length < 200) this.latencies.push(Math.max(0, Date.now() - Date.parse(e.ts)));
     if (this.holds > 0) this.held.push(e);
     else this.queue.push(e);
     void this.pump();

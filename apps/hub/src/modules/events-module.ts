@@ -80,7 +80,7 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
           if (!patterns.length) continue;
           void bus
             .query({ from: downSince - 1000, patterns, limit: 100_000 })
-            .then((events) => events.forEach((e) => socket.emit('event', e)))
+            .then((events) => events.length && socket.emit('events', events))
             .catch((err) => ctx.logger.warn({ err: String(err) }, 'resync after redis outage failed'));
         }
       });
@@ -136,7 +136,8 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
         let replayed = 0;
         for (let after = from; ; ) {
           const page = await bus.replayFor(input.patterns, after, input.policy, REPLAY_PAGE);
-          for (const e of page) socket.emit('event', e);
+          // One message per page: per-event messages made Socket.IO framing dominate long replays.
+          if (page.length) socket.emit('events', page);
           replayed += page.length;
           if (page.length < REPLAY_PAGE || !socket.connected) break;
           after = page[page.length - 1]!.offset;
