@@ -3,7 +3,7 @@
  *
  *   pnpm bench            (node --import tsx bench/run.ts)
  *   pnpm bench --quick    shorter versions, each ~10–20 s of measuring
- *   pnpm bench --only=events,health
+ *   pnpm bench --only=events,health   (any bench/<name>.ts, e.g. --only=cluster)
  *
  * Benches owned by others (speaker-selection, storage-compare) run when their files exist; they
  * get --quick only if their source mentions it.
@@ -29,14 +29,20 @@ const QUIET_WAIT_MS = 10_000;
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
-function plan(quick: boolean): Bench[] {
+/**
+ * Ours, then the others' that exist. `only` may also name any other bench/<name>.ts (e.g.
+ * `--only=cluster`), which is left out of the default run to keep it within ~5 minutes.
+ */
+function plan(quick: boolean, only: string[]): Bench[] {
   const q = quick ? ['--quick'] : [];
   const ours: Bench[] = [
     { name: 'events', file: here('./events.ts'), args: q, limitMs: quick ? 90_000 : 180_000 },
     { name: 'sessions', file: here('./sessions.ts'), args: q, limitMs: quick ? 90_000 : 180_000 },
     { name: 'health', file: here('./health.ts'), args: q, limitMs: quick ? 120_000 : 240_000 },
   ];
-  const others = ['speaker-selection', 'storage-compare']
+  const ownNames = new Set(ours.map((b) => b.name));
+  const otherNames = only.length ? only.filter((n) => !ownNames.has(n)) : ['speaker-selection', 'storage-compare'];
+  const others = otherNames
     .map((name) => ({ name, file: here(`./${name}.ts`) }))
     .filter((b) => existsSync(b.file))
     .map((b) => ({ ...b, args: quick && readFileSync(b.file, 'utf8').includes('--quick') ? ['--quick'] : [], limitMs: 180_000 }));
@@ -66,7 +72,9 @@ function runOne(b: Bench): Promise<{ code: number | null; ms: number; timedOut: 
 async function main(): Promise<void> {
   const f = new Flags();
   const only = f.string('only', '').split(',').filter(Boolean);
-  const benches = plan(f.has('quick')).filter((b) => only.length === 0 || only.includes(b.name));
+  const benches = plan(f.has('quick'), only).filter((b) => only.length === 0 || only.includes(b.name));
+  const missing = only.filter((n) => !benches.some((b) => b.name === n));
+  if (missing.length) throw new Error(`--only: no bench named ${missing.join(', ')} in bench/`);
   console.log(`Agent Hub benchmarks — ${process.version}, ${new Date().toISOString()}${f.has('quick') ? ' (quick)' : ''}`);
   const results: string[][] = [];
   let failed = 0;

@@ -88,7 +88,8 @@ export class AgentClient extends EventEmitter {
       attempts: opts.handlerAttempts ?? 3,
       backoffMs: opts.handlerBackoffMs ?? 100,
       initialOffset: opts.lastOffset ?? null,
-      ack: (offset, latencies) => this.socket.connected && this.socket.emit('event:ack', { offset, latencies }),
+      // Not before re-registration (the hub would refuse it); acks are cumulative, the next one covers it.
+      ack: (offset, latencies) => this.socket.connected && !this.openGate && this.socket.emit('event:ack', { offset, latencies }),
       deadLetter: (e, attempts, error) =>
         this.call('event:nack', { id: e.id, offset: e.offset, attempts, error }).catch(() => undefined),
       onError: (err) => this.emit('error', err),
