@@ -26,6 +26,8 @@ export interface Hub {
   port: number;
   /** Set when the operator token was made at this start (print the dashboard URL once). */
   operatorTokenCreated: boolean;
+  /** The capabilities wired in (tests reach a module's service through it). */
+  modules: readonly HubModule[];
   close(reason?: string): Promise<void>;
 }
 
@@ -113,7 +115,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   let closing: Promise<void> | null = null;
   const close = (reason = 'shutdown') =>
     (closing ??= shutdown({ ctx, io, server, modules, reason, redis }));
-  return { ctx, url, port, operatorTokenCreated: operator.created, close };
+  return { ctx, url, port, operatorTokenCreated: operator.created, modules, close };
 }
 
 interface ShutdownParts {

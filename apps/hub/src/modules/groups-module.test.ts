@@ -1,82 +1,28 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Server as SocketServer } from 'socket.io';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
-import { createAdaptorServer } from '@hono/node-server';
-import { AgentDirectory, systemClock } from '@agent-hub/core';
+import type { GroupEngine } from '@agent-hub/core';
 import { HubError, type Group, type GroupTurnGrant } from '@agent-hub/protocol';
-import { connectAgent, groupTasks, joinGroup, type AgentClient } from '@agent-hub/sdk';
-import type { HubContext } from '../context.ts';
-import { createMetrics } from '../observability/metrics.ts';
-import { createHttpApp } from '../http/app.ts';
-import { createAgentsNamespace } from '../sockets/agents-namespace.ts';
-import { createOperatorsNamespace } from '../sockets/operators-namespace.ts';
+import { groupTasks, joinGroup, type AgentClient } from '@agent-hub/sdk';
 import type { HubModule } from '../module.ts';
-import { sessionsModule } from './sessions-module.ts';
-import { eventsModule } from './events-module.ts';
-import { groupsModule } from './groups-module.ts';
 import { eventually, json, startTestHub } from '../../test/support/test-hub.ts';
 
-/**
- * The sessions, events and groups modules on their own Socket.IO + HTTP server, wired here rather
- * than through modules.ts so the module is tested on its own (`replace` is fired by hand). The
- * context is a started test hub's, with its own metrics registry and agent directory so that hub
- * (idle, on another port) neither clashes on metric names nor probes these agents.
- */
+/** A real in-process hub; the groups engine is reached through its modules (`replace` is fired by hand). */
 async function startGroupsHub(env: Record<string, string> = {}) {
-  const base = await startTestHub(env);
-  const ctx: HubContext = {
-    ...base.hub.ctx,
-    metrics: createMetrics(),
-    agents: new AgentDirectory({ store: base.hub.ctx.store.agents, clock: systemClock, node: 'groups-test', defaultRecovery: 'replace' }),
-  };
-  const token = base.token;
-  const io = new SocketServer({ serveClient: false, pingInterval: 1000, pingTimeout: 1000 });
-  const sessions = sessionsModule(ctx);
-  const events = eventsModule(ctx, io);
-  const replacedListeners: Array<(p: { from: string; to: string }) => void> = [];
-  const groups = groupsModule(ctx, io, { bus: events.bus, sessions: sessions.service, onReplaced: (fn) => replacedListeners.push(fn) });
-  const modules: HubModule[] = [sessions, events, groups];
-  for (const m of modules) await m.start?.();
-  const app = createHttpApp(ctx, modules.flatMap((m) => (m.api ? [m.api] : [])));
-  const server = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
-  io.attach(server);
-  createAgentsNamespace(io, ctx, modules.flatMap((m) => (m.agentSocket ? [m.agentSocket] : [])), {
-    onRegistered: (s, id) => modules.forEach((m) => m.onAgentRegistered?.(s, id)),
-  });
-  createOperatorsNamespace(io, ctx, modules.flatMap((m) => (m.operatorFeed ? [m.operatorFeed] : [])));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const clients: AgentClient[] = [];
+  const t = await startTestHub(env);
+  const groups = t.hub.modules.find((m) => m.name === 'groups') as HubModule & { engine: GroupEngine };
   return {
-    url,
-    ctx,
+    url: t.url,
+    ctx: t.hub.ctx,
     engine: groups.engine,
-    replace: (p: { from: string; to: string }) => replacedListeners.forEach((fn) => fn(p)),
-    api(pathname: string, init: RequestInit = {}) {
-      const headers = new Headers(init.headers);
-      headers.set('authorization', `Bearer ${token}`);
-      if (init.body) headers.set('content-type', 'application/json');
-      return fetch(url + pathname, { ...init, headers });
-    },
-    async agent(agentId: string, capabilities: string[] = []) {
-      const c = await connectAgent({ url, agentId, token: ctx.agentTokens.issue(agentId), capabilities });
-      clients.push(c);
-      return c;
-    },
+    replace: (p: { from: string; to: string }) => groups.engine.replaced(p),
+    api: t.api,
+    agent: (agentId: string, capabilities: string[] = []): Promise<AgentClient> => t.agent(agentId, { capabilities }),
     operator(): ClientSocket {
-      return ioClient(`${url}/operators`, { transports: ['websocket'], auth: { token } });
+      return ioClient(`${t.url}/operators`, { transports: ['websocket'], auth: { token: t.token }, forceNew: true });
     },
-    async close() {
-      await Promise.all(clients.map((c) => c.close()));
-      for (const m of [...modules].reverse()) await m.close?.();
-      await new Promise<void>((resolve) => io.close(() => resolve()));
-      server.closeAllConnections?.();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      ctx.agents.removeAll();
-      await base.close();
-    },
+    close: t.close,
   };
 }
 
