@@ -92,6 +92,11 @@ export interface EventLog {
   appendEvents(events: HubEvent[]): Promise<string[]>;
   maxOffset(): Promise<number>;
   hasEvent(id: string): Promise<boolean>;
+  /**
+   * The offsets under which these ids are stored (ids not in the log are absent from the map).
+   * A publisher's retry after a failover is answered with the original offset through it.
+   */
+  offsetsOf(ids: string[]): Promise<Map<string, number>>;
   /** Ascending by offset. */
   readEvents(q: EventQuery): Promise<HubEvent[]>;
   /** Deletes events older than `before` (epoch ms), only on topics matching `pattern` if given. */

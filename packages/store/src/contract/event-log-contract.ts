@@ -48,6 +48,48 @@ export function describeEventLogContract(store: () => Store): void {
     });
   });
 
+  describe('offsets of ids', () => {
+    it('returns the offset of every stored id and leaves unknown ids out', async () => {
+      await store().events.appendEvents([event(3, 'a'), event(7, 'b'), event(9, 'c')]);
+      expect(await store().events.offsetsOf(['ev-9', 'ev-404', 'ev-3'])).toEqual(
+        new Map([
+          ['ev-9', 9],
+          ['ev-3', 3],
+        ]),
+      );
+      expect(await store().events.offsetsOf(['ev-404'])).toEqual(new Map());
+    });
+
+    it('answers an empty list with an empty map', async () => {
+      await store().events.appendEvents([event(1, 'a')]);
+      expect(await store().events.offsetsOf([])).toEqual(new Map());
+    });
+
+    it('keeps the first offset of an id appended twice', async () => {
+      await store().events.appendEvents([event(1, 'a'), event(2, 'a'), event(3, 'a', { id: 'ev-2' })]);
+      await store().events.appendEvents([event(4, 'a', { id: 'ev-1' })]);
+      expect(await store().events.offsetsOf(['ev-1', 'ev-2'])).toEqual(
+        new Map([
+          ['ev-1', 1],
+          ['ev-2', 2],
+        ]),
+      );
+    });
+
+    it('forgets the ids that retention deleted', async () => {
+      await store().events.appendEvents([event(1, 'a'), event(2, 'b')]);
+      await store().events.deleteEventsBefore(T0 + 2000);
+      expect(await store().events.offsetsOf(['ev-1', 'ev-2'])).toEqual(new Map([['ev-2', 2]]));
+    });
+
+    it('answers a thousand ids at once', async () => {
+      const stored = Array.from({ length: 1000 }, (_, i) => event(i + 1, 'bulk'));
+      await store().events.appendEvents(stored);
+      const asked = Array.from({ length: 1500 }, (_, i) => `ev-${i + 1}`);
+      expect(await store().events.offsetsOf(asked)).toEqual(new Map(stored.map((e) => [e.id, e.offset])));
+    });
+  });
+
   describe('reading events', () => {
     it('reads ascending by offset after a given offset, up to the limit', async () => {
       await store().events.appendEvents([event(3, 'c'), event(1, 'a'), event(2, 'b'), event(4, 'd')]);

@@ -22,7 +22,8 @@ export interface EventLogFiles {
 export class FileEventLog implements EventLog {
   /** Ascending by offset. */
   private rows: EventRow[] = [];
-  private readonly ids = new Set<string>();
+  /** Event id → the offset it is stored under. */
+  private readonly ids = new Map<string, number>();
   private readonly taken = new Set<number>();
   private readonly offsets: Map<string, number>;
   private readonly offsetsFile: SnapshotFile;
@@ -69,6 +70,15 @@ export class FileEventLog implements EventLog {
 
   async hasEvent(id: string): Promise<boolean> {
     return this.ids.has(id);
+  }
+
+  async offsetsOf(ids: string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    for (const id of ids) {
+      const offset = this.ids.get(id);
+      if (offset !== undefined) found.set(id, offset);
+    }
+    return found;
   }
 
   async readEvents(q: EventQuery): Promise<HubEvent[]> {
@@ -138,7 +148,7 @@ export class FileEventLog implements EventLog {
     const last = this.rows.at(-1)?.event.offset ?? -Infinity;
     for (const r of rows) {
       this.rows.push(r);
-      this.ids.add(r.event.id);
+      this.ids.set(r.event.id, r.event.offset);
       this.taken.add(r.event.offset);
     }
     // The hub appends in offset order; only an out-of-order batch pays for a sort.

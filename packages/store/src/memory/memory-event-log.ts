@@ -13,7 +13,8 @@ interface EventRow {
 export class MemoryEventLog implements EventLog {
   /** Ascending by offset. */
   private rows: EventRow[] = [];
-  private readonly ids = new Set<string>();
+  /** Event id → the offset it is stored under. */
+  private readonly ids = new Map<string, number>();
   private readonly offsets = new Map<string, number>();
   private readonly deadLetters = new Map<string, DeadLetter>();
 
@@ -30,7 +31,7 @@ export class MemoryEventLog implements EventLog {
       // Normalised as a timestamptz column gives it back.
       const ts = new Date(tsMs).toISOString();
       this.rows.push({ event: { ...event, ts }, tsMs, payloadJson: JSON.stringify(payload ?? null) });
-      this.ids.add(event.id);
+      this.ids.set(event.id, event.offset);
     }
     this.rows.sort((a, b) => a.event.offset - b.event.offset);
     return fresh.map((e) => e.id);
@@ -42,6 +43,15 @@ export class MemoryEventLog implements EventLog {
 
   async hasEvent(id: string): Promise<boolean> {
     return this.ids.has(id);
+  }
+
+  async offsetsOf(ids: string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    for (const id of ids) {
+      const offset = this.ids.get(id);
+      if (offset !== undefined) found.set(id, offset);
+    }
+    return found;
   }
 
   async readEvents(q: EventQuery): Promise<HubEvent[]> {

@@ -43,6 +43,20 @@ export class RedisEventLog implements EventLog {
     return (await this.client.hexists(this.keys.events, id)) === 1;
   }
 
+  async offsetsOf(ids: string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    // The offset index answers without parsing each stored event; it holds exactly the ids of the
+    // events hash (both change together, in the append script and the retention transaction).
+    // RESP2 answers scores as strings, RESP3 as numbers.
+    const scores = await this.client.zmscore(this.keys.eventsByOffset, ...ids);
+    const found = new Map<string, number>();
+    ids.forEach((id, i) => {
+      const score = scores[i];
+      if (score !== null && score !== undefined) found.set(id, Number(score));
+    });
+    return found;
+  }
+
   async readEvents(q: EventQuery): Promise<HubEvent[]> {
     const matches = eventQueryMatcher(q);
     const out: HubEvent[] = [];

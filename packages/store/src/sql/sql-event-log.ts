@@ -1,6 +1,6 @@
 import type { EventLog, EventQuery } from '@agent-hub/core';
 import { PRIORITY_RANK, type DeadLetter, type HubEvent } from '@agent-hub/protocol';
-import { and, asc, count, desc, eq, gt, gte, lt, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, sql } from 'drizzle-orm';
 import { agentOffsets, deadLetters, events } from '../schema.ts';
 import { toDeadLetter, toHubEvent } from './rows.ts';
 import type { SqlDatabase } from './sql-database.ts';
@@ -42,6 +42,15 @@ export class SqlEventLog implements EventLog {
   async hasEvent(id: string): Promise<boolean> {
     const rows = await this.db.select({ id: events.id }).from(events).where(eq(events.id, id)).limit(1);
     return rows.length > 0;
+  }
+
+  async offsetsOf(ids: string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .select({ id: events.id, offset: events.offset })
+      .from(events)
+      .where(inArray(events.id, ids));
+    return new Map(rows.map((r) => [r.id, r.offset]));
   }
 
   async readEvents(q: EventQuery): Promise<HubEvent[]> {
