@@ -63,6 +63,11 @@ export const PublishEvent = z.object({
   topic: Topic,
   priority: Priority.default('normal'),
   payload: z.unknown(),
+  /**
+   * Set on a re-send of an id that may have reached a hub before (after a reconnect or a
+   * timeout): the log decides whether it is new, and a known id is answered with its original offset.
+   */
+  retry: z.boolean().optional(),
 });
 export type PublishEvent = z.input<typeof PublishEvent>;
 

@@ -30,12 +30,29 @@ import type {
 export const AGENTS_NAMESPACE = '/agents';
 export const OPERATORS_NAMESPACE = '/operators';
 
+/**
+ * The wire protocol's version, sent in the handshake `auth.protocol`. 2 added the committed
+ * watermark, durable notices and publish re-sends; a client that sends none is taken as current.
+ */
+export const PROTOCOL_VERSION = 2;
+/** Versions this hub speaks (1 is 2 without the additions: a 1 client simply ignores them). */
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1, 2];
+
 /** What an agent sends in the Socket.IO handshake `auth`. */
 export interface AgentHandshake {
   agentId: string;
   token: string;
-  /** Highest event offset this agent has processed, for resume across reconnects. */
+  /** Where to resume: min(highest event offset processed, last watermark heard); clamped by the hub. */
   lastOffset?: number;
+  /** Wire protocol version (default: the hub's current one). */
+  protocol?: number;
+}
+
+/** `hub:shutdown`: this node is stopping; reconnect (to it or another node) after `reconnectAfterMs`. */
+export interface ShutdownNotice {
+  reason: string;
+  /** This socket's own delay: the fleet is spread over a window so the restarted node is not stampeded. */
+  reconnectAfterMs: number;
 }
 
 export interface OperatorHandshake {
@@ -46,8 +63,14 @@ export interface SubscribeResult {
   patterns: string[];
   /** Events replayed (already sent as `event` before this ack). */
   replayed: number;
-  /** Offset the replay started after. */
+  /** Offset the replay started after (the requested one, clamped to the watermark). */
   fromOffset: number;
+  /**
+   * The committed watermark once the replay was sent: every event of these patterns with an
+   * offset up to it has now reached this connection (replayed or live). Resume after
+   * min(highest offset processed, watermark) next time.
+   */
+  watermark: number;
 }
 
 export interface SessionIdRef {
@@ -84,7 +107,11 @@ export interface AgentServerEvents {
   event: (e: HubEvent) => void;
   /** Several events at once, in offset order (replay pages). */
   events: (list: HubEvent[]) => void;
-  'hub:shutdown': (p: { reason: string; reconnectAfterMs: number }) => void;
+  'hub:shutdown': (p: ShutdownNotice) => void;
+  /** The committed watermark advanced (sent to subscribers at most every 250 ms while it moves). */
+  'event:watermark': (p: { offset: number }) => void;
+  /** Events this agent published and was answered `durable: false` for are committed now. */
+  'event:durable': (p: { ids: string[] }) => void;
   'hub:error': (p: { code: string; message: string }) => void;
   'liveness:probe': (p: { at: string }, ack: (r: LivenessReport) => void) => void;
   'agent:restart': (p: { reason: string }) => void;

@@ -13,7 +13,8 @@ import {
   TopicPattern,
   Unsubscribe,
 } from '@agent-hub/protocol';
-import { EventBus, topicRoom, uuidV4, type OffsetAllocator } from '@agent-hub/core';
+import { EventBus, ReservedOffsets, topicRoom, uuidV4, type OffsetAllocator } from '@agent-hub/core';
+import type { Socket } from 'socket.io';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
@@ -23,6 +24,12 @@ import { loadReplayPolicies } from './replay-policies.ts';
 import { LatencyMonitor } from './latency-monitor.ts';
 
 const REPLAY_PAGE = 2000;
+/** Sockets whose catch-up is complete get `event:watermark` notices; the others must not advance. */
+const WATERMARK_ROOM = 'watermark';
+const WATERMARK_NOTICE_MS = 250;
+/** How long a subscribe waits for other nodes' uncommitted events to commit before replaying. */
+const CATCH_UP_WAIT_MS = 2000;
+const GAP_FILL_WAIT_MS = 60_000;
 const LATENCY_BUCKETS = [0.5, 1, 2, 3, 5, 7.5, 10, 15, 25, 50, 100, 250, 1000];
 
 /** The event bus over Socket.IO rooms and HTTP, with the persisted log, replay and dead letters. */
@@ -33,6 +40,8 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
   const throughput = new Counter({ name: 'event_throughput', help: 'Events published', labelNames: ['priority'], registers });
   const deadLetters = new Counter({ name: 'event_dead_letters_total', help: 'Events dead-lettered by subscribers', registers });
   const storeDown = new Gauge({ name: 'event_log_degraded', help: '1 while the event log cannot be written', registers });
+  const duplicates = new Counter({ name: 'event_duplicate_publishes_total', help: 'Publishes of an id already accepted (not delivered again)', labelNames: ['retry'], registers });
+  const republished = new Counter({ name: 'event_republished_total', help: 'Publishes marked as re-sends, by whether the log already had them', labelNames: ['found'], registers });
   const monitor = new LatencyMonitor(ctx.logger.child({ module: 'events' }));
   const agents = io.of(AGENTS_NAMESPACE);
   const operators = io.of(OPERATORS_NAMESPACE);
@@ -45,7 +54,8 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
     batchMax: ctx.config.EVENT_BATCH_MAX,
     batchDelayMs: ctx.config.EVENT_BATCH_DELAY_MS,
     policyFor: policies.policyFor,
-    offsets,
+    // One node: offsets from durably reserved blocks, so a crash leaves a gap, never a reuse.
+    offsets: offsets ?? new ReservedOffsets(ctx.store.kv, ctx.logger.child({ module: 'events' })),
     fanout: {
       deliver(event, rooms) {
         agents.to(rooms).emit('event', event);
@@ -60,10 +70,44 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
     },
   });
   bus.on('published', (e) => throughput.inc({ priority: e.priority }));
+  bus.on('duplicate', (d) => duplicates.inc({ retry: String(d.retry) }));
+  bus.on('republished', (r) => republished.inc({ found: String(r.found) }));
+  // Publishers answered `durable: false` (store down) learn when their events commit after all.
+  bus.on('lateDurable', (events) => {
+    const byPublisher = new Map<string, string[]>();
+    for (const e of events) byPublisher.set(e.publisher, [...(byPublisher.get(e.publisher) ?? []), e.id]);
+    for (const [publisher, ids] of byPublisher) agents.to(`agent:${publisher}`).emit('event:durable', { ids });
+  });
+  new Gauge({ name: 'event_offset_gaps_total', help: 'Offsets skipped for good (reserved by a run that crashed, or jumped over after a Redis reset)', registers, collect() { this.set(bus.gaps); } });
+  new Gauge({ name: 'event_watermark_lag', help: 'Offsets handed out on this node above the committed watermark', registers, collect() { this.set(Math.max(0, bus.currentOffset - bus.watermark)); } });
   bus.on('deadLetter', (d) => {
     deadLetters.inc();
     operators.emit('deadletter:new', d);
   });
+
+  /** Streamed page by page, so a long absence does not load the whole log at once. */
+  async function replay(socket: Socket, patterns: string[], from: number, policy?: ReplayPolicyName): Promise<number> {
+    let replayed = 0;
+    for (let after = from; ; ) {
+      const page = await bus.replayFor(patterns, after, policy, REPLAY_PAGE);
+      // One message per page: per-event messages made Socket.IO framing dominate long replays.
+      if (page.length) socket.emit('events', page);
+      replayed += page.length;
+      if (page.length < REPLAY_PAGE || !socket.connected) return replayed;
+      after = page[page.length - 1]!.offset;
+    }
+  }
+
+  /** The catch-up timed out: replay again once the watermark covers the join, then send notices. */
+  async function fillGap(socket: Socket, patterns: string[], after: number, upTo: number, policy?: ReplayPolicyName): Promise<void> {
+    try {
+      if (!(await bus.waitWatermark(upTo, GAP_FILL_WAIT_MS)) || !socket.connected) return;
+      await replay(socket, patterns, after, policy);
+      await socket.join(WATERMARK_ROOM);
+    } catch (err) {
+      ctx.logger.warn({ err: String(err) }, 'subscription gap fill failed; the agent resumes from its last watermark');
+    }
+  }
 
   const timers: ReturnType<typeof setInterval>[] = [];
 
@@ -78,13 +122,27 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
         for (const socket of agents.sockets.values()) {
           const patterns = [...socket.rooms].filter((r) => r.startsWith('t:')).map((r) => r.slice(2));
           if (!patterns.length) continue;
+          // No watermark notice may pass what the resync has not delivered yet.
+          void socket.leave(WATERMARK_ROOM);
           void bus
             .query({ from: downSince - 1000, patterns, limit: 100_000 })
-            .then((events) => events.length && socket.emit('events', events))
+            .then((events) => {
+              if (events.length) socket.emit('events', events);
+              return socket.join(WATERMARK_ROOM);
+            })
             .catch((err) => ctx.logger.warn({ err: String(err) }, 'resync after redis outage failed'));
         }
       });
       timers.push(setInterval(() => monitor.tick(), 60_000));
+      let announced = -1;
+      timers.push(
+        setInterval(() => {
+          const w = bus.watermark;
+          if (w === announced) return;
+          announced = w;
+          agents.local.to(WATERMARK_ROOM).emit('event:watermark', { offset: w });
+        }, WATERMARK_NOTICE_MS),
+      );
       timers.push(
         setInterval(() => {
           bus.cleanup(ctx.config.EVENT_RETENTION_MS, policies.retention).then(
@@ -118,7 +176,7 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
           minPriority: q.minPriority,
           limit: q.limit,
         });
-        return c.json({ items, lastOffset: bus.currentOffset });
+        return c.json({ items, lastOffset: bus.currentOffset, watermark: bus.watermark });
       });
       r.get('/deadletters', async (c) => c.json({ items: await ctx.store.events.listDeadLetters(200) }));
       api.route('/events', r);
@@ -127,22 +185,35 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
 
     agentSocket(socket) {
       const agentId: string = socket.data.agentId;
-      onCall(ctx, socket, 'event:publish', PublishEvent, ({ input }) => bus.publish(agentId, input));
+      // Accepted one after another per connection (a re-send may wait on a log lookup), so a
+      // publisher's events keep their order; acks still come back as each batch commits.
+      let accepting: Promise<unknown> = Promise.resolve();
+      onCall(ctx, socket, 'event:publish', PublishEvent, ({ input }) => {
+        const accepted = accepting.then(() => bus.accept(agentId, input));
+        accepting = accepted.catch(() => undefined);
+        return accepted.then((a) => a.done);
+      });
       onCall(ctx, socket, 'event:subscribe', Subscribe, async ({ input }) => {
+        // Notices resume once this subscription's catch-up is complete (see below).
+        await socket.leave(WATERMARK_ROOM);
         await socket.join(input.patterns.map(topicRoom));
-        const from = input.fromOffset ?? handshakeOffset(socket.handshake.auth) ?? (await bus.agentOffset(agentId));
-        if (from === null) return { patterns: input.patterns, replayed: 0, fromOffset: bus.currentOffset };
-        // Streamed page by page, so a long absence does not load the whole log at once.
-        let replayed = 0;
-        for (let after = from; ; ) {
-          const page = await bus.replayFor(input.patterns, after, input.policy, REPLAY_PAGE);
-          // One message per page: per-event messages made Socket.IO framing dominate long replays.
-          if (page.length) socket.emit('events', page);
-          replayed += page.length;
-          if (page.length < REPLAY_PAGE || !socket.connected) break;
-          after = page[page.length - 1]!.offset;
+        const requested = input.fromOffset ?? handshakeOffset(socket.handshake.auth) ?? (await bus.agentOffset(agentId));
+        if (requested === null) {
+          await socket.join(WATERMARK_ROOM);
+          return { patterns: input.patterns, replayed: 0, fromOffset: bus.currentOffset, watermark: bus.watermark };
         }
-        return { patterns: input.patterns, replayed, fromOffset: from };
+        // An offset above the watermark could hide an event numbered but not committed yet.
+        const from = Math.min(requested, bus.watermark);
+        // Several nodes: another node may have numbered an event before we joined the rooms (its
+        // live delivery missed us) that is not committed yet (so not in the log to replay). Wait
+        // until the watermark covers everything numbered so far; one node replays its own queue.
+        const upTo = bus.shared ? await bus.allocatedUpTo() : 0;
+        const complete = !bus.shared || (await bus.waitWatermark(upTo, CATCH_UP_WAIT_MS));
+        const watermark = bus.watermark;
+        const replayed = await replay(socket, input.patterns, from, input.policy);
+        if (complete) await socket.join(WATERMARK_ROOM);
+        else void fillGap(socket, input.patterns, watermark, upTo, input.policy);
+        return { patterns: input.patterns, replayed, fromOffset: from, watermark };
       });
       onCall(ctx, socket, 'event:unsubscribe', Unsubscribe, async ({ input }) => {
         for (const p of input.patterns) await socket.leave(topicRoom(p));
@@ -173,6 +244,8 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
     },
   };
 }
+
+type ReplayPolicyName = Parameters<EventBus['replayFor']>[2];
 
 function handshakeOffset(auth: unknown): number | null {
   const v = (auth as Record<string, unknown> | undefined)?.lastOffset;

@@ -6,6 +6,16 @@ import type { Logger } from '../ports/logger.ts';
 interface Pending {
   event: HubEvent;
   settle: (durable: boolean) => void;
+  /** Its publisher was already answered `durable: false`; it is told again once it commits. */
+  toldNotDurable: boolean;
+}
+
+export interface BatcherHooks {
+  onStoreState?: (down: boolean, failures: number) => void;
+  /** A batch is committed; `late` are the events whose publishers were told `durable: false`. */
+  onCommitted?: (events: HubEvent[], late: HubEvent[]) => void;
+  /** Events that will never be committed (the store stayed down through shutdown). */
+  onGivenUp?: (events: HubEvent[]) => void;
 }
 
 /** Retry schedule for the log while the store is down: 1 s, 5 s, 30 s, then every 30 s. */
@@ -29,13 +39,17 @@ export class EventBatcher {
     private readonly clock: Clock,
     private readonly opts: { max: number; delayMs: number },
     private readonly logger: Logger,
-    private readonly onStoreState: (down: boolean, failures: number) => void = () => {},
+    private readonly hooks: BatcherHooks = {},
   ) {}
 
   add(event: HubEvent): Promise<boolean> {
     return new Promise((settle) => {
-      this.queue.push({ event, settle });
-      if (this.failures > 0) return settle(false);
+      const p: Pending = { event, settle, toldNotDurable: false };
+      this.queue.push(p);
+      if (this.failures > 0) {
+        p.toldNotDurable = true;
+        return settle(false);
+      }
       if (this.queue.length >= this.opts.max) void this.flush();
       else this.timer ??= this.clock.setTimeout(() => void this.flush(), this.opts.delayMs);
     });
@@ -44,6 +58,11 @@ export class EventBatcher {
   /** Events accepted but not yet committed, in offset order (replay must include them). */
   pending(): HubEvent[] {
     return this.queue.map((p) => p.event);
+  }
+
+  /** The lowest offset accepted but not committed yet (the committed watermark is just below it). */
+  lowestPending(): number | undefined {
+    return this.queue[0]?.event.offset;
   }
 
   get storeDown(): boolean {
@@ -66,7 +85,9 @@ export class EventBatcher {
     await this.flush();
     if (this.queue.length) {
       this.logger.fatal({ lost: this.queue.length }, 'CRITICAL: event log unreachable at shutdown; queued events not persisted');
-      this.queue.splice(0).forEach((p) => p.settle(false));
+      const lost = this.queue.splice(0);
+      lost.forEach((p) => p.settle(false));
+      this.hooks.onGivenUp?.(lost.map((p) => p.event));
     }
   }
 
@@ -81,10 +102,14 @@ export class EventBatcher {
       }
       this.queue.splice(0, batch.length);
       batch.forEach((p) => p.settle(true));
+      this.hooks.onCommitted?.(
+        batch.map((p) => p.event),
+        batch.filter((p) => p.toldNotDurable).map((p) => p.event),
+      );
       if (this.failures) {
         this.logger.info({ after: this.failures }, 'event log reachable again; queue drained');
         this.failures = 0;
-        this.onStoreState(false, 0);
+        this.hooks.onStoreState?.(false, 0);
       }
     }
   }
@@ -93,9 +118,13 @@ export class EventBatcher {
     this.failures++;
     const delay = STORE_RETRY_MS[Math.min(this.failures - 1, STORE_RETRY_MS.length - 1)]!;
     this.logger.warn({ err: String(err), failures: this.failures, retryInMs: delay, queued: this.queue.length }, 'event log write failed');
-    this.onStoreState(true, this.failures);
-    // Publishers waiting on this batch learn it is not durable yet; the events stay queued.
-    for (const p of this.queue) p.settle(false);
+    this.hooks.onStoreState?.(true, this.failures);
+    // Publishers waiting on this batch learn it is not durable yet; the events stay queued and
+    // each publisher is told again when its event commits.
+    for (const p of this.queue) {
+      p.toldNotDurable = true;
+      p.settle(false);
+    }
     if (!HubError.is(err, 'STORE_UNAVAILABLE')) this.logger.error({ err }, 'unexpected event log error');
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = null;

@@ -15,7 +15,7 @@ import type { EventLog, EventQuery } from '../ports/store.ts';
 import { TypedEmitter } from '../ports/typed-emitter.ts';
 import { EventBatcher } from './event-batcher.ts';
 import { RecentIds } from './recent-ids.ts';
-import { LocalOffsets, type OffsetAllocator } from './offset-allocator.ts';
+import type { OffsetAllocator } from './offset-allocator.ts';
 
 /** Delivers an event to every subscriber of the given rooms (Socket.IO rooms in the hub). */
 export interface Fanout {
@@ -35,13 +35,18 @@ export interface EventBusOptions {
   /** How long after publishing a duplicate id is still recognised without the store (ms). */
   dedupeWindowMs?: number;
   onStoreState?: (down: boolean, failures: number) => void;
-  /** Default: a local counter (one node). */
-  offsets?: OffsetAllocator;
+  /** ReservedOffsets on one node, a shared allocator when several nodes write one log. */
+  offsets: OffsetAllocator;
 }
 
 export interface EventBusEvents {
   published: [HubEvent];
   deadLetter: [DeadLetter];
+  /** Events whose publishers were told `durable: false` are committed now. */
+  lateDurable: [HubEvent[]];
+  /** An id published again: `retry` when the publisher marked it as a re-send. */
+  duplicate: [{ id: string; retry: boolean }];
+  republished: [{ id: string; found: boolean }];
 }
 
 export interface PublishInput {
@@ -49,6 +54,13 @@ export interface PublishInput {
   topic: string;
   priority: Priority;
   payload: unknown;
+  /** The publisher may have sent this id before (to any node): the log decides if it is new. */
+  retry?: boolean;
+}
+
+/** An accepted publish: delivered (or recognised as a duplicate); `done` settles with the ack. */
+export interface Accepted {
+  done: Promise<PublishResult>;
 }
 
 /** Room name for a topic pattern; prefixed so topics never collide with other rooms. */
@@ -61,6 +73,8 @@ export const topicRoom = (pattern: string) => `t:${pattern}`;
  */
 export class EventBus extends TypedEmitter<EventBusEvents> {
   private readonly offsets: OffsetAllocator;
+  /** Ids accepted and not yet committed (their duplicates are not durable yet). */
+  private readonly pendingIds = new Set<string>();
   private readonly inflight = new Map<string, Promise<PublishResult>>();
   private readonly recent = new RecentIds(200_000);
   private readonly batcher: EventBatcher;
@@ -69,8 +83,19 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
 
   constructor(private readonly o: EventBusOptions) {
     super();
-    this.offsets = o.offsets ?? new LocalOffsets();
-    this.batcher = new EventBatcher(o.log, o.clock, { max: o.batchMax, delayMs: o.batchDelayMs }, o.logger, o.onStoreState);
+    this.offsets = o.offsets;
+    this.batcher = new EventBatcher(o.log, o.clock, { max: o.batchMax, delayMs: o.batchDelayMs }, o.logger, {
+      onStoreState: o.onStoreState,
+      onCommitted: (events, late) => {
+        for (const e of events) this.pendingIds.delete(e.id);
+        this.offsets.settled?.(events.map((e) => e.offset));
+        if (late.length) this.emit('lateDurable', late);
+      },
+      onGivenUp: (events) => {
+        for (const e of events) this.pendingIds.delete(e.id);
+        this.offsets.settled?.(events.map((e) => e.offset));
+      },
+    });
   }
 
   /** Continues the offset sequence of the log and remembers recent ids for dedupe across restarts. */
@@ -85,27 +110,77 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
     return this.offsets.current();
   }
 
+  /**
+   * The committed watermark W: every offset ≤ W is committed or will never exist. A subscriber
+   * resuming after min(highest processed, W) cannot skip an event; offsets agents report are
+   * clamped to it. On one node it sits just below the oldest uncommitted event; with several
+   * nodes the shared allocator's cluster-wide view bounds it too.
+   */
+  get watermark(): number {
+    const low = this.batcher.lowestPending();
+    const local = low === undefined ? this.offsets.current() : low - 1;
+    const shared = this.offsets.watermark?.();
+    return shared === undefined ? local : Math.min(local, shared);
+  }
+
+  /** True when another node may hold uncommitted offsets this node's replay cannot see. */
+  get shared(): boolean {
+    return this.offsets.watermark !== undefined;
+  }
+
+  get gaps(): number {
+    return this.offsets.gaps?.() ?? 0;
+  }
+
   get storeDown(): boolean {
     return this.batcher.storeDown;
   }
 
   async publish(publisher: string, input: PublishInput): Promise<PublishResult> {
-    const id = input.id ?? this.o.newId();
-    const known = this.recent.get(id);
-    if (known !== undefined) return { id, offset: known, durable: !this.isPending(known), duplicate: true };
-    // The same id published twice at once: the second waits for the first and is its duplicate.
-    const racing = this.inflight.get(id);
-    if (racing) return racing.then((r) => ({ ...r, duplicate: true }));
-    const done = this.publishNew(id, publisher, input);
-    this.inflight.set(id, done);
-    try {
-      return await done;
-    } finally {
-      this.inflight.delete(id);
-    }
+    return (await this.accept(publisher, input)).done;
   }
 
-  private async publishNew(id: string, publisher: string, input: PublishInput): Promise<PublishResult> {
+  /**
+   * Dedupes, numbers and delivers an event; resolves once it is delivered (or known), so a
+   * caller that accepts one publisher's events in sequence keeps their order. `done` settles
+   * when the event is committed (`durable: true`) or queued while the store is down (`false`).
+   */
+  async accept(publisher: string, input: PublishInput): Promise<Accepted> {
+    const id = input.id ?? this.o.newId();
+    // The same id still being accepted or committed: this copy is its duplicate, durable with it.
+    const racing = this.inflight.get(id);
+    if (racing) {
+      this.emit('duplicate', { id, retry: input.retry === true });
+      return { done: racing.then((r) => ({ ...r, duplicate: true })) };
+    }
+    const known = this.recent.get(id);
+    if (known !== undefined) {
+      this.emit('duplicate', { id, retry: input.retry === true });
+      return { done: Promise.resolve({ id, offset: known, durable: !this.pendingIds.has(id), duplicate: true }) };
+    }
+    let delivered: () => void = () => undefined;
+    const onDelivered = new Promise<void>((resolve) => (delivered = resolve));
+    const done = this.publishNew(id, publisher, input, delivered);
+    this.inflight.set(id, done);
+    done.then(
+      () => this.inflight.delete(id),
+      () => this.inflight.delete(id),
+    );
+    await Promise.race([onDelivered, done.then(noop, noop)]);
+    return { done };
+  }
+
+  private async publishNew(id: string, publisher: string, input: PublishInput, delivered: () => void): Promise<PublishResult> {
+    if (input.retry) {
+      // A re-send (after a reconnect, possibly to another node): the log's unique id decides.
+      const stored = await this.storedOffset(id);
+      this.emit('republished', { id, found: stored !== undefined });
+      if (stored !== undefined) {
+        this.recent.add(id, stored);
+        this.emit('duplicate', { id, retry: true });
+        return { id, offset: stored, durable: true, duplicate: true };
+      }
+    }
     const offset = await this.offsets.next();
     const event: HubEvent = {
       id,
@@ -117,10 +192,43 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
       payload: input.payload,
     };
     this.recent.add(id, event.offset);
+    this.pendingIds.add(id);
     this.o.fanout.deliver(event, patternsMatching(event.topic).map(topicRoom));
     this.emit('published', event);
-    const durable = await this.batcher.add(event);
+    const committed = this.batcher.add(event);
+    delivered();
+    const durable = await committed;
     return { id, offset: event.offset, durable, duplicate: false };
+  }
+
+  /** The offset of an id already in the log; undefined if absent or the store cannot tell now. */
+  private async storedOffset(id: string): Promise<number | undefined> {
+    try {
+      return (await this.o.log.offsetsOf([id])).get(id);
+    } catch (err) {
+      // Unknown while the store is down: deliver it again (subscribers dedupe by id); the log
+      // keeps one copy, since appends skip ids already stored.
+      this.o.logger.warn({ err: String(err), id }, 'republished event not checked against the log');
+      return undefined;
+    }
+  }
+
+  /**
+   * Resolves true once the watermark reaches `offset` (false after `timeoutMs`). Polled: the
+   * watermark moves with commits here and with the shared allocator's view of other nodes.
+   */
+  async waitWatermark(offset: number, timeoutMs: number): Promise<boolean> {
+    const deadline = this.o.clock.now() + timeoutMs;
+    while (this.watermark < offset) {
+      if (this.o.clock.now() >= deadline) return false;
+      await new Promise<void>((resolve) => this.o.clock.setTimeout(resolve, 20));
+    }
+    return true;
+  }
+
+  /** The highest offset handed out anywhere (cluster-wide when shared): what a new room may have missed. */
+  async allocatedUpTo(): Promise<number> {
+    return (await this.offsets.allocatedUpTo?.()) ?? this.offsets.current();
   }
 
   /**
@@ -152,8 +260,12 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
     return stored.concat(queued).slice(0, q.limit);
   }
 
-  /** Records how far an agent got; written behind (once a second at most) since it only moves forward. */
-  recordOffset(agentId: string, offset: number): void {
+  /**
+   * Records how far an agent got; written behind (once a second at most) since it only moves
+   * forward. Clamped to the watermark: an offset above it could hide an uncommitted event.
+   */
+  recordOffset(agentId: string, reported: number): void {
+    const offset = Math.min(reported, this.watermark);
     if (offset > (this.offsetWrites.get(agentId) ?? -1)) this.offsetWrites.set(agentId, offset);
     this.offsetTimer ??= this.o.clock.setTimeout(() => void this.flushOffsets(), 1000);
   }
@@ -209,15 +321,13 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
     }
   }
 
-  private isPending(offset: number): boolean {
-    return this.batcher.pending().some((e) => e.offset === offset);
-  }
-
   private async topicOf(offset: number): Promise<string | undefined> {
     const [e] = await this.o.log.readEvents({ afterOffset: offset - 1, limit: 1 });
     return e?.offset === offset ? e.topic : undefined;
   }
 }
+
+function noop(): void {}
 
 function matches(e: HubEvent, q: EventQuery): boolean {
   const t = Date.parse(e.ts);

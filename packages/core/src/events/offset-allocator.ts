@@ -1,6 +1,8 @@
 /**
- * Hands out event offsets. On one node a counter is enough; nodes sharing one log need offsets
- * that are unique across all of them (see the hub's Redis allocator).
+ * Hands out event offsets. The promise subscribers rely on: an offset that was ever handed out is
+ * never handed out again, not after a crash and not by another node (gaps are allowed, reuse is
+ * not), so "resume after the highest offset I processed" can never skip an event that took a
+ * number somebody already saw.
  */
 export interface OffsetAllocator {
   /** Called once at start with the highest offset already in the log. */
@@ -9,10 +11,30 @@ export interface OffsetAllocator {
   next(): number | Promise<number>;
   /** The highest offset handed out (or known) so far. */
   current(): number;
+  /**
+   * These offsets are settled: committed to the log, or given up for good (they will never
+   * exist). Lets a shared allocator advance the cluster's committed watermark.
+   */
+  settled?(offsets: number[]): void;
+  /**
+   * The committed watermark as far as this allocator can tell (several nodes): every offset ≤ it
+   * is committed or will never exist. Undefined when the bus alone knows (one node).
+   */
+  watermark?(): number;
+  /**
+   * The highest offset handed out by any node right now (read fresh, not cached): a subscription
+   * joined now may have missed the live delivery of anything up to it.
+   */
+  allocatedUpTo?(): Promise<number>;
+  /** Offsets skipped for good so far (reserved but never used, e.g. after a crash): a metric. */
+  gaps?(): number;
   close?(): Promise<void>;
 }
 
-/** One node: a counter continuing from the log. */
+/**
+ * A plain counter continuing from the log: only for a log that does not outlive the process (the
+ * memory store, tests). A durable log needs ReservedOffsets, or a crash can reuse numbers.
+ */
 export class LocalOffsets implements OffsetAllocator {
   private value = 0;
 
