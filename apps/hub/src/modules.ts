@@ -11,11 +11,24 @@ import { clusterModule } from './cluster/cluster-module.ts';
 /** The capabilities this hub runs, in start order (closed in reverse). */
 export function buildModules(ctx: HubContext, io: Server): HubModule[] {
   const sessions = sessionsModule(ctx);
-  // Several nodes share one event log through Redis: offsets must be unique across them.
-  const offsets = ctx.config.REDIS_URL ? new RedisOffsets(ctx.config.REDIS_URL, `${ctx.config.REDIS_PREFIX}event-offset`, ctx.logger) : undefined;
+  // Several nodes share one event log through Redis: offsets must be unique across them, and the
+  // cluster needs one committed watermark.
+  const url = ctx.config.REDIS_URL;
+  const offsets = url
+    ? new RedisOffsets({
+        url,
+        key: `${ctx.config.REDIS_PREFIX}event-offset`,
+        node: ctx.state.node,
+        logMax: () => ctx.store.events.maxOffset(),
+        // Long enough for every live node to notice a Redis restart and re-add its ranges.
+        resetHoldMs: ctx.config.NODE_TTL_MS + 1000,
+        logger: ctx.logger.child({ module: 'offsets' }),
+        clock: ctx.clock,
+      })
+    : undefined;
   const events = eventsModule(ctx, io, offsets);
   const health = healthModule(ctx, io, events.bus, sessions.service);
   const groups = groupsModule(ctx, io, { bus: events.bus, sessions: sessions.service, onReplaced: health.onReplaced });
-  const cluster = ctx.config.REDIS_URL ? [clusterModule(ctx, io, events.bus, ctx.config.REDIS_URL, () => groups.engine.restore())] : [];
+  const cluster = url && offsets ? [clusterModule(ctx, io, { bus: events.bus, url, offsets, onGroupLeadership: () => groups.engine.restore() })] : [];
   return [sessions, events, health, groups, ...cluster];
 }

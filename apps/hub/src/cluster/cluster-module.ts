@@ -7,25 +7,37 @@ import type { HubModule } from '../module.ts';
 import { NodeRegistry } from './node-registry.ts';
 import { LeaderLease } from './leader-lease.ts';
 
+/** The part of the offset allocator that learns which nodes are gone (RedisOffsets). */
+export interface NodeOffsets {
+  /** The node's uncommitted events will never exist: its in-flight ranges stop holding the watermark back. */
+  releaseNode(node: string): Promise<number>;
+  /** The same for every node not in `alive`. */
+  releaseAbsentNodes(alive: string[]): Promise<number>;
+}
+
+export interface ClusterDeps {
+  bus: EventBus;
+  url: string;
+  offsets: NodeOffsets;
+  onGroupLeadership: () => Promise<unknown>;
+}
+
 /**
  * Several hub nodes on one Redis: a shared agent registry with per-node heartbeats. When a node
- * dies, a survivor marks its agents disconnected (dashboard and bus see it); the agents reconnect
- * to a surviving node on their own and resume from their offsets.
+ * dies, a survivor marks its agents disconnected (dashboard and bus see it) and releases its
+ * in-flight offsets; the agents reconnect to a surviving node on their own and resume from their
+ * offsets.
  */
-export function clusterModule(
-  ctx: HubContext,
-  io: Server,
-  bus: EventBus,
-  url: string,
-  onGroupLeadership: () => Promise<unknown>,
-): HubModule {
+export function clusterModule(ctx: HubContext, io: Server, { bus, url, offsets, onGroupLeadership }: ClusterDeps): HubModule {
+  const log = ctx.logger.child({ module: 'cluster' });
   const operators = io.of(OPERATORS_NAMESPACE);
   const agentsNsp = io.of(AGENTS_NAMESPACE);
   const registry = new NodeRegistry(
     url,
     { prefix: ctx.config.REDIS_PREFIX, node: ctx.state.node, heartbeatMs: 1000, ttlMs: ctx.config.NODE_TTL_MS, checkMs: 1000 },
-    ctx.logger.child({ module: 'cluster' }),
+    log,
     ({ node, agents }) => {
+      offsets.releaseNode(node).catch((err) => log.warn({ err: String(err), deadNode: node }, 'could not release a dead node\'s offsets; the next sweep will'));
       const at = new Date(ctx.clock.now()).toISOString();
       for (const a of agents) {
         ctx.agents.applyRemote(a);
@@ -52,15 +64,35 @@ export function clusterModule(
     agents: async () => mergeAgents(ctx.agents.list(), await registry.agents().catch(() => [])),
   };
   // One node at a time re-arms group timers (after a start, or when the previous holder died).
-  const lease = new LeaderLease(url, `${ctx.config.REDIS_PREFIX}groups:leader`, ctx.state.node, ctx.config.NODE_TTL_MS, ctx.logger.child({ module: 'cluster' }), onGroupLeadership);
+  const lease = new LeaderLease(url, `${ctx.config.REDIS_PREFIX}groups:leader`, ctx.state.node, ctx.config.NODE_TTL_MS, log, onGroupLeadership);
+  // Ranges of nodes that are no longer registered: left by a node that died while no survivor
+  // was running, or whose release after a reap failed. Swept at start and every TTL. A node seen
+  // registered in the previous round is spared once: it may be a clean stop still flushing its
+  // last batch (it leaves the registry first and releases its own ranges when done).
+  let lastAlive: string[] = [];
+  const sweep = async () => {
+    try {
+      const alive = await registry.nodes();
+      const n = await offsets.releaseAbsentNodes([...alive, ...lastAlive]);
+      lastAlive = alive;
+      if (n > 0) log.info({ ranges: n }, 'released in-flight offsets of nodes that are gone');
+    } catch {
+      // Redis away: swept again next round.
+    }
+  };
+  let sweeper: ReturnType<typeof setInterval> | null = null;
   return {
     name: 'cluster',
     async start() {
       await registry.start();
+      await sweep();
       for (const a of await registry.agents().catch(() => [])) ctx.agents.applyRemote(a);
       await lease.start();
+      sweeper = setInterval(() => void sweep(), ctx.config.NODE_TTL_MS);
+      sweeper.unref();
     },
     async close() {
+      if (sweeper) clearInterval(sweeper);
       await lease.close();
       await registry.close();
     },
