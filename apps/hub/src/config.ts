@@ -33,6 +33,10 @@ export const ConfigSchema = z.object({
   LIVENESS_INTERVAL_MS: ms(5000),
   LIVENESS_TIMEOUT_MS: ms(3000),
   SHUTDOWN_TIMEOUT_MS: ms(10_000),
+  /** On a graceful stop each agent is told to reconnect after this, plus its place in the spread. */
+  RECONNECT_BASE_MS: count(1000),
+  /** Registrations per second a node is assumed to take when spreading a fleet's reconnects (at least). */
+  RECONNECT_RATE: z.coerce.number().int().min(1).default(200),
   DASHBOARD_DIR: z.string().optional(),
   SESSION_IDLE_AFTER_MS: ms(30 * 60_000),
   SESSION_EXPIRE_AFTER_MS: ms(24 * 60 * 60_000),

@@ -19,6 +19,7 @@ import { createOperatorsNamespace } from './sockets/operators-namespace.ts';
 import type { HubModule } from './module.ts';
 import { buildModules } from './modules.ts';
 import { attachRedisAdapter, type RedisLink } from './cluster/redis-adapter.ts';
+import { RegisterRate, spreadReconnects } from './sockets/reconnect-spread.ts';
 
 export interface Hub {
   ctx: HubContext;
@@ -96,8 +97,12 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const app = createHttpApp(ctx, modules.flatMap((m) => (m.api ? [m.api] : [])));
   const server = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
   io.attach(server);
+  const registerRate = new RegisterRate();
   createAgentsNamespace(io, ctx, modules.flatMap((m) => (m.agentSocket ? [m.agentSocket] : [])), {
-    onRegistered: (s, id) => modules.forEach((m) => m.onAgentRegistered?.(s, id)),
+    onRegistered: (s, id) => {
+      registerRate.record();
+      modules.forEach((m) => m.onAgentRegistered?.(s, id));
+    },
     onDisconnected: (s, id, r) => modules.forEach((m) => m.onAgentDisconnected?.(s, id, r)),
   });
   createOperatorsNamespace(io, ctx, modules.flatMap((m) => (m.operatorFeed ? [m.operatorFeed] : [])));
@@ -114,7 +119,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
 
   let closing: Promise<void> | null = null;
   const close = (reason = 'shutdown') =>
-    (closing ??= shutdown({ ctx, io, server, modules, reason, redis }));
+    (closing ??= shutdown({ ctx, io, server, modules, reason, redis, registerRate }));
   return { ctx, url, port, operatorTokenCreated: operator.created, modules, close };
 }
 
@@ -125,22 +130,27 @@ interface ShutdownParts {
   modules: HubModule[];
   reason: string;
   redis: RedisLink | null;
+  registerRate: RegisterRate;
 }
 
 /**
  * Graceful stop: refuse new work, tell agents, flush what was accepted, close the store. Agents
  * are told first so they reconnect elsewhere (or back to us after a restart) without waiting.
  */
-async function shutdown({ ctx, io, server, modules, reason, redis }: ShutdownParts): Promise<void> {
+async function shutdown({ ctx, io, server, modules, reason, redis, registerRate }: ShutdownParts): Promise<void> {
   const log = ctx.logger;
   ctx.state.set({ phase: 'shutting-down' });
   log.info({ reason }, 'hub shutting down');
   const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-  io.of('/agents').emit('hub:shutdown', { reason, reconnectAfterMs: 1000 });
-  // Let the shutdown notice leave before the sockets close.
-  await new Promise((r) => setTimeout(r, 50));
-  io.of('/agents').disconnectSockets(true);
-  io.of('/operators').disconnectSockets(true);
+  const agents = [...io.of('/agents').sockets.values()];
+  const rate = Math.max(ctx.config.RECONNECT_RATE, registerRate.peak);
+  const delays = spreadReconnects(agents.length, rate, ctx.config.RECONNECT_BASE_MS);
+  agents.forEach((s, i) => s.emit('hub:shutdown', { reason, reconnectAfterMs: delays[i]! }));
+  log.info({ agents: agents.length, ratePerSec: rate, spreadMs: Math.max(0, ...delays) - ctx.config.RECONNECT_BASE_MS }, 'agents told to reconnect');
+  // Close the transport, not the namespace: socket.io-client treats a namespace disconnect
+  // ("io server disconnect") as final and never reconnects, while a closed transport ("transport
+  // close") is retried by every deployed client. Engine.IO sends what is buffered (the notice) first.
+  for (const s of [...agents, ...io.of('/operators').sockets.values()]) s.conn.close();
   for (const m of [...modules].reverse()) {
     try {
       await m.close?.();

@@ -26,6 +26,8 @@ export const RegisterAgent = z.object({
   recovery: RecoveryStrategy.optional(),
   priority: z.number().int().min(0).max(1000).default(0),
   meta: z.record(z.string(), z.unknown()).default({}),
+  /** Sent on a re-registration: how long the agent was away (ms) — the hub's reconnect histogram. */
+  reconnect: z.object({ afterMs: z.number().int().min(0).max(86_400_000) }).optional(),
 });
 export type RegisterAgent = z.input<typeof RegisterAgent>;
 export type RegisterAgentParsed = z.infer<typeof RegisterAgent>;

@@ -35,6 +35,12 @@ export function createMetrics() {
       labelNames: ['namespace'],
       registers: [registry],
     }),
+    reconnectDelay: new Histogram({
+      name: 'agent_reconnect_delay_seconds',
+      help: 'How long agents were away before registering again (reported by the SDK on re-registration)',
+      buckets: [0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120],
+      registers: [registry],
+    }),
     rejectedPayloads: new Counter({
       name: 'rejected_payloads_total',
       help: 'Payloads rejected at the edge, by error code',

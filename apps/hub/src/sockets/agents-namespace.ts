@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Namespace, Server, Socket } from 'socket.io';
-import { AGENTS_NAMESPACE, AgentId, RegisterAgent } from '@agent-hub/protocol';
+import { AGENTS_NAMESPACE, AgentId, PROTOCOL_VERSION, RegisterAgent, SUPPORTED_PROTOCOL_VERSIONS } from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
 import { onCall } from './handler.ts';
 
@@ -34,6 +34,15 @@ export function createAgentsNamespace(
       ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: 'AGENT_UNAUTHORIZED' });
       return next(handshakeError('AGENT_UNAUTHORIZED', `token is not valid for agent "${id.data}"`));
     }
+    const protocol = auth.protocol ?? PROTOCOL_VERSION;
+    if (typeof protocol !== 'number' || !SUPPORTED_PROTOCOL_VERSIONS.includes(protocol)) {
+      ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: 'PROTOCOL_UNSUPPORTED' });
+      return next(
+        handshakeError('PROTOCOL_UNSUPPORTED', `protocol ${JSON.stringify(protocol)} is not supported; this hub speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`, {
+          supported: SUPPORTED_PROTOCOL_VERSIONS,
+        }),
+      );
+    }
     if (ctx.state.phase === 'shutting-down') return next(handshakeError('HUB_SHUTTING_DOWN', 'hub is shutting down'));
     socket.data.agentId = id.data;
     socket.data.connectionId = randomUUID();
@@ -53,6 +62,7 @@ export function createAgentsNamespace(
 
     onCall(ctx, socket, 'agent:register', RegisterAgent, async ({ input }) => {
       const info = await ctx.agents.register(agentId, input);
+      if (input.reconnect) ctx.metrics.reconnectDelay.observe(input.reconnect.afterMs / 1000);
       socket.data.registered = true;
       hooks.onRegistered?.(socket, agentId);
       return info;
@@ -85,9 +95,9 @@ function replacePreviousConnection(nsp: Namespace, ctx: HubContext, socket: Sock
   }
 }
 
-function handshakeError(code: string, message: string): Error {
+function handshakeError(code: string, message: string, details?: unknown): Error {
   const err = new Error(code) as Error & { data: unknown };
-  err.data = { code, message };
+  err.data = details === undefined ? { code, message } : { code, message, details };
   return err;
 }
 
