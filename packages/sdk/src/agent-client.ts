@@ -3,6 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import {
   AGENTS_NAMESPACE,
   HubError,
+  PROTOCOL_VERSION,
   type AgentInfo,
   type AppendMessages,
   type CreateSession,
@@ -17,6 +18,7 @@ import {
   type SessionListQuery,
   type SessionMessage,
   type SessionWithHistory,
+  type ShutdownNotice,
   type SubscribeResult,
   type UpdateSession,
 } from '@agent-hub/protocol';
@@ -24,6 +26,7 @@ import { ProcessedRegistry } from './processed-registry.ts';
 import { request } from './request.ts';
 import { Subscriptions, type EventHandler } from './subscriptions.ts';
 import { DeliveryQueue } from './delivery-queue.ts';
+import { PublishWindow } from './publish-window.ts';
 
 export interface ConnectOptions {
   /**
@@ -53,7 +56,14 @@ export interface ConnectOptions {
   processedCapacity?: number;
   /** Resume point for a restarted process that persisted it; default: what the hub recorded. */
   lastOffset?: number;
+  /** Publishes sent and not yet durable at most; `publish()` waits for a slot beyond that. */
+  maxInFlight?: number;
+  /** A publish not durable within this rejects (ms): REQUEST_TIMEOUT, or STORE_UNAVAILABLE if the hub has it queued. */
+  publishDeadlineMs?: number;
 }
+
+/** Handshake refusals after which trying again cannot help: the client closes. */
+const FINAL_REFUSALS = new Set(['UNAUTHENTICATED', 'AGENT_UNAUTHORIZED', 'PROTOCOL_UNSUPPORTED']);
 
 export interface SubscribeOptions {
   policy?: ReplayPolicy;
@@ -72,6 +82,11 @@ export class AgentClient extends EventEmitter {
   private readonly policies = new Map<string, SubscribeOptions>();
   readonly processed: ProcessedRegistry;
   private readonly delivery: DeliveryQueue;
+  private readonly window: PublishWindow;
+  /** The last committed watermark the hub announced to this connection (null: none yet). */
+  private watermark: number | null = null;
+  private disconnectedAt: number | null = null;
+  private readonly reconnectDefaults: { min: number; max: number; jitter: number };
   private lastProgressAt = Date.now();
   private closed = false;
   /** Open while the hub knows this agent; closed from a disconnect until re-registration. */
@@ -96,25 +111,49 @@ export class AgentClient extends EventEmitter {
     });
     const urls = (Array.isArray(opts.url) ? opts.url : [opts.url]).map((u) => u.replace(/\/$/, ''));
     if (urls.length === 0) throw new HubError('VALIDATION_FAILED', 'connectAgent needs at least one hub url');
+    this.window = new PublishWindow({
+      capacity: opts.maxInFlight ?? 1000,
+      deadlineMs: opts.publishDeadlineMs ?? 60_000,
+      send: (p) => request<PublishResult>(this.socket, 'event:publish', p, opts.requestTimeoutMs ?? 10_000),
+    });
+    this.reconnectDefaults = { min: opts.reconnectDelayMs ?? 500, max: opts.reconnectDelayMaxMs ?? 5000, jitter: 0.5 };
     this.socket = io(urls[0]! + AGENTS_NAMESPACE, {
-      // A function, so every reconnect sends the offset reached by then.
-      auth: (cb) => cb({ agentId: opts.agentId, token: opts.token, lastOffset: this.delivery.lastOffset ?? undefined }),
+      // A function, so every reconnect sends the resume point reached by then.
+      auth: (cb) => cb({ agentId: opts.agentId, token: opts.token, lastOffset: this.resumeOffset ?? undefined, protocol: PROTOCOL_VERSION }),
       transports: ['websocket'],
       // One connection per agent: its own heartbeat, its own fate (no multiplexing with other sockets).
       forceNew: true,
-      reconnectionDelay: opts.reconnectDelayMs ?? 500,
-      reconnectionDelayMax: opts.reconnectDelayMaxMs ?? 5000,
-      randomizationFactor: 0.5,
+      reconnectionDelay: this.reconnectDefaults.min,
+      reconnectionDelayMax: this.reconnectDefaults.max,
+      randomizationFactor: this.reconnectDefaults.jitter,
       autoConnect: false,
     });
-    if (urls.length > 1) {
-      let at = 0;
+    let at = 0;
+    const nextUrl = () => {
+      if (urls.length < 2) return;
+      at = (at + 1) % urls.length;
       // Manager.uri is read on every (re)open: rotating it is how the client fails over between nodes.
-      this.socket.io.on('reconnect_attempt', () => {
-        at = (at + 1) % urls.length;
-        (this.socket.io as unknown as { uri: string }).uri = urls[at]!;
-      });
-    }
+      (this.socket.io as unknown as { uri: string }).uri = urls[at]!;
+    };
+    this.socket.io.on('reconnect_attempt', () => {
+      // A delay announced by `hub:shutdown` applies to the first attempt only; back to normal after.
+      this.socket.io.reconnectionDelay(this.reconnectDefaults.min);
+      this.socket.io.reconnectionDelayMax(this.reconnectDefaults.max);
+      this.socket.io.randomizationFactor(this.reconnectDefaults.jitter);
+      nextUrl();
+    });
+    // A refusal by the hub's handshake check (not a network error) is not retried by
+    // socket.io-client; a transient one (the node is stopping, say) is retried here.
+    this.socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
+      if (!this.info || this.closed || !err.data?.code) return;
+      if (FINAL_REFUSALS.has(err.data.code)) return this.finish(new HubError(err.data.code as 'UNAUTHENTICATED', err.data.message ?? err.message));
+      const delay = this.reconnectDefaults.min + Math.random() * this.reconnectDefaults.max;
+      setTimeout(() => {
+        if (this.closed || this.socket.connected) return;
+        nextUrl();
+        this.socket.connect();
+      }, delay).unref?.();
+    });
     this.socket.on('event', (e: HubEvent) => this.delivery.push(e));
     this.socket.on('events', (list: HubEvent[]) => list.forEach((e) => this.delivery.push(e, false)));
     this.socket.on('liveness:probe', (_p: unknown, ack: (r: LivenessReport) => void) => {
@@ -122,7 +161,21 @@ export class AgentClient extends EventEmitter {
     });
     this.socket.on('agent:restart', (p: { reason: string }) => this.emit('restart', p));
     this.socket.on('agent:assigned', (p: { replaces: string; sessions: string[] }) => this.emit('assigned', p));
-    this.socket.on('hub:shutdown', (p) => this.emit('hub:shutdown', p));
+    this.socket.on('hub:shutdown', (p: ShutdownNotice) => {
+      // The hub spreads its fleet's reconnects: the first attempt waits exactly this long.
+      if (typeof p?.reconnectAfterMs === 'number' && p.reconnectAfterMs >= 0) {
+        this.socket.io.randomizationFactor(0);
+        this.socket.io.reconnectionDelayMax(Math.max(p.reconnectAfterMs, this.reconnectDefaults.max));
+        this.socket.io.reconnectionDelay(p.reconnectAfterMs);
+      }
+      this.emit('hub:shutdown', p);
+    });
+    this.socket.on('event:watermark', (p: { offset?: unknown }) => {
+      if (typeof p?.offset === 'number') this.watermark = p.offset;
+    });
+    this.socket.on('event:durable', (p: { ids?: unknown }) => {
+      if (Array.isArray(p?.ids)) this.window.durable(p.ids.filter((id): id is string => typeof id === 'string'));
+    });
     this.socket.on('hub:error', (p) => this.emit('hub:error', p));
     for (const ev of ['group:turn', 'group:message', 'group:ended']) {
       this.socket.on(ev, (p: unknown) => this.emit(ev, p));
@@ -131,7 +184,11 @@ export class AgentClient extends EventEmitter {
       // Hold calls made from now on until the agent has registered again: otherwise socket.io-client
       // would flush them on reconnect ahead of `agent:register` and the hub would refuse them.
       if (!this.openGate) this.registeredGate = new Promise<void>((resolve) => (this.openGate = resolve));
+      this.window.pause();
+      this.disconnectedAt ??= Date.now();
       this.emit('disconnected', reason);
+      // The hub ended this connection on purpose (replaced by a newer one, or refused): final.
+      if (reason === 'io server disconnect' && !this.closed) this.finish(new HubError('AGENT_UNAUTHORIZED', 'the hub closed this connection (replaced by a newer connection of the same agent?)'));
     });
     this.socket.on('connect', () => {
       // Re-register and re-subscribe after every reconnect; the first connect is awaited in start().
@@ -169,8 +226,25 @@ export class AgentClient extends EventEmitter {
     return this.socket.connected;
   }
 
+  /** Highest event offset processed so far. */
   get lastOffset(): number | null {
     return this.delivery.lastOffset;
+  }
+
+  /**
+   * Where a resume starts: min(highest offset processed, last committed watermark announced).
+   * Past the watermark an offset may belong to an event another node has numbered but not
+   * committed, which this agent may not have seen yet.
+   */
+  get resumeOffset(): number | null {
+    const last = this.delivery.lastOffset;
+    if (last === null || this.watermark === null) return last;
+    return Math.min(last, this.watermark);
+  }
+
+  /** Publishes not durable yet (sent, or held for a reconnect). */
+  get pendingPublishes(): number {
+    return this.window.depth;
   }
 
   /** Mark that the agent's own work loop made progress (feeds the default liveness answer). */
@@ -199,14 +273,20 @@ export class AgentClient extends EventEmitter {
     }
   }
 
+  /**
+   * Publishes an event; resolves once it is durable in the hub's log. The id (yours, or a fresh
+   * UUID) makes re-sends idempotent: across a dropped connection or a failover the event is sent
+   * again under the same id until the hub confirms it, or rejects after `publishDeadlineMs`.
+   */
   publish(topic: string, payload: unknown, opts: { priority?: Priority; id?: string } = {}): Promise<PublishResult> {
-    return this.call('event:publish', { topic, payload, priority: opts.priority, id: opts.id });
+    if (this.closed) return Promise.reject(new HubError('REQUEST_TIMEOUT', 'the client is closed'));
+    return this.window.publish({ topic, payload, priority: opts.priority, id: opts.id ?? globalThis.crypto.randomUUID() });
   }
 
   async subscribe(patterns: string[], handler: EventHandler, opts: SubscribeOptions = {}): Promise<SubscribeResult> {
     this.subs.add(patterns, handler);
     for (const p of patterns) this.policies.set(p, opts);
-    return this.sendSubscribe(patterns, { ...opts, fromOffset: opts.fromOffset ?? this.delivery.lastOffset ?? undefined });
+    return this.sendSubscribe(patterns, { ...opts, fromOffset: opts.fromOffset ?? this.resumeOffset ?? undefined });
   }
 
   async unsubscribe(patterns: string[], handler?: EventHandler): Promise<void> {
@@ -241,19 +321,31 @@ export class AgentClient extends EventEmitter {
     this.closed = true;
     clearInterval(this.sweepTimer);
     this.delivery.flushAck();
+    this.window.close(new HubError('REQUEST_TIMEOUT', 'the client was closed before the hub confirmed this publish'));
     this.socket.disconnect();
     this.removeAllListeners();
   }
 
+  /** The hub will not take this agent back (bad token, replaced, unsupported protocol). */
+  private finish(err: HubError): void {
+    this.emit('closed', err);
+    void this.close();
+  }
+
   private async register(): Promise<AgentInfo> {
     const o = this.opts;
+    const away = this.disconnectedAt === null ? undefined : { afterMs: Math.max(0, Date.now() - this.disconnectedAt) };
     this.info = await this.call<AgentInfo>('agent:register', {
       name: o.name ?? o.agentId,
       capabilities: o.capabilities ?? [],
       priority: o.priority,
       recovery: o.recovery,
       meta: o.meta,
+      reconnect: away,
     });
+    this.disconnectedAt = null;
+    // Publishes made before (and during) the outage go first, in order, then anything new.
+    this.window.resume();
     return this.info;
   }
 
@@ -268,19 +360,23 @@ export class AgentClient extends EventEmitter {
       byPolicy.set(key, [...(byPolicy.get(key) ?? []), p]);
     }
     const failedBefore = this.delivery.failedCount;
-    let replayed = 0;
+    const replayedBefore = this.delivery.replayedCount;
+    let sent = 0;
     for (const [policy, patterns] of byPolicy) {
       const r = await this.sendSubscribe(patterns, {
         policy: (policy || undefined) as ReplayPolicy | undefined,
-        fromOffset: this.delivery.lastOffset ?? undefined,
+        fromOffset: this.resumeOffset ?? undefined,
       });
-      replayed += r.replayed;
+      sent += r.replayed;
     }
     this.emit('resumed', this.info);
-    if (replayed > 0) {
-      // Tell the hub how the catch-up went: mostly failing marks this agent degraded there.
+    if (sent > 0) {
+      // Tell the hub how the catch-up went: mostly failing marks this agent degraded there. Only
+      // events new to this agent count (a resume from the watermark re-sends a few it already has).
       await this.delivery.idle();
+      const replayed = this.delivery.replayedCount - replayedBefore;
       const failed = this.delivery.failedCount - failedBefore;
+      if (replayed === 0) return;
       this.info = await this.call<AgentInfo>('agent:replay-report', { replayed, failed });
       this.emit('replayed', { replayed, failed });
     }
@@ -290,7 +386,10 @@ export class AgentClient extends EventEmitter {
     // Replayed events arrive before the ack; hold live ones until then so handlers see offset order.
     this.delivery.hold();
     try {
-      return await this.call<SubscribeResult>('event:subscribe', { patterns, ...opts });
+      const r = await this.call<SubscribeResult>('event:subscribe', { patterns, ...opts });
+      // Everything up to it has reached this connection now (an older hub sends none).
+      if (typeof r.watermark === 'number') this.watermark = r.watermark;
+      return r;
     } finally {
       this.delivery.release();
     }

@@ -25,6 +25,9 @@ export class DeliveryQueue {
   lastOffset: number | null;
   /** Events given up on (dead-lettered) so far. */
   failedCount = 0;
+  /** Replayed events that were new here (ids already processed are not counted). */
+  replayedCount = 0;
+  private readonly replayed = new WeakSet<HubEvent>();
   private queue: HubEvent[] = [];
   private held: HubEvent[] = [];
   private holds = 0;
@@ -42,6 +45,7 @@ export class DeliveryQueue {
   push(e: HubEvent, live = true): void {
     // Publish-to-receipt latency, reported with the next ack (bounded sample).
     if (live && this.latencies.length < 200) this.latencies.push(Math.max(0, Date.now() - Date.parse(e.ts)));
+    if (!live) this.replayed.add(e);
     if (this.holds > 0) this.held.push(e);
     else this.queue.push(e);
     void this.pump();
@@ -79,6 +83,7 @@ export class DeliveryQueue {
       while (this.queue.length > 0) {
         const e = this.queue.shift()!;
         if (!this.d.processed.has(e.id)) {
+          if (this.replayed.has(e)) this.replayedCount++;
           for (const h of this.d.subs.handlersFor(e.topic)) await this.runHandler(h, e);
           this.d.processed.add(e.id);
         }

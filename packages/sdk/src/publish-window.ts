@@ -1,0 +1,144 @@
+import { HubError, type PublishEvent, type PublishResult } from '@agent-hub/protocol';
+
+export interface PublishWindowOptions {
+  /** Publishes sent and not yet durable at most; `publish()` waits for a slot beyond that. */
+  capacity: number;
+  /** A publish not durable by then rejects (ms). */
+  deadlineMs: number;
+  /** Sends one publish and resolves with the hub's ack (rejects with HubError). */
+  send(p: PublishEvent): Promise<PublishResult>;
+  /** Backoff before re-sending after a transient refusal (ms). */
+  retryDelayMs?: number;
+}
+
+interface Entry {
+  input: PublishEvent & { id: string };
+  /** Sent at least once: any later send is a re-send the hub checks against its log. */
+  sent: boolean;
+  /** The hub acked it `durable: false`: it is queued there and a notice will follow. */
+  accepted: PublishResult | null;
+  /** Bumped on every send; answers to an older send are ignored. */
+  attempt: number;
+  resolve(r: PublishResult): void;
+  reject(err: unknown): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** Codes after which the same publish may succeed later: it stays in the window and is re-sent. */
+const TRANSIENT = new Set(['REQUEST_TIMEOUT', 'STORE_UNAVAILABLE', 'HUB_SHUTTING_DOWN', 'AGENT_NOT_REGISTERED', 'RATE_LIMITED', 'HUB_DEGRADED']);
+
+/**
+ * The publisher's side of at-least-once: every publish keeps its id and stays here until the hub
+ * says it is durable — by its ack, or later by an `event:durable` notice when the store was down.
+ * A connection that drops loses no publish: after the agent registers again, everything still
+ * here is re-sent with the same ids, in the original order, before anything new (the hub answers
+ * a re-send it already has as a duplicate with the original offset). The window is bounded:
+ * `publish()` waits for a slot, which is how the hub's backpressure reaches the caller.
+ */
+export class PublishWindow {
+  private readonly entries = new Map<string, Entry>();
+  private readonly waiting: Array<() => void> = [];
+  private open = false;
+
+  constructor(private readonly o: PublishWindowOptions) {}
+
+  /** Publishes in the window (sent or waiting to be), for metrics and tests. */
+  get depth(): number {
+    return this.entries.size;
+  }
+
+  async publish(input: PublishEvent & { id: string }): Promise<PublishResult> {
+    while (this.entries.size >= this.o.capacity) await new Promise<void>((r) => this.waiting.push(r));
+    if (this.entries.has(input.id)) throw new HubError('VALIDATION_FAILED', `id "${input.id}" is already being published`);
+    return new Promise<PublishResult>((resolve, reject) => {
+      const entry: Entry = {
+        input,
+        sent: false,
+        accepted: null,
+        attempt: 0,
+        resolve,
+        reject,
+        timer: setTimeout(() => this.expire(entry), this.o.deadlineMs),
+      };
+      this.entries.set(input.id, entry);
+      if (this.open) this.send(entry);
+    });
+  }
+
+  /** The agent is registered (again): re-send everything not durable yet, oldest first, then go on. */
+  resume(): void {
+    this.open = true;
+    for (const e of this.entries.values()) this.send(e);
+  }
+
+  /** The connection dropped: hold new publishes until `resume()`. */
+  pause(): void {
+    this.open = false;
+  }
+
+  /** The hub's `event:durable` notice. */
+  durable(ids: string[]): void {
+    for (const id of ids) {
+      const e = this.entries.get(id);
+      if (e) this.settle(e, { ...(e.accepted ?? { id, offset: 0, duplicate: false }), durable: true });
+    }
+  }
+
+  /** Rejects everything left (the client is closing). */
+  close(err: HubError): void {
+    for (const e of [...this.entries.values()]) this.fail(e, err);
+    this.open = false;
+  }
+
+  private send(e: Entry): void {
+    const attempt = ++e.attempt;
+    const input = e.sent ? { ...e.input, retry: true } : e.input;
+    e.sent = true;
+    this.o.send(input).then(
+      (r) => {
+        if (attempt !== e.attempt || !this.entries.has(e.input.id)) return;
+        if (r.durable) this.settle(e, r);
+        else e.accepted = r;
+      },
+      (err: unknown) => {
+        if (attempt !== e.attempt || !this.entries.has(e.input.id)) return;
+        const code = err instanceof HubError ? err.code : 'INTERNAL';
+        if (!TRANSIENT.has(code)) return this.fail(e, err);
+        // Disconnected: `resume()` re-sends it. Still connected (a slow hub, a refusal): retry here.
+        const wait = code === 'RATE_LIMITED' ? retryAfter(err) : this.o.retryDelayMs ?? 500;
+        setTimeout(() => this.open && this.entries.has(e.input.id) && attempt === e.attempt && this.send(e), wait).unref?.();
+      },
+    );
+  }
+
+  private expire(e: Entry): void {
+    const ms = this.o.deadlineMs;
+    this.fail(
+      e,
+      e.accepted
+        ? new HubError('STORE_UNAVAILABLE', `event ${e.input.id} was accepted (offset ${e.accepted.offset}) but not durable within ${ms} ms; the hub keeps it queued`, { id: e.input.id, offset: e.accepted.offset })
+        : new HubError('REQUEST_TIMEOUT', `event ${e.input.id} was not acknowledged within ${ms} ms`, { id: e.input.id }),
+    );
+  }
+
+  private settle(e: Entry, r: PublishResult): void {
+    this.remove(e);
+    e.resolve(r);
+  }
+
+  private fail(e: Entry, err: unknown): void {
+    this.remove(e);
+    e.reject(err);
+  }
+
+  private remove(e: Entry): void {
+    clearTimeout(e.timer);
+    this.entries.delete(e.input.id);
+    this.waiting.shift()?.();
+  }
+}
+
+function retryAfter(err: unknown): number {
+  const d = (err as HubError).details as { retryAfterMs?: unknown } | undefined;
+  return typeof d?.retryAfterMs === 'number' && d.retryAfterMs > 0 ? Math.min(d.retryAfterMs, 30_000) : 1000;
+}
