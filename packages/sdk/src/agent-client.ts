@@ -62,6 +62,9 @@ export interface ConnectOptions {
   publishDeadlineMs?: number;
 }
 
+/** Longest pause between reconnect attempts after a graceful stop (ms). */
+const RESTART_RETRY_MAX_MS = 1500;
+
 /** Handshake refusals after which trying again cannot help: the client closes. */
 const FINAL_REFUSALS = new Set(['UNAUTHENTICATED', 'AGENT_UNAUTHORIZED', 'PROTOCOL_UNSUPPORTED']);
 
@@ -86,6 +89,8 @@ export class AgentClient extends EventEmitter {
   /** The last committed watermark the hub announced to this connection (null: none yet). */
   private watermark: number | null = null;
   private disconnectedAt: number | null = null;
+  /** Told by `hub:shutdown` that the node is stopping on purpose (and will likely be back soon). */
+  private afterShutdown = false;
   private readonly reconnectDefaults: { min: number; max: number; jitter: number };
   private lastProgressAt = Date.now();
   private closed = false;
@@ -136,10 +141,13 @@ export class AgentClient extends EventEmitter {
       (this.socket.io as unknown as { uri: string }).uri = urls[at]!;
     };
     this.socket.io.on('reconnect_attempt', () => {
-      // A delay announced by `hub:shutdown` applies to the first attempt only; back to normal after.
-      this.socket.io.reconnectionDelay(this.reconnectDefaults.min);
-      this.socket.io.reconnectionDelayMax(this.reconnectDefaults.max);
-      this.socket.io.randomizationFactor(this.reconnectDefaults.jitter);
+      // A delay announced by `hub:shutdown` applies to the first attempt only. A restarting node
+      // is back within seconds and a refused connect costs it nothing, so until then the retries
+      // stay short (at most RESTART_RETRY_MAX_MS apart) instead of backing off to the normal cap.
+      const d = this.reconnectDefaults;
+      this.socket.io.reconnectionDelay(d.min);
+      this.socket.io.reconnectionDelayMax(this.afterShutdown ? Math.min(d.max, RESTART_RETRY_MAX_MS) : d.max);
+      this.socket.io.randomizationFactor(d.jitter);
       nextUrl();
     });
     // A refusal by the hub's handshake check (not a network error) is not retried by
@@ -164,6 +172,7 @@ export class AgentClient extends EventEmitter {
     this.socket.on('hub:shutdown', (p: ShutdownNotice) => {
       // The hub spreads its fleet's reconnects: the first attempt waits exactly this long.
       if (typeof p?.reconnectAfterMs === 'number' && p.reconnectAfterMs >= 0) {
+        this.afterShutdown = true;
         this.socket.io.randomizationFactor(0);
         this.socket.io.reconnectionDelayMax(Math.max(p.reconnectAfterMs, this.reconnectDefaults.max));
         this.socket.io.reconnectionDelay(p.reconnectAfterMs);
@@ -191,6 +200,10 @@ export class AgentClient extends EventEmitter {
       if (reason === 'io server disconnect' && !this.closed) this.finish(new HubError('AGENT_UNAUTHORIZED', 'the hub closed this connection (replaced by a newer connection of the same agent?)'));
     });
     this.socket.on('connect', () => {
+      if (this.afterShutdown) {
+        this.afterShutdown = false;
+        this.socket.io.reconnectionDelayMax(this.reconnectDefaults.max);
+      }
       // Re-register and re-subscribe after every reconnect; the first connect is awaited in start().
       if (this.info) void this.resume().catch((err) => this.emit('error', err));
     });
@@ -403,8 +416,8 @@ export class AgentClient extends EventEmitter {
   }
 }
 
-function isKnown(code: string): code is 'UNAUTHENTICATED' | 'AGENT_UNAUTHORIZED' | 'HUB_SHUTTING_DOWN' {
-  return code === 'UNAUTHENTICATED' || code === 'AGENT_UNAUTHORIZED' || code === 'HUB_SHUTTING_DOWN';
+function isKnown(code: string): code is 'UNAUTHENTICATED' | 'AGENT_UNAUTHORIZED' | 'HUB_SHUTTING_DOWN' | 'PROTOCOL_UNSUPPORTED' {
+  return FINAL_REFUSALS.has(code) || code === 'HUB_SHUTTING_DOWN';
 }
 
 /** Connects, registers, and returns the ready client. */

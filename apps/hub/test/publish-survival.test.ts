@@ -1,0 +1,103 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { io } from 'socket.io-client';
+import { connectAgent, type AgentClient } from '@agent-hub/sdk';
+import { createTestDatabaseOrSkip, type TestDatabase } from '@agent-hub/store';
+import { AGENTS_NAMESPACE, type HubEvent, type PublishResult } from '@agent-hub/protocol';
+import { HubProcess } from './support/hub-process.ts';
+import { TcpProxy } from './support/tcp-proxy.ts';
+import { eventually, startTestHub } from './support/test-hub.ts';
+
+const pg: TestDatabase | null = await createTestDatabaseOrSkip('publish survival (PostgreSQL)');
+afterAll(async () => pg?.drop());
+
+describe('SDK publishes across a cut connection', () => {
+  it('resolves every publish made around a 3 s cut, each id in the log once and at the subscriber', async () => {
+    const t = await startTestHub();
+    const proxy = new TcpProxy('127.0.0.1', Number(new URL(t.url).port));
+    const port = await proxy.start();
+    const publisher = await connectAgent({
+      url: `http://127.0.0.1:${port}`,
+      agentId: 'blip-pub',
+      token: t.agentToken('blip-pub'),
+      reconnectDelayMs: 200,
+      reconnectDelayMaxMs: 500,
+    });
+    const subscriber = await t.agent('blip-sub');
+    const got = new Map<string, number>();
+    await subscriber.subscribe(['blip:#'], (e: HubEvent) => void got.set(e.id, (got.get(e.id) ?? 0) + 1), { policy: 'full' });
+    try {
+      const pending: Array<Promise<PublishResult>> = [];
+      const ids: string[] = [];
+      let cut: Promise<void> | null = null;
+      for (let i = 0; i < 3000; i++) {
+        const id = `blip-${i}`;
+        ids.push(id);
+        pending.push(publisher.publish('blip:x', { i }, { id }));
+        if (i === 1000) cut = proxy.cut().then(() => new Promise((r) => setTimeout(r, 3000))).then(() => proxy.restore().then(() => undefined));
+        if (i % 10 === 0) await new Promise((r) => setTimeout(r, 10));
+      }
+      await cut;
+      const results = await Promise.all(pending);
+      expect(results.every((r) => r.durable)).toBe(true);
+      const res = await t.api('/api/events?patterns=blip:x&limit=10000');
+      const logged = ((await res.json()) as { items: Array<{ id: string }> }).items.map((e) => e.id);
+      expect(logged.length).toBe(ids.length);
+      expect(new Set(logged).size).toBe(ids.length);
+      await eventually(() => got.size === ids.length, 10_000, 'subscriber has every id');
+      expect([...got.values()].every((n) => n === 1)).toBe(true);
+    } finally {
+      await publisher.close();
+      await proxy.close();
+      await t.close();
+    }
+  }, 60_000);
+
+  it('refuses an unsupported protocol version at the handshake with a typed code', async () => {
+    const t = await startTestHub();
+    try {
+      const socket = io(t.url + AGENTS_NAMESPACE, {
+        auth: { agentId: 'old', token: t.agentToken('old'), protocol: 99 },
+        transports: ['websocket'],
+        reconnection: false,
+      });
+      const err = await new Promise<Error & { data?: { code: string; details?: { supported: number[] } } }>((resolve) => socket.once('connect_error', resolve));
+      socket.close();
+      expect(err.data?.code).toBe('PROTOCOL_UNSUPPORTED');
+      expect(err.data?.details?.supported).toContain(2);
+      await expect(connectAgent({ url: t.url, agentId: 'a', token: t.agentToken('a') })).resolves.toBeDefined();
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+(pg ? describe : describe.skip)('durable notices after a store outage', () => {
+  it('keeps a publish answered durable:false pending until the hub says it is durable', async () => {
+    const proxy = new TcpProxy('127.0.0.1', Number(new URL(pg!.url).port || 5432));
+    const port = await proxy.start();
+    const url = new URL(pg!.url);
+    url.port = String(port);
+    const hub = await HubProcess.start({ env: { DATABASE_URL: url.toString() } });
+    let agent: AgentClient | null = null;
+    try {
+      agent = await connectAgent({ url: hub.url, agentId: 'notice', token: hub.tokens.issue('notice') });
+      expect((await agent.publish('outage:x', 0)).durable).toBe(true);
+      await proxy.cut();
+      let settled: PublishResult | null = null;
+      const during = agent.publish('outage:x', 1, { id: 'during-outage' }).then((r) => (settled = r));
+      await new Promise((r) => setTimeout(r, 1500));
+      // The hub has it queued and said durable:false; the SDK keeps waiting.
+      expect(settled).toBeNull();
+      expect(agent.pendingPublishes).toBe(1);
+      await proxy.restore();
+      await during;
+      expect(settled).toMatchObject({ id: 'during-outage', durable: true });
+      const res = await hub.api('/api/events?patterns=outage:x&limit=10');
+      expect(((await res.json()) as { items: Array<{ id: string }> }).items.map((e) => e.id)).toContain('during-outage');
+    } finally {
+      await agent?.close();
+      await hub.stop();
+      await proxy.close();
+    }
+  }, 60_000);
+});
