@@ -4,6 +4,7 @@
  *   pnpm bench            (node --import tsx bench/run.ts)
  *   pnpm bench --quick    shorter versions, each ~10–20 s of measuring
  *   pnpm bench --only=events,health   (any bench/<name>.ts, e.g. --only=cluster)
+ *   pnpm bench restart --agents=500    (bare words name benches; other flags go to the named ones)
  *
  * Benches owned by others (speaker-selection, storage-compare) run when their files exist; they
  * get --quick only if their source mentions it.
@@ -39,6 +40,7 @@ function plan(quick: boolean, only: string[]): Bench[] {
     { name: 'events', file: here('./events.ts'), args: q, limitMs: quick ? 90_000 : 180_000 },
     { name: 'sessions', file: here('./sessions.ts'), args: q, limitMs: quick ? 90_000 : 180_000 },
     { name: 'health', file: here('./health.ts'), args: q, limitMs: quick ? 120_000 : 240_000 },
+    { name: 'restart', file: here('./restart.ts'), args: q, limitMs: quick ? 120_000 : 240_000 },
   ];
   const ownNames = new Set(ours.map((b) => b.name));
   const otherNames = only.length ? only.filter((n) => !ownNames.has(n)) : ['speaker-selection', 'storage-compare'];
@@ -70,9 +72,15 @@ function runOne(b: Bench): Promise<{ code: number | null; ms: number; timedOut: 
 }
 
 async function main(): Promise<void> {
-  const f = new Flags();
-  const only = f.string('only', '').split(',').filter(Boolean);
-  const benches = plan(f.has('quick'), only).filter((b) => only.length === 0 || only.includes(b.name));
+  // Bare words name benches: `pnpm bench restart` is `pnpm bench --only=restart`.
+  const args = process.argv.slice(2);
+  const f = new Flags(args.filter((a) => a.startsWith('-')));
+  const only = [...args.filter((a) => !a.startsWith('-')), ...f.string('only', '').split(',').filter(Boolean)];
+  const own = (a: string) => a === '--' || /^--(only|quick)(=|$)/.test(a);
+  const passed = only.length ? args.filter((a) => a.startsWith('-') && !own(a)) : [];
+  const benches = plan(f.has('quick'), only)
+    .filter((b) => only.length === 0 || only.includes(b.name))
+    .map((b) => ({ ...b, args: [...b.args, ...passed] }));
   const missing = only.filter((n) => !benches.some((b) => b.name === n));
   if (missing.length) throw new Error(`--only: no bench named ${missing.join(', ')} in bench/`);
   console.log(`Agent Hub benchmarks — ${process.version}, ${new Date().toISOString()}${f.has('quick') ? ' (quick)' : ''}`);
