@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { EventBus, FakeClock, ReservedOffsets, silentLogger, uuidV4 } from '@agent-hub/core';
+import type { HubEvent } from '@agent-hub/protocol';
+import { MemoryStore } from '../src/index.ts';
+
+function busOn(store = new MemoryStore()) {
+  const clock = new FakeClock();
+  const delivered: HubEvent[] = [];
+  const bus = new EventBus({
+    log: store.events,
+    offsets: new ReservedOffsets(store.kv, silentLogger, 100),
+    fanout: { deliver: (e) => void delivered.push(e) },
+    clock,
+    newId: uuidV4,
+    logger: silentLogger,
+    batchMax: 1000,
+    batchDelayMs: 5,
+    policyFor: () => 'full',
+  });
+  return { bus, clock, delivered, store };
+}
+const input = (id: string, extra: object = {}) => ({ id, topic: 'a:b', priority: 'normal' as const, payload: {}, ...extra });
+
+describe('EventBus publish semantics', () => {
+  it("answers a duplicate sent while the first copy is still committing with the first copy's durable result", async () => {
+    const { bus, clock, delivered } = busOn();
+    await bus.start();
+    const first = bus.publish('p', input('same'));
+    await Promise.resolve();
+    const second = bus.publish('p', input('same'));
+    clock.advance(5);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a).toMatchObject({ durable: true, duplicate: false });
+    expect(b).toMatchObject({ offset: a.offset, durable: true, duplicate: true });
+    expect(delivered).toHaveLength(1);
+  });
+
+  it('answers a re-send of an id the log already has with its original offset, without delivering it again', async () => {
+    const store = new MemoryStore();
+    const one = busOn(store);
+    await one.bus.start();
+    const { done } = await one.bus.accept('p', input('kept'));
+    one.clock.advance(5);
+    const original = await done;
+    // Another node (or a restarted one) that never saw this id.
+    const other = busOn(store);
+    await other.bus.start();
+    const again = await other.bus.publish('p', input('kept', { retry: true }));
+    expect(again).toEqual({ id: 'kept', offset: original.offset, durable: true, duplicate: true });
+    expect(other.delivered).toHaveLength(0);
+  });
+
+  it('keeps the watermark below an event that is delivered but not committed', async () => {
+    const { bus, clock } = busOn();
+    await bus.start();
+    const before = bus.watermark;
+    const p = bus.publish('p', input('w1'));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(bus.currentOffset).toBeGreaterThan(before);
+    expect(bus.watermark).toBeLessThan(bus.currentOffset);
+    clock.advance(5);
+    const r = await p;
+    expect(bus.watermark).toBeGreaterThanOrEqual(r.offset);
+  });
+
+  it('clamps an offset an agent reports to the watermark', async () => {
+    const { bus } = busOn();
+    await bus.start();
+    bus.recordOffset('agent-1', 1_000_000);
+    expect(await bus.agentOffset('agent-1')).toBe(bus.watermark);
+  });
+});
