@@ -101,3 +101,43 @@ describe('SDK publishes across a cut connection', () => {
     }
   }, 60_000);
 });
+
+describe('the SDK journal', () => {
+  it('re-sends what a killed agent process never heard was durable, and the log keeps each id once', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { FileJournal } = await import('@agent-hub/sdk/node');
+    const t = await startTestHub();
+    const dir = await mkdtemp(path.join(tmpdir(), 'agent-hub-journal-'));
+    const file = path.join(dir, 'publishes.jsonl');
+    try {
+      // A first run that journals two publishes and dies before the hub could answer them: here
+      // it never connects at all, the hardest case (nothing reached the hub).
+      const first = new FileJournal(file);
+      first.load();
+      first.add({ id: 'j-1', topic: 'journal:x', payload: 1 });
+      first.add({ id: 'j-2', topic: 'journal:x', payload: 2 });
+      first.add({ id: 'j-3', topic: 'journal:x', payload: 3 });
+      first.remove('j-3'); // confirmed before the crash
+      first.close();
+      // One of them had in fact reached the hub before the crash.
+      const other = await t.agent('journal-other');
+      await other.publish('journal:x', 1, { id: 'j-1' });
+
+      const settled: string[] = [];
+      const second = await connectAgent({ url: t.url, agentId: 'journaled', token: t.agentToken('journaled'), journal: new FileJournal(file) });
+      second.on('journal:settled', (s: { id: string; outcome: unknown }) => settled.push(s.id));
+      await eventually(() => settled.length === 2, 5000, 'journaled publishes settled');
+      expect(settled.sort()).toEqual(['j-1', 'j-2']);
+      await second.close();
+      const res = await t.api('/api/events?patterns=journal:x&limit=10');
+      expect(((await res.json()) as { items: Array<{ id: string }> }).items.map((e) => e.id).sort()).toEqual(['j-1', 'j-2']);
+      // Nothing is left for a third run.
+      expect(new FileJournal(file).load()).toEqual([]);
+    } finally {
+      await t.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -27,6 +27,7 @@ import { request } from './request.ts';
 import { Subscriptions, type EventHandler } from './subscriptions.ts';
 import { DeliveryQueue } from './delivery-queue.ts';
 import { PublishWindow } from './publish-window.ts';
+import type { PublishJournal } from './publish-journal.ts';
 
 export interface ConnectOptions {
   /**
@@ -60,6 +61,11 @@ export interface ConnectOptions {
   maxInFlight?: number;
   /** A publish not durable within this rejects (ms): REQUEST_TIMEOUT, or STORE_UNAVAILABLE if the hub has it queued. */
   publishDeadlineMs?: number;
+  /**
+   * Keeps unconfirmed publishes across restarts of this process (e.g. `new FileJournal(path)`
+   * from `@agent-hub/sdk/node`); what an earlier run left is re-sent at start, same ids.
+   */
+  journal?: PublishJournal;
 }
 
 /** Longest pause between reconnect attempts after a graceful stop (ms). */
@@ -120,6 +126,7 @@ export class AgentClient extends EventEmitter {
       capacity: opts.maxInFlight ?? 1000,
       deadlineMs: opts.publishDeadlineMs ?? 60_000,
       send: (p) => request<PublishResult>(this.socket, 'event:publish', p, opts.requestTimeoutMs ?? 10_000),
+      journal: opts.journal,
     });
     this.reconnectDefaults = { min: opts.reconnectDelayMs ?? 500, max: opts.reconnectDelayMaxMs ?? 5000, jitter: 0.5 };
     this.socket = io(urls[0]! + AGENTS_NAMESPACE, {
@@ -213,6 +220,11 @@ export class AgentClient extends EventEmitter {
 
   /** Connects and registers; rejects with the hub's typed error if the handshake is refused. */
   async start(): Promise<AgentInfo> {
+    if (this.opts.journal) {
+      // Re-sent right after registering, before anything new (emits 'journal:settled' for each).
+      const left = await this.opts.journal.load();
+      this.window.restore(left, (id, outcome) => this.emit('journal:settled', { id, outcome }));
+    }
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error & { data?: { code?: string; message?: string } }) => {
         cleanup();
@@ -335,6 +347,7 @@ export class AgentClient extends EventEmitter {
     clearInterval(this.sweepTimer);
     this.delivery.flushAck();
     this.window.close(new HubError('REQUEST_TIMEOUT', 'the client was closed before the hub confirmed this publish'));
+    await this.opts.journal?.close?.();
     this.socket.disconnect();
     this.removeAllListeners();
   }

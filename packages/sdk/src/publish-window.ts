@@ -1,4 +1,5 @@
 import { HubError, type PublishEvent, type PublishResult } from '@agent-hub/protocol';
+import type { PublishJournal } from './publish-journal.ts';
 
 export interface PublishWindowOptions {
   /** Publishes sent and not yet durable at most; `publish()` waits for a slot beyond that. */
@@ -9,6 +10,8 @@ export interface PublishWindowOptions {
   send(p: PublishEvent): Promise<PublishResult>;
   /** Backoff before re-sending after a transient refusal (ms). */
   retryDelayMs?: number;
+  /** Keeps unconfirmed publishes across process restarts (optional). */
+  journal?: PublishJournal;
 }
 
 interface Entry {
@@ -39,6 +42,7 @@ export class PublishWindow {
   private readonly entries = new Map<string, Entry>();
   private readonly waiting: Array<() => void> = [];
   private open = false;
+  private closing = false;
 
   constructor(private readonly o: PublishWindowOptions) {}
 
@@ -61,8 +65,31 @@ export class PublishWindow {
         timer: setTimeout(() => this.expire(entry), this.o.deadlineMs),
       };
       this.entries.set(input.id, entry);
+      this.o.journal?.add(input);
       if (this.open) this.send(entry);
     });
+  }
+
+  /**
+   * Publishes an earlier run journaled and never heard were durable: re-sent (as re-sends, so the
+   * hub's log dedupes them) ahead of anything new. Nobody awaits them; `onSettled` reports each.
+   */
+  restore(inputs: PublishEvent[], onSettled: (id: string, outcome: PublishResult | Error) => void): void {
+    for (const p of inputs) {
+      if (!p.id || this.entries.has(p.id)) continue;
+      const id = p.id;
+      const entry: Entry = {
+        input: { ...p, id },
+        sent: true,
+        accepted: null,
+        attempt: 0,
+        resolve: (r) => onSettled(id, r),
+        reject: (err) => onSettled(id, err instanceof Error ? err : new Error(String(err))),
+        timer: setTimeout(() => this.expire(entry), this.o.deadlineMs),
+      };
+      this.entries.set(id, entry);
+      if (this.open) this.send(entry);
+    }
   }
 
   /** The agent is registered (again): re-send everything not durable yet, oldest first, then go on. */
@@ -84,8 +111,9 @@ export class PublishWindow {
     }
   }
 
-  /** Rejects everything left (the client is closing). */
+  /** Rejects everything left (the client is closing); a journal keeps them for the next run. */
   close(err: HubError): void {
+    this.closing = true;
     for (const e of [...this.entries.values()]) this.fail(e, err);
     this.open = false;
   }
@@ -134,6 +162,7 @@ export class PublishWindow {
   private remove(e: Entry): void {
     clearTimeout(e.timer);
     this.entries.delete(e.input.id);
+    if (!this.closing) this.o.journal?.remove(e.input.id);
     this.waiting.shift()?.();
   }
 }

@@ -1,0 +1,1 @@
+export { FileJournal } from './file-journal.ts';
