@@ -24,7 +24,8 @@ interface Entry {
   attempt: number;
   resolve(r: PublishResult): void;
   reject(err: unknown): void;
-  timer: ReturnType<typeof setTimeout>;
+  /** Epoch ms after which it is given up. */
+  deadline: number;
 }
 
 /** Codes after which the same publish may succeed later: it stays in the window and is re-sent. */
@@ -43,6 +44,8 @@ export class PublishWindow {
   private readonly waiting: Array<() => void> = [];
   private open = false;
   private closing = false;
+  /** One sweep for every deadline (a timer per publish costs too much at 10k/s). */
+  private sweeper: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly o: PublishWindowOptions) {}
 
@@ -51,23 +54,20 @@ export class PublishWindow {
     return this.entries.size;
   }
 
-  async publish(input: PublishEvent & { id: string }): Promise<PublishResult> {
-    while (this.entries.size >= this.o.capacity) await new Promise<void>((r) => this.waiting.push(r));
-    if (this.entries.has(input.id)) throw new HubError('VALIDATION_FAILED', `id "${input.id}" is already being published`);
+  publish(input: PublishEvent & { id: string }): Promise<PublishResult> {
+    if (this.entries.size >= this.o.capacity) return this.waitForSlot().then(() => this.publish(input));
+    if (this.entries.has(input.id)) return Promise.reject(new HubError('VALIDATION_FAILED', `id "${input.id}" is already being published`));
     return new Promise<PublishResult>((resolve, reject) => {
-      const entry: Entry = {
-        input,
-        sent: false,
-        accepted: null,
-        attempt: 0,
-        resolve,
-        reject,
-        timer: setTimeout(() => this.expire(entry), this.o.deadlineMs),
-      };
+      const entry: Entry = { input, sent: false, accepted: null, attempt: 0, resolve, reject, deadline: Date.now() + this.o.deadlineMs };
       this.entries.set(input.id, entry);
       this.o.journal?.add(input);
+      this.sweep();
       if (this.open) this.send(entry);
     });
+  }
+
+  private waitForSlot(): Promise<void> {
+    return new Promise<void>((r) => this.waiting.push(r));
   }
 
   /**
@@ -85,9 +85,10 @@ export class PublishWindow {
         attempt: 0,
         resolve: (r) => onSettled(id, r),
         reject: (err) => onSettled(id, err instanceof Error ? err : new Error(String(err))),
-        timer: setTimeout(() => this.expire(entry), this.o.deadlineMs),
+        deadline: Date.now() + this.o.deadlineMs,
       };
       this.entries.set(id, entry);
+      this.sweep();
       if (this.open) this.send(entry);
     }
   }
@@ -114,6 +115,8 @@ export class PublishWindow {
   /** Rejects everything left (the client is closing); a journal keeps them for the next run. */
   close(err: HubError): void {
     this.closing = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
     for (const e of [...this.entries.values()]) this.fail(e, err);
     this.open = false;
   }
@@ -139,6 +142,24 @@ export class PublishWindow {
     );
   }
 
+  /** Runs while anything is in the window; entries are in publish order, so the oldest come first. */
+  private sweep(): void {
+    if (this.sweeper || this.closing) return;
+    const every = Math.max(10, Math.min(1000, Math.floor(this.o.deadlineMs / 4)));
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const e of this.entries.values()) {
+        if (e.deadline > now) break;
+        this.expire(e);
+      }
+      if (this.entries.size === 0 && this.sweeper) {
+        clearInterval(this.sweeper);
+        this.sweeper = null;
+      }
+    }, every);
+    this.sweeper.unref?.();
+  }
+
   private expire(e: Entry): void {
     const ms = this.o.deadlineMs;
     this.fail(
@@ -160,7 +181,6 @@ export class PublishWindow {
   }
 
   private remove(e: Entry): void {
-    clearTimeout(e.timer);
     this.entries.delete(e.input.id);
     if (!this.closing) this.o.journal?.remove(e.input.id);
     this.waiting.shift()?.();

@@ -185,12 +185,16 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
 
     agentSocket(socket) {
       const agentId: string = socket.data.agentId;
-      // Accepted one after another per connection (a re-send may wait on a log lookup), so a
-      // publisher's events keep their order; acks still come back as each batch commits.
-      let accepting: Promise<unknown> = Promise.resolve();
+      // A re-send may wait on a log lookup before it is numbered; what this connection publishes
+      // after it waits its turn, so a publisher's events keep their order. Without re-sends in
+      // flight, publishes go straight through (the bus numbers them in arrival order).
+      let tail: Promise<unknown> | null = null;
       onCall(ctx, socket, 'event:publish', PublishEvent, ({ input }) => {
-        const accepted = accepting.then(() => bus.accept(agentId, input));
-        accepting = accepted.catch(() => undefined);
+        if (!tail && !input.retry) return bus.publish(agentId, input);
+        const accepted = (tail ?? Promise.resolve()).then(() => bus.accept(agentId, input));
+        const settled = accepted.then(noop, noop);
+        tail = settled;
+        void settled.then(() => tail === settled && (tail = null));
         return accepted.then((a) => a.done);
       });
       onCall(ctx, socket, 'event:subscribe', Subscribe, async ({ input }) => {
@@ -244,6 +248,8 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
     },
   };
 }
+
+function noop(): void {}
 
 type ReplayPolicyName = Parameters<EventBus['replayFor']>[2];
 

@@ -136,8 +136,9 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
     return this.batcher.storeDown;
   }
 
-  async publish(publisher: string, input: PublishInput): Promise<PublishResult> {
-    return (await this.accept(publisher, input)).done;
+  publish(publisher: string, input: PublishInput): Promise<PublishResult> {
+    const id = input.id ?? this.o.newId();
+    return this.known(id, input) ?? this.track(id, this.publishNew(id, publisher, input, noop));
   }
 
   /**
@@ -147,27 +148,34 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
    */
   async accept(publisher: string, input: PublishInput): Promise<Accepted> {
     const id = input.id ?? this.o.newId();
+    const known = this.known(id, input);
+    if (known) return { done: known };
+    let delivered: () => void = noop;
+    const onDelivered = new Promise<void>((resolve) => (delivered = resolve));
+    const done = this.track(id, this.publishNew(id, publisher, input, delivered));
+    await Promise.race([onDelivered, done.then(noop, noop)]);
+    return { done };
+  }
+
+  /** The answer for an id already accepted here, or undefined for a new one. */
+  private known(id: string, input: PublishInput): Promise<PublishResult> | undefined {
     // The same id still being accepted or committed: this copy is its duplicate, durable with it.
     const racing = this.inflight.get(id);
     if (racing) {
       this.emit('duplicate', { id, retry: input.retry === true });
-      return { done: racing.then((r) => ({ ...r, duplicate: true })) };
+      return racing.then((r) => ({ ...r, duplicate: true }));
     }
-    const known = this.recent.get(id);
-    if (known !== undefined) {
-      this.emit('duplicate', { id, retry: input.retry === true });
-      return { done: Promise.resolve({ id, offset: known, durable: !this.pendingIds.has(id), duplicate: true }) };
-    }
-    let delivered: () => void = () => undefined;
-    const onDelivered = new Promise<void>((resolve) => (delivered = resolve));
-    const done = this.publishNew(id, publisher, input, delivered);
+    const offset = this.recent.get(id);
+    if (offset === undefined) return undefined;
+    this.emit('duplicate', { id, retry: input.retry === true });
+    return Promise.resolve({ id, offset, durable: !this.pendingIds.has(id), duplicate: true });
+  }
+
+  private track(id: string, done: Promise<PublishResult>): Promise<PublishResult> {
     this.inflight.set(id, done);
-    done.then(
-      () => this.inflight.delete(id),
-      () => this.inflight.delete(id),
-    );
-    await Promise.race([onDelivered, done.then(noop, noop)]);
-    return { done };
+    const forget = () => this.inflight.delete(id);
+    done.then(forget, forget);
+    return done;
   }
 
   private async publishNew(id: string, publisher: string, input: PublishInput, delivered: () => void): Promise<PublishResult> {
