@@ -217,4 +217,34 @@ describe('publishing across a reconnect', () => {
     await eventually(() => got.length === 2);
     expect(got).toEqual([1, 2]);
   });
+
+  it('tries a failed re-subscription again instead of staying connected with no subscription', async () => {
+    const pub = await t.agent('pub-retry-sub');
+    const sub = await t.agent('sub-retry-sub', { reconnectDelayMs: 100 });
+    sub.on('error', () => undefined);
+    const got: unknown[] = [];
+    await sub.subscribe(['resub:*'], (e) => void got.push(e.payload), { policy: 'full' });
+    // The first re-subscription after the reconnect gets no answer in time (a hub too busy).
+    const real = sub.socket.timeout.bind(sub.socket);
+    let failNext = true;
+    sub.socket.timeout = ((ms: number) => {
+      const timed = real(ms);
+      const emitWithAck = timed.emitWithAck.bind(timed);
+      timed.emitWithAck = ((ev: string, ...args: unknown[]) => {
+        if (ev === 'event:subscribe' && failNext) {
+          failNext = false;
+          return Promise.reject(new Error('operation has timed out'));
+        }
+        return emitWithAck(ev, ...(args as []));
+      }) as typeof timed.emitWithAck;
+      return timed;
+    }) as typeof sub.socket.timeout;
+    const resumed = new Promise((r) => sub.once('resumed', r));
+    sub.socket.disconnect();
+    sub.socket.connect();
+    await resumed;
+    expect(failNext).toBe(false);
+    await pub.publish('resub:x', 'after');
+    await eventually(() => got.includes('after'), 5000, 'event after the retried re-subscription');
+  });
 });

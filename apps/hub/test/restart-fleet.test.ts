@@ -186,6 +186,8 @@ describe.each(stores)('a graceful restart of a hub on %s with 1,000 SDK agents',
         if (n > 1) twice.set(id, (twice.get(id) ?? 0) + 1);
       }
     }
+    const stragglers = o.records.filter((r) => o.ids.some((id) => !r.handled[id]));
+    for (const r of stragglers.slice(0, 5)) console.info(`[restart-fleet] ${r.agentId} missed events; connected=${r.connected}; ${r.notes.join(' | ')}`);
     // Keyed by event id -> number of agents, so a failure reads as which events went wrong where.
     expect({ agents: o.records.length, missing: Object.fromEntries(missing), twice: Object.fromEntries(twice) }).toEqual({
       agents: AGENTS,

@@ -212,7 +212,7 @@ export class AgentClient extends EventEmitter {
         this.socket.io.reconnectionDelayMax(this.reconnectDefaults.max);
       }
       // Re-register and re-subscribe after every reconnect; the first connect is awaited in start().
-      if (this.info) void this.resume().catch((err) => this.emit('error', err));
+      if (this.info) this.resumeUntilDone(this.socket.id);
     });
     this.sweepTimer = setInterval(() => this.processed.sweep(), 60 * 60_000);
     this.sweepTimer.unref?.();
@@ -373,6 +373,22 @@ export class AgentClient extends EventEmitter {
     // Publishes made before (and during) the outage go first, in order, then anything new.
     this.window.resume();
     return this.info;
+  }
+
+  /**
+   * Re-registers and re-subscribes after a reconnect. A resume that fails while the connection
+   * stays up (a hub too busy to answer in time) is tried again, with backoff: otherwise the agent
+   * would sit connected and registered but subscribed to nothing.
+   */
+  private resumeUntilDone(connection: string | undefined, attempt = 1): void {
+    this.resume().catch((err: unknown) => {
+      this.emit('error', err);
+      if (this.closed || !this.socket.connected || this.socket.id !== connection) return; // a new connection resumes on its own
+      const delay = Math.min(this.reconnectDefaults.max, this.reconnectDefaults.min * 2 ** attempt);
+      setTimeout(() => {
+        if (!this.closed && this.socket.connected && this.socket.id === connection) this.resumeUntilDone(connection, attempt + 1);
+      }, delay).unref?.();
+    });
   }
 
   private async resume(): Promise<void> {
