@@ -98,6 +98,26 @@ describe('socket payloads', () => {
     expect((await other.publish('x:y', { small: true })).duplicate).toBe(false);
   });
 
+  it('measures payloads in bytes: multi-byte text under the limit in characters but over it in bytes is refused', async () => {
+    const a = await t.agent('bytes-1');
+    const limit = t.hub.ctx.config.SOCKET_MAX_PAYLOAD_BYTES;
+    const err = await a.publish('x:y', { text: 'é'.repeat(Math.ceil(limit * 0.6)) }).catch((e: any) => e);
+    expect(err.code).toBe('PAYLOAD_TOO_LARGE');
+    expect((await a.publish('x:y', { text: 'é'.repeat(Math.floor(limit * 0.3)) })).duplicate).toBe(false);
+  });
+
+  it('answers a deeply nested payload with VALIDATION_FAILED, not INTERNAL, and keeps serving', async () => {
+    const a = await t.agent('deep-1');
+    let deep: unknown = 1;
+    // 3,000 levels: deeper ones overflow socket.io-client's own encoder before anything is sent.
+    for (let i = 0; i < 3_000; i++) deep = [deep];
+    const err: any = await a.call('event:publish', { topic: 'x:y', payload: deep }).catch((e: any) => e);
+    expect(err.code).toBe('VALIDATION_FAILED');
+    expect(err.message).toContain('nests deeper');
+    expect(a.connected).toBe(true);
+    expect((await a.publish('x:y', { fine: [[[1]]] })).duplicate).toBe(false);
+  });
+
   it('answers a call before agent:register with AGENT_NOT_REGISTERED (out of order)', async () => {
     const s = ioClient(`${t.url}/agents`, {
       transports: ['websocket'],

@@ -10,4 +10,6 @@ export const LIMITS = {
   topicMax: 256,
   topicSegmentsMax: 8,
   messageContentMax: 200_000,
+  /** Deepest nesting of objects and arrays a payload may have (deeper ones overflow parsers and serialisers). */
+  nestingMax: 64,
 } as const;

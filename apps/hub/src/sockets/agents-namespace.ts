@@ -3,6 +3,7 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import { AGENTS_NAMESPACE, AgentId, PROTOCOL_VERSION, RegisterAgent, SUPPORTED_PROTOCOL_VERSIONS } from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
 import { onCall } from './handler.ts';
+import { trackPacketBytes } from './payload-limits.ts';
 
 /** Adds a capability's socket handlers to every agent connection (sessions, events, groups …). */
 export type AgentSocketMount = (socket: Socket, ctx: HubContext) => void;
@@ -71,6 +72,7 @@ export function createAgentsNamespace(
     for (const mount of mounts) mount(socket, ctx);
 
     socket.conn.on('packet', () => ctx.agents.seen(agentId));
+    trackPacketBytes(socket);
 
     socket.on('disconnect', (reason) => {
       ctx.metrics.socketsConnected.dec({ namespace: AGENTS_NAMESPACE });
@@ -85,14 +87,20 @@ export function createAgentsNamespace(
 
 /** One live connection per agent id on a node: a reconnecting agent replaces its stale socket. */
 function replacePreviousConnection(nsp: Namespace, ctx: HubContext, socket: Socket, agentId: string): void {
-  const previous = ctx.agents.connectionOf(agentId);
-  if (!previous) return;
-  for (const s of nsp.sockets.values()) {
-    if (s !== socket && s.data.agentId === agentId) {
+  if (!ctx.agents.connectionOf(agentId)) return;
+  for (const s of localSocketsOf(nsp, agentId)) {
+    if (s !== socket) {
       s.emit('hub:error', { code: 'AGENT_UNAUTHORIZED', message: 'replaced by a newer connection of the same agent' });
       s.disconnect(true);
     }
   }
+}
+
+/** This node's sockets of an agent, found through its `agent:<id>` room (no scan of every socket). */
+export function localSocketsOf(nsp: Namespace, agentId: string): Socket[] {
+  const ids = nsp.adapter.rooms.get(`agent:${agentId}`);
+  if (!ids) return [];
+  return [...ids].flatMap((id) => nsp.sockets.get(id) ?? []);
 }
 
 function handshakeError(code: string, message: string, details?: unknown): Error {

@@ -1,9 +1,10 @@
-import { HubError, type Ack } from '@agent-hub/protocol';
+import { HubError, LIMITS, type Ack } from '@agent-hub/protocol';
 import type { Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Logger } from '@agent-hub/core';
 import type { HubContext } from '../context.ts';
 import { parseOrThrow, toErrorBody } from '../errors.ts';
+import { nestsDeeperThan, packetBytes } from './payload-limits.ts';
 
 export interface SocketCall<T> {
   socket: Socket;
@@ -33,7 +34,7 @@ export function onCall<S extends z.ZodType, R>(
     const reply = ack as (a: Ack<R>) => void;
     let outcome = 'ok';
     try {
-      checkSize(ctx, payload);
+      checkSize(ctx, socket, payload);
       if (opts.requireRegistered !== false && !socket.data.registered) {
         throw new HubError('AGENT_NOT_REGISTERED', `send "agent:register" before "${event}"`);
       }
@@ -64,7 +65,7 @@ export function onSignal<S extends z.ZodType>(
   const log: Logger = socket.data.log;
   socket.on(event, async (payload: unknown) => {
     try {
-      checkSize(ctx, payload);
+      checkSize(ctx, socket, payload);
       if (!socket.data.registered) throw new HubError('AGENT_NOT_REGISTERED', `send "agent:register" before "${event}"`);
       await fn({ socket, input: parseOrThrow(schema, payload), log });
     } catch (err) {
@@ -74,12 +75,17 @@ export function onSignal<S extends z.ZodType>(
   });
 }
 
-function checkSize(ctx: HubContext, payload: unknown): void {
-  // Socket.IO's own cap (maxHttpBufferSize) closes the connection; this softer one answers with a code.
-  const size = payload === undefined ? 0 : Buffer.byteLength(JSON.stringify(payload) ?? '');
-  if (size > ctx.config.SOCKET_MAX_PAYLOAD_BYTES) {
-    throw new HubError('PAYLOAD_TOO_LARGE', `payload is ${size} bytes; the limit is ${ctx.config.SOCKET_MAX_PAYLOAD_BYTES}`);
+function checkSize(ctx: HubContext, socket: Socket, payload: unknown): void {
+  // Socket.IO's own cap (maxHttpBufferSize) closes the connection; this softer one answers with a
+  // code. The frame's length in UTF-16 units undercounts multi-byte text by at most 3x, so only a
+  // frame that could be over the limit is measured exactly.
+  if (nestsDeeperThan(payload, LIMITS.nestingMax)) {
+    throw new HubError('VALIDATION_FAILED', `payload nests deeper than ${LIMITS.nestingMax} levels`);
   }
+  const limit = ctx.config.SOCKET_MAX_PAYLOAD_BYTES;
+  const units = packetBytes(socket);
+  const size = units * 3 <= limit ? units : Buffer.byteLength(JSON.stringify(payload) ?? '');
+  if (size > limit) throw new HubError('PAYLOAD_TOO_LARGE', `payload is ${size} bytes; the limit is ${limit}`);
 }
 
 function reject(ctx: HubContext, socket: Socket, code: string, message: string): void {
