@@ -35,6 +35,10 @@ export const ConfigSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: ms(10_000),
   /** On a graceful stop each agent is told to reconnect after this, plus its place in the spread. */
   RECONNECT_BASE_MS: count(1000),
+  /** Event-loop delay (ms) above which new publishes are refused with RATE_LIMITED (heartbeats share the loop). */
+  OVERLOAD_LAG_MS: ms(150),
+  /** Packets waiting to be written to one agent above which it is a slow consumer and is disconnected. */
+  SLOW_CONSUMER_MAX_PACKETS: z.coerce.number().int().min(10).default(10_000),
   /** Registrations per second a node is assumed to take when spreading a fleet's reconnects (at least). */
   RECONNECT_RATE: z.coerce.number().int().min(1).default(200),
   DASHBOARD_DIR: z.string().optional(),

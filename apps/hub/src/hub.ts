@@ -20,6 +20,8 @@ import type { HubModule } from './module.ts';
 import { buildModules } from './modules.ts';
 import { attachRedisAdapter, type RedisLink } from './cluster/redis-adapter.ts';
 import { RegisterRate, spreadReconnects } from './sockets/reconnect-spread.ts';
+import { LoadGate } from './sockets/load-gate.ts';
+import { watchSlowConsumers } from './sockets/slow-consumers.ts';
 
 export interface Hub {
   ctx: HubContext;
@@ -91,7 +93,8 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     status: () => redis?.status() ?? 'local',
     onRecovered: (fn) => redis?.onRecovered(fn),
   };
-  const modules: HubModule[] = buildModules(ctx, io);
+  const gate = new LoadGate({ lagMs: config.OVERLOAD_LAG_MS });
+  const modules: HubModule[] = buildModules(ctx, io, gate);
   for (const m of modules) await m.start?.();
 
   const app = createHttpApp(ctx, modules.flatMap((m) => (m.api ? [m.api] : [])));
@@ -106,6 +109,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     onDisconnected: (s, id, r) => modules.forEach((m) => m.onAgentDisconnected?.(s, id, r)),
   });
   createOperatorsNamespace(io, ctx, modules.flatMap((m) => (m.operatorFeed ? [m.operatorFeed] : [])));
+  const slowConsumers = watchSlowConsumers(io, ctx, config.SLOW_CONSUMER_MAX_PACKETS);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -119,7 +123,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
 
   let closing: Promise<void> | null = null;
   const close = (reason = 'shutdown') =>
-    (closing ??= shutdown({ ctx, io, server, modules, reason, redis, registerRate }));
+    (closing ??= shutdown({ ctx, io, server, modules, reason, redis, registerRate, stopWatches: () => (gate.close(), slowConsumers.close()) }));
   return { ctx, url, port, operatorTokenCreated: operator.created, modules, close };
 }
 
@@ -131,14 +135,16 @@ interface ShutdownParts {
   reason: string;
   redis: RedisLink | null;
   registerRate: RegisterRate;
+  stopWatches: () => void;
 }
 
 /**
  * Graceful stop: refuse new work, tell agents, flush what was accepted, close the store. Agents
  * are told first so they reconnect elsewhere (or back to us after a restart) without waiting.
  */
-async function shutdown({ ctx, io, server, modules, reason, redis, registerRate }: ShutdownParts): Promise<void> {
+async function shutdown({ ctx, io, server, modules, reason, redis, registerRate, stopWatches }: ShutdownParts): Promise<void> {
   const log = ctx.logger;
+  stopWatches();
   ctx.state.set({ phase: 'shutting-down' });
   log.info({ reason }, 'hub shutting down');
   const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -7,9 +7,10 @@ import { healthModule } from './modules/health-module.ts';
 import { groupsModule } from './modules/groups-module.ts';
 import { RedisOffsets } from './cluster/redis-offsets.ts';
 import { clusterModule } from './cluster/cluster-module.ts';
+import type { LoadGate } from './sockets/load-gate.ts';
 
 /** The capabilities this hub runs, in start order (closed in reverse). */
-export function buildModules(ctx: HubContext, io: Server): HubModule[] {
+export function buildModules(ctx: HubContext, io: Server, gate: LoadGate): HubModule[] {
   const sessions = sessionsModule(ctx);
   // Several nodes share one event log through Redis: offsets must be unique across them, and the
   // cluster needs one committed watermark.
@@ -26,8 +27,8 @@ export function buildModules(ctx: HubContext, io: Server): HubModule[] {
         clock: ctx.clock,
       })
     : undefined;
-  const events = eventsModule(ctx, io, offsets);
-  const health = healthModule(ctx, io, events.bus, sessions.service);
+  const events = eventsModule(ctx, io, { offsets, gate });
+  const health = healthModule(ctx, io, events.bus, sessions.service, gate);
   const groups = groupsModule(ctx, io, { bus: events.bus, sessions: sessions.service, onReplaced: health.onReplaced });
   const cluster = url && offsets ? [clusterModule(ctx, io, { bus: events.bus, url, offsets, onGroupLeadership: () => groups.engine.restore() })] : [];
   return [sessions, events, health, groups, ...cluster];

@@ -16,7 +16,10 @@ export interface PublishWindowOptions {
 
 interface Entry {
   input: PublishEvent & { id: string };
-  /** Sent at least once: any later send is a re-send the hub checks against its log. */
+  /**
+   * A send may have reached a hub (no answer came, or it was accepted): any later send is a
+   * re-send the hub checks against its log. A refusal (RATE_LIMITED …) proves it did not.
+   */
   sent: boolean;
   /** The hub acked it `durable: false`: it is queued there and a notice will follow. */
   accepted: PublishResult | null;
@@ -30,6 +33,8 @@ interface Entry {
 
 /** Codes after which the same publish may succeed later: it stays in the window and is re-sent. */
 const TRANSIENT = new Set(['REQUEST_TIMEOUT', 'STORE_UNAVAILABLE', 'HUB_SHUTTING_DOWN', 'AGENT_NOT_REGISTERED', 'RATE_LIMITED', 'HUB_DEGRADED']);
+/** Of those, the hub's refusals: it answered, so it did not take the event. */
+const REFUSED = new Set(['HUB_SHUTTING_DOWN', 'AGENT_NOT_REGISTERED', 'RATE_LIMITED', 'HUB_DEGRADED', 'STORE_UNAVAILABLE']);
 
 /**
  * The publisher's side of at-least-once: every publish keeps its id and stays here until the hub
@@ -124,6 +129,7 @@ export class PublishWindow {
   private send(e: Entry): void {
     const attempt = ++e.attempt;
     const input = e.sent ? { ...e.input, retry: true } : e.input;
+    const wasSent = e.sent;
     e.sent = true;
     this.o.send(input).then(
       (r) => {
@@ -135,6 +141,7 @@ export class PublishWindow {
         if (attempt !== e.attempt || !this.entries.has(e.input.id)) return;
         const code = err instanceof HubError ? err.code : 'INTERNAL';
         if (!TRANSIENT.has(code)) return this.fail(e, err);
+        if (REFUSED.has(code)) e.sent = wasSent;
         // Disconnected: `resume()` re-sends it. Still connected (a slow hub, a refusal): retry here.
         const wait = code === 'RATE_LIMITED' ? retryAfter(err) : this.o.retryDelayMs ?? 500;
         setTimeout(() => this.open && this.entries.has(e.input.id) && attempt === e.attempt && this.send(e), wait).unref?.();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Server } from 'socket.io';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import {
+  HubError,
   AckEvents,
   AGENTS_NAMESPACE,
   NackEvent,
@@ -22,6 +23,7 @@ import { jsonBody, queryOf } from '../http/body.ts';
 import { onCall, onSignal } from '../sockets/handler.ts';
 import { loadReplayPolicies } from './replay-policies.ts';
 import { LatencyMonitor } from './latency-monitor.ts';
+import type { LoadGate } from '../sockets/load-gate.ts';
 
 const REPLAY_PAGE = 2000;
 /** Sockets whose catch-up is complete get `event:watermark` notices; the others must not advance. */
@@ -33,7 +35,8 @@ const GAP_FILL_WAIT_MS = 60_000;
 const LATENCY_BUCKETS = [0.5, 1, 2, 3, 5, 7.5, 10, 15, 25, 50, 100, 250, 1000];
 
 /** The event bus over Socket.IO rooms and HTTP, with the persisted log, replay and dead letters. */
-export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAllocator): HubModule & { bus: EventBus } {
+export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: OffsetAllocator; gate: LoadGate }): HubModule & { bus: EventBus } {
+  const { offsets, gate } = deps;
   const policies = loadReplayPolicies(ctx.config.REPLAY_POLICY_FILE, ctx.config.DEFAULT_REPLAY_POLICY);
   const registers = [ctx.metrics.registry];
   const latency = new Histogram({ name: 'event_propagation_latency_ms', help: 'Publish to subscriber receipt (reported by SDK acks)', buckets: LATENCY_BUCKETS, registers });
@@ -41,6 +44,8 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
   const deadLetters = new Counter({ name: 'event_dead_letters_total', help: 'Events dead-lettered by subscribers', registers });
   const storeDown = new Gauge({ name: 'event_log_degraded', help: '1 while the event log cannot be written', registers });
   const duplicates = new Counter({ name: 'event_duplicate_publishes_total', help: 'Publishes of an id already accepted (not delivered again)', labelNames: ['retry'], registers });
+  const overloadRefusals = new Counter({ name: 'event_publishes_refused_overload_total', help: 'Publishes refused with RATE_LIMITED because the hub was overloaded', registers });
+  new Gauge({ name: 'hub_event_loop_lag_ms', help: 'Worst event-loop delay of the last 250 ms window', registers, collect() { this.set(gate.lagMs); } });
   const republished = new Counter({ name: 'event_republished_total', help: 'Publishes marked as re-sends, by whether the log already had them', labelNames: ['found'], registers });
   const monitor = new LatencyMonitor(ctx.logger.child({ module: 'events' }));
   const agents = io.of(AGENTS_NAMESPACE);
@@ -190,6 +195,11 @@ export function eventsModule(ctx: HubContext, io: Server, offsets?: OffsetAlloca
       // flight, publishes go straight through (the bus numbers them in arrival order).
       let tail: Promise<unknown> | null = null;
       onCall(ctx, socket, 'event:publish', PublishEvent, ({ input }) => {
+        // Past the sustainable rate the hub pushes back instead of falling behind its heartbeats.
+        if (gate.overloaded) {
+          overloadRefusals.inc();
+          throw new HubError('RATE_LIMITED', `hub overloaded (event loop ${Math.round(gate.lagMs)} ms late); retry after retryAfterMs`, { retryAfterMs: gate.retryAfterMs() });
+        }
         if (!tail && !input.retry) return bus.publish(agentId, input);
         const accepted = (tail ?? Promise.resolve()).then(() => bus.accept(agentId, input));
         const settled = accepted.then(noop, noop);

@@ -8,6 +8,8 @@ import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
 import { onCall } from '../sockets/handler.ts';
+import { localSocketsOf } from '../sockets/agents-namespace.ts';
+import type { LoadGate } from '../sockets/load-gate.ts';
 import { z } from 'zod';
 
 const HISTORY = 50;
@@ -27,6 +29,7 @@ export function healthModule(
   io: Server,
   bus: EventBus,
   sessions: SessionService,
+  gate: LoadGate,
 ): HubModule & { onReplaced: (fn: (p: { from: string; to: string }) => void) => void } {
   const agentsNsp = io.of(AGENTS_NAMESPACE);
   const log = ctx.logger.child({ module: 'health' });
@@ -43,8 +46,7 @@ export function healthModule(
   });
   const socketOf = (agentId: string): Socket | undefined => {
     const conn = ctx.agents.connectionOf(agentId);
-    for (const s of agentsNsp.sockets.values()) if (s.data.agentId === agentId && s.data.connectionId === conn) return s;
-    return undefined;
+    return localSocketsOf(agentsNsp, agentId).find((s) => s.data.connectionId === conn);
   };
   const control: AgentControl = {
     async probe(agentId, timeoutMs) {
@@ -70,6 +72,8 @@ export function healthModule(
       livenessTimeoutMs: ctx.config.LIVENESS_TIMEOUT_MS,
       zombieAfter: ctx.config.ZOMBIE_AFTER_PROBES,
       recoveryTimeoutMs: ctx.config.RECOVERY_TIMEOUT_MS,
+      // A pong read late because the hub's own loop stalled is the hub's failure, not the agent's.
+      hubOverloaded: () => gate.overloadedWithin(ctx.config.HEARTBEAT_INTERVAL_MS + ctx.config.HEARTBEAT_TIMEOUT_MS),
     },
     log,
   );

@@ -41,6 +41,11 @@ export function createMetrics() {
       buckets: [0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120],
       registers: [registry],
     }),
+    slowConsumers: new Counter({
+      name: 'agent_slow_consumer_disconnects_total',
+      help: 'Agents disconnected because too many packets waited to be written to them',
+      registers: [registry],
+    }),
     rejectedPayloads: new Counter({
       name: 'rejected_payloads_total',
       help: 'Payloads rejected at the edge, by error code',

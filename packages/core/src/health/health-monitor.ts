@@ -20,6 +20,11 @@ export interface HealthSettings {
   zombieAfter: number;
   /** How long a recovery may take before the agent is marked failed. */
   recoveryTimeoutMs: number;
+  /**
+   * True while the hub itself has just been overloaded: an agent dropped then (its pong read too
+   * late) is recovered as usual but not counted toward degraded mode, which is about agents failing.
+   */
+  hubOverloaded?: () => boolean;
 }
 
 export interface HealthMonitorEvents {
@@ -127,7 +132,8 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
   private startRecovery(agentId: string, cause: string, connected: boolean): void {
     const agent = this.agents.get(agentId);
     if (!agent || this.recovering.has(agentId)) return;
-    this.degradation.recordFailure();
+    if (this.s.hubOverloaded?.()) this.log.warn({ agentId, cause }, 'agent failure while the hub was overloaded; not counted toward degraded mode');
+    else this.degradation.recordFailure();
     const strategy = agent.recovery;
     this.emit('recovery', { agentId, strategy, cause });
     this.log.warn({ agentId, strategy, cause }, 'agent failure; recovering');

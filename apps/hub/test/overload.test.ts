@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HubEvent, PublishResult } from '@agent-hub/protocol';
+import { eventually, startTestHub, type TestHub } from './support/test-hub.ts';
+
+let t: TestHub | null = null;
+afterEach(async () => {
+  await t?.close();
+  t = null;
+});
+
+async function metric(hub: TestHub, name: string): Promise<number> {
+  const text = await (await hub.api('/metrics')).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+describe('overload', () => {
+  it('refuses publishes with RATE_LIMITED while the event loop runs late; the SDK waits and every publish lands once', async () => {
+    t = await startTestHub({ OVERLOAD_LAG_MS: '100' });
+    const pub = await t.agent('ov-pub');
+    const idle = await t.agent('ov-idle');
+    const results: Array<Promise<PublishResult>> = [];
+    for (let i = 0; i < 50; i++) results.push(pub.publish('ov:x', i, { id: `ov-${i}` }));
+    await Promise.all(results);
+    // The hub's thread is stuck for 400 ms (as under a burst it cannot keep up with).
+    const until = Date.now() + 400;
+    while (Date.now() < until) {
+      /* busy */
+    }
+    await new Promise((r) => setTimeout(r, 300)); // the gate reads the lag on its next window
+    const during: Array<Promise<PublishResult>> = [];
+    for (let i = 50; i < 100; i++) during.push(pub.publish('ov:x', i, { id: `ov-${i}` }));
+    const all = await Promise.all(during);
+    expect(all.every((r) => r.durable)).toBe(true);
+    expect(await metric(t, 'event_publishes_refused_overload_total')).toBeGreaterThan(0);
+    // Refused publishes were never taken: they come back as plain publishes, not re-sends.
+    expect(await metric(t, 'event_republished_total')).toBe(0);
+    const logged = ((await (await t.api('/api/events?patterns=ov:x&limit=1000')).json()) as { items: Array<{ id: string }> }).items.map((e) => e.id);
+    expect(logged).toHaveLength(100);
+    expect(new Set(logged).size).toBe(100);
+    expect(idle.connected && pub.connected).toBe(true);
+  });
+
+  it('disconnects a subscriber that stops reading; it resumes from its offset and others are unaffected', async () => {
+    t = await startTestHub({ SLOW_CONSUMER_MAX_PACKETS: '200' });
+    const pub = await t.agent('slow-pub');
+    const slow = await t.agent('slow-sub', { reconnectDelayMs: 100 });
+    const fast = await t.agent('fast-sub');
+    const got = { slow: new Set<string>(), fast: new Set<string>() };
+    await slow.subscribe(['slow:#'], (e: HubEvent) => void got.slow.add(e.id), { policy: 'full' });
+    await fast.subscribe(['slow:#'], (e: HubEvent) => void got.fast.add(e.id), { policy: 'full' });
+    const reasons: string[] = [];
+    slow.on('disconnected', (r: string) => reasons.push(r));
+    // The slow agent's process stops reading its socket (its TCP window fills up).
+    const engine = slow.socket.io.engine as unknown as { transport: { ws: { _socket: { pause(): void; resume(): void } } } };
+    engine.transport.ws._socket.pause();
+    const blob = 'x'.repeat(2000);
+    const ids: string[] = [];
+    for (let i = 0; i < 6000; i++) {
+      ids.push(`slow-${i}`);
+      void pub.publish('slow:x', { blob }, { id: `slow-${i}` });
+      if (i % 200 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    await eventually(async () => (await metric(t!, 'agent_slow_consumer_disconnects_total')) >= 1, 15_000, 'slow consumer noticed');
+    engine.transport.ws._socket.resume();
+    await eventually(() => got.fast.size === ids.length, 20_000, 'fast subscriber has everything');
+    await eventually(() => got.slow.size === ids.length, 30_000, 'slow subscriber caught up after its reconnect');
+    expect(reasons).toContain('transport close');
+    expect(fast.connected && pub.connected).toBe(true);
+  }, 90_000);
+});
