@@ -4,9 +4,13 @@
  *   node --import tsx bench/events.ts [--store=pglite|postgres|memory] [--publishers=1] [--subscribers=1]
  *     [--rate=10000] [--duration=10] [--warmup=2] [--replay=10000] [--no-baseline] [--quick]
  *     [--hub-env=NAME=value,...]   (extra hub settings, e.g. EVENT_BATCH_DELAY_MS=10)
+ *     [--nats | --no-nats] [--nats-server-bin=/usr/sbin/nats-server]
  *
  * Processes: this one only orchestrates and prints. The hub (or the relay) is one child; the
  * publishers run in a second and the subscribers in a third (bench/event-load-worker.ts).
+ * NATS JetStream rows (bench/nats-anchor.ts, on by default when NATS answers at 127.0.0.1:4222):
+ * the same load against a file-storage stream, with JetStream's default sync and with a throw-away
+ * nats-server set to `sync_interval: always`.
  */
 import { fileURLToPath } from 'node:url';
 import { connectAgent } from '@agent-hub/sdk';
@@ -16,6 +20,7 @@ import { guardChild, sleep, withTimeout } from './child-guard.ts';
 import { CpuMeter, waitForQuiet } from './cpu-meter.ts';
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
 import { Flags } from './flags.ts';
+import { probeNats, runNats, skipLine, NATS_SERVER_BIN, type NatsResult, type Probe } from './nats-anchor.ts';
 import { fmtMs, fmtPct, fmtRate, fmtRatio, latencyCells, printTable, summarize, throughput, type Summary } from './stats.ts';
 import { WorkerProcess } from './worker-rpc.ts';
 
@@ -35,6 +40,10 @@ interface Options {
   baseline: boolean;
   /** Extra hub settings (`--hub-env=EVENT_BATCH_MAX=1000,EVENT_BATCH_DELAY_MS=5`), for experiments. */
   hubEnv: Record<string, string>;
+  /** NATS JetStream rows: 'auto' = when NATS answers at 127.0.0.1:4222 (`--nats` insists, `--no-nats` leaves them out). */
+  nats: 'auto' | boolean;
+  /** nats-server binary for the throw-away sync-always server (needs 2.10+ for `sync_interval`). */
+  natsServerBin: string;
 }
 
 interface LoadOutcome {
@@ -68,6 +77,8 @@ function readOptions(): Options {
         .filter(Boolean)
         .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
     ),
+    nats: f.has('no-nats') ? false : f.has('nats') ? true : 'auto',
+    natsServerBin: f.string('nats-server-bin', NATS_SERVER_BIN),
   };
 }
 
@@ -187,13 +198,20 @@ function verdict(ok: boolean): string {
   return ok ? 'met' : 'MISSED';
 }
 
-function report(o: Options, ours: LoadOutcome, base: LoadOutcome | null, replay: ReplayOutcome | null): void {
+const HUB_DURABILITY: Record<Options['store'], string> = {
+  postgres: 'acks after the batch COMMIT on PostgreSQL (fsync and synchronous_commit on): durable',
+  pglite: 'acks after the batch commit on PGlite (in the hub process)',
+  memory: 'acks after the in-memory append: not durable',
+};
+
+function report(o: Options, ours: LoadOutcome, base: LoadOutcome | null, replay: ReplayOutcome | null, nats: NatsResult | null): void {
   const title =
     `Events: ${o.publishers} publisher(s) -> ${o.subscribers} subscriber(s), 100-byte payloads, target ${fmtRate(o.rate)}, ` +
     `${o.measureMs / 1000} s measured after ${o.warmupMs / 1000} s warm-up; hub store: ${o.store}`;
   const header = ['system', 'sent', 'delivered/sub', 'undelivered', 'prop p50', 'prop p95', 'prop p99', 'prop max', 'ack p50', 'ack p95', 'ack p99', 'CPU server / pub / sub / rest'];
   const rows = [loadRow(ours, o, o.subscribers)];
   if (base) rows.push(loadRow(base, o, o.subscribers));
+  for (const r of nats?.rows ?? []) rows.push(loadRow(r, o, o.subscribers));
   const ratio = base ? ours.propagation.p95 / base.propagation.p95 : Number.NaN;
   const delivered = throughput(ours.sub.received / o.subscribers, ours.sub.lastAt - ours.sub.firstAt);
   const notes = [
@@ -201,12 +219,19 @@ function report(o: Options, ours: LoadOutcome, base: LoadOutcome | null, replay:
     'CPU = share of one core over the measured window (2 cores in all); rest = everything else on the machine (PostgreSQL, other users).',
   ];
   if (base) notes.push(`p95 ratio ours/baseline: ${fmtRatio(ratio)}`);
+  if (nats) {
+    notes.push('NATS rows: prop = js.publish() call -> consumer callback start; ack = js.publish() call -> PubAck; CPU server = nats-server.');
+    notes.push(`durability, ${ours.label}: ${HUB_DURABILITY[o.store]}.`);
+    if (base) notes.push(`durability, ${base.label}: none (nothing stored; acks on receipt).`);
+    notes.push(...nats.notes);
+    for (const r of nats.rows) notes.push(`p95 ratio ours/${r.label}: ${fmtRatio(ours.propagation.p95 / r.propagation.p95)}`);
+  }
   notes.push(
     `targets: ${fmtRate(o.rate)} sustained with persistence: ${verdict(delivered >= o.rate * 0.98 && undelivered(ours, o.subscribers) === 0)} (${fmtRate(delivered)}); ` +
       `p95 < 5 ms: ${verdict(ours.propagation.p95 < 5)} (${fmtMs(ours.propagation.p95)})` +
       (base ? `; within 2x baseline p95: ${verdict(ratio <= 2)} (${fmtRatio(ratio)})` : ''),
   );
-  for (const r of base ? [ours, base] : [ours]) {
+  for (const r of [ours, ...(base ? [base] : []), ...(nats?.rows ?? [])]) {
     const codes = Object.entries(r.pub.errorCodes).map(([c, n]) => `${c} x${n}`);
     if (r.pub.errors) notes.push(`${r.label}: ${r.pub.errors} publishes failed: ${codes.join(', ')}`);
     const drops = [...Object.entries(r.pub.disconnects).map(([k, n]) => `publisher ${k} x${n}`), ...Object.entries(r.sub.disconnects).map(([k, n]) => `subscriber ${k} x${n}`)];
@@ -256,11 +281,23 @@ async function runBaseline(o: Options): Promise<LoadOutcome> {
   }
 }
 
+/** Whether to run the NATS rows: asked before the hub starts, so a skip (or a refusal) shows at once. */
+async function natsWanted(o: Options): Promise<boolean> {
+  if (o.nats === false) return false;
+  const probe: Probe = await probeNats();
+  if (probe.ok) return true;
+  if (o.nats === true) throw new Error(`--nats: ${probe.reason}`);
+  console.log(skipLine(probe));
+  return false;
+}
+
 async function main(): Promise<void> {
   const o = readOptions();
+  const withNats = await natsWanted(o);
   const { ours, replay } = await runHub(o);
   const base = o.baseline ? await runBaseline(o) : null;
-  report(o, ours, base, replay);
+  const nats = withNats ? await runNats(o, o.natsServerBin) : null;
+  report(o, ours, base, replay, nats);
 }
 
 main().then(

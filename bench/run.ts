@@ -37,7 +37,7 @@ const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 function plan(quick: boolean, only: string[]): Bench[] {
   const q = quick ? ['--quick'] : [];
   const ours: Bench[] = [
-    { name: 'events', file: here('./events.ts'), args: q, limitMs: quick ? 90_000 : 180_000 },
+    { name: 'events', file: here('./events.ts'), args: q, limitMs: quick ? 150_000 : 300_000 },
     { name: 'sessions', file: here('./sessions.ts'), args: q, limitMs: quick ? 90_000 : 180_000 },
     { name: 'health', file: here('./health.ts'), args: q, limitMs: quick ? 120_000 : 240_000 },
     { name: 'restart', file: here('./restart.ts'), args: q, limitMs: quick ? 120_000 : 240_000 },
