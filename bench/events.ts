@@ -4,6 +4,7 @@
  *   node --import tsx bench/events.ts [--store=pglite|postgres|memory] [--publishers=1] [--subscribers=1]
  *     [--rate=10000] [--duration=10] [--warmup=2] [--replay=10000] [--no-baseline] [--quick]
  *     [--hub-env=NAME=value,...]   (extra hub settings, e.g. EVENT_BATCH_DELAY_MS=10)
+ *     [--runs=3]   (interleaved runs: hub, baseline, NATS, hub, …; the table adds each system's median)
  *     [--nats | --no-nats] [--nats-server-bin=/usr/sbin/nats-server]
  *
  * Processes: this one only orchestrates and prints. The hub (or the relay) is one child; the
@@ -44,6 +45,8 @@ interface Options {
   nats: 'auto' | boolean;
   /** nats-server binary for the throw-away sync-always server (needs 2.10+ for `sync_interval`). */
   natsServerBin: string;
+  /** Interleaved runs per system (this machine is noisy: figures are medians of these). */
+  runs: number;
 }
 
 interface LoadOutcome {
@@ -79,6 +82,7 @@ function readOptions(): Options {
     ),
     nats: f.has('no-nats') ? false : f.has('nats') ? true : 'auto',
     natsServerBin: f.string('nats-server-bin', NATS_SERVER_BIN),
+    runs: Math.max(1, f.number('runs', 1)),
   };
 }
 
@@ -204,12 +208,12 @@ const HUB_DURABILITY: Record<Options['store'], string> = {
   memory: 'acks after the in-memory append: not durable',
 };
 
-function report(o: Options, ours: LoadOutcome, base: LoadOutcome | null, replay: ReplayOutcome | null, nats: NatsResult | null): void {
+function report(o: Options, ours: LoadOutcome, base: LoadOutcome | null, replay: ReplayOutcome | null, nats: NatsResult | null, runRows: LoadOutcome[] = []): void {
   const title =
     `Events: ${o.publishers} publisher(s) -> ${o.subscribers} subscriber(s), 100-byte payloads, target ${fmtRate(o.rate)}, ` +
     `${o.measureMs / 1000} s measured after ${o.warmupMs / 1000} s warm-up; hub store: ${o.store}`;
   const header = ['system', 'sent', 'delivered/sub', 'undelivered', 'prop p50', 'prop p95', 'prop p99', 'prop max', 'ack p50', 'ack p95', 'ack p99', 'CPU server / pub / sub / rest'];
-  const rows = [loadRow(ours, o, o.subscribers)];
+  const rows = [...runRows.map((r) => loadRow(r, o, o.subscribers)), loadRow(ours, o, o.subscribers)];
   if (base) rows.push(loadRow(base, o, o.subscribers));
   for (const r of nats?.rows ?? []) rows.push(loadRow(r, o, o.subscribers));
   const ratio = base ? ours.propagation.p95 / base.propagation.p95 : Number.NaN;
@@ -218,6 +222,7 @@ function report(o: Options, ours: LoadOutcome, base: LoadOutcome | null, replay:
     'prop = publish call -> subscriber handler start (stamp in the payload); ack = publish call -> ack (hub: after the batch commit, durable).',
     'CPU = share of one core over the measured window (2 cores in all); rest = everything else on the machine (PostgreSQL, other users).',
   ];
+  if (runRows.length) notes.push(`${o.runs} interleaved runs per system (hub, baseline, NATS, hub, …); the "median of ${o.runs}" rows take each column's median, and the ratios and targets below use them.`);
   if (base) notes.push(`p95 ratio ours/baseline: ${fmtRatio(ratio)}`);
   if (nats) {
     notes.push('NATS rows: prop = js.publish() call -> consumer callback start; ack = js.publish() call -> PubAck; CPU server = nats-server.');
@@ -294,10 +299,58 @@ async function natsWanted(o: Options): Promise<boolean> {
 async function main(): Promise<void> {
   const o = readOptions();
   const withNats = await natsWanted(o);
-  const { ours, replay } = await runHub(o);
-  const base = o.baseline ? await runBaseline(o) : null;
-  const nats = withNats ? await runNats(o, o.natsServerBin) : null;
-  report(o, ours, base, replay, nats);
+  if (o.runs === 1) {
+    const { ours, replay } = await runHub(o);
+    const base = o.baseline ? await runBaseline(o) : null;
+    const nats = withNats ? await runNats(o, o.natsServerBin) : null;
+    return report(o, ours, base, replay, nats);
+  }
+  // Interleaved, so a slow minute of the machine hits every system alike.
+  const hubs: LoadOutcome[] = [];
+  const bases: LoadOutcome[] = [];
+  const natsRuns: NatsResult[] = [];
+  let replay: ReplayOutcome | null = null;
+  for (let i = 1; i <= o.runs; i++) {
+    const r = await runHub({ ...o, replay: i === 1 ? o.replay : 0 });
+    replay ??= r.replay;
+    hubs.push({ ...r.ours, label: `${r.ours.label} #${i}` });
+    if (o.baseline) {
+      const b = await runBaseline(o);
+      bases.push({ ...b, label: `${b.label} #${i}` });
+    }
+    if (withNats) {
+      const n = await runNats(o, o.natsServerBin);
+      natsRuns.push({ ...n, rows: n.rows.map((x) => ({ ...x, label: `${x.label} #${i}` })) });
+    }
+  }
+  const nats: NatsResult | null = natsRuns.length
+    ? { notes: natsRuns[0]!.notes, rows: natsRuns[0]!.rows.map((_, k) => medianOf(natsRuns.map((n) => n.rows[k]!), o.runs)) }
+    : null;
+  const runRows = [...hubs, ...bases, ...natsRuns.flatMap((n) => n.rows)];
+  report(o, medianOf(hubs, o.runs), bases.length ? medianOf(bases, o.runs) : null, replay, nats, runRows);
+}
+
+/** Each column's median over the runs; counts (sent, delivered) from the run with the median p95. */
+function medianOf<T extends LoadOutcome>(runs: T[], n: number): T {
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const byP95 = [...runs].sort((a, b) => a.propagation.p95 - b.propagation.p95);
+  const mid = byP95[Math.floor((byP95.length - 1) / 2)]!;
+  const summary = (pick: (r: LoadOutcome) => Summary): Summary => ({
+    n: med(runs.map((r) => pick(r).n)),
+    p50: med(runs.map((r) => pick(r).p50)),
+    p95: med(runs.map((r) => pick(r).p95)),
+    p99: med(runs.map((r) => pick(r).p99)),
+    max: med(runs.map((r) => pick(r).max)),
+    mean: med(runs.map((r) => pick(r).mean)),
+  });
+  const keys = new Set(runs.flatMap((r) => Object.keys(r.cpu)));
+  return {
+    ...mid,
+    label: `${mid.label.replace(/ #\d+$/, '')} — median of ${n}`,
+    propagation: summary((r) => r.propagation),
+    ack: summary((r) => r.ack),
+    cpu: Object.fromEntries([...keys].map((k) => [k, med(runs.map((r) => r.cpu[k] ?? Number.NaN))])),
+  };
 }
 
 main().then(
