@@ -141,3 +141,25 @@ describe('the SDK journal', () => {
     }
   });
 });
+
+describe('publish window metric', () => {
+  it('reports the publishes agents hold unconfirmed, from their liveness answers', async () => {
+    // Batches commit only every 2 s here, so a publish stays in the SDK's window meanwhile.
+    const t = await startTestHub({ EVENT_BATCH_DELAY_MS: '2000', LIVENESS_INTERVAL_MS: '200', LIVENESS_TIMEOUT_MS: '1000' });
+    try {
+      const a = await t.agent('window-a');
+      const held = [a.publish('w:x', 1), a.publish('w:x', 2), a.publish('w:x', 3)];
+      expect(a.pendingPublishes).toBe(3);
+      const depth = async () => {
+        const text = await (await t.api('/metrics')).text();
+        return Number(/agent_publish_window_depth\{stat="sum"\} (\d+)/.exec(text)?.[1] ?? 0);
+      };
+      await eventually(async () => (await depth()) === 3, 1900, 'window depth reported');
+      await Promise.all(held);
+      expect(a.pendingPublishes).toBe(0);
+      await eventually(async () => (await depth()) === 0, 3000, 'window drained');
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -66,6 +66,8 @@ export const LivenessReport = z.object({
   ok: z.boolean(),
   lastProgressAt: z.string().optional(),
   detail: z.string().max(1000).optional(),
+  /** Publishes the agent holds that the hub has not yet confirmed durable (its in-flight window). */
+  pendingPublishes: z.number().int().min(0).max(10_000_000).optional(),
 });
 export type LivenessReport = z.infer<typeof LivenessReport>;
 

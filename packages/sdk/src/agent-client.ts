@@ -438,10 +438,12 @@ export class AgentClient extends EventEmitter {
   }
 
   private async answerLiveness(): Promise<LivenessReport> {
-    if (this.opts.liveness) return this.opts.liveness();
+    // The window's depth rides along: the hub's agent_publish_window_depth metric.
+    const pendingPublishes = this.window.depth;
+    if (this.opts.liveness) return { ...(await this.opts.liveness()), pendingPublishes };
     const stale = this.opts.progressStaleMs;
     const ok = stale === undefined || Date.now() - this.lastProgressAt < stale;
-    return { ok, lastProgressAt: new Date(this.lastProgressAt).toISOString() };
+    return { ok, lastProgressAt: new Date(this.lastProgressAt).toISOString(), pendingPublishes };
   }
 }
 

@@ -33,7 +33,9 @@ export function healthModule(
 ): HubModule & { onReplaced: (fn: (p: { from: string; to: string }) => void) => void } {
   const agentsNsp = io.of(AGENTS_NAMESPACE);
   const log = ctx.logger.child({ module: 'health' });
-  const m = healthMetrics(ctx);
+  /** Each local agent's publish window depth, from its last liveness answer. */
+  const windows = new Map<string, number>();
+  const m = healthMetrics(ctx, windows);
   const history = new Map<string, HealthTransition[]>();
   const degradation = new DegradationController(ctx.clock, {
     failures: ctx.config.DEGRADE_FAILURES,
@@ -54,6 +56,7 @@ export function healthModule(
       if (!socket) throw new Error('not connected here');
       const raw = await socket.timeout(timeoutMs).emitWithAck('liveness:probe', { at: new Date().toISOString() });
       const parsed = LivenessReport.safeParse(raw);
+      if (parsed.success && parsed.data.pendingPublishes !== undefined) windows.set(agentId, parsed.data.pendingPublishes);
       return parsed.success ? parsed.data : { ok: false, detail: 'malformed liveness report' };
     },
     restart(agentId, reason, connected) {
@@ -170,9 +173,29 @@ function runRestartHook(command: string, agentId: string, log: HubContext['logge
   child.unref();
 }
 
-function healthMetrics(ctx: HubContext) {
+function healthMetrics(ctx: HubContext, windows: Map<string, number>) {
   const registers = [ctx.metrics.registry];
   return {
+    windows: new Gauge({
+      name: 'agent_publish_window_depth',
+      help: 'Publishes connected agents hold unconfirmed (SDK in-flight windows, from liveness answers): sum and max',
+      labelNames: ['stat'],
+      registers,
+      collect() {
+        let sum = 0;
+        let max = 0;
+        for (const [id, n] of windows) {
+          if (!ctx.agents.isLocal(id) || !ctx.agents.get(id)?.connected) {
+            windows.delete(id);
+            continue;
+          }
+          sum += n;
+          max = Math.max(max, n);
+        }
+        this.set({ stat: 'sum' }, sum);
+        this.set({ stat: 'max' }, max);
+      },
+    }),
     status: new Gauge({
       name: 'agent_health_status',
       help: 'Agents by health state',
