@@ -118,6 +118,32 @@ describe('socket payloads', () => {
     expect((await a.publish('x:y', { fine: [[[1]]] })).duplicate).toBe(false);
   });
 
+  it('acks an event emitted with a callback but no payload', async () => {
+    const a = await t.agent('nopayload-1');
+    const ack: any = await a.socket.timeout(2000).emitWithAck('event:publish');
+    expect(ack).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    const restore: any = await a.socket.timeout(2000).emitWithAck('agent:restore');
+    expect(restore.ok).toBe(true);
+  });
+
+  it('answers an unknown event that carries an acknowledgement with NOT_FOUND', async () => {
+    const a = await t.agent('unknown-1');
+    const ack: any = await a.socket.timeout(2000).emitWithAck('no:such:event', { x: 1 });
+    expect(ack).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(ack.error.message).toContain('no:such:event');
+  });
+
+  it('refuses binary data where a JSON object is expected', async () => {
+    const a = await t.agent('binary-1');
+    const created: any = await a.socket.timeout(2000).emitWithAck('session:create', Buffer.from('{}'));
+    expect(created).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    expect(created.error.message).toContain('binary');
+    const refused = new Promise<any>((resolve) => a.socket.once('hub:error', resolve));
+    const buf = Buffer.alloc(64); // a Buffer carries its own numeric `offset` property
+    a.socket.emit('event:ack', buf);
+    expect(await refused).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
   it('answers a call before agent:register with AGENT_NOT_REGISTERED (out of order)', async () => {
     const s = ioClient(`${t.url}/agents`, {
       transports: ['websocket'],

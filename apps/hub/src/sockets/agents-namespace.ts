@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { AGENTS_NAMESPACE, AgentId, PROTOCOL_VERSION, RegisterAgent, SUPPORTED_PROTOCOL_VERSIONS } from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
-import { onCall } from './handler.ts';
+import { answerUnknownEvents, onCall } from './handler.ts';
 import { trackPacketBytes } from './payload-limits.ts';
 
 /** Adds a capability's socket handlers to every agent connection (sessions, events, groups …). */
@@ -70,6 +70,7 @@ export function createAgentsNamespace(
     }, { requireRegistered: false });
 
     for (const mount of mounts) mount(socket, ctx);
+    answerUnknownEvents(ctx, socket);
 
     socket.conn.on('packet', () => ctx.agents.seen(agentId));
     trackPacketBytes(socket);

@@ -25,8 +25,10 @@ export function onCall<S extends z.ZodType, R>(
   opts: { requireRegistered?: boolean } = {},
 ): void {
   const log: Logger = socket.data.log;
-  socket.on(event, async (payload: unknown, ack?: unknown) => {
+  socket.on(event, async (first: unknown, second?: unknown) => {
     const start = performance.now();
+    // `emit(event, ack)` with no payload: the callback arrives first.
+    const [payload, ack] = typeof first === 'function' && second === undefined ? [undefined, first] : [first, second];
     if (typeof ack !== 'function') {
       reject(ctx, socket, 'VALIDATION_FAILED', `"${event}" needs an acknowledgement callback`);
       return;
@@ -35,6 +37,7 @@ export function onCall<S extends z.ZodType, R>(
     let outcome = 'ok';
     try {
       checkSize(ctx, socket, payload);
+      refuseBinary(payload);
       if (opts.requireRegistered !== false && !socket.data.registered) {
         throw new HubError('AGENT_NOT_REGISTERED', `send "agent:register" before "${event}"`);
       }
@@ -66,6 +69,7 @@ export function onSignal<S extends z.ZodType>(
   socket.on(event, async (payload: unknown) => {
     try {
       checkSize(ctx, socket, payload);
+      refuseBinary(payload);
       if (!socket.data.registered) throw new HubError('AGENT_NOT_REGISTERED', `send "agent:register" before "${event}"`);
       await fn({ socket, input: parseOrThrow(schema, payload), log });
     } catch (err) {
@@ -86,6 +90,34 @@ function checkSize(ctx: HubContext, socket: Socket, payload: unknown): void {
   const units = packetBytes(socket);
   const size = units * 3 <= limit ? units : Buffer.byteLength(JSON.stringify(payload) ?? '');
   if (size > limit) throw new HubError('PAYLOAD_TOO_LARGE', `payload is ${size} bytes; the limit is ${limit}`);
+}
+
+/**
+ * Every socket payload is a JSON value. Socket.IO also carries binary (a Buffer arrives as one),
+ * and an object schema would accept a Buffer as an object with no known fields — an empty
+ * session, or a Buffer's own `offset` property read as an acked offset.
+ */
+function refuseBinary(payload: unknown): void {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return;
+  const proto = Object.getPrototypeOf(payload);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new HubError('VALIDATION_FAILED', `payload must be a JSON object, not ${ArrayBuffer.isView(payload) || payload instanceof ArrayBuffer ? 'binary data' : (proto?.constructor?.name ?? 'an object with a prototype')}`);
+  }
+}
+
+/**
+ * Answers events no handler is registered for, when they carry an acknowledgement: without it a
+ * client waits for its own timeout. Installed once per socket, after every handler.
+ */
+export function answerUnknownEvents(ctx: HubContext, socket: Socket): void {
+  socket.onAny((event: unknown, ...args: unknown[]) => {
+    if (typeof event !== 'string' || socket.listeners(event).length > 0) return;
+    const ack = args.at(-1);
+    ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: 'NOT_FOUND' });
+    const error = { code: 'NOT_FOUND' as const, message: `unknown event "${event.slice(0, 100)}"; see docs/protocol.md for the events this namespace takes` };
+    if (typeof ack === 'function') (ack as (a: unknown) => void)({ ok: false, error });
+    else socket.emit('hub:error', error);
+  });
 }
 
 function reject(ctx: HubContext, socket: Socket, code: string, message: string): void {
