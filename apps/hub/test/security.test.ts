@@ -163,3 +163,53 @@ describe('socket payloads', () => {
     expect((await got).code).toBe('VALIDATION_FAILED');
   });
 });
+
+describe('values the store would refuse are refused at the edge', () => {
+  it('refuses a NUL character anywhere in a socket payload, a JSON body or a path, with VALIDATION_FAILED', async () => {
+    const a = await t.agent('nul-1');
+    const reg: any = await a.socket.timeout(2000).emitWithAck('agent:register', { name: 'bad\u0000name' });
+    expect(reg.error?.code).toBe('VALIDATION_FAILED');
+    const created: any = await a.call('session:create', { metadata: { note: 'x\u0000y' } }).catch((e: any) => e);
+    expect(created.code).toBe('VALIDATION_FAILED');
+    const nack: any = await a.call('event:nack', { id: 'e1', offset: 1, attempts: 1, error: 'boom\u0000' }).catch((e: any) => e);
+    expect(nack.code).toBe('VALIDATION_FAILED');
+    const body = await t.api('/api/sessions', { method: 'POST', body: JSON.stringify({ metadata: { 'k\u0000': 1 } }) });
+    expect(body.status).toBe(400);
+    const path = await t.api('/api/agents/%00');
+    expect(path.status).toBe(400);
+    expect((await json(path)).error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('refuses numbers past their column: versions, attempts', async () => {
+    const s = await json(await t.api('/api/sessions', { method: 'POST', body: JSON.stringify({}) }));
+    for (const v of ['"9007199254740993"', '"1e308"', '"2147483648"']) {
+      const res = await t.api(`/api/sessions/${s.id}`, { method: 'PATCH', headers: { 'if-match': v }, body: JSON.stringify({ metadata: {} }) });
+      expect(res.status, v).toBe(400);
+    }
+    const a = await t.agent('num-1');
+    const nack: any = await a.call('event:nack', { id: 'e1', offset: 1, attempts: 2 ** 53 - 1, error: 'x' }).catch((e: any) => e);
+    expect(nack.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('answers a crafted session-list cursor with VALIDATION_FAILED', async () => {
+    const a = await t.agent('cursor-1');
+    for (const raw of [[1e308, 'x'], [0, 'not a uuid!'], [0, '\u0000'], [1.5, 'a'], ['x', 'y']]) {
+      const cursor = Buffer.from(JSON.stringify(raw)).toString('base64url');
+      const res = await t.api(`/api/sessions?cursor=${cursor}`);
+      expect(res.status, JSON.stringify(raw)).toBe(400);
+      const viaSocket: any = await a.call('session:list', { cursor }).catch((e: any) => e);
+      expect(viaSocket.code, JSON.stringify(raw)).toBe('VALIDATION_FAILED');
+    }
+  });
+});
+
+describe('event log queries over HTTP', () => {
+  it('answers bad patterns with 400 VALIDATION_FAILED, and caps them at 100 like the socket', async () => {
+    for (const q of ['a:%23:b', 'a,,b', '%00', 'x'.repeat(10_000), Array.from({ length: 101 }, (_, i) => `p${i}`).join(',')]) {
+      const res = await t.api(`/api/events?patterns=${q}`);
+      expect(res.status, q.slice(0, 40)).toBe(400);
+      expect((await json(res)).error.code).toBe('VALIDATION_FAILED');
+    }
+    expect((await t.api('/api/events?patterns=a:*,b:#'.replace('#', '%23'))).status).toBe(200);
+  });
+});

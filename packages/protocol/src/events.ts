@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LIMITS } from './limits.ts';
+import { INT32_MAX, LIMITS } from './limits.ts';
 
 export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
 export const Priority = z.enum(PRIORITIES);
@@ -97,7 +97,7 @@ export type ReplayPolicy = z.infer<typeof ReplayPolicy>;
 export const Subscribe = z.object({
   patterns: z.array(TopicPattern).min(1).max(100),
   /** Resume after this offset; omitted: resume after the offset the hub recorded for this agent. */
-  fromOffset: z.number().int().min(0).optional(),
+  fromOffset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   /** Overrides the per-topic replay policy for this subscription. */
   policy: ReplayPolicy.optional(),
 });
@@ -107,7 +107,7 @@ export const Unsubscribe = z.object({ patterns: z.array(TopicPattern).min(1).max
 
 export const AckEvents = z.object({
   /** Highest offset the subscriber has fully processed (cumulative). */
-  offset: z.number().int().min(0),
+  offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   /** Publish-to-receipt latency samples (ms) for the hub's propagation histogram. */
   latencies: z.array(z.number().min(0).max(3_600_000)).max(200).optional(),
 });
@@ -115,7 +115,7 @@ export const AckEvents = z.object({
 export const NackEvent = z.object({
   id: EventId,
   offset: z.number().int().min(0),
-  attempts: z.number().int().min(1),
+  attempts: z.number().int().min(1).max(INT32_MAX),
   error: z.string().max(2000),
 });
 export type NackEvent = z.infer<typeof NackEvent>;

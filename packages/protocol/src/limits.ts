@@ -13,3 +13,6 @@ export const LIMITS = {
   /** Deepest nesting of objects and arrays a payload may have (deeper ones overflow parsers and serialisers). */
   nestingMax: 64,
 } as const;
+
+/** Largest value of a PostgreSQL integer column (versions, counters): larger ones are refused at the edge. */
+export const INT32_MAX = 2_147_483_647;

@@ -1,3 +1,4 @@
+import { INT32_MAX } from './limits.ts';
 import { z } from 'zod';
 import { AgentId, JsonObject } from './common.ts';
 import { LIMITS } from './limits.ts';
@@ -57,7 +58,7 @@ export type CreateSession = z.input<typeof CreateSession>;
 
 export const UpdateSession = z.object({
   /** The version this change is based on; a stale one fails with SESSION_VERSION_CONFLICT. */
-  version: z.number().int().min(1),
+  version: z.number().int().min(1).max(INT32_MAX),
   metadata: JsonObject.optional(),
   members: z.array(AgentId).max(100).optional(),
   state: z.enum(['active']).optional(),
@@ -66,13 +67,13 @@ export type UpdateSession = z.infer<typeof UpdateSession>;
 
 export const AppendMessages = z.object({
   /** Optional: when given, the append fails unless the session is still at this version. */
-  version: z.number().int().min(1).optional(),
+  version: z.number().int().min(1).max(INT32_MAX).optional(),
   messages: z.array(NewMessage).min(1).max(1000),
 });
 export type AppendMessages = z.input<typeof AppendMessages>;
 
 export const SetAgentState = z.object({
-  version: z.number().int().min(1).optional(),
+  version: z.number().int().min(1).max(INT32_MAX).optional(),
   state: z.unknown(),
 });
 export type SetAgentState = z.infer<typeof SetAgentState>;

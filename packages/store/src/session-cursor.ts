@@ -10,10 +10,15 @@ export function encodeSessionCursor(c: SessionCursor): string {
   return Buffer.from(JSON.stringify([c.updatedAt, c.id])).toString('base64url');
 }
 
+const MAX_DATE_MS = 8.64e15;
+/** Session ids the hub makes are UUIDs; the non-SQL adapters also took other strings (tests). */
+const SESSION_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
 export function decodeSessionCursor(cursor: string): SessionCursor {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && Number.isFinite(parsed[0]) && typeof parsed[1] === 'string') {
+    // Only what this module encodes: a time a Date can hold, and a session id (a UUID).
+    if (Array.isArray(parsed) && parsed.length === 2 && Number.isInteger(parsed[0]) && Math.abs(parsed[0] as number) <= MAX_DATE_MS && typeof parsed[1] === 'string' && SESSION_ID.test(parsed[1])) {
       return { updatedAt: parsed[0] as number, id: parsed[1] };
     }
   } catch {

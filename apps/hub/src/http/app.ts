@@ -31,6 +31,17 @@ export function createHttpApp(ctx: HubContext, mounts: ApiMount[] = []): Hono<Ht
       throw new HubError('PAYLOAD_TOO_LARGE', `body exceeds ${ctx.config.HTTP_MAX_BODY_BYTES} bytes`);
     },
   }));
+  // Path parameters go to the store as text: one NUL (refused by PostgreSQL) would be INTERNAL.
+  api.use('*', async (c, next) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(c.req.url).pathname);
+    } catch {
+      throw new HubError('VALIDATION_FAILED', 'the path is not valid percent-encoding');
+    }
+    if (path.includes('\0')) throw new HubError('VALIDATION_FAILED', 'the path may not contain the NUL character');
+    await next();
+  });
   api.get('/status', (c) => c.json(ctx.state.status()));
   api.route('/agents', agentRoutes(ctx));
   for (const mount of mounts) mount(api, ctx);

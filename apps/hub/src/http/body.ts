@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import { HubError } from '@agent-hub/protocol';
+import { HubError, LIMITS } from '@agent-hub/protocol';
+import { payloadProblem } from '../sockets/payload-limits.ts';
 import type { z } from 'zod';
 import { parseOrThrow } from '../errors.ts';
 
@@ -11,9 +12,14 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Prom
   } catch {
     throw new HubError('VALIDATION_FAILED', 'body is not valid JSON');
   }
+  const problem = payloadProblem(raw, LIMITS.nestingMax);
+  if (problem) throw new HubError('VALIDATION_FAILED', problem);
   return parseOrThrow(schema, raw);
 }
 
 export function queryOf<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
-  return parseOrThrow(schema, c.req.query());
+  const query = c.req.query();
+  const problem = payloadProblem(query, 2);
+  if (problem) throw new HubError('VALIDATION_FAILED', problem);
+  return parseOrThrow(schema, query);
 }

@@ -20,6 +20,7 @@ import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
 import { jsonBody, queryOf } from '../http/body.ts';
+import { parseOrThrow } from '../errors.ts';
 import { onCall, onSignal } from '../sockets/handler.ts';
 import { loadReplayPolicies } from './replay-policies.ts';
 import { LatencyMonitor } from './latency-monitor.ts';
@@ -172,7 +173,8 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
       r.get('/', async (c) => {
         const raw = c.req.query();
         const q = queryOf(c, ReplayQuery.extend({ patterns: z.string().optional() }));
-        const patterns = raw.patterns ? z.array(TopicPattern).parse(raw.patterns.split(',')) : undefined;
+        // The typed check (VALIDATION_FAILED, same cap as the socket's), not a bare parse (a 500).
+        const patterns = raw.patterns ? parseOrThrow(z.array(TopicPattern).max(100), raw.patterns.split(',')) : undefined;
         const items = await bus.query({
           afterOffset: q.afterOffset,
           from: q.from ? Date.parse(q.from) : undefined,

@@ -12,6 +12,7 @@ import {
   UpdateSession,
   Uuid,
 } from '@agent-hub/protocol';
+import { INT32_MAX } from '@agent-hub/protocol';
 import { LifecycleSweeper, SessionService, WriteOutbox, uuidV4, type Actor } from '@agent-hub/core';
 import { FileOutboxJournal } from './file-outbox-journal.ts';
 import type { HubContext } from '../context.ts';
@@ -170,7 +171,7 @@ async function admission(ctx: HubContext) {
 function ifMatch(header: string | undefined): number | undefined {
   if (!header) return undefined;
   const n = Number(header.replace(/^W\//, '').replace(/"/g, ''));
-  if (!Number.isInteger(n) || n < 1) throw new HubError('VALIDATION_FAILED', 'If-Match must be a session version number');
+  if (!Number.isInteger(n) || n < 1 || n > INT32_MAX) throw new HubError('VALIDATION_FAILED', `If-Match must be a session version number (1..${INT32_MAX})`);
   return n;
 }
 

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Logger } from '@agent-hub/core';
 import type { HubContext } from '../context.ts';
 import { parseOrThrow, toErrorBody } from '../errors.ts';
-import { nestsDeeperThan, packetBytes } from './payload-limits.ts';
+import { packetBytes, payloadProblem } from './payload-limits.ts';
 
 export interface SocketCall<T> {
   socket: Socket;
@@ -83,9 +83,8 @@ function checkSize(ctx: HubContext, socket: Socket, payload: unknown): void {
   // Socket.IO's own cap (maxHttpBufferSize) closes the connection; this softer one answers with a
   // code. The frame's length in UTF-16 units undercounts multi-byte text by at most 3x, so only a
   // frame that could be over the limit is measured exactly.
-  if (nestsDeeperThan(payload, LIMITS.nestingMax)) {
-    throw new HubError('VALIDATION_FAILED', `payload nests deeper than ${LIMITS.nestingMax} levels`);
-  }
+  const problem = payloadProblem(payload, LIMITS.nestingMax);
+  if (problem) throw new HubError('VALIDATION_FAILED', problem);
   const limit = ctx.config.SOCKET_MAX_PAYLOAD_BYTES;
   const units = packetBytes(socket);
   const size = units * 3 <= limit ? units : Buffer.byteLength(JSON.stringify(payload) ?? '');

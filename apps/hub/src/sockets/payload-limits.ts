@@ -20,15 +20,28 @@ export function packetBytes(socket: Socket): number {
   return socket.data.packetBytes ?? 0;
 }
 
-/** True when objects/arrays nest deeper than `max` (iterative: a hostile payload cannot overflow the stack). */
-export function nestsDeeperThan(value: unknown, max: number): boolean {
-  if (value === null || typeof value !== 'object') return false;
+/**
+ * What is wrong with a payload's shape, or null: objects/arrays nested deeper than `maxDepth`, or
+ * a NUL character in a string or key (PostgreSQL text and jsonb refuse it, so it would fail in
+ * the store as INTERNAL; it is refused here instead, on every transport). Iterative: a hostile
+ * payload cannot overflow the stack.
+ */
+export function payloadProblem(value: unknown, maxDepth: number): string | null {
+  if (typeof value === 'string') return value.includes('\0') ? NUL : null;
+  if (value === null || typeof value !== 'object') return null;
   const stack: Array<{ v: object; depth: number }> = [{ v: value, depth: 1 }];
   while (stack.length) {
     const { v, depth } = stack.pop()!;
-    if (depth > max) return true;
-    const children = Array.isArray(v) ? v : Object.values(v);
-    for (const c of children) if (c !== null && typeof c === 'object') stack.push({ v: c, depth: depth + 1 });
+    if (depth > maxDepth) return `payload nests deeper than ${maxDepth} levels`;
+    const isArray = Array.isArray(v);
+    for (const key of isArray ? [] : Object.keys(v)) if (key.includes('\0')) return NUL;
+    for (const c of isArray ? v : Object.values(v)) {
+      if (typeof c === 'string') {
+        if (c.includes('\0')) return NUL;
+      } else if (c !== null && typeof c === 'object') stack.push({ v: c, depth: depth + 1 });
+    }
   }
-  return false;
+  return null;
 }
+
+const NUL = 'strings may not contain the NUL character (\\u0000)';

@@ -103,6 +103,19 @@ export function describeSessionContract(store: () => Store): void {
       expect(await ids({ updatedBefore: T0 + 2000 })).toEqual([middle.id]);
     });
 
+    it('refuses a crafted cursor with VALIDATION_FAILED, never another error', async () => {
+      const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+      for (const bad of [enc([1e308, 'x']), enc([0, '\u0000']), enc([1.5, 'a']), enc(['x', 'y']), enc({}), 'not base64 json']) {
+        await expect(store().sessions.listSessions({}, 3, bad), bad).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+      }
+      // Well-formed but not an id this adapter makes: a page (possibly empty) or VALIDATION_FAILED.
+      const odd = await store().sessions.listSessions({}, 3, enc([0, 'not-a-uuid'])).then(
+        () => 'page',
+        (err: { code?: string }) => err.code,
+      );
+      expect(['page', 'VALIDATION_FAILED']).toContain(odd);
+    });
+
     it('pages a filtered listing with the cursor', async () => {
       for (let i = 0; i < 5; i++) await newSession(store(), { members: ['pager'], at: T0 + i });
       await newSession(store(), { members: ['other'], at: T0 + 10 });

@@ -1,5 +1,5 @@
 import type { NewMessageRecord, NewSessionRecord, SessionFilter, SessionPatch, SessionStore } from '@agent-hub/core';
-import { SESSION_STATES, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
+import { HubError, SESSION_STATES, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
 import { and, arrayContains, asc, count, desc, eq, gt, lt, ne, sql, type SQL } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { sessionMessages, sessions } from '../schema.ts';
@@ -65,6 +65,8 @@ export class SqlSessionStore implements SessionStore {
     ];
     if (cursor !== undefined) {
       const after = decodeSessionCursor(cursor);
+      // This adapter's ids are UUIDs (the column's type): another id cannot come from its own cursor.
+      if (!isUuid(after.id)) throw new HubError('VALIDATION_FAILED', 'invalid cursor', { cursor });
       // Keyset on the listing order; a row comparison lets the (updated_at, id) index serve it.
       const afterTime = new Date(after.updatedAt).toISOString();
       where.push(sql`(${sessions.updatedAt}, ${sessions.id}) < (${afterTime}::timestamptz, ${after.id}::uuid)`);
