@@ -11,6 +11,8 @@ export {
   PGLITE_IN_MEMORY,
   type PgliteStoreOptions,
 } from './pglite/pglite-store.ts';
+export { openPgliteStoreInWorker, openPgliteWorkerStoreOn, PgliteWorkerStore } from './pglite/pglite-worker-store.ts';
+export { PgliteThread } from './pglite/pglite-thread.ts';
 export { openPostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.ts';
 export {
   createTestDatabase,

@@ -3,7 +3,7 @@ import type { Store } from '@agent-hub/core';
 import { HubError } from '@agent-hub/protocol';
 import { openFileStore } from './file/file-store.ts';
 import { MemoryStore } from './memory/memory-store.ts';
-import { openPgliteStore } from './pglite/pglite-store.ts';
+import { openPgliteStoreInWorker } from './pglite/pglite-worker-store.ts';
 import { openPostgresStore } from './postgres/postgres-store.ts';
 import { openRedisStore } from './redis/redis-store.ts';
 
@@ -29,7 +29,9 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       return new MemoryStore();
     case 'pglite':
       if (!opts.dataDir) throw new HubError('CONFIG_INVALID', 'a pglite store needs a data directory');
-      return openPgliteStore({ dataDir: opts.dataDir });
+      // In a worker thread: PGlite runs synchronously, and on the hub's event loop every commit
+      // would hold up heartbeats.
+      return openPgliteStoreInWorker({ dataDir: opts.dataDir });
     case 'postgres':
       if (!opts.databaseUrl) throw new HubError('CONFIG_INVALID', 'a postgres store needs a database URL');
       return openPostgresStore({ url: opts.databaseUrl });
