@@ -118,7 +118,8 @@ export class AgentClient extends EventEmitter {
       ack: (offset, latencies) => this.socket.connected && !this.openGate && this.socket.emit('event:ack', { offset, latencies }),
       deadLetter: (e, attempts, error) =>
         this.call('event:nack', { id: e.id, offset: e.offset, attempts, error }).catch(() => undefined),
-      onError: (err) => this.emit('error', err),
+      // Dead-lettered already; an 'error' nobody listens to must not throw inside the delivery loop.
+      onError: (err) => this.listenerCount('error') > 0 && this.emit('error', err),
     });
     const urls = (Array.isArray(opts.url) ? opts.url : [opts.url]).map((u) => u.replace(/\/$/, ''));
     if (urls.length === 0) throw new HubError('VALIDATION_FAILED', 'connectAgent needs at least one hub url');
@@ -382,7 +383,8 @@ export class AgentClient extends EventEmitter {
    */
   private resumeUntilDone(connection: string | undefined, attempt = 1): void {
     this.resume().catch((err: unknown) => {
-      this.emit('error', err);
+      // An 'error' with nobody listening would throw here and end the retries with it.
+      if (this.listenerCount('error') > 0) this.emit('error', err);
       if (this.closed || !this.socket.connected || this.socket.id !== connection) return; // a new connection resumes on its own
       const delay = Math.min(this.reconnectDefaults.max, this.reconnectDefaults.min * 2 ** attempt);
       setTimeout(() => {
