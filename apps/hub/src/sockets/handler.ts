@@ -25,10 +25,12 @@ export function onCall<S extends z.ZodType, R>(
   opts: { requireRegistered?: boolean } = {},
 ): void {
   const log: Logger = socket.data.log;
-  socket.on(event, async (first: unknown, second?: unknown) => {
+  socket.on(event, async (...args: unknown[]) => {
     const start = performance.now();
-    // `emit(event, ack)` with no payload: the callback arrives first.
-    const [payload, ack] = typeof first === 'function' && second === undefined ? [undefined, first] : [first, second];
+    // Socket.IO passes the acknowledgement last, after however many arguments the client sent:
+    // `emit(event, ack)` has no payload, `emit(event, payload, extra, ack)` one too many.
+    const ack = typeof args.at(-1) === 'function' ? args.pop() : undefined;
+    const payload = args[0];
     if (typeof ack !== 'function') {
       reject(ctx, socket, 'VALIDATION_FAILED', `"${event}" needs an acknowledgement callback`);
       return;
@@ -36,6 +38,7 @@ export function onCall<S extends z.ZodType, R>(
     const reply = ack as (a: Ack<R>) => void;
     let outcome = 'ok';
     try {
+      if (args.length > 1) throw new HubError('VALIDATION_FAILED', `"${event}" takes one payload argument and an acknowledgement; got ${args.length} arguments`);
       checkSize(ctx, socket, payload);
       refuseBinary(payload);
       if (opts.requireRegistered !== false && !socket.data.registered) {

@@ -22,26 +22,38 @@ export function packetBytes(socket: Socket): number {
 
 /**
  * What is wrong with a payload's shape, or null: objects/arrays nested deeper than `maxDepth`, or
- * a NUL character in a string or key (PostgreSQL text and jsonb refuse it, so it would fail in
- * the store as INTERNAL; it is refused here instead, on every transport). Iterative: a hostile
- * payload cannot overflow the stack.
+ * a string or key PostgreSQL cannot store — one with a NUL character (text and jsonb refuse it) or
+ * an unpaired UTF-16 surrogate (not Unicode: jsonb refuses its `\ud800` escape). Either would fail
+ * in the store as INTERNAL; it is refused here instead, on every transport and store. Iterative: a
+ * hostile payload cannot overflow the stack.
  */
 export function payloadProblem(value: unknown, maxDepth: number): string | null {
-  if (typeof value === 'string') return value.includes('\0') ? NUL : null;
+  if (typeof value === 'string') return stringProblem(value);
   if (value === null || typeof value !== 'object') return null;
   const stack: Array<{ v: object; depth: number }> = [{ v: value, depth: 1 }];
   while (stack.length) {
     const { v, depth } = stack.pop()!;
     if (depth > maxDepth) return `payload nests deeper than ${maxDepth} levels`;
     const isArray = Array.isArray(v);
-    for (const key of isArray ? [] : Object.keys(v)) if (key.includes('\0')) return NUL;
+    for (const key of isArray ? [] : Object.keys(v)) {
+      const p = stringProblem(key);
+      if (p) return p;
+    }
     for (const c of isArray ? v : Object.values(v)) {
       if (typeof c === 'string') {
-        if (c.includes('\0')) return NUL;
+        const p = stringProblem(c);
+        if (p) return p;
       } else if (c !== null && typeof c === 'object') stack.push({ v: c, depth: depth + 1 });
     }
   }
   return null;
 }
 
+function stringProblem(s: string): string | null {
+  if (s.includes('\0')) return NUL;
+  if (!(s as string & { isWellFormed(): boolean }).isWellFormed()) return SURROGATE;
+  return null;
+}
+
 const NUL = 'strings may not contain the NUL character (\\u0000)';
+const SURROGATE = 'strings may not contain an unpaired UTF-16 surrogate (\\ud800-\\udfff): they are not valid Unicode';
