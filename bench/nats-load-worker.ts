@@ -10,8 +10,7 @@
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
-import { SampleBuffer } from './stats.ts';
+import { Receiver, runPaced, type Payload, type PublishReport, type RunArgs } from './paced-load.ts';
 import { serveWorker } from './worker-rpc.ts';
 
 export interface NatsConnectArgs {
@@ -25,31 +24,14 @@ export interface NatsConnectArgs {
   consumerPrefix?: string;
 }
 
-interface Payload {
-  t: number;
-  w: 0 | 1;
-  s: number;
-  p: string;
-}
-
-/** Same bound and drain as event-load-worker.ts. */
-const MAX_IN_FLIGHT = 20_000;
-const ACK_DRAIN_MS = 20_000;
 /** A PubAck not back within this rejects, as the SDK's and the relay's publish acks do (10 s). */
 const PUBLISH_TIMEOUT_MS = 10_000;
 
-const wallNow = () => performance.timeOrigin + performance.now();
-// Sized so the serialized payload is ~100 bytes (the same construction as event-load-worker.ts).
-const PAD = 'x'.repeat(100 - JSON.stringify({ t: wallNow(), w: 0, s: 100_000, p: '' }).length);
-
 let conns: NatsConnection[] = [];
 let consumers: ConsumerMessages[] = [];
-let received = 0;
-let latencies = new SampleBuffer();
-let firstAt = 0;
-let lastAt = 0;
 /** Connections dropped (or reconnecting) during the run, by status type. */
 const disconnects: Record<string, number> = {};
+const receiver = new Receiver(disconnects);
 
 function watchStatus(nc: NatsConnection): void {
   void (async () => {
@@ -62,14 +44,9 @@ function watchStatus(nc: NatsConnection): void {
 }
 
 function onMessage(m: JsMsg): void {
-  const now = wallNow();
   const p = m.json<Payload>();
   m.ack();
-  if (p.w) return;
-  latencies.push(now - p.t);
-  received++;
-  if (!firstAt) firstAt = now;
-  lastAt = now;
+  receiver.take(p);
 }
 
 async function connectAll(a: NatsConnectArgs): Promise<{ connected: number }> {
@@ -91,59 +68,10 @@ async function connectAll(a: NatsConnectArgs): Promise<{ connected: number }> {
   return { connected: conns.length };
 }
 
-/** Paces publishes on a ~1 ms timer: each tick sends what the schedule owes by now (as event-load-worker.ts). */
-async function run(a: RunArgs): Promise<PublishReport> {
+/** The shared paced loop (paced-load.ts), each publish awaiting its PubAck. */
+function run(a: RunArgs): Promise<PublishReport> {
   const js = conns.map((nc) => jetstream(nc, { timeout: PUBLISH_TIMEOUT_MS }));
-  const acks = new SampleBuffer();
-  const perMs = a.rate / 1000;
-  const report = { sent: 0, measuredSent: 0, skipped: 0, errors: 0, errorCodes: {} as Record<string, number>, maxBurst: 0 };
-  let inFlight = 0;
-  let seq = 0;
-  const start = performance.now();
-  const measureFrom = start + a.warmupMs;
-  const end = measureFrom + a.measureMs;
-
-  const sendOne = (i: number, warm: boolean) => {
-    if (inFlight >= MAX_IN_FLIGHT) return void report.skipped++;
-    const client = js[i % js.length]!;
-    const t0 = performance.now();
-    const payload: Payload = { t: wallNow(), w: warm ? 1 : 0, s: seq++, p: PAD };
-    inFlight++;
-    report.sent++;
-    if (!warm) report.measuredSent++;
-    client.publish(`${a.topicPrefix}${i % js.length}`, JSON.stringify(payload)).then(
-      () => {
-        inFlight--;
-        if (!warm) acks.push(performance.now() - t0);
-      },
-      (err) => {
-        inFlight--;
-        report.errors++;
-        const e = err as { code?: string; name?: string; message?: string };
-        const code = e.code ?? (e.name && e.name !== 'Error' ? e.name : String(e.message ?? err).slice(0, 60));
-        report.errorCodes[code] = (report.errorCodes[code] ?? 0) + 1;
-      },
-    );
-  };
-
-  await new Promise<void>((resolve) => {
-    let owed = 0;
-    let issued = 0;
-    const tick = () => {
-      const now = performance.now();
-      const until = Math.min(now, end);
-      owed = Math.floor((until - start) * perMs) - issued;
-      report.maxBurst = Math.max(report.maxBurst, owed);
-      for (; owed > 0; owed--) sendOne(issued++, performance.now() < measureFrom);
-      if (now >= end) return resolve();
-      setTimeout(tick, 1);
-    };
-    tick();
-  });
-
-  const drainUntil = performance.now() + ACK_DRAIN_MS;
-  while (inFlight > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
-  return { ...report, acks: acks.values().slice(), measuredWindowMs: a.measureMs, disconnects };
+  return runPaced(a, js.length, (i, payload) => js[i]!.publish(`${a.topicPrefix}${i}`, JSON.stringify(payload)), disconnects);
 }
 
 async function closeAll(): Promise<void> {
@@ -157,14 +85,8 @@ serveWorker(
   {
     connect: connectAll,
     run,
-    progress: () => ({ received }),
-    report: (): SubscribeReport => {
-      const r = { received, latencies: latencies.values().slice(), firstAt, lastAt, disconnects };
-      received = 0;
-      latencies = new SampleBuffer();
-      firstAt = lastAt = 0;
-      return r;
-    },
+    progress: () => ({ received: receiver.count }),
+    report: () => receiver.report(),
     close: closeAll,
   },
   closeAll,
