@@ -17,13 +17,14 @@ import { fileURLToPath } from 'node:url';
 import { connectAgent } from '@agent-hub/sdk';
 import { createTestDatabase, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
-import { guardChild, sleep, withTimeout } from './child-guard.ts';
+import { guardChild, withTimeout } from './child-guard.ts';
 import { CpuMeter, waitForQuiet } from './cpu-meter.ts';
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
 import { Flags } from './flags.ts';
 import { probeNats, runNats, skipLine, NATS_SERVER_BIN, type NatsResult, type Probe } from './nats-anchor.ts';
 import { fmtMs, fmtPct, fmtRate, fmtRatio, latencyCells, printTable, summarize, throughput, type Summary } from './stats.ts';
 import { WorkerProcess } from './worker-rpc.ts';
+import { waitDelivered } from './paced-load.ts';
 
 const LOAD_WORKER = fileURLToPath(new URL('./event-load-worker.ts', import.meta.url));
 const RELAY = fileURLToPath(new URL('./bare-relay.ts', import.meta.url));
@@ -111,21 +112,6 @@ async function runLoad(label: string, mode: 'hub' | 'bare', url: string, serverP
     return { label, pub, sub, propagation: summarize(sub.latencies), ack: summarize(pub.acks), cpu };
   } finally {
     await Promise.all([pubW.stop(), subW.stop()]);
-  }
-}
-
-/** Until every measured event reached every subscriber, or nothing arrived for 3 s. */
-async function waitDelivered(subW: WorkerProcess, expected: number): Promise<void> {
-  let last = -1;
-  let stalledSince = performance.now();
-  for (;;) {
-    const { received } = await subW.call<{ received: number }>('progress');
-    if (received >= expected) return;
-    if (received !== last) {
-      last = received;
-      stalledSince = performance.now();
-    } else if (performance.now() - stalledSince > 3000) return;
-    await sleep(100);
   }
 }
 

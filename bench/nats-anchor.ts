@@ -22,6 +22,7 @@ import { DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType } from '@
 import { guardChild, sleep } from './child-guard.ts';
 import { CpuMeter, waitForQuiet } from './cpu-meter.ts';
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
+import { waitDelivered } from './paced-load.ts';
 import type { NatsConnectArgs } from './nats-load-worker.ts';
 import { summarize, type Summary } from './stats.ts';
 import { WorkerProcess } from './worker-rpc.ts';
@@ -162,21 +163,6 @@ async function runNatsLoad(label: string, url: string, serverPid: number | null,
   } finally {
     await jsm.streams.delete(stream).catch((err) => console.error(`could not delete stream ${stream} at ${url}: ${errText(err)}`));
     await nc.close();
-  }
-}
-
-/** Until every measured event reached every subscriber, or nothing arrived for 3 s (as events.ts). */
-async function waitDelivered(subW: WorkerProcess, expected: number): Promise<void> {
-  let last = -1;
-  let stalledSince = performance.now();
-  for (;;) {
-    const { received } = await subW.call<{ received: number }>('progress');
-    if (received >= expected) return;
-    if (received !== last) {
-      last = received;
-      stalledSince = performance.now();
-    } else if (performance.now() - stalledSince > 3000) return;
-    await sleep(100);
   }
 }
 

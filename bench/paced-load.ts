@@ -4,6 +4,7 @@
  * subscriber's latency bookkeeping — so the rows measure the systems, not different harnesses.
  */
 import { SampleBuffer } from './stats.ts';
+import type { WorkerProcess } from './worker-rpc.ts';
 
 export interface RunArgs {
   /** Events per second across all publishers of this worker. */
@@ -142,5 +143,20 @@ export class Receiver {
     this.latencies = new SampleBuffer();
     this.firstAt = this.lastAt = 0;
     return r;
+  }
+}
+
+/** Until every measured event reached every subscriber, or nothing arrived for 3 s. */
+export async function waitDelivered(subW: WorkerProcess, expected: number): Promise<void> {
+  let last = -1;
+  let stalledSince = performance.now();
+  for (;;) {
+    const { received } = await subW.call<{ received: number }>('progress');
+    if (received >= expected) return;
+    if (received !== last) {
+      last = received;
+      stalledSince = performance.now();
+    } else if (performance.now() - stalledSince > 3000) return;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
