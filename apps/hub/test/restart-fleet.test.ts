@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAgent, type AgentClient } from '@agent-hub/sdk';
 import type { AgentInfo, PublishResult } from '@agent-hub/protocol';
 import { createTestDatabaseOrSkip, type TestDatabase } from '@agent-hub/store';
 import type { AgentRecord, ConnectArgs } from './fixtures/fleet-agents.ts';
-import { HubProcess, repoRoot } from './support/hub-process.ts';
+import { HubProcess } from './support/hub-process.ts';
+import { WorkerProcess } from '../../../bench/worker-rpc.ts';
 
 // A graceful restart (SIGTERM, then the same hub again on the same port and data) must bring back
 // the very client objects that lived through it: no fresh clients are opened to check.
@@ -21,56 +21,6 @@ const pg: TestDatabase | null = await createTestDatabaseOrSkip('restart fleet (P
 afterAll(async () => pg?.drop());
 const stores: Array<[string, () => Record<string, string>]> = [['PGlite', () => ({})]];
 if (pg) stores.push(['PostgreSQL', () => ({ DATABASE_URL: pg.url })]);
-
-/** 250 SDK agents in a child process (`node --import tsx fixtures/fleet-agents.ts`), driven over IPC. */
-class FleetProcess {
-  private nextRpc = 1;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private stderr = '';
-
-  private constructor(private readonly child: ChildProcess) {
-    child.on('message', (m: { rpc: number; ok: boolean; data?: unknown; error?: string }) => {
-      const w = this.waiting.get(m.rpc);
-      this.waiting.delete(m.rpc);
-      if (m.ok) w?.resolve(m.data);
-      else w?.reject(new Error(m.error));
-    });
-    child.stderr!.on('data', (d) => (this.stderr = (this.stderr + d).slice(-4000)));
-    child.once('exit', (code, signal) => {
-      for (const w of this.waiting.values()) w.reject(new Error(`fleet process exited (${code ?? signal}):\n${this.stderr}`));
-      this.waiting.clear();
-    });
-  }
-
-  static start(): FleetProcess {
-    return new FleetProcess(spawn(process.execPath, ['--import', 'tsx', FIXTURE], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] }));
-  }
-
-  call<T>(cmd: string, args: unknown = {}, timeoutMs = 60_000): Promise<T> {
-    const rpc = this.nextRpc++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(rpc);
-        reject(new Error(`fleet process: "${cmd}" unanswered after ${timeoutMs} ms\n${this.stderr}`));
-      }, timeoutMs);
-      this.waiting.set(rpc, {
-        resolve: (v) => (clearTimeout(timer), resolve(v as T)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      });
-      this.child.send({ rpc, cmd, args });
-    });
-  }
-
-  /** Closing the IPC channel tells the fixture to close its clients and exit; SIGKILL if it lingers. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    if (this.child.connected) this.child.disconnect();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
 
 /** Polls until `done` holds or the deadline (epoch ms) passes; returns whether it held. */
 async function until(done: () => Promise<boolean>, deadline: number): Promise<boolean> {
@@ -99,7 +49,7 @@ interface Outcome {
 describe.each(stores)('a graceful restart of a hub on %s with 1,000 SDK agents', (store, env) => {
   let hub: HubProcess | null = null;
   let publisher: AgentClient | null = null;
-  const fleets: FleetProcess[] = [];
+  const fleets: WorkerProcess[] = [];
   let o: Outcome;
 
   const status = async (ids: string[]) => {
@@ -112,7 +62,8 @@ describe.each(stores)('a graceful restart of a hub on %s with 1,000 SDK agents',
     const perProcess = AGENTS / PROCESSES;
     await Promise.all(
       Array.from({ length: PROCESSES }, async (_, p) => {
-        const fleet = FleetProcess.start();
+        // 250 SDK agents per child process, driven over IPC (the same fixture bench/restart.ts uses).
+        const fleet = WorkerProcess.start(FIXTURE);
         fleets.push(fleet);
         const agents = Array.from({ length: perProcess }, (_, i) => `fleet-agent-${p}-${i}`).map((agentId) => ({ agentId, token: h.tokens.issue(agentId) }));
         await fleet.call('connect', { url: h.url, agents, topic: TOPIC } satisfies ConnectArgs, 90_000);
