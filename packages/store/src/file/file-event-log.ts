@@ -6,6 +6,7 @@ import { EventSegments, toEvent, toRow, type EventRow } from './event-segments.t
 import type { JsonLinesFile } from './json-lines-file.ts';
 import { SerialQueues } from './serial-queues.ts';
 import type { SnapshotFile } from './snapshot-file.ts';
+import { offsetsOf } from '../offsets-of.ts';
 
 export interface EventLogFiles {
   segments: EventSegments;
@@ -73,12 +74,7 @@ export class FileEventLog implements EventLog {
   }
 
   async offsetsOf(ids: string[]): Promise<Map<string, number>> {
-    const found = new Map<string, number>();
-    for (const id of ids) {
-      const offset = this.ids.get(id);
-      if (offset !== undefined) found.set(id, offset);
-    }
-    return found;
+    return offsetsOf(this.ids, ids);
   }
 
   async readEvents(q: EventQuery): Promise<HubEvent[]> {

@@ -2,6 +2,7 @@ import type { EventLog, EventQuery } from '@agent-hub/core';
 import type { DeadLetter, HubEvent } from '@agent-hub/protocol';
 import { eventQueryMatcher, topicMatcher } from '../event-filter.ts';
 import { jsonCopy } from './json-copy.ts';
+import { offsetsOf } from '../offsets-of.ts';
 
 /** An event as the SQL adapters keep it: time in ms, payload serialised once. */
 interface EventRow {
@@ -46,12 +47,7 @@ export class MemoryEventLog implements EventLog {
   }
 
   async offsetsOf(ids: string[]): Promise<Map<string, number>> {
-    const found = new Map<string, number>();
-    for (const id of ids) {
-      const offset = this.ids.get(id);
-      if (offset !== undefined) found.set(id, offset);
-    }
-    return found;
+    return offsetsOf(this.ids, ids);
   }
 
   async readEvents(q: EventQuery): Promise<HubEvent[]> {
