@@ -73,8 +73,8 @@ export const topicRoom = (pattern: string) => `t:${pattern}`;
  */
 export class EventBus extends TypedEmitter<EventBusEvents> {
   private readonly offsets: OffsetAllocator;
-  /** Ids accepted and not yet committed (their duplicates are not durable yet). */
-  private readonly pendingIds = new Set<string>();
+  /** Ids answered `durable: false` and not committed yet (their duplicates are not durable either). */
+  private readonly notDurable = new Set<string>();
   private readonly inflight = new Map<string, Promise<PublishResult>>();
   private readonly recent = new RecentIds(200_000);
   private readonly batcher: EventBatcher;
@@ -87,12 +87,13 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
     this.batcher = new EventBatcher(o.log, o.clock, { max: o.batchMax, delayMs: o.batchDelayMs }, o.logger, {
       onStoreState: o.onStoreState,
       onCommitted: (events, late) => {
-        for (const e of events) this.pendingIds.delete(e.id);
         this.offsets.settled?.(events.map((e) => e.offset));
-        if (late.length) this.emit('lateDurable', late);
+        if (!late.length) return;
+        for (const e of late) this.notDurable.delete(e.id);
+        this.emit('lateDurable', late);
       },
       onGivenUp: (events) => {
-        for (const e of events) this.pendingIds.delete(e.id);
+        for (const e of events) this.notDurable.delete(e.id);
         this.offsets.settled?.(events.map((e) => e.offset));
       },
     });
@@ -168,7 +169,8 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
     const offset = this.recent.get(id);
     if (offset === undefined) return undefined;
     this.emit('duplicate', { id, retry: input.retry === true });
-    return Promise.resolve({ id, offset, durable: !this.pendingIds.has(id), duplicate: true });
+    // Not in flight any more: committed, unless its publisher was told it is queued.
+    return Promise.resolve({ id, offset, durable: !this.notDurable.has(id), duplicate: true });
   }
 
   private track(id: string, done: Promise<PublishResult>): Promise<PublishResult> {
@@ -200,12 +202,12 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
       payload: input.payload,
     };
     this.recent.add(id, event.offset);
-    this.pendingIds.add(id);
     this.o.fanout.deliver(event, patternsMatching(event.topic).map(topicRoom));
     this.emit('published', event);
     const committed = this.batcher.add(event);
     delivered();
     const durable = await committed;
+    if (!durable) this.notDurable.add(id);
     return { id, offset: event.offset, durable, duplicate: false };
   }
 
