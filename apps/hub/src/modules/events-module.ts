@@ -81,7 +81,11 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
   // Publishers answered `durable: false` (store down) learn when their events commit after all.
   bus.on('lateDurable', (events) => {
     const byPublisher = new Map<string, string[]>();
-    for (const e of events) byPublisher.set(e.publisher, [...(byPublisher.get(e.publisher) ?? []), e.id]);
+    for (const e of events) {
+      const ids = byPublisher.get(e.publisher);
+      if (ids) ids.push(e.id);
+      else byPublisher.set(e.publisher, [e.id]);
+    }
     for (const [publisher, ids] of byPublisher) agents.to(`agent:${publisher}`).emit('event:durable', { ids });
   });
   new Gauge({ name: 'event_offset_gaps_total', help: 'Offsets skipped for good (reserved by a run that crashed, or jumped over after a Redis reset)', registers, collect() { this.set(bus.gaps); } });
