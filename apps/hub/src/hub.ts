@@ -152,7 +152,7 @@ async function shutdown({ ctx, io, server, modules, reason, redis, registerRate,
   const rate = Math.max(ctx.config.RECONNECT_RATE, registerRate.peak);
   const delays = spreadReconnects(agents.length, rate, ctx.config.RECONNECT_BASE_MS);
   agents.forEach((s, i) => s.emit('hub:shutdown', { reason, reconnectAfterMs: delays[i]! }));
-  log.info({ agents: agents.length, ratePerSec: rate, spreadMs: Math.max(0, ...delays) - ctx.config.RECONNECT_BASE_MS }, 'agents told to reconnect');
+  log.info({ agents: agents.length, ratePerSec: rate, spreadMs: delays.reduce((m, d) => Math.max(m, d - ctx.config.RECONNECT_BASE_MS), 0) }, 'agents told to reconnect');
   // Close the transport, not the namespace: socket.io-client treats a namespace disconnect
   // ("io server disconnect") as final and never reconnects, while a closed transport ("transport
   // close") is retried by every deployed client. Engine.IO sends what is buffered (the notice) first.
