@@ -20,7 +20,7 @@ const rawText = (value: string) => value;
 // start, so it is all resident however small the database. 16 MB cuts ~120 MB of RSS; offset-range
 // reads cost the same, appends ~5% more, and a topic-filtered scan of a log that 128 MB would
 // have cached ~30% more (the pages then come from the OS cache). Figures in docs/storage.md.
-const MEMORY_SETTINGS = ['-c', 'shared_buffers=16MB'];
+export const MEMORY_SETTINGS = ['-c', 'shared_buffers=16MB'];
 
 const pgliteFolder = (dataDir: string) => join(dataDir, 'pglite');
 
@@ -37,11 +37,15 @@ export async function createPgliteClient(dataDir: string): Promise<PGlite> {
     startParams: [...PGlite.defaultStartParams, ...MEMORY_SETTINGS],
   };
   if (dataDir === PGLITE_IN_MEMORY) return PGlite.create(options);
+  return PGlite.create(await preparePgliteFolder(dataDir), options);
+}
+
+/** Creates (or tightens) the database folder: it holds every session and event, so it is the hub's user's only. */
+export async function preparePgliteFolder(dataDir: string): Promise<string> {
   const folder = pgliteFolder(dataDir);
-  // The database holds every session and event: readable by the hub's user only.
   await mkdir(folder, { recursive: true, mode: 0o700 });
   await chmod(folder, 0o700);
-  return PGlite.create(folder, options);
+  return folder;
 }
 
 /** Opens (creating and migrating as needed) the embedded database of a hub. */

@@ -1,14 +1,18 @@
-import { pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { HubError } from '@agent-hub/protocol';
+import { MIGRATIONS_FOLDER } from '../sql/migrations-folder.ts';
 import { storeClosedError } from '../store-unavailable.ts';
-import { hasPgliteDatabase, PGLITE_IN_MEMORY } from './pglite-store.ts';
+import { hasPgliteDatabase, MEMORY_SETTINGS, PGLITE_IN_MEMORY, preparePgliteFolder } from './pglite-store.ts';
 import type { PgliteWorkerData } from './pglite-worker.ts';
 import { fromWireError, type StoreCall, type StorePart, type StoreReply, type WorkerStatus } from './worker-messages.ts';
 
 // The worker runs TypeScript from source; the bootstrap registers tsx in it first.
 const BOOTSTRAP = new URL('./ts-worker-bootstrap.mjs', import.meta.url);
 const ENTRY = new URL('./pglite-worker.ts', import.meta.url);
+const INITDB = new URL('./pglite-initdb.mjs', import.meta.url);
 
 interface Pending {
   resolve(value: unknown): void;
@@ -49,9 +53,7 @@ export class PgliteThread {
     // PGlite runs initdb in a second WASM instance and leaves its ~400 MB to the garbage collector,
     // which may keep it for a long while; a worker that ends returns it at once. So a new data
     // folder is created by a worker of its own, and the store's worker opens it as on a restart.
-    if (dataDir !== PGLITE_IN_MEMORY && !(await hasPgliteDatabase(dataDir))) {
-      await (await PgliteThread.spawn(dataDir)).close();
-    }
+    if (dataDir !== PGLITE_IN_MEMORY && !(await hasPgliteDatabase(dataDir))) await initdbInChildProcess(dataDir);
     return PgliteThread.spawn(dataDir);
   }
 
@@ -113,6 +115,20 @@ export class PgliteThread {
     if (reply.ok) p.resolve(reply.value);
     else p.reject(fromWireError(reply.error));
   }
+}
+
+/**
+ * Creates and migrates a new database in a short-lived child process: initdb grows PGlite's WASM memory by
+ * hundreds of MB, which a process never gives back (nor does a worker thread that ends); a fresh
+ * hub held 885 MB RSS that way, 363 MB now. So the hub's own process only ever opens a database.
+ */
+async function initdbInChildProcess(dataDir: string): Promise<void> {
+  const folder = await preparePgliteFolder(dataDir);
+  const child = spawn(process.execPath, [fileURLToPath(INITDB), folder, JSON.stringify(MEMORY_SETTINGS), MIGRATIONS_FOLDER], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  if (code !== 0) throw new HubError('STORE_UNAVAILABLE', `creating the PGlite database in ${folder} failed (${code ?? signal})`, { cause: stderr.trim() });
 }
 
 /** Resolves when the worker reports its database open; rejects with its error, or if it dies first. */

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { HubError } from '@agent-hub/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { event, rejection } from '../contract/fixtures.ts';
@@ -9,6 +11,8 @@ import { openStore } from '../open-store.ts';
 import { PGLITE_IN_MEMORY } from './pglite-store.ts';
 import { PgliteThread } from './pglite-thread.ts';
 import { openPgliteStoreInWorker, openPgliteWorkerStoreOn } from './pglite-worker-store.ts';
+
+const run = promisify(execFile);
 
 // As in pglite-store.test.ts: one in-memory database, here in one worker, emptied before each test.
 let shared: PgliteThread;
@@ -85,6 +89,25 @@ describe('pglite store in a worker thread', () => {
       } finally {
         await second.close();
       }
+    });
+
+    it('creates a new database outside the hub’s process, so initdb’s memory is not kept', { timeout: 90_000 }, async () => {
+      // initdb grows PGlite's WASM memory by hundreds of MB and the process never gives it back.
+      // Measured in a process of its own (this one already holds the in-memory database's
+      // initdb): ~320 MB here, ~430 MB when initdb ran in a worker thread of the same process.
+      const script = [
+        `import { openStore } from ${JSON.stringify(new URL('../open-store.ts', import.meta.url).href)};`,
+        `const store = await openStore({ kind: 'pglite', dataDir: ${JSON.stringify(join(tmp, 'fresh'))} });`,
+        `await store.kv.putValue('k', 1, 0);`,
+        `console.log(JSON.stringify({ rssMb: process.memoryUsage().rss / 2 ** 20 }));`,
+        `await store.close();`,
+      ].join('\n');
+      const file = join(tmp, 'open-fresh.mts');
+      await writeFile(file, script);
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { timeout: 80_000 });
+      const { rssMb } = JSON.parse(stdout.trim().split('\n').pop()!) as { rssMb: number };
+      expect(rssMb).toBeGreaterThan(0);
+      expect(rssMb).toBeLessThan(380);
     });
 
     it('fails to open with the worker’s error when the data folder cannot be made', { timeout: 60_000 }, async () => {
