@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from '@agent-hub/protocol';
+import { TASK_LEASE_DEFAULT_MS } from '@agent-hub/core';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -66,6 +67,8 @@ export const ConfigSchema = z.object({
   DEGRADE_RECOVER_AFTER_MS: ms(120_000),
   DEGRADE_RECOVER_MAX_FAILURES: count(2),
   DEGRADED_SESSION_LIMIT: count(50),
+  /** A group task claim lapses (the task goes back to the queue) unless extended within this long. */
+  GROUP_TASK_LEASE_MS: ms(TASK_LEASE_DEFAULT_MS),
   LLM_URL: z.string().url().optional(),
   LLM_MODEL: z.string().optional(),
   LLM_API_KEY: z.string().optional(),

@@ -30,6 +30,6 @@ export function buildModules(ctx: HubContext, io: Server, gate: LoadGate): HubMo
   const events = eventsModule(ctx, io, { offsets, gate });
   const health = healthModule(ctx, io, events.bus, sessions.service, gate);
   const groups = groupsModule(ctx, io, { bus: events.bus, sessions: sessions.service, onReplaced: health.onReplaced });
-  const cluster = url && offsets ? [clusterModule(ctx, io, { bus: events.bus, url, offsets, onGroupLeadership: () => groups.engine.restore() })] : [];
+  const cluster = url && offsets ? [clusterModule(ctx, io, { url, offsets, onGroupLeadership: () => groups.engine.restore() })] : [];
   return [sessions, events, health, groups, ...cluster];
 }

@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { io } from 'socket.io-client';
 import { connectAgent } from '@agent-hub/sdk';
+import { AGENTS_NAMESPACE, PROTOCOL_VERSION, type HealthTransition } from '@agent-hub/protocol';
 import { HubProcess } from './support/hub-process.ts';
 import { AgentProcess } from './support/agent-process.ts';
 import { OperatorWatch } from './support/operator-watch.ts';
-import { eventually } from './support/test-hub.ts';
+import { eventually, startTestHub } from './support/test-hub.ts';
 
 let hub: HubProcess;
 let ops: OperatorWatch;
@@ -31,6 +33,10 @@ afterAll(async () => {
   ops.close();
   await hub.stop();
 });
+
+/** Transitions that do not start where the one before ended: each should follow the last. */
+const outOfOrder = (list: HealthTransition[]) =>
+  list.flatMap((t, i) => (i > 0 && t.from !== list[i - 1]!.to ? [`${list[i - 1]!.from} -> ${list[i - 1]!.to}, then ${t.from} -> ${t.to}`] : []));
 
 const spawnAgent = async (agentId: string, extra: Record<string, unknown> = {}) => {
   const a = await AgentProcess.start({ url: hub.url, agentId, token: hub.tokens.issue(agentId), ...extra });
@@ -91,6 +97,11 @@ describe('recovery strategies', () => {
     const seen = await first.waitFor((l) => l.type === 'event' && l.payload === 1);
     first.signal('SIGKILL');
     await ops.waitFor(id, 'recovering', 3000);
+    // The recovery starts while the disconnect is being announced; the record keeps them in order.
+    const { history } = (await (await hub.api(`/api/agents/${id}/health`)).json()) as { history: HealthTransition[] };
+    expect(history.slice(-2).map((t) => `${t.from} -> ${t.to}`)).toEqual(['healthy -> disconnected', 'disconnected -> recovering']);
+    expect(outOfOrder(history)).toEqual([]);
+    expect(outOfOrder(ops.transitions.filter((t) => t.agentId === id))).toEqual([]);
     await eventually(async () => (await readFile(path.join(hub.dataDir, 'restarted'), 'utf8').catch(() => '')).includes(id), 5000, 'restart hook');
     await pub.publish('work:a', 2);
     await pub.publish('work:a', 3);
@@ -139,5 +150,42 @@ describe('scale', () => {
     expect(agentsRes.items.filter((a) => a.id.startsWith('many-') && a.connected)).toHaveLength(50);
     await Promise.all(clients.map((c) => c.close()));
     await eventually(() => clients.every((_, i) => ops.agents.get(`many-${i}`)?.health === 'disconnected'), 10_000, '50 gone');
+  });
+});
+
+describe('liveness probes', () => {
+  it('does not hold a probe stuck on a dropped connection against the agent\'s new one', async () => {
+    // A long probe timeout, so the probe sent to the first connection is still out when the agent is back.
+    const t = await startTestHub({ LIVENESS_INTERVAL_MS: '200', LIVENESS_TIMEOUT_MS: '4000', DEGRADE_FAILURES: '1000' });
+    try {
+      const id = 'probe-reconnect';
+      const token = t.agentToken(id);
+      // First connection: registers, then stops answering probes (a frozen agent, seen from the hub).
+      const frozen = io(t.url + AGENTS_NAMESPACE, { auth: { agentId: id, token, protocol: PROTOCOL_VERSION }, transports: ['websocket'], reconnection: false, forceNew: true });
+      let probedAt = 0;
+      frozen.on('liveness:probe', () => void (probedAt ||= Date.now()));
+      await new Promise<void>((resolve, reject) => {
+        frozen.once('connect', () => resolve());
+        frozen.once('connect_error', reject);
+      });
+      expect((await frozen.timeout(5000).emitWithAck('agent:register', { name: id })).ok).toBe(true);
+      await eventually(() => probedAt > 0, 5000, 'a probe on the first connection');
+      frozen.disconnect();
+
+      // The agent is back on a new connection that answers every probe.
+      const answered: number[] = [];
+      await t.agent(id, { liveness: async () => (answered.push(Date.now()), { ok: true }) });
+      const backAt = Date.now();
+      expect(backAt - probedAt).toBeLessThan(4000);
+      // Until the hub has probed the new connection well after the old probe timed out.
+      await eventually(() => answered.some((at) => at > probedAt + 4000 + 500), 10_000, 'probes answered after the old one timed out');
+
+      const { agent, history } = (await (await t.api(`/api/agents/${id}/health`)).json()) as { agent: { health: string }; history: HealthTransition[] };
+      const sinceBack = history.slice(history.findLastIndex((x) => x.to === 'connecting'));
+      expect(sinceBack.map((x) => x.to)).toEqual(['connecting', 'healthy']);
+      expect(agent.health).toBe('healthy');
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
 import { connectAgent, joinGroup, type AgentClient } from '@agent-hub/sdk';
-import type { HubEvent } from '@agent-hub/protocol';
+import { AGENTS_NAMESPACE, PROTOCOL_VERSION, type GroupTurnGrant, type HealthTransition, type HubEvent } from '@agent-hub/protocol';
 import { createTestDatabaseOrSkip, deleteKeysWithPrefix, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from './support/hub-process.ts';
 import { eventually } from './support/test-hub.ts';
@@ -17,6 +18,60 @@ afterAll(async () => {
   await pg?.drop();
   if (redisUrl) await deleteKeysWithPrefix(redisUrl, prefixRoot);
 });
+
+/**
+ * The health events published on `agent:<id>`, as a subscriber receives them. `settle` makes the
+ * count final: once every live node has seen the transition (its history) it publishes a marker
+ * on the same topic, and each node delivers its own events in order, so a subscriber holding every
+ * node's marker holds every health event those nodes published for that transition.
+ */
+async function healthEventsOf(subscriber: AgentClient, agentId: string) {
+  const events: Array<HealthTransition & { type: 'health' }> = [];
+  const markers = new Set<string>();
+  await subscriber.subscribe([`agent:${agentId}`], (e) => {
+    const p = e.payload as { type?: string; node?: string };
+    if (p.type === 'health') events.push(e.payload as HealthTransition & { type: 'health' });
+    if (p.type === 'marker' && p.node) markers.add(p.node);
+  });
+  return {
+    events,
+    count: (to: string) => events.filter((t) => t.to === to).length,
+    async settle(live: HubProcess[], to: string): Promise<void> {
+      for (const node of live) {
+        await eventually(async () => {
+          const res = await node.api(`/api/agents/${agentId}/health`);
+          return res.ok && ((await res.json()) as { history: HealthTransition[] }).history.some((t) => t.to === to);
+        }, 10_000, `${node.url} seeing ${agentId} ${to}`);
+        const marker = await node.api('/api/events', { method: 'POST', body: JSON.stringify({ topic: `agent:${agentId}`, payload: { type: 'marker', node: node.url } }) });
+        expect(marker.status).toBe(201);
+      }
+      await eventually(() => live.every((n) => markers.has(n.url)), 10_000, 'a marker from every live node');
+    },
+  };
+}
+
+/** An agent on a plain socket.io-client (no SDK: no re-join after a reconnect) that records its turns. */
+async function rawAgent(url: string, agentId: string, token: string) {
+  const turns: GroupTurnGrant[] = [];
+  const socket: Socket = io(url + AGENTS_NAMESPACE, {
+    auth: { agentId, token, protocol: PROTOCOL_VERSION },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
+  socket.on('group:turn', (t: GroupTurnGrant) => void turns.push(t));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  const call = async (event: string, payload: unknown) => {
+    const ack = (await socket.timeout(10_000).emitWithAck(event, payload)) as { ok: boolean; data?: unknown; error?: unknown };
+    if (!ack.ok) throw new Error(`${event} refused: ${JSON.stringify(ack.error)}`);
+    return ack.data;
+  };
+  await call('agent:register', { name: agentId });
+  return { socket, turns, call };
+}
 
 suite('several hub nodes on one PostgreSQL and one Redis', () => {
   const nodes: HubProcess[] = [];
@@ -65,10 +120,21 @@ suite('several hub nodes on one PostgreSQL and one Redis', () => {
     expect(fromC.offset).toBeGreaterThan(offsets[offsets.length - 1]!);
   });
 
+  it('publishes each health transition once, whichever nodes hear of it', async () => {
+    const watcher = await agentOn(a, 'once-watch');
+    const feed = await healthEventsOf(watcher, 'once-1');
+    const agent = await agentOn(b, 'once-1');
+    await agent.close();
+    await feed.settle(nodes, 'disconnected');
+    expect(feed.events.map((t) => `${t.from ?? '-'} -> ${t.to}`)).toEqual(['- -> connecting', 'connecting -> healthy', 'healthy -> disconnected']);
+  });
+
   it('keeps a group conversation going when a node is SIGKILLed mid-conversation', async () => {
     const g1 = await agentOn(a, 'g1', [b]);
     const g2 = await agentOn(b, 'g2', [a]);
     const g3 = await agentOn(c, 'g3', [a, b]);
+    const watcher = await agentOn(a, 'stays-watch');
+    const stayFeed = await healthEventsOf(watcher, 'stays-on-c');
     const stay = await agentOn(c, 'stays-on-c'); // only knows node c: it cannot move
     const spoken: string[] = [];
     const create = await nodes[a]!.api('/api/groups', {
@@ -95,6 +161,11 @@ suite('several hub nodes on one PostgreSQL and one Redis', () => {
       return res.ok && ((await res.json()) as { connected: boolean }).connected === false;
     }, 10_000, 'dead node noticed');
     expect(Date.now() - killedAt).toBeLessThan(10_000);
+    // One survivor reaps node c and announces it; the other hears of it: one event, not one per node.
+    await stayFeed.settle([nodes[a]!, nodes[b]!], 'disconnected');
+    expect(stayFeed.count('disconnected'), JSON.stringify(stayFeed.events)).toBe(1);
+    expect(stayFeed.events.find((t) => t.to === 'disconnected')).toMatchObject({ from: 'healthy', reason: 'hub node node-c died' });
+    expect([stayFeed.count('connecting'), stayFeed.count('healthy')]).toEqual([1, 1]);
     // g3 moved to a surviving node and keeps speaking.
     const before = spoken.length;
     await eventually(() => spoken.slice(before).includes('g3'), 20_000, 'g3 speaks again from another node');
@@ -164,5 +235,55 @@ suite('a Redis outage during traffic', () => {
     await eventually(() => [0, 1, 2, 3, 4].every((i) => got.has(`during-${i}`)), 20_000, 'missed events delivered after Redis returned');
     await pub.publish('outage:x', 'after');
     await eventually(() => got.has('after'), 5000, 'live cross-node delivery again');
+  });
+});
+
+suite('a turn holder whose hub node is SIGKILLed', () => {
+  const nodes: HubProcess[] = [];
+  const closers: Array<() => unknown> = [];
+  const token = randomBytes(18).toString('base64url');
+  const agentSecret = randomBytes(18).toString('base64url');
+
+  beforeAll(async () => {
+    const shared = { DATABASE_URL: pg!.url, REDIS_URL: redisUrl!, REDIS_PREFIX: `${prefixRoot}${randomBytes(4).toString('hex')}:`, NODE_TTL_MS: '3000', SESSION_LIMIT: '0' };
+    // node-a starts first and so holds the groups lease throughout: no restore re-grants turns here.
+    for (const id of ['node-a', 'node-b', 'node-c']) nodes.push(await HubProcess.start({ env: { ...shared, NODE_ID: id }, token, agentSecret }));
+  });
+  afterAll(async () => {
+    await Promise.all(closers.map((close) => close()));
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+
+  it('gets its turn again, as stored, as soon as it registers on a node whose copy of the group is behind', async () => {
+    const [a, b, c] = nodes as [HubProcess, HubProcess, HubProcess];
+    const speaker = await connectAgent({ url: b.url, agentId: 'fo-speaker', token: a.tokens.issue('fo-speaker') });
+    closers.push(() => speaker.close());
+    const holder = await rawAgent(c.url, 'fo-holder', a.tokens.issue('fo-holder'));
+    closers.push(() => holder.socket.close());
+    await eventually(async () => {
+      const res = await a.api('/api/agents');
+      const items = ((await res.json()) as { items: Array<{ id: string; health: string }> }).items;
+      return ['fo-speaker', 'fo-holder'].every((id) => items.some((x) => x.id === id && x.health === 'healthy'));
+    }, 10_000, 'node a seeing both agents healthy');
+
+    // Created on node a, which grants the first turn; the speaker answers through node b, which
+    // grants the holder its turn. Node a's copy of the group still shows the speaker's turn.
+    const create = await a.api('/api/groups', { method: 'POST', body: JSON.stringify({ members: ['fo-speaker', 'fo-holder'], turnTimeoutMs: 60_000, maxTurns: 2 }) });
+    expect(create.status).toBe(201);
+    const group = (await create.json()) as { id: string };
+    await holder.call('group:join', { groupId: group.id });
+    await joinGroup(speaker, group.id, () => 'your turn, holder');
+    await eventually(() => holder.turns.length === 1, 10_000, 'the holder granted its turn');
+    const granted = holder.turns[0]!;
+
+    // The holder's node dies before it answers; it registers on node a at once.
+    await c.kill('SIGKILL');
+    const back = await rawAgent(a.url, 'fo-holder', a.tokens.issue('fo-holder'));
+    closers.push(() => back.socket.close());
+    await eventually(() => back.turns.length > 0, 5000, 'the turn re-sent to the holder on node a');
+    expect(back.turns[0]).toEqual(granted);
+    const stored = (await (await a.api(`/api/groups/${group.id}`)).json()) as { current: { agentId: string; turnId: string } | null };
+    expect(stored.current).toMatchObject({ agentId: 'fo-holder', turnId: granted.turnId });
+    await back.call('group:speak', { groupId: group.id, turnId: granted.turnId, content: 'back on node a' });
   });
 });

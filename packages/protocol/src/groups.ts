@@ -82,6 +82,13 @@ export interface GroupTask {
   details: string | null;
   status: TaskStatus;
   claimedBy: string | null;
+  /** Claims so far: a claim whose lease ran out puts the task back in the queue, and the next claim counts again. */
+  attempts: number;
+  /**
+   * While claimed: when the claim lapses unless its holder extends it (`extend`), like a queue's
+   * visibility timeout. The lease length is `leaseExpiresAt - updatedAt` (both hub clock).
+   */
+  leaseExpiresAt: string | null;
   result: unknown;
   error: string | null;
   createdAt: string;
@@ -190,6 +197,8 @@ export type GroupSpeak = z.input<typeof GroupSpeak>;
 export const GroupTaskAction = z.discriminatedUnion('action', [
   z.object({ groupId: Uuid, action: z.literal('add'), title: AddTask.shape.title, details: AddTask.shape.details }),
   z.object({ groupId: Uuid, action: z.literal('claim'), taskId: z.string().min(1).max(64) }),
+  /** The claimant is still working on it: the lease runs for another full term from now. */
+  z.object({ groupId: Uuid, action: z.literal('extend'), taskId: z.string().min(1).max(64) }),
   z.object({ groupId: Uuid, action: z.literal('complete'), taskId: z.string().min(1).max(64), result: z.unknown().optional() }),
   z.object({ groupId: Uuid, action: z.literal('fail'), taskId: z.string().min(1).max(64), error: FailTask.shape.error }),
   z.object({ groupId: Uuid, action: z.literal('list') }),

@@ -143,14 +143,85 @@ export async function joinGroup(client: AgentClient, groupId: string, onTurn: Tu
   };
 }
 
-/** The group's task queue from an agent: add, claim, complete, fail, list. */
+/** What a task handler gets besides the task: `signal` aborts when the claim is lost (its lease ran out, or it was taken over). */
+export interface TaskWork {
+  signal: AbortSignal;
+}
+
+/** Does the work of a claimed task; its value is the task's result, a throw fails the task. */
+export type TaskHandler = (task: GroupTask, work: TaskWork) => Promise<unknown> | unknown;
+
+/** Refusals that mean this agent no longer holds the task: stop extending, the claim is gone. */
+const CLAIM_GONE = ['TASK_STATE_INVALID', 'FORBIDDEN', 'TASK_NOT_FOUND', 'GROUP_ENDED', 'GROUP_NOT_MEMBER'] as const;
+
+/** The group's task queue from an agent: add, claim, extend, complete, fail, list, and `work` (all of it in one). */
 export function groupTasks(client: AgentClient, groupId: string) {
   const call = <T>(p: Record<string, unknown>) => client.call<T>('group:task', { groupId, ...p });
-  return {
+  const tasks = {
     add: (title: string, details?: string) => call<GroupTask>({ action: 'add', title, details }),
+    /** Claims an open task; the claim is a lease (`leaseExpiresAt`) that lapses unless extended. */
     claim: (taskId: string) => call<GroupTask>({ action: 'claim', taskId }),
+    /** Keeps a claim: the lease runs a full term from now. */
+    extend: (taskId: string) => call<GroupTask>({ action: 'extend', taskId }),
     complete: (taskId: string, result?: unknown) => call<GroupTask>({ action: 'complete', taskId, result }),
     fail: (taskId: string, error: string) => call<GroupTask>({ action: 'fail', taskId, error }),
     list: () => call<{ items: GroupTask[]; summary: TaskSummary }>({ action: 'list' }),
+
+    /**
+     * Claims the task, runs `handler`, and completes the task with its value (or fails it with
+     * the error it threw), extending the lease every third of its length while the handler runs,
+     * so long work is not handed to someone else. If the claim is lost meanwhile, `signal` aborts
+     * and `work` rejects with the hub's refusal. Resolves with the finished task.
+     */
+    async work(taskId: string, handler: TaskHandler): Promise<GroupTask> {
+      const claimed = await tasks.claim(taskId);
+      const lost = new AbortController();
+      const stop = keepLease(claimed, () => tasks.extend(taskId), lost);
+      try {
+        let result: unknown;
+        try {
+          result = await handler(claimed, { signal: lost.signal });
+        } catch (err) {
+          if (lost.signal.aborted) throw lost.signal.reason;
+          const message = (err instanceof Error ? err.message : String(err)) || 'task handler failed';
+          return await tasks.fail(taskId, message.slice(0, 2000));
+        }
+        if (lost.signal.aborted) throw lost.signal.reason;
+        return await tasks.complete(taskId, result);
+      } finally {
+        stop();
+      }
+    },
+  };
+  return tasks;
+}
+
+/**
+ * Extends a claim every third of its lease until stopped, so two extends may go missing (a
+ * reconnect) before it lapses. The lease length comes from the hub's own timestamps, so clock
+ * skew between agent and hub does not matter. A refusal that means the claim is gone aborts `lost`.
+ */
+function keepLease(task: GroupTask, extend: () => Promise<unknown>, lost: AbortController): () => void {
+  if (!task.leaseExpiresAt) return () => undefined;
+  const every = Math.max(1, (Date.parse(task.leaseExpiresAt) - Date.parse(task.updatedAt)) / 3);
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const beat = async () => {
+    try {
+      await extend();
+    } catch (err) {
+      if (CLAIM_GONE.some((code) => HubError.is(err, code))) return void lost.abort(err);
+      // Anything else (a reconnect, a busy hub) is retried at the next beat.
+    }
+    if (!stopped) schedule();
+  };
+  const schedule = () => {
+    timer = setTimeout(() => void beat(), every);
+    timer.unref?.();
+  };
+  schedule();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
   };
 }

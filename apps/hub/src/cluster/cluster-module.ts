@@ -1,5 +1,4 @@
 import type { AgentInfo } from '@agent-hub/protocol';
-import type { EventBus } from '@agent-hub/core';
 import type { Server } from 'socket.io';
 import { AGENTS_NAMESPACE, OPERATORS_NAMESPACE } from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
@@ -16,7 +15,6 @@ export interface NodeOffsets {
 }
 
 export interface ClusterDeps {
-  bus: EventBus;
   url: string;
   offsets: NodeOffsets;
   onGroupLeadership: () => Promise<unknown>;
@@ -28,7 +26,7 @@ export interface ClusterDeps {
  * in-flight offsets; the agents reconnect to a surviving node on their own and resume from their
  * offsets.
  */
-export function clusterModule(ctx: HubContext, io: Server, { bus, url, offsets, onGroupLeadership }: ClusterDeps): HubModule {
+export function clusterModule(ctx: HubContext, io: Server, { url, offsets, onGroupLeadership }: ClusterDeps): HubModule {
   const log = ctx.logger.child({ module: 'cluster' });
   const operators = io.of(OPERATORS_NAMESPACE);
   const agentsNsp = io.of(AGENTS_NAMESPACE);
@@ -38,16 +36,13 @@ export function clusterModule(ctx: HubContext, io: Server, { bus, url, offsets, 
     log,
     ({ node, agents }) => {
       offsets.releaseNode(node).catch((err) => log.warn({ err: String(err), deadNode: node }, 'could not release a dead node\'s offsets; the next sweep will'));
-      const at = new Date(ctx.clock.now()).toISOString();
       for (const a of agents) {
-        ctx.agents.applyRemote(a);
+        // This node (the one reaper) announces the transition like one of its own: the health
+        // module publishes it on agent:<id> and the dashboards get it, once for the cluster.
+        ctx.agents.reaped(a, `hub node ${node} died`);
         agentsNsp.serverSideEmit('cluster:agent', a);
         // Broadcast through the adapter: every node's dashboard sees it once.
         operators.emit('agent:update', a);
-        operators.emit('health:transition', { agentId: a.id, from: null, to: 'disconnected', reason: `hub node ${node} died`, at });
-        void bus
-          .publish('hub', { topic: `agent:${a.id}`, priority: 'high', payload: { type: 'health', agentId: a.id, to: 'disconnected', reason: `hub node ${node} died`, at } })
-          .catch(() => undefined);
       }
     },
   );

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import type { GroupEngine } from '@agent-hub/core';
-import { HubError, type Group, type GroupTurnGrant } from '@agent-hub/protocol';
+import { HubError, type Group, type GroupTask, type GroupTurnGrant } from '@agent-hub/protocol';
 import { groupTasks, joinGroup, type AgentClient } from '@agent-hub/sdk';
 import type { HubModule } from '../module.ts';
 import { eventually, json, startTestHub } from '../../test/support/test-hub.ts';
@@ -175,6 +175,76 @@ describe('groups over HTTP and sockets', () => {
     await eventually(() => heard.includes('rep-c here'), 2000, 'stand-in hears the room');
     expect((await hub.engine.get(group.id)).members).toEqual(['rep-c', 'rep-b']);
     await hub.engine.end(group.id);
+  });
+});
+
+describe('group task leases', () => {
+  const LEASE_MS = 3000;
+  let hub: GroupsHub;
+  beforeAll(async () => {
+    hub = await startGroupsHub({ GROUP_TASK_LEASE_MS: String(LEASE_MS) });
+  });
+  afterAll(() => hub.close());
+
+  const taskOf = async (groupId: string, taskId: string): Promise<GroupTask> =>
+    (await json(await hub.api(`/api/groups/${groupId}/tasks`))).items.find((t: GroupTask) => t.id === taskId);
+
+  it('leaves a long task with its worker while the SDK extends the lease, then completes it', async () => {
+    const [worker, other] = await Promise.all([hub.agent('lease-worker'), hub.agent('lease-other')]);
+    const group: Group = await json(await hub.api('/api/groups', post({ members: ['lease-worker', 'lease-other'] })));
+    const added = await groupTasks(other, group.id).add('summarize the archive');
+    let finish!: (result: unknown) => void;
+    let claimed: GroupTask | null = null;
+    const working = groupTasks(worker, group.id).work(added.id, (task) => {
+      claimed = task;
+      return new Promise((resolve) => (finish = resolve));
+    });
+    await eventually(() => claimed !== null, 5000, 'the handler running');
+    const firstDeadline = Date.parse(claimed!.leaseExpiresAt!);
+    expect(firstDeadline - Date.parse(claimed!.updatedAt)).toBe(LEASE_MS);
+
+    // Well past the lease it was claimed with, the task is still the worker's, on a later deadline.
+    await eventually(() => Date.now() > firstDeadline + 1000, LEASE_MS + 5000, 'the first lease running out');
+    const during = await taskOf(group.id, added.id);
+    expect(during).toMatchObject({ status: 'claimed', claimedBy: 'lease-worker', attempts: 1 });
+    expect(Date.parse(during.leaseExpiresAt!)).toBeGreaterThan(firstDeadline);
+    expect(await codeOf(groupTasks(other, group.id).claim(added.id))).toBe('TASK_STATE_INVALID');
+
+    finish({ pages: 42 });
+    expect(await working).toMatchObject({ status: 'done', claimedBy: 'lease-worker', attempts: 1, leaseExpiresAt: null, result: { pages: 42 } });
+    await hub.api(`/api/groups/${group.id}/end`, { method: 'POST' });
+  });
+
+  it('puts a task its connected claimant never finishes back in the queue, counting the attempt', async () => {
+    const [idle, other] = await Promise.all([hub.agent('lease-idle'), hub.agent('lease-next')]);
+    const group: Group = await json(await hub.api('/api/groups', post({ members: ['lease-idle', 'lease-next'] })));
+    const added = await groupTasks(other, group.id).add('triage the inbox');
+    const claimed = await groupTasks(idle, group.id).claim(added.id);
+    expect(claimed).toMatchObject({ status: 'claimed', claimedBy: 'lease-idle', attempts: 1 });
+
+    await eventually(async () => (await taskOf(group.id, added.id)).status === 'open', LEASE_MS + 5000, 'the lapsed claim back in the queue');
+    expect(idle.connected).toBe(true);
+    expect(await taskOf(group.id, added.id)).toMatchObject({ status: 'open', claimedBy: null, attempts: 1, leaseExpiresAt: null });
+    expect(await codeOf(groupTasks(idle, group.id).complete(added.id, 'too late'))).toBe('TASK_STATE_INVALID');
+    expect(await groupTasks(other, group.id).claim(added.id)).toMatchObject({ claimedBy: 'lease-next', attempts: 2 });
+    await hub.api(`/api/groups/${group.id}/end`, { method: 'POST' });
+  });
+
+  it('tells the handler when its claim is lost, and does not report the work as done', async () => {
+    const [worker] = await Promise.all([hub.agent('lease-lost'), hub.agent('lease-peer')]);
+    const group: Group = await json(await hub.api('/api/groups', post({ members: ['lease-lost', 'lease-peer'] })));
+    const added = await json(await hub.api(`/api/groups/${group.id}/tasks`, post({ title: 'rebuild the index' })));
+    let running = false;
+    const working = groupTasks(worker, group.id).work(added.id, (_task, { signal }) => {
+      running = true;
+      return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('stopped: claim lost'))));
+    });
+    await eventually(() => running, 5000, 'the handler running');
+    // An operator settles the task meanwhile: the worker's next extend is refused.
+    await hub.api(`/api/groups/${group.id}/tasks/${added.id}/fail`, post({ error: 'cancelled by operator' }));
+    expect(await codeOf(working)).toBe('TASK_STATE_INVALID');
+    expect(await taskOf(group.id, added.id)).toMatchObject({ status: 'failed', error: 'cancelled by operator' });
+    await hub.api(`/api/groups/${group.id}/end`, { method: 'POST' });
   });
 });
 

@@ -83,6 +83,7 @@ export function groupsModule(ctx: HubContext, io: Server, deps: GroupsModuleDeps
     newId: uuidV4,
     logger: log,
     selectors: llm ? { llm } : {},
+    taskLeaseMs: ctx.config.GROUP_TASK_LEASE_MS,
   });
   engine.on('decision', (d) => m.decisions.inc({ outcome: d.outcome }));
   engine.on('selected', (s) => m.selection.observe({ strategy: s.strategy }, s.ms));
@@ -114,6 +115,10 @@ export function groupsModule(ctx: HubContext, io: Server, deps: GroupsModuleDeps
         const { agentId } = await jsonBody(c, z.object({ agentId: AgentId }));
         return c.json(await engine.claimTask(id(c), agentId, c.req.param('taskId')));
       });
+      r.post('/:id/tasks/:taskId/extend', async (c) => {
+        const { agentId } = await jsonBody(c, z.object({ agentId: AgentId }));
+        return c.json(await engine.extendTask(id(c), agentId, c.req.param('taskId')));
+      });
       r.post('/:id/tasks/:taskId/complete', async (c) => {
         const { result } = await optionalBody(c, CompleteTask);
         return c.json(await engine.completeTask(id(c), OPERATOR, c.req.param('taskId'), result));
@@ -137,6 +142,8 @@ export function groupsModule(ctx: HubContext, io: Server, deps: GroupsModuleDeps
             return engine.addTask(input.groupId, actor, { title: input.title, details: input.details });
           case 'claim':
             return engine.claimTask(input.groupId, agentId, input.taskId);
+          case 'extend':
+            return engine.extendTask(input.groupId, agentId, input.taskId);
           case 'complete':
             return engine.completeTask(input.groupId, actor, input.taskId, input.result);
           case 'fail':

@@ -46,14 +46,13 @@ export function healthModule(
     normalSessionLimit: ctx.config.SESSION_LIMIT,
     degradedSessionLimit: ctx.config.DEGRADED_SESSION_LIMIT,
   });
-  const socketOf = (agentId: string): Socket | undefined => {
-    const conn = ctx.agents.connectionOf(agentId);
-    return localSocketsOf(agentsNsp, agentId).find((s) => s.data.connectionId === conn);
-  };
+  /** This node's socket of one connection of the agent (by default the one it holds now). */
+  const socketOf = (agentId: string, connectionId = ctx.agents.connectionOf(agentId)): Socket | undefined =>
+    localSocketsOf(agentsNsp, agentId).find((s) => s.data.connectionId === connectionId);
   const control: AgentControl = {
-    async probe(agentId, timeoutMs) {
-      const socket = socketOf(agentId);
-      if (!socket) throw new Error('not connected here');
+    async probe(agentId, connectionId, timeoutMs) {
+      const socket = socketOf(agentId, connectionId);
+      if (!socket) throw new Error('connection gone');
       const raw = await socket.timeout(timeoutMs).emitWithAck('liveness:probe', { at: new Date().toISOString() });
       const parsed = LivenessReport.safeParse(raw);
       if (parsed.success && parsed.data.pendingPublishes !== undefined) windows.set(agentId, parsed.data.pendingPublishes);
@@ -82,11 +81,14 @@ export function healthModule(
   );
 
   ctx.healthHistory = (id) => [...(history.get(id) ?? [])];
-  ctx.agents.on('transition', (t) => {
+  ctx.agents.on('transition', (t, origin) => {
+    // Every node keeps the history of the agents it hears of (any node answers the API) ...
     const list = history.get(t.agentId) ?? [];
     list.push(t);
     if (list.length > HISTORY) list.shift();
     history.set(t.agentId, list);
+    // ... but only the node that saw the transition counts and publishes it: one transition, one event.
+    if (origin !== 'local') return;
     m.transitions.inc({ to: t.to });
     void bus
       .publish('hub', { topic: `agent:${t.agentId}`, priority: PRIORITY_OF[t.to] ?? 'low', payload: { type: 'health', ...t } })

@@ -32,7 +32,8 @@ export function createOperatorsNamespace(io: Server, ctx: HubContext, feeds: Ope
   // Only this node's own agents: with the Redis adapter the emit already reaches every node's dashboards.
   ctx.agents.on('update', (a) => ctx.agents.isLocal(a.id) && nsp.emit('agent:update', a));
   ctx.agents.on('removed', (p) => nsp.emit('agent:removed', p));
-  ctx.agents.on('transition', (t) => ctx.agents.isLocal(t.agentId) && nsp.emit('health:transition', t));
+  // Only transitions this node saw (its agents', or those of a dead node it reaped): one per transition.
+  ctx.agents.on('transition', (t, origin) => origin === 'local' && nsp.emit('health:transition', t));
   ctx.state.on('change', (s) => nsp.emit('hub:status', s));
   for (const feed of feeds) feed(nsp, ctx);
   return nsp;

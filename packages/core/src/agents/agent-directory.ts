@@ -6,7 +6,8 @@ import { TypedEmitter } from '../ports/typed-emitter.ts';
 export interface AgentDirectoryEvents {
   update: [AgentInfo];
   removed: [{ id: string }];
-  transition: [HealthTransition];
+  /** In the order they happen, also when a listener raises one while reacting to another. */
+  transition: [HealthTransition, TransitionOrigin];
 }
 
 interface LiveAgent {
@@ -27,7 +28,7 @@ export interface AgentDirectoryDeps {
  * Who is connected to this node and in what health. The durable registry (name, capabilities)
  * goes to the store; live state stays here and is announced through events.
  */
-export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
+export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
   private agents = new Map<string, LiveAgent>();
   /** Agents served by other hub nodes, as those nodes last reported them. */
   private remote = new Map<string, AgentInfo>();
@@ -69,7 +70,7 @@ export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
     };
     const live = { info, connectionId };
     this.agents.set(agentId, live);
-    this.emit('transition', { agentId, from: null, to: 'connecting', reason: 'socket connected', at: now });
+    this.emit('transition', { agentId, from: null, to: 'connecting', reason: 'socket connected', at: now }, 'local');
     this.emit('update', { ...info });
   }
 
@@ -139,17 +140,18 @@ export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
 
   /**
    * Another node's report about one of its agents. Ignored while the agent is connected here;
-   * otherwise it becomes this node's view of the agent, announced like a local change.
+   * otherwise it becomes this node's view of the agent (its transition has origin `remote`).
    */
   applyRemote(info: AgentInfo): void {
-    if (info.node === this.deps.node || this.agents.get(info.id)?.connectionId) return;
-    const before = this.remote.get(info.id) ?? this.agents.get(info.id)?.info ?? null;
-    this.agents.delete(info.id);
-    this.remote.set(info.id, { ...info });
-    if (before?.health !== info.health) {
-      this.emit('transition', { agentId: info.id, from: before?.health ?? null, to: info.health, reason: `reported by ${info.node ?? 'another node'}`, at: this.iso() });
-    }
-    this.emit('update', { ...info });
+    this.adopt(info, `reported by ${info.node ?? 'another node'}`, 'remote');
+  }
+
+  /**
+   * An agent of a dead node, marked disconnected by this node's reaper: its own node cannot
+   * announce the transition any more, so this node does (once for the cluster).
+   */
+  reaped(info: AgentInfo, reason: string): void {
+    this.adopt(info, reason, 'local');
   }
 
   /** True when the agent's connection is on this node (or it was last seen here). */
@@ -181,8 +183,20 @@ export class AgentDirectory extends TypedEmitter<AgentDirectoryEvents> {
   private transition(live: LiveAgent, to: HealthState, reason: string): void {
     const from = live.info.health;
     live.info.health = to;
-    if (from !== to) this.emit('transition', { agentId: live.info.id, from, to, reason, at: this.iso() });
+    if (from !== to) this.emit('transition', { agentId: live.info.id, from, to, reason, at: this.iso() }, 'local');
     this.emit('update', this.snapshot(live));
+  }
+
+  /** Takes another node's view of an agent, unless the agent is connected here. */
+  private adopt(info: AgentInfo, reason: string, origin: TransitionOrigin): void {
+    if (info.node === this.deps.node || this.agents.get(info.id)?.connectionId) return;
+    const before = this.remote.get(info.id) ?? this.agents.get(info.id)?.info ?? null;
+    this.agents.delete(info.id);
+    this.remote.set(info.id, { ...info });
+    if (before?.health !== info.health) {
+      this.emit('transition', { agentId: info.id, from: before?.health ?? null, to: info.health, reason, at: this.iso() }, origin);
+    }
+    this.emit('update', { ...info });
   }
 
   private snapshot(live: LiveAgent): AgentInfo {

@@ -1,2 +1,2 @@
 export { AgentDirectory } from './agent-directory.ts';
-export type { AgentDirectoryEvents, AgentDirectoryDeps } from './agent-directory.ts';
+export type { AgentDirectoryEvents, AgentDirectoryDeps, TransitionOrigin } from './agent-directory.ts';

@@ -2,6 +2,7 @@ import { HubError } from '@agent-hub/protocol';
 import type { TimerHandle } from '../ports/clock.ts';
 import type { KeyValueStore } from '../ports/store.ts';
 import { GROUP_KEY_PREFIX, groupKey, type GroupState } from './group-state.ts';
+import { upgradeTasks } from './task-queue.ts';
 
 /** A loaded group: its committed document and what the engine runs for it meanwhile. */
 export interface Runtime {
@@ -9,6 +10,8 @@ export interface Runtime {
   version: number;
   turnTimer: { key: string; handle: TimerHandle } | null;
   endTimer: TimerHandle | null;
+  /** Armed for the earliest task lease deadline (keyed by it). */
+  leaseTimer: { key: string; handle: TimerHandle } | null;
   selecting: { controller: AbortController; token: number } | null;
   advanceQueued: boolean;
 }
@@ -40,8 +43,7 @@ export class GroupDocuments {
    * the runtime (timers) stays, and a timer for a turn that moved on finds a different turn id.
    */
   async load(id: string): Promise<Runtime> {
-    const stored = await this.kv.getValue<GroupState>(groupKey(id));
-    if (!stored) throw new HubError('GROUP_NOT_FOUND', `no group ${id}`);
+    const stored = await this.read(id);
     const known = this.runtimes.get(id);
     if (!known) return this.track(stored.value, stored.version);
     if (stored.version !== known.version) {
@@ -65,8 +67,7 @@ export class GroupDocuments {
         rt.version = await this.kv.putValue(groupKey(draft.id), draft, rt.version);
       } catch (err) {
         if (!HubError.is(err, 'VERSION_CONFLICT') || attempt >= PUT_ATTEMPTS) throw err;
-        const fresh = await this.kv.getValue<GroupState>(groupKey(draft.id));
-        if (!fresh) throw new HubError('GROUP_NOT_FOUND', `no group ${draft.id}`);
+        const fresh = await this.read(draft.id);
         rt.state = fresh.value;
         rt.version = fresh.version;
         continue;
@@ -96,8 +97,15 @@ export class GroupDocuments {
     await Promise.allSettled([...this.chains.values()]);
   }
 
+  private async read(id: string): Promise<{ value: GroupState; version: number }> {
+    const stored = await this.kv.getValue<GroupState>(groupKey(id));
+    if (!stored) throw new HubError('GROUP_NOT_FOUND', `no group ${id}`);
+    upgradeTasks(stored.value.tasks);
+    return stored;
+  }
+
   private track(state: GroupState, version: number): Runtime {
-    const rt: Runtime = { state, version, turnTimer: null, endTimer: null, selecting: null, advanceQueued: false };
+    const rt: Runtime = { state, version, turnTimer: null, endTimer: null, leaseTimer: null, selecting: null, advanceQueued: false };
     this.runtimes.set(state.id, rt);
     return rt;
   }

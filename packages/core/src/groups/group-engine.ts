@@ -51,6 +51,8 @@ export interface GroupEngineDeps {
   logger: Logger;
   /** Extra or replacement selectors; `llm` exists only when an endpoint is configured. */
   selectors?: Partial<Record<GroupStrategy, SpeakerSelector>>;
+  /** How long a task claim holds unless extended (default TASK_LEASE_DEFAULT_MS). */
+  taskLeaseMs?: number;
 }
 
 export interface GroupEngineEvents {
@@ -76,15 +78,18 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
   private readonly docs: GroupDocuments;
   private readonly timers: GroupTimers;
   private readonly selectors: Partial<Record<GroupStrategy, SpeakerSelector>>;
+  private readonly leaseMs: number;
   private selectionSeq = 0;
   private closed = false;
 
   constructor(private readonly d: GroupEngineDeps) {
     super();
     this.docs = new GroupDocuments(d.kv);
+    this.leaseMs = d.taskLeaseMs ?? taskQueue.TASK_LEASE_DEFAULT_MS;
     this.timers = new GroupTimers(d.clock, d.logger, {
       turnExpired: (id, turnId) => this.turnExpired(id, turnId),
       groupExpired: (id) => this.groupExpired(id),
+      leasesExpired: (id) => this.leasesExpired(id),
     });
     this.selectors = {
       'round-robin': new RoundRobinSelector(),
@@ -258,8 +263,15 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
     return this.taskChange(groupId, actor, (d, at) => taskQueue.addTask(d.tasks, this.d.newId(), input, at));
   }
 
+  /** The claim is a lease: it lapses `taskLeaseMs` from now unless the claimant extends it. */
   async claimTask(groupId: string, agentId: string, taskId: string): Promise<GroupTask> {
-    return this.taskChange(groupId, { kind: 'agent', id: agentId }, (d, at) => taskQueue.claimTask(d.tasks, taskId, agentId, at));
+    return this.taskChange(groupId, { kind: 'agent', id: agentId }, (d, at, until) => taskQueue.claimTask(d.tasks, taskId, agentId, at, until));
+  }
+
+  /** The claimant is still working: its lease runs a full term from now. */
+  async extendTask(groupId: string, agentId: string, taskId: string): Promise<GroupTask> {
+    const actor: Actor = { kind: 'agent', id: agentId };
+    return this.taskChange(groupId, actor, (d, at, until) => taskQueue.extendLease(d.tasks, taskId, actor, at, until));
   }
 
   async completeTask(groupId: string, actor: Actor, taskId: string, result?: unknown): Promise<GroupTask> {
@@ -319,15 +331,23 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
     }
   }
 
-  /** An agent (re)registered: back into its rooms, and told again about a turn it holds. */
+  /**
+   * An agent (re)registered: back into its rooms, and told again about a turn it holds. The turn
+   * is read from the stored group, not this node's copy: after a failover the turn was often
+   * granted by another node (maybe the dead one) since this node last looked. Groups this node
+   * has not loaded, or has not seen the agent join, are the SDK's re-join (`group:join`) to cover.
+   */
   agentOnline(agentId: string): void {
     for (const rt of this.docs.loaded()) {
-      const s = rt.state;
-      if (s.status === 'ended' || !s.members.includes(agentId)) continue;
-      this.detach(s.id, async () => {
-        await this.d.transport.joinRoom(s.id, agentId);
-        this.resendTurn(rt, agentId);
-      });
+      const id = rt.state.id;
+      if (rt.state.status === 'ended' || !rt.state.members.includes(agentId)) continue;
+      this.detach(id, () =>
+        this.step(id, async (stored) => {
+          if (stored.state.status === 'ended' || !stored.state.members.includes(agentId)) return;
+          await this.d.transport.joinRoom(id, agentId);
+          this.resendTurn(stored, agentId);
+        }),
+      );
     }
   }
 
@@ -440,17 +460,43 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
     rt.selecting = null;
   }
 
+  /** Re-sends the stored turn to its holder; `rt` must come from a step (the stored document). */
   private resendTurn(rt: Runtime, agentId: string): void {
     const cur = rt.state.current;
     if (rt.state.status !== 'running' || cur?.agentId !== agentId) return;
+    // The node that granted the turn, and armed its deadline, may be the one that died.
+    if (!this.closed) this.timers.sync(rt);
     this.d.transport.grantTurn(agentId, { groupId: rt.state.id, turnId: cur.turnId, turn: cur.turn, deadlineAt: cur.deadlineAt });
   }
 
   private async turnExpired(id: string, turnId: string): Promise<void> {
     await this.step(id, async (rt) => {
       if (rt.state.current?.turnId !== turnId) return;
-      await this.mutate(rt, (d, fx, env) => skip(d, fx, env, `no message within ${d.settings.turnTimeoutMs} ms`));
+      // Checked again on the draft: a write conflict re-applies this to a newer document.
+      await this.mutate(rt, (d, fx, env) => {
+        if (d.current?.turnId === turnId) skip(d, fx, env, `no message within ${d.settings.turnTimeoutMs} ms`);
+      });
     });
+  }
+
+  /** The earliest lease deadline passed: claims not extended in time go back to the queue. */
+  private async leasesExpired(id: string): Promise<void> {
+    await this.step(id, async (rt) => {
+      if (rt.state.status === 'ended') return;
+      if (taskQueue.hasLapsed(rt.state.tasks, this.d.clock.now())) return this.mutate(rt, (d, fx, env) => this.reopenLapsed(d, fx, env));
+      // Extended meanwhile (maybe through another node): watch the new earliest deadline.
+      if (!this.closed) this.timers.sync(rt);
+    });
+  }
+
+  /** Reopens every claim past its lease, each announced as a task change. */
+  private reopenLapsed(d: GroupState, fx: Effects, env: TurnEnv): void {
+    const until = iso(env.now + this.leaseMs);
+    for (const task of taskQueue.expireLeases(d.tasks, env.now, iso(env.now), until)) {
+      const log = { groupId: d.id, taskId: task.id, attempts: task.attempts };
+      fx.notices.push({ event: 'task', task: { ...task }, reason: 'lease expired' });
+      fx.after.push(() => this.d.logger.info(log, 'task lease ran out; back in the queue'));
+    }
   }
 
   private async groupExpired(id: string): Promise<void> {
@@ -496,13 +542,21 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
     this.maybeAdvance(rt);
   }
 
-  private async taskChange(groupId: string, actor: Actor, change: (d: GroupState, at: string) => GroupTask): Promise<GroupTask> {
+  /**
+   * One task change. Lapsed claims are reopened first (in a write of their own, which stands even
+   * if the change is refused), whether or not their timer has fired here — it may have been armed
+   * on a node that died: an abandoned task can be claimed again at once, and its former holder can
+   * no longer extend or finish it.
+   */
+  private async taskChange(groupId: string, actor: Actor, change: (d: GroupState, at: string, leaseUntil: string) => GroupTask): Promise<GroupTask> {
     return this.step(groupId, async (rt) => {
       checkOpen(rt.state);
       if (actor.kind === 'agent') checkMember(rt.state, actor.id);
+      if (taskQueue.hasLapsed(rt.state.tasks, this.d.clock.now())) await this.mutate(rt, (d, fx, env) => this.reopenLapsed(d, fx, env));
       let task: GroupTask | undefined;
       await this.mutate(rt, (d, fx, env) => {
-        task = change(d, iso(env.now));
+        this.reopenLapsed(d, fx, env);
+        task = change(d, iso(env.now), iso(env.now + this.leaseMs));
         fx.notices.push({ event: 'task', task: { ...task } });
       });
       return task!;

@@ -1,15 +1,18 @@
 import type { Clock, TimerHandle } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Runtime } from './group-documents.ts';
+import { nextLeaseExpiry } from './task-queue.ts';
 
 export interface TimerActions {
   turnExpired(groupId: string, turnId: string): Promise<void>;
   groupExpired(groupId: string): Promise<void>;
+  leasesExpired(groupId: string): Promise<void>;
 }
 
 /**
  * A group's timers follow its committed state: one for the outstanding turn's deadline, one for the
- * group's overall deadline. Re-syncing after every write (and after a restore) is all it takes.
+ * group's overall deadline, one for the earliest task lease. Re-syncing after every write (and
+ * after a restore) is all it takes.
  */
 export class GroupTimers {
   constructor(
@@ -34,6 +37,7 @@ export class GroupTimers {
       });
       rt.turnTimer = { key, handle };
     }
+    this.syncLease(rt);
     if (s.status === 'ended') {
       if (rt.endTimer) this.clock.clearTimeout(rt.endTimer);
       rt.endTimer = null;
@@ -48,8 +52,27 @@ export class GroupTimers {
   clear(rt: Runtime): void {
     if (rt.turnTimer) this.clock.clearTimeout(rt.turnTimer.handle);
     if (rt.endTimer) this.clock.clearTimeout(rt.endTimer);
+    if (rt.leaseTimer) this.clock.clearTimeout(rt.leaseTimer.handle);
     rt.turnTimer = null;
     rt.endTimer = null;
+    rt.leaseTimer = null;
+  }
+
+  /** Task leases run while the group is open, paused or not: tasks are not turns. */
+  private syncLease(rt: Runtime): void {
+    const s = rt.state;
+    const next = s.status === 'ended' ? null : nextLeaseExpiry(s.tasks);
+    const key = next === null ? null : String(next);
+    if (rt.leaseTimer && rt.leaseTimer.key !== key) {
+      this.clock.clearTimeout(rt.leaseTimer.handle);
+      rt.leaseTimer = null;
+    }
+    if (next === null || !key || rt.leaseTimer) return;
+    const handle = this.arm(next, () => {
+      rt.leaseTimer = null;
+      return this.on.leasesExpired(s.id);
+    });
+    rt.leaseTimer = { key, handle };
   }
 
   private arm(at: number, fn: () => Promise<void>): TimerHandle {

@@ -5,7 +5,7 @@ export type { GroupState } from './group-state.ts';
 export { HISTORY_LIMIT, groupKey } from './group-state.ts';
 export { eligibleSpeakers } from './eligibility.ts';
 export type { AgentLookup, Eligibility } from './eligibility.ts';
-export { MAX_TASKS } from './task-queue.ts';
+export { MAX_TASKS, TASK_LEASE_DEFAULT_MS } from './task-queue.ts';
 export type { Candidate, Selection, SelectionContext, SpeakerSelector } from './strategies/speaker-selector.ts';
 export { RoundRobinSelector, nextInRotation } from './strategies/round-robin.ts';
 export { PrioritySelector } from './strategies/priority.ts';

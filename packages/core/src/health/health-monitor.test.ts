@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { HealthTransition, LivenessReport } from '@agent-hub/protocol';
 import { AgentDirectory } from '../agents/agent-directory.ts';
 import type { AgentRecord, AgentStore } from '../ports/store.ts';
 import { silentLogger } from '../ports/logger.ts';

@@ -7,8 +7,11 @@ import type { DegradationController } from './degradation.ts';
 
 /** How the monitor reaches agents (Socket.IO in the hub). */
 export interface AgentControl {
-  /** Asks the agent for a liveness report; rejects when it does not answer in time. */
-  probe(agentId: string, timeoutMs: number): Promise<LivenessReport>;
+  /**
+   * Asks the agent for a liveness report on one connection (the one the directory holds for it);
+   * rejects when that connection does not answer in time, or is gone.
+   */
+  probe(agentId: string, connectionId: string, timeoutMs: number): Promise<LivenessReport>;
   /** Asks a connected agent to restart its loop; runs the restart hook for a gone one. */
   restart(agentId: string, reason: string, connected: boolean): void;
 }
@@ -46,7 +49,8 @@ const CLEAN_REASONS = new Set(['client namespace disconnect', 'server namespace 
  * recovery strategy; every failure also feeds the degradation controller.
  */
 export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
-  private failedProbes = new Map<string, number>();
+  /** Consecutive failed probes per agent, counted for one connection: a new connection starts at 0. */
+  private failedProbes = new Map<string, { connectionId: string; count: number }>();
   private recovering = new Map<string, { since: number; timer: TimerHandle }>();
   private timer: TimerHandle | null = null;
   private unsubscribe: () => void;
@@ -87,12 +91,17 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
   }
 
   async probe(agent: AgentInfo): Promise<void> {
+    const connectionId = this.agents.connectionOf(agent.id);
+    if (!connectionId) return;
     let report: LivenessReport;
     try {
-      report = await this.control.probe(agent.id, this.s.livenessTimeoutMs);
+      report = await this.control.probe(agent.id, connectionId, this.s.livenessTimeoutMs);
     } catch {
       report = { ok: false, detail: `no liveness answer within ${this.s.livenessTimeoutMs} ms` };
     }
+    // The answer (or the silence) is about the connection the probe went out on. If the agent has
+    // reconnected meanwhile, a probe stuck on the old, frozen connection says nothing about the new one.
+    if (this.agents.connectionOf(agent.id) !== connectionId) return;
     const current = this.agents.get(agent.id);
     if (!current?.connected) return;
     if (report.ok) {
@@ -101,8 +110,9 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
       if (current.health !== 'healthy') this.agents.setHealth(agent.id, 'healthy', 'liveness ok');
       return;
     }
-    const n = (this.failedProbes.get(agent.id) ?? 0) + 1;
-    this.failedProbes.set(agent.id, n);
+    const before = this.failedProbes.get(agent.id);
+    const n = (before?.connectionId === connectionId ? before.count : 0) + 1;
+    this.failedProbes.set(agent.id, { connectionId, count: n });
     const why = report.detail ?? 'liveness check failed';
     if (n < this.s.zombieAfter) {
       if (current.health === 'healthy') this.agents.setHealth(agent.id, 'suspect', why);

@@ -82,6 +82,7 @@ export interface HarnessOptions {
   sessionStore?: InMemorySessionStore;
   clock?: FakeClock;
   selectors?: Partial<Record<GroupStrategy, SpeakerSelector>>;
+  taskLeaseMs?: number;
 }
 
 /** A GroupEngine on in-memory ports and a fake clock, with a fake agent directory. */
@@ -103,6 +104,7 @@ export function groupHarness(o: HarnessOptions) {
     newId: randomUUID,
     logger: silentLogger,
     selectors: o.selectors,
+    taskLeaseMs: o.taskLeaseMs,
   });
 
   const h = {
