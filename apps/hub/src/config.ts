@@ -51,6 +51,10 @@ export const ConfigSchema = z.object({
   SESSION_LIMIT: count(100),
   STORE_FLUSH_INTERVAL_MS: ms(60_000),
   STORE_ALERT_AFTER_MS: ms(5 * 60_000),
+  /** PostgreSQL/Redis: an unversioned session write unanswered this long, with a ping unanswered as long, is queued (`pending`). */
+  STORE_QUEUE_AFTER_MS: ms(500),
+  /** While writes are queued, the store is pinged this often (±50%) so that draining starts as soon as it answers. */
+  STORE_PROBE_INTERVAL_MS: ms(500),
   EVENT_RETENTION_MS: ms(24 * 60 * 60_000),
   EVENT_CLEANUP_INTERVAL_MS: ms(60 * 60_000),
   EVENT_BATCH_MAX: z.coerce.number().int().min(1).max(10_000).default(500),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectAgent } from '@agent-hub/sdk';
 import { createTestDatabaseOrSkip, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from './support/hub-process.ts';
 import { TcpProxy } from './support/tcp-proxy.ts';
@@ -106,5 +107,67 @@ suite('store outage', () => {
     const offline = (await (await hub.api(`/api/sessions/${created.id}`)).json()) as { metadata: unknown; version: number };
     expect(offline.metadata).toEqual({ made: 'offline' });
     expect(offline.version).toBe(1);
+  });
+});
+
+suite('store outage, as an agent sees it', () => {
+  let proxy: TcpProxy;
+  let hub: HubProcess;
+  beforeAll(async () => {
+    proxy = new TcpProxy('127.0.0.1', Number(new URL(pg!.url).port || 5432));
+    const url = new URL(pg!.url);
+    url.port = String(await proxy.start());
+    hub = await HubProcess.start({ env: { DATABASE_URL: url.toString(), SESSION_LIMIT: '0' } });
+  });
+  afterAll(async () => {
+    await hub?.stop();
+    await proxy?.close();
+  });
+
+  it('answers appends pending at once while PostgreSQL is cut, keeps retries single, and drains within seconds of its return', { timeout: 90_000 }, async () => {
+    const agent = await connectAgent({ url: hub.url, agentId: 'outage-writer', token: hub.tokens.issue('outage-writer') });
+    try {
+      const s = await agent.sessions.create({ messages: [{ content: 'before' }] });
+      await proxy.cut();
+      const cutAt = Date.now();
+      const latencies: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        const start = performance.now();
+        const r = await agent.sessions.append(s.id, { messages: [{ id: `during-${i}`, content: `during-${i}` }] });
+        latencies.push(performance.now() - start);
+        expect(r.pending?.position).toBe(i + 1);
+      }
+      latencies.sort((a, b) => a - b);
+      const p99 = latencies[98]!;
+      expect(p99, `pending answers: p50 ${latencies[49]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`).toBeLessThan(100);
+      // A retry of a write still queued is the same pending write, not a second one.
+      const again = await agent.sessions.append(s.id, { messages: [{ id: 'during-7', content: 'during-7' }] });
+      expect(again).toMatchObject({ pending: { position: 8 }, duplicate: true });
+
+      // Down long enough for the scheduled retries to back off to 30 s: only noticing the store's
+      // return (not the schedule) drains the queue within seconds.
+      await new Promise((r) => setTimeout(r, Math.max(0, 8000 - (Date.now() - cutAt))));
+      await proxy.restore();
+      const restoredAt = Date.now();
+      let stored = false;
+      for (let n = 0; !stored && Date.now() - restoredAt < 20_000; n++) {
+        const r = await agent.sessions.append(s.id, { messages: [{ id: `after-${n}`, content: `after-${n}` }] });
+        stored = r.session !== null;
+        if (!stored) await new Promise((res) => setTimeout(res, 100));
+      }
+      const drainedInMs = Date.now() - restoredAt;
+      expect(drainedInMs).toBeLessThan(5000);
+
+      // The retry of a write that went through the outbox answers its original seq.
+      const retried = await agent.sessions.append(s.id, { messages: [{ id: 'during-7', content: 'during-7' }] });
+      expect(retried.duplicate).toBe(true);
+      expect(retried.messages.map((m) => [m.seq, m.id])).toEqual([[9, 'during-7']]);
+      const got = (await (await hub.api(`/api/sessions/${s.id}`)).json()) as { messages: Array<{ content: string }> };
+      const contents = got.messages.map((m) => m.content);
+      expect(contents.slice(0, 101)).toEqual(['before', ...Array.from({ length: 100 }, (_, i) => `during-${i}`)]);
+      expect(new Set(contents).size).toBe(contents.length);
+    } finally {
+      await agent.close();
+    }
   });
 });

@@ -45,6 +45,24 @@ describe('sessions over HTTP', () => {
     expect((await json(await t.api('/api/sessions?state=expired&agent=pager'))).items).toEqual([]);
   });
 
+  it('answers a retried append (same message ids) with the original result, whatever the version says now', async () => {
+    const s = await json(await t.api('/api/sessions', { method: 'POST', body: '{}' }));
+    const append = (body: unknown) => t.api(`/api/sessions/${s.id}/messages`, { method: 'POST', body: JSON.stringify(body) });
+    const once = { version: s.version, messages: [{ id: 'retry-1', content: 'once' }] };
+    const first = await json(await append(once));
+    await append({ messages: [{ content: 'other' }] });
+    const again = await append(once);
+    expect(again.status).toBe(201);
+    expect(await json(again)).toMatchObject({ duplicate: true, messages: first.messages, session: { version: first.session.version } });
+    expect((await json(await t.api(`/api/sessions/${s.id}`))).messages.map((m: any) => m.content)).toEqual(['once', 'other']);
+    const twice = await append({ messages: [{ id: 'x', content: 'a' }, { id: 'x', content: 'b' }] });
+    expect(twice.status).toBe(400);
+    expect((await json(twice)).error.code).toBe('VALIDATION_FAILED');
+    const mixed = await append({ messages: [{ id: 'retry-1', content: 'once' }, { id: 'new', content: 'new' }] });
+    expect(mixed.status).toBe(409);
+    expect((await json(mixed)).error.code).toBe('SESSION_MESSAGE_ID_CONFLICT');
+  });
+
   it('keeps 1,000-message histories in order', async () => {
     const s = await json(await t.api('/api/sessions', { method: 'POST', body: '{}' }));
     for (let b = 0; b < 10; b++) {
@@ -78,6 +96,32 @@ describe('sessions over sockets', () => {
     expect(r.messages[0]!.author).toBe('author-1');
     const after = await a.sessions.setState(s.id, { cursor: 3 });
     expect(after.agentState).toEqual({ 'author-1': { cursor: 3 } });
+  });
+
+  it('re-sends an append whose answer was lost under the same message ids, and it is stored once', async () => {
+    const a = await t.agent('resender-1');
+    const s = await a.sessions.create();
+    // The first answer is lost on the way back: the hub took the append, the SDK saw a timeout.
+    const socket = a.socket as unknown as { timeout(ms: number): { emitWithAck(ev: string, p: unknown): Promise<unknown> } };
+    const realTimeout = socket.timeout.bind(socket);
+    let lost = 0;
+    socket.timeout = (ms) => {
+      const real = realTimeout(ms);
+      if (lost > 0) return real;
+      lost++;
+      return {
+        async emitWithAck(ev, p) {
+          await real.emitWithAck(ev, p);
+          throw new Error('operation has timed out');
+        },
+      };
+    };
+    const r = await a.sessions.append(s.id, { messages: [{ content: 'said once' }] });
+    expect(lost).toBe(1);
+    expect(r.duplicate).toBe(true);
+    expect(r.messages.map((m) => [m.seq, m.content])).toEqual([[1, 'said once']]);
+    expect(r.messages[0]!.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await a.sessions.get(s.id)).messages.map((m) => m.content)).toEqual(['said once']);
   });
 
   it('reports a version conflict to the second of two concurrent writers', async () => {

@@ -10,7 +10,12 @@ export type SessionState = z.infer<typeof SessionState>;
 export const MessageRole = z.enum(['system', 'user', 'assistant', 'agent', 'tool', 'operator']);
 export type MessageRole = z.infer<typeof MessageRole>;
 
+/** A message's id: yours (the SDK makes a UUID) or one the hub makes; unique within its session. */
+export const MessageId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'message ids are UUIDs or ULIDs');
+
 export const NewMessage = z.object({
+  /** Makes a retried append idempotent: an append whose ids are already stored answers the original result. */
+  id: MessageId.optional(),
   role: MessageRole.default('agent'),
   author: z.string().max(LIMITS.agentIdMax).optional(),
   content: z.string().max(LIMITS.messageContentMax),
@@ -20,6 +25,8 @@ export type NewMessage = z.input<typeof NewMessage>;
 
 export interface SessionMessage {
   seq: number;
+  /** Absent on messages stored before message ids existed. */
+  id?: string;
   role: MessageRole;
   author: string | null;
   content: string;
@@ -49,10 +56,20 @@ export interface SessionWithHistory extends Session {
   messages: SessionMessage[];
 }
 
+/** Ids must not repeat within one request: each names one message. */
+function distinctIds(messages: Array<{ id?: string }>, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  messages.forEach((m, i) => {
+    if (m.id === undefined) return;
+    if (seen.has(m.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `message id ${m.id} appears twice` });
+    seen.add(m.id);
+  });
+}
+
 export const CreateSession = z.object({
   members: z.array(AgentId).max(100).default([]),
   metadata: JsonObject.default({}),
-  messages: z.array(NewMessage).max(1000).default([]),
+  messages: z.array(NewMessage).max(1000).superRefine(distinctIds).default([]),
 });
 export type CreateSession = z.input<typeof CreateSession>;
 
@@ -68,9 +85,19 @@ export type UpdateSession = z.infer<typeof UpdateSession>;
 export const AppendMessages = z.object({
   /** Optional: when given, the append fails unless the session is still at this version. */
   version: z.number().int().min(1).max(INT32_MAX).optional(),
-  messages: z.array(NewMessage).min(1).max(1000),
+  messages: z.array(NewMessage).min(1).max(1000).superRefine(distinctIds),
 });
 export type AppendMessages = z.input<typeof AppendMessages>;
+
+/**
+ * The answer to an append: the stored messages and the session as the append left it, or, while
+ * the store is down, `pending` (journaled on the hub, applied in order once the store is back).
+ * `duplicate: true` answers a retry whose message ids were already taken: nothing new was written,
+ * and the answer is the original one (its seqs, and the version that append produced).
+ */
+export type AppendResult =
+  | { session: Session; messages: SessionMessage[]; duplicate?: boolean; pending?: undefined }
+  | { session: null; messages: SessionMessage[]; duplicate?: boolean; pending: { position: number } };
 
 export const SetAgentState = z.object({
   version: z.number().int().min(1).max(INT32_MAX).optional(),

@@ -3,10 +3,10 @@ import type { AgentInfo, HealthTransition, LivenessReport, RegisterAgent } from 
 import type { DeadLetter, HubEvent, PublishEvent, PublishResult, Subscribe } from './events.ts';
 import type {
   AppendMessages,
+  AppendResult,
   CreateSession,
   Session,
   SessionListQuery,
-  SessionMessage,
   SessionWithHistory,
   SetAgentState,
   UpdateSession,
@@ -86,10 +86,7 @@ export interface AgentClientEvents {
   'session:get': (p: SessionIdRef & { history?: boolean }, ack: AckCallback<SessionWithHistory>) => void;
   'session:list': (p: SessionListQuery, ack: AckCallback<Page<Session>>) => void;
   'session:update': (p: SessionIdRef & UpdateSession, ack: AckCallback<Session>) => void;
-  'session:append': (
-    p: SessionIdRef & AppendMessages,
-    ack: AckCallback<{ session: Session; messages: SessionMessage[] }>,
-  ) => void;
+  'session:append': (p: SessionIdRef & AppendMessages, ack: AckCallback<AppendResult>) => void;
   'session:state': (p: SessionIdRef & SetAgentState, ack: AckCallback<Session>) => void;
   'event:publish': (p: PublishEvent, ack: AckCallback<PublishResult>) => void;
   'event:subscribe': (p: Subscribe, ack: AckCallback<SubscribeResult>) => void;

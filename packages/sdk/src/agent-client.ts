@@ -6,6 +6,7 @@ import {
   PROTOCOL_VERSION,
   type AgentInfo,
   type AppendMessages,
+  type AppendResult,
   type CreateSession,
   type HubEvent,
   type LivenessReport,
@@ -16,7 +17,6 @@ import {
   type ReplayPolicy,
   type Session,
   type SessionListQuery,
-  type SessionMessage,
   type SessionWithHistory,
   type ShutdownNotice,
   type SubscribeResult,
@@ -48,6 +48,12 @@ export interface ConnectOptions {
   progressStaleMs?: number;
   /** Ack / request timeout (ms). */
   requestTimeoutMs?: number;
+  /**
+   * How often `sessions.append` sends an append that got no answer (REQUEST_TIMEOUT) before it
+   * gives up; default 2. Safe because every message carries an id: the hub answers a copy it
+   * already has with the original result (`duplicate: true`).
+   */
+  appendAttempts?: number;
   /** Reconnect backoff: first delay and cap (ms), with jitter. */
   reconnectDelayMs?: number;
   reconnectDelayMaxMs?: number;
@@ -326,11 +332,29 @@ export class AgentClient extends EventEmitter {
     get: (id: string, history = true) => this.call<SessionWithHistory>('session:get', { id, history }),
     list: (q: SessionListQuery = {}) => this.call<Page<Session>>('session:list', q),
     update: (id: string, p: UpdateSession) => this.call<Session>('session:update', { id, ...p }),
-    append: (id: string, p: AppendMessages) =>
-      this.call<{ session: Session; messages: SessionMessage[] }>('session:append', { id, ...p }),
+    /**
+     * Appends messages; resolves with the stored messages, or with `pending` while the hub's store
+     * is down (the write is journaled and applied in order later). Messages without an id get a
+     * UUID, so a re-send of the same call is recognised and answered with the original result.
+     */
+    append: (id: string, p: AppendMessages) => this.appendMessages(id, p),
     setState: (id: string, state: unknown, version?: number) =>
       this.call<Session>('session:state', { id, state, version }),
   };
+
+  private async appendMessages(sessionId: string, p: AppendMessages): Promise<AppendResult> {
+    const messages = p.messages.map((m) => ({ ...m, id: m.id ?? globalThis.crypto.randomUUID() }));
+    const payload = { ...p, id: sessionId, messages };
+    const attempts = Math.max(1, this.opts.appendAttempts ?? 2);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.call<AppendResult>('session:append', payload);
+      } catch (err) {
+        // No answer says nothing about whether the hub took it; the same ids make asking again safe.
+        if (!HubError.is(err, 'REQUEST_TIMEOUT') || attempt >= attempts || this.closed) throw err;
+      }
+    }
+  }
 
   /** This agent's saved state in each of its live sessions (restore after a restart). */
   restoreState(): Promise<Array<{ sessionId: string; version: number; state: unknown }>> {

@@ -10,6 +10,7 @@ import {
   smallint,
   text,
   timestamp,
+  unique,
   uuid,
 } from 'drizzle-orm/pg-core';
 
@@ -65,9 +66,17 @@ export const sessionMessages = pgTable(
     content: text('content').notNull(),
     metadata: jsonDocument('metadata').$type<Record<string, unknown>>().notNull(),
     createdAt: instant('created_at').notNull(),
+    // The client's (or the hub's) id: a retried append is recognised by it. Null before ids existed.
+    messageId: text('message_id'),
+    // The session version the write that stored this message produced: a retry answers with it.
+    sessionVersion: integer('session_version'),
   },
-  // The primary key makes an append that would reuse a seq fail instead of rewriting history.
-  (t) => [primaryKey({ columns: [t.sessionId, t.seq] })],
+  (t) => [
+    // The primary key makes an append that would reuse a seq fail instead of rewriting history.
+    primaryKey({ columns: [t.sessionId, t.seq] }),
+    // NULLs never collide, so messages stored before ids existed are left alone.
+    unique('session_messages_message_id_unique').on(t.sessionId, t.messageId),
+  ],
 );
 
 export const events = pgTable(

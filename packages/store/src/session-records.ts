@@ -1,4 +1,4 @@
-import type { NewMessageRecord, NewSessionRecord, SessionFilter, SessionPatch } from '@agent-hub/core';
+import { earlierWriteOf, messageIdsOf, type NewMessageRecord, type NewSessionRecord, type SessionFilter, type SessionPatch, type StoredAppend } from '@agent-hub/core';
 import { SESSION_STATES, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
 import { jsonCopy } from './memory/json-copy.ts';
 import { compareSessionsForListing, decodeSessionCursor, encodeSessionCursor } from './session-cursor.ts';
@@ -21,9 +21,18 @@ export interface SessionRecord {
   lastActivityAt: number;
 }
 
+/** The write that stored a message: the version it produced and its seq range. */
+export interface MessageWrite {
+  version: number;
+  first: number;
+  count: number;
+}
+
 /** A record with its whole history beside it; seq n sits at index n - 1. */
 export interface SessionRecordWithHistory extends SessionRecord {
   messages: SessionMessage[];
+  /** Message id → the write that stored it, so a retried write is recognised (absent: no ids yet). */
+  messageWrites?: Record<string, MessageWrite>;
 }
 
 /** What a create makes, in every adapter: active at version 1, no agent state, one time for all. */
@@ -73,23 +82,64 @@ export function touchSession(record: SessionRecord, state: SessionState, at: num
   record.lastActivityAt = at;
 }
 
-/** Appends to the history with the next seqs, all stamped `at`; returns what it added. */
+/**
+ * Appends to the history with the next seqs, all stamped `at`, noting each message id against
+ * the write (which leaves the session at `version`); returns what it added.
+ */
 export function appendMessagesTo(
-  record: Pick<SessionRecordWithHistory, 'messages'>,
+  record: Pick<SessionRecordWithHistory, 'messages' | 'messageWrites'>,
   messages: NewMessageRecord[],
   at: number,
+  version: number,
 ): SessionMessage[] {
   const createdAt = new Date(at).toISOString();
-  const added = messages.map((m, i) => ({
-    seq: record.messages.length + i + 1,
+  const first = record.messages.length + 1;
+  const added: SessionMessage[] = messages.map((m, i) => ({
+    seq: first + i,
+    ...(m.id === undefined ? {} : { id: m.id }),
     role: m.role,
     author: m.author,
     content: m.content,
     metadata: jsonCopy(m.metadata),
     createdAt,
   }));
+  for (const m of messages) {
+    if (m.id === undefined) continue;
+    record.messageWrites ??= {};
+    record.messageWrites[m.id] = { version, first, count: messages.length };
+  }
   record.messages.push(...added);
   return added;
+}
+
+/** The earlier write that `messages` repeat (by message id), or undefined if they are new. */
+export function earlierWriteIn(
+  record: Pick<SessionRecordWithHistory, 'id' | 'messages' | 'messageWrites'>,
+  messages: NewMessageRecord[],
+): { version: number; messages: SessionMessage[] } | undefined {
+  const writes = record.messageWrites ?? {};
+  const ids = messageIdsOf(messages);
+  const version = earlierWriteOf(record.id, ids, (id) => (Object.hasOwn(writes, id) ? writes[id]!.version : undefined));
+  if (version === undefined) return undefined;
+  const w = writes[ids[0]!]!;
+  return { version, messages: record.messages.slice(w.first - 1, w.first - 1 + w.count).map(jsonCopy) };
+}
+
+/**
+ * The answer to a retried write: its original messages, and the session as that write left it
+ * (the fields an append sets; members, metadata and agent state as they are now).
+ */
+export function replayedWrite(current: Session, earlier: { version: number; messages: SessionMessage[] }): StoredAppend {
+  const last = earlier.messages[earlier.messages.length - 1]!;
+  const session: Session = {
+    ...current,
+    version: earlier.version,
+    state: 'active',
+    messageCount: last.seq,
+    updatedAt: last.createdAt,
+    lastActivityAt: last.createdAt,
+  };
+  return { session, messages: earlier.messages, duplicate: true };
 }
 
 /** Whether a sweep (or purge) takes this session: in `state` with no activity since `before`. */

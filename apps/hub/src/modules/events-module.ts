@@ -74,6 +74,7 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
       storeDown.set(down ? 1 : 0);
       ctx.storeHealth.set('events', down);
     },
+    storeProbe: { ping: () => ctx.store.ping(), intervalMs: ctx.config.STORE_PROBE_INTERVAL_MS, timeoutMs: ctx.config.STORE_QUEUE_AFTER_MS },
   });
   bus.on('published', (e) => throughput.inc({ priority: e.priority }));
   bus.on('duplicate', (d) => duplicates.inc({ retry: String(d.retry) }));

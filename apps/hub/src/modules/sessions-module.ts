@@ -24,17 +24,30 @@ import { onCall } from '../sockets/handler.ts';
 
 const IdRef = z.object({ id: Uuid });
 const OPERATOR: Actor = { kind: 'operator' };
+// Stores reached over a network can vanish without a word; an embedded one answers or fails (and
+// a ping waits behind its busy worker, so it could not tell busy from gone).
+const NETWORK_STORES = new Set(['postgres', 'redis']);
 
 /** Sessions over HTTP (operators) and Socket.IO (agents, members only), one service behind both. */
 export function sessionsModule(ctx: HubContext): HubModule & { service: SessionService } {
   const m = sessionMetrics(ctx);
+  // Clients take `pending` as an answer: a network store that goes silent gets the write queued.
+  const EDGE = { boundedWait: NETWORK_STORES.has(ctx.store.kind) };
   const log = ctx.logger.child({ module: 'sessions' });
   const outbox = new WriteOutbox(
-    ctx.store.sessions,
-    new FileOutboxJournal(ctx.config.DATA_DIR),
-    ctx.clock,
-    { flushIntervalMs: ctx.config.STORE_FLUSH_INTERVAL_MS, alertAfterMs: ctx.config.STORE_ALERT_AFTER_MS },
-    log,
+    {
+      store: ctx.store.sessions,
+      journal: new FileOutboxJournal(ctx.config.DATA_DIR),
+      clock: ctx.clock,
+      log,
+      ping: () => ctx.store.ping(),
+    },
+    {
+      flushIntervalMs: ctx.config.STORE_FLUSH_INTERVAL_MS,
+      alertAfterMs: ctx.config.STORE_ALERT_AFTER_MS,
+      probeIntervalMs: ctx.config.STORE_PROBE_INTERVAL_MS,
+      probeTimeoutMs: ctx.config.STORE_QUEUE_AFTER_MS,
+    },
   );
   outbox.on('failure', () => m.writeFailures.inc());
   outbox.on('state', (st) => {
@@ -45,6 +58,7 @@ export function sessionsModule(ctx: HubContext): HubModule & { service: SessionS
   });
   const service = new SessionService({
     outbox,
+    queueAfterMs: ctx.config.STORE_QUEUE_AFTER_MS,
     store: ctx.store.sessions,
     clock: ctx.clock,
     newId: uuidV4,
@@ -85,7 +99,7 @@ export function sessionsModule(ctx: HubContext): HubModule & { service: SessionS
 
     api(api) {
       const r = new Hono<HttpEnv>();
-      r.post('/', async (c) => c.json(await service.create(OPERATOR, await jsonBody(c, CreateSession)), 201));
+      r.post('/', async (c) => c.json(await service.create(OPERATOR, await jsonBody(c, CreateSession), EDGE), 201));
       r.get('/', async (c) => c.json(await service.list(OPERATOR, queryOf(c, SessionListQuery))));
       r.get('/:id', async (c) => {
         const id = parseOrThrow(Uuid, c.req.param('id'));
@@ -113,7 +127,7 @@ export function sessionsModule(ctx: HubContext): HubModule & { service: SessionS
         const id = parseOrThrow(Uuid, c.req.param('id'));
         const body = await jsonBody(c, AppendMessages);
         const version = ifMatch(c.req.header('if-match')) ?? body.version;
-        return c.json(await service.append(OPERATOR, id, version, body.messages), 201);
+        return c.json(await service.append(OPERATOR, id, version, body.messages, EDGE), 201);
       });
       r.put('/:id/agents/:agentId/state', async (c) => {
         const id = parseOrThrow(Uuid, c.req.param('id'));
@@ -130,7 +144,7 @@ export function sessionsModule(ctx: HubContext): HubModule & { service: SessionS
 
     agentSocket(socket) {
       const actor = (): Actor => ({ kind: 'agent', id: socket.data.agentId });
-      onCall(ctx, socket, 'session:create', CreateSession, ({ input }) => service.create(actor(), input));
+      onCall(ctx, socket, 'session:create', CreateSession, ({ input }) => service.create(actor(), input, EDGE));
       onCall(ctx, socket, 'session:get', IdRef.extend({ history: z.boolean().default(true) }), ({ input }) =>
         service.get(actor(), input.id, input.history),
       );
@@ -139,7 +153,7 @@ export function sessionsModule(ctx: HubContext): HubModule & { service: SessionS
         service.update(actor(), input.id, input.version, { metadata: input.metadata, members: input.members, state: input.state }),
       );
       onCall(ctx, socket, 'session:append', IdRef.extend(AppendMessages.shape), ({ input }) =>
-        service.append(actor(), input.id, input.version, input.messages),
+        service.append(actor(), input.id, input.version, input.messages, EDGE),
       );
       onCall(ctx, socket, 'session:state', IdRef.extend(SetAgentState.shape), ({ input }) =>
         service.setAgentState(actor(), input.id, input.version, socket.data.agentId, input.state),

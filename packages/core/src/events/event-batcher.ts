@@ -2,6 +2,8 @@ import { HubError, type HubEvent } from '@agent-hub/protocol';
 import type { Clock, TimerHandle } from '../ports/clock.ts';
 import type { EventLog } from '../ports/store.ts';
 import type { Logger } from '../ports/logger.ts';
+import { RecoveryProbe, type RecoveryProbeSettings } from '../store-outage/recovery-probe.ts';
+import { jitteredDelay } from '../store-outage/retry-backoff.ts';
 
 interface Pending {
   event: HubEvent;
@@ -18,8 +20,19 @@ export interface BatcherHooks {
   onGivenUp?: (events: HubEvent[]) => void;
 }
 
-/** Retry schedule for the log while the store is down: 1 s, 5 s, 30 s, then every 30 s. */
+/**
+ * Retry schedule for the log while the store is down: about 1 s, 5 s, 30 s, then every 30 s (each
+ * ±50%, see `jitteredDelay`). With a probe, the store's return starts the flush sooner.
+ */
 export const STORE_RETRY_MS = [1000, 5000, 30_000];
+
+export interface BatcherOptions {
+  max: number;
+  delayMs: number;
+  /** Pings the store while it is down, to flush as soon as it answers (`Store.ping`). */
+  probe?: RecoveryProbeSettings & { ping: () => Promise<void> };
+  random?: () => number;
+}
 
 /**
  * Group commit for the event log: events accumulate for at most `delayMs` (or `max` events) and
@@ -33,14 +46,18 @@ export class EventBatcher {
   private flushing: Promise<void> | null = null;
   private failures = 0;
   private retryTimer: TimerHandle | null = null;
+  private readonly probe: RecoveryProbe | null;
 
   constructor(
     private readonly log: EventLog,
     private readonly clock: Clock,
-    private readonly opts: { max: number; delayMs: number },
+    private readonly opts: BatcherOptions,
     private readonly logger: Logger,
     private readonly hooks: BatcherHooks = {},
-  ) {}
+  ) {
+    const p = opts.probe;
+    this.probe = p ? new RecoveryProbe(p.ping, clock, p, () => this.retryNow(), opts.random) : null;
+  }
 
   add(event: HubEvent): Promise<boolean> {
     return new Promise((settle) => {
@@ -80,6 +97,7 @@ export class EventBatcher {
 
   /** Flushes everything; gives up (leaving the queue) only if the store stays down. */
   async close(): Promise<void> {
+    this.probe?.stop();
     if (this.retryTimer) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = null;
     await this.flush();
@@ -109,14 +127,24 @@ export class EventBatcher {
       if (this.failures) {
         this.logger.info({ after: this.failures }, 'event log reachable again; queue drained');
         this.failures = 0;
+        this.probe?.stop();
         this.hooks.onStoreState?.(false, 0);
       }
     }
   }
 
+  /** The store answers again: flush now rather than at the scheduled retry. */
+  private retryNow(): void {
+    if (!this.retryTimer) return;
+    this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.logger.info({ queued: this.queue.length }, 'event log answers again; flushing');
+    void this.flush();
+  }
+
   private onFailure(err: unknown): void {
     this.failures++;
-    const delay = STORE_RETRY_MS[Math.min(this.failures - 1, STORE_RETRY_MS.length - 1)]!;
+    const delay = jitteredDelay(STORE_RETRY_MS, this.failures, this.opts.random ?? Math.random);
     this.logger.warn({ err: String(err), failures: this.failures, retryInMs: delay, queued: this.queue.length }, 'event log write failed');
     this.hooks.onStoreState?.(true, this.failures);
     // Publishers waiting on this batch learn it is not durable yet; the events stay queued and
@@ -126,6 +154,8 @@ export class EventBatcher {
       p.settle(false);
     }
     if (!HubError.is(err, 'STORE_UNAVAILABLE')) this.logger.error({ err }, 'unexpected event log error');
+    this.probe?.start();
+    if (this.retryTimer) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = null;
       void this.flush();

@@ -35,6 +35,9 @@ export interface EventBusOptions {
   /** How long after publishing a duplicate id is still recognised without the store (ms). */
   dedupeWindowMs?: number;
   onStoreState?: (down: boolean, failures: number) => void;
+  /** While the log cannot be written, ping the store on this schedule to flush as soon as it answers. */
+  storeProbe?: { ping: () => Promise<void>; intervalMs: number; timeoutMs: number };
+  random?: () => number;
   /** ReservedOffsets on one node, a shared allocator when several nodes write one log. */
   offsets: OffsetAllocator;
 }
@@ -84,7 +87,8 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
   constructor(private readonly o: EventBusOptions) {
     super();
     this.offsets = o.offsets;
-    this.batcher = new EventBatcher(o.log, o.clock, { max: o.batchMax, delayMs: o.batchDelayMs }, o.logger, {
+    const batching = { max: o.batchMax, delayMs: o.batchDelayMs, probe: o.storeProbe, random: o.random };
+    this.batcher = new EventBatcher(o.log, o.clock, batching, o.logger, {
       onStoreState: o.onStoreState,
       onCommitted: (events, late) => {
         this.offsets.settled?.(events.map((e) => e.offset));

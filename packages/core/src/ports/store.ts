@@ -20,6 +20,8 @@ export interface NewSessionRecord {
 }
 
 export interface NewMessageRecord {
+  /** Unique within the session (the idempotency key of a retried append); optional. */
+  id?: string;
   role: MessageRole;
   author: string | null;
   content: string;
@@ -32,6 +34,13 @@ export interface SessionPatch {
   state?: SessionState;
   /** Sets one agent's entry in the agent-state map (null removes it). */
   agentState?: { agentId: string; state: unknown };
+}
+
+/** What an append stored, or, for a retry (`duplicate: true`), what the original append stored. */
+export interface StoredAppend {
+  session: Session;
+  messages: SessionMessage[];
+  duplicate?: boolean;
 }
 
 export interface SessionFilter {
@@ -48,6 +57,13 @@ export interface SessionFilter {
  * (`expectedVersion`, or undefined where the operation allows it) and bumps the version by one;
  * a stale version throws HubError SESSION_VERSION_CONFLICT with details `{ currentVersion }`, a
  * missing session HubError SESSION_NOT_FOUND. Appends never rewrite earlier messages.
+ *
+ * Message ids are unique within a session. An append whose ids were all stored by one earlier
+ * append (or create) is a retry: it writes nothing and answers that write's messages and the
+ * session as it left it (version, messageCount, state and times; the fields an append does not
+ * touch as they are now) with `duplicate: true`, before any version or state check. Ids only
+ * partly stored, or stored by different writes, throw SESSION_MESSAGE_ID_CONFLICT; an id twice
+ * in one write throws VALIDATION_FAILED.
  */
 export interface SessionStore {
   createSession(rec: NewSessionRecord, messages: NewMessageRecord[]): Promise<Session>;
@@ -62,7 +78,7 @@ export interface SessionStore {
     expectedVersion: number | undefined,
     messages: NewMessageRecord[],
     at: number,
-  ): Promise<{ session: Session; messages: SessionMessage[] }>;
+  ): Promise<StoredAppend>;
   deleteSession(id: string): Promise<boolean>;
   /**
    * Lifecycle sweep: active sessions with no activity since `idleBefore` become idle, idle ones

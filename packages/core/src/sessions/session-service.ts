@@ -11,12 +11,14 @@ import type { Clock } from '../ports/clock.ts';
 import type { IdGenerator } from '../ports/ids.ts';
 import type { NewMessageRecord, SessionPatch, SessionStore } from '../ports/store.ts';
 import { TypedEmitter } from '../ports/typed-emitter.ts';
+import { settleWithin } from '../store-outage/deadline.ts';
 import { HistoryCache } from './history-cache.ts';
+import { SessionAccess, type Actor } from './session-access.ts';
+import { messageIdsOf } from './message-ids.ts';
 import { retryOnConflict } from './retry-on-conflict.ts';
 import type { QueuedWrite, WriteOutbox } from './write-outbox.ts';
 
-/** Who is asking: operators see everything, an agent only the sessions it is a member of. */
-export type Actor = { kind: 'operator' } | { kind: 'agent'; id: string };
+export type { Actor };
 
 export interface SessionServiceEvents {
   updated: [Session];
@@ -33,12 +35,29 @@ export interface SessionServiceDeps {
   admission?: () => Promise<{ code: 'HUB_DEGRADED' | 'SESSION_LIMIT_REACHED'; message: string } | null>;
   /** Where unversioned writes go while the store is down (accepted-but-pending). */
   outbox?: WriteOutbox;
+  /**
+   * With `boundedWait`: how long an unversioned create or append waits for the store (and for the
+   * membership check before it) before the outbox pings the store, and queues the write (answered
+   * `pending`) unless the ping is answered; default 500 ms.
+   */
+  queueAfterMs?: number;
   /** Times a store call (metrics). */
   observe?: (op: string, ms: number) => void;
 }
 
+/**
+ * `boundedWait`: the caller takes a `pending` answer as success (the HTTP and socket edges), so a
+ * store that has not answered within `queueAfterMs` gets the write queued rather than waited for.
+ * In-process callers that need the stored result leave it off and wait as long as the store does.
+ */
+export interface WriteOptions {
+  boundedWait?: boolean;
+}
+
 type ParsedCreate = { members: string[]; metadata: Record<string, unknown>; messages: NewMessageRecordInput[] };
-type NewMessageRecordInput = { role: NewMessageRecord['role']; author?: string; content: string; metadata: Record<string, unknown> };
+type NewMessageRecordInput = { id?: string; role: NewMessageRecord['role']; author?: string; content: string; metadata: Record<string, unknown> };
+
+const DEFAULT_QUEUE_AFTER_MS = 500;
 
 /**
  * Sessions: create, read with history, list, update under optimistic locking, append, agent
@@ -46,28 +65,38 @@ type NewMessageRecordInput = { role: NewMessageRecord['role']; author?: string; 
  */
 export class SessionService extends TypedEmitter<SessionServiceEvents> {
   private readonly cache: HistoryCache;
-  /** Recently seen members per session, to authorize agents' queued writes while the store is down. */
-  private readonly membership = new Map<string, string[]>();
+  private readonly access: SessionAccess;
 
   constructor(private readonly d: SessionServiceDeps) {
     super();
     this.cache = new HistoryCache(d.cacheSize);
+    this.access = new SessionAccess({
+      store: d.store,
+      clock: d.clock,
+      outbox: d.outbox,
+      capacity: d.cacheSize,
+      queueAfterMs: this.queueAfterMs,
+    });
   }
 
-  async create(actor: Actor, input: ParsedCreate): Promise<SessionWithHistory> {
+  async create(actor: Actor, input: ParsedCreate, how: WriteOptions = {}): Promise<SessionWithHistory> {
     const refusal = await this.d.admission?.();
     if (refusal) throw new HubError(refusal.code, refusal.message);
     const members = actor.kind === 'agent' && !input.members.includes(actor.id) ? [actor.id, ...input.members] : input.members;
     const at = this.d.clock.now();
     const rec = { id: this.d.newId(), members: [...new Set(members)], metadata: input.metadata, at };
-    const records = input.messages.map((m) => toRecord(m, actor));
-    const session = await this.orQueue({ kind: 'create', ...rec, messages: records }, () =>
+    const records = this.toRecords(input.messages, actor);
+    // Safe to queue after a wait: a late-committing first attempt leaves a session the outbox finds.
+    const session = await this.orQueue({ kind: 'create', ...rec, messages: records }, { afterWait: how.boundedWait === true }, () =>
       this.timed('create', () => this.d.store.createSession(rec, records)),
     );
-    if ('queued' in session) return { ...provisional(rec.id, rec.members, rec.metadata, at), messages: [], pending: session.queued };
+    if ('queued' in session) {
+      this.access.remember(rec.id, rec.members);
+      return { ...provisional(rec.id, rec.members, rec.metadata, at), messages: [], pending: session.queued };
+    }
     const messages = session.messageCount ? await this.d.store.getMessages(session.id, 0, session.messageCount) : [];
     this.cache.extend(session.id, messages, true);
-    this.remember(session);
+    this.access.remember(session.id, session.members);
     this.emit('updated', session);
     return { ...session, messages };
   }
@@ -76,7 +105,7 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
     return this.timed('restore', async () => {
       const session = await this.d.store.getSession(id);
       if (!session) throw notFound(id);
-      this.authorize(actor, session);
+      this.access.check(actor, session);
       if (!withHistory) return { ...session, messages: [] };
       return { ...session, messages: await this.history(session) };
     });
@@ -102,7 +131,7 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
   }
 
   async update(actor: Actor, id: string, version: number | undefined, patch: SessionPatch): Promise<Session> {
-    await this.authorizeById(actor, id);
+    await this.access.checkById(actor, id);
     return this.write(id, () => this.d.store.updateSession(id, version, patch, this.d.clock.now()));
   }
 
@@ -117,22 +146,36 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
     });
   }
 
+  /**
+   * Appends messages. Each message gets an id (the client's, or a new one), so that the store can
+   * recognise a retry and answer it with the original result, and so that the outbox may apply a
+   * write whose direct attempt is still in flight without writing it twice.
+   */
   async append(
     actor: Actor,
     id: string,
     version: number | undefined,
     messages: NewMessageRecordInput[],
+    how: WriteOptions = {},
   ): Promise<AppendOutcome> {
-    await this.authorizeById(actor, id);
+    const records = this.toRecords(messages, actor);
+    const bounded = how.boundedWait === true;
+    const auth = await this.access.checkById(actor, id, { queueable: version === undefined, bounded });
+    // A retry of an append still waiting in the outbox: the same pending answer, not a second copy.
+    const queued = this.d.outbox?.queuedAppend(id, messageIdsOf(records));
+    if (queued) return { session: null, messages: [], pending: queued, duplicate: true };
     const at = this.d.clock.now();
-    const records = messages.map((m) => toRecord(m, actor));
     const direct = () =>
       this.timed('save', () => this.d.store.appendMessages(id, version, records, at)).catch((err) => this.onWriteError(id, err));
-    const result = version === undefined ? await this.orQueue({ kind: 'append', sessionId: id, messages: records, at }, direct) : await direct();
+    const result =
+      version === undefined
+        ? await this.orQueue({ kind: 'append', sessionId: id, messages: records, at }, { afterWait: bounded, storeSilent: auth === 'store-silent' }, direct)
+        : await direct();
     if ('queued' in result) return { session: null, messages: [], pending: result.queued };
+    if (result.duplicate) return { session: result.session, messages: result.messages, duplicate: true };
     this.cache.extend(id, result.messages);
     this.emit('updated', result.session);
-    return result;
+    return { session: result.session, messages: result.messages };
   }
 
   async setAgentState(
@@ -144,16 +187,19 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
   ): Promise<Session & { pending?: { position: number } }> {
     if (actor.kind === 'agent' && actor.id !== agentId) throw new HubError('FORBIDDEN', 'an agent can only set its own state');
     if (version !== undefined) return this.update(actor, id, version, { agentState: { agentId, state } });
-    await this.authorizeById(actor, id);
+    const auth = await this.access.checkById(actor, id, { queueable: true, bounded: false });
     const at = this.d.clock.now();
-    const r = await this.orQueue({ kind: 'agentState', sessionId: id, agentId, state, at }, () =>
+    // Not queued after a wait: a late first attempt could land after writes queued behind it and
+    // undo them. Queued only when the store fails, or while earlier writes wait in the outbox.
+    const how = { afterWait: false, storeSilent: auth === 'store-silent' };
+    const r = await this.orQueue({ kind: 'agentState', sessionId: id, agentId, state, at }, how, () =>
       this.write(id, () => this.d.store.updateSession(id, undefined, { agentState: { agentId, state } }, at)),
     );
     return 'queued' in r ? { ...provisional(id, [], {}, at), pending: r.queued } : r;
   }
 
   async remove(actor: Actor, id: string): Promise<void> {
-    await this.authorizeById(actor, id);
+    await this.access.checkById(actor, id);
     if (!(await this.d.store.deleteSession(id))) throw notFound(id);
     this.cache.delete(id);
     this.emit('removed', { id });
@@ -167,19 +213,31 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
 
   /**
    * Unversioned writes are accepted into the outbox when the store is down, and while earlier
-   * ones still wait there (so one session's writes apply in the order they were accepted).
+   * ones still wait there (so one session's writes apply in the order they were accepted, and
+   * nothing waits on a store known to be failing). With `afterWait`, a write the store has not
+   * answered within `queueAfterMs`, while it does not answer a ping either, is queued too: an
+   * outage answers `pending` quickly however long the driver takes to give up. Only writes that
+   * are safe to apply twice may use it.
    */
-  private async orQueue<T>(write: QueuedWrite, direct: () => Promise<T>): Promise<T | { queued: { position: number } }> {
+  private async orQueue<T>(
+    write: QueuedWrite,
+    how: { afterWait: boolean; storeSilent?: boolean },
+    direct: () => Promise<T>,
+  ): Promise<T | { queued: { position: number } }> {
     const outbox = this.d.outbox;
     if (!outbox) return direct();
-    // While anything waits in the outbox, later writes queue behind it: acceptance order is kept.
-    if (outbox.size > 0) return { queued: await outbox.accept(write) };
+    if (outbox.size > 0 || how.storeSilent) return { queued: await outbox.accept(write) };
     try {
-      return await direct();
+      if (!how.afterWait) return await direct();
+      const work = direct();
+      const answer = await settleWithin(this.d.clock, this.queueAfterMs, work);
+      if (answer.settled) return answer.value;
+      // Slow, or gone? A store that still answers a ping is only busy: wait for the write as before.
+      if (await outbox.storeAnswers()) return await work;
     } catch (err) {
       if (!HubError.is(err, 'STORE_UNAVAILABLE')) throw err;
-      return { queued: await outbox.accept(write) };
     }
+    return { queued: await outbox.accept(write) };
   }
 
   private onWriteError(id: string, err: unknown): never {
@@ -196,32 +254,12 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
     return cached.concat(missing);
   }
 
-  private async authorizeById(actor: Actor, id: string): Promise<void> {
-    if (actor.kind === 'operator') return;
-    let session: Session | null;
-    try {
-      session = await this.d.store.getSession(id);
-    } catch (err) {
-      // Store down: membership seen recently is still good enough to queue the agent's write.
-      const known = this.membership.get(id);
-      if (HubError.is(err, 'STORE_UNAVAILABLE') && known?.includes(actor.id)) return;
-      throw err;
-    }
-    if (!session) throw notFound(id);
-    this.authorize(actor, session);
+  private get queueAfterMs(): number {
+    return this.d.queueAfterMs ?? DEFAULT_QUEUE_AFTER_MS;
   }
 
-  private authorize(actor: Actor, session: Session): void {
-    this.remember(session);
-    if (actor.kind === 'agent' && !session.members.includes(actor.id)) {
-      throw new HubError('SESSION_NOT_MEMBER', `agent ${actor.id} is not a member of session ${session.id}`);
-    }
-  }
-
-  private remember(session: Session): void {
-    this.membership.delete(session.id);
-    this.membership.set(session.id, session.members);
-    if (this.membership.size > Math.max(1000, this.d.cacheSize)) this.membership.delete(this.membership.keys().next().value as string);
+  private toRecords(messages: NewMessageRecordInput[], actor: Actor): NewMessageRecord[] {
+    return messages.map((m) => toRecord(m, actor, m.id ?? this.d.newId()));
   }
 
   private async timed<T>(op: string, fn: () => Promise<T>): Promise<T> {
@@ -234,9 +272,10 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
   }
 }
 
+/** The protocol's `AppendResult`, with the pending arm's empty history typed as such. */
 export type AppendOutcome =
-  | { session: Session; messages: SessionMessage[]; pending?: undefined }
-  | { session: null; messages: []; pending: { position: number } };
+  | { session: Session; messages: SessionMessage[]; duplicate?: boolean; pending?: undefined }
+  | { session: null; messages: []; duplicate?: boolean; pending: { position: number } };
 
 /** What a client sees of a session whose creation is still queued (version 0 = not stored yet). */
 function provisional(id: string, members: string[], metadata: Record<string, unknown>, at: number): Session {
@@ -244,10 +283,10 @@ function provisional(id: string, members: string[], metadata: Record<string, unk
   return { id, state: 'active', version: 0, members, metadata, agentState: {}, messageCount: 0, createdAt: iso, updatedAt: iso, lastActivityAt: iso };
 }
 
-function toRecord(m: NewMessageRecordInput, actor: Actor): NewMessageRecord {
+function toRecord(m: NewMessageRecordInput, actor: Actor, id: string): NewMessageRecord {
   // An agent always writes under its own name; operators may attribute messages.
   const author = actor.kind === 'agent' ? actor.id : (m.author ?? null);
-  return { role: m.role, author, content: m.content, metadata: m.metadata };
+  return { id, role: m.role, author, content: m.content, metadata: m.metadata };
 }
 
 function notFound(id: string): HubError {

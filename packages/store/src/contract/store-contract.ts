@@ -2,6 +2,7 @@ import type { Store } from '@agent-hub/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeEventLogContract } from './event-log-contract.ts';
 import { rejection } from './fixtures.ts';
+import { describeMessageIdContract } from './message-id-contract.ts';
 import { describeRegistryContract } from './registry-contract.ts';
 import { describeSessionContract } from './session-contract.ts';
 import { describeSessionHistoryContract } from './session-history-contract.ts';
@@ -35,6 +36,7 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
 
     describeSessionContract(store);
     describeSessionHistoryContract(store);
+    describeMessageIdContract(store);
     describeEventLogContract(store);
     describeRegistryContract(store);
 

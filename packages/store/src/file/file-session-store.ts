@@ -1,18 +1,21 @@
-import type { NewMessageRecord, NewSessionRecord, SessionFilter, SessionPatch, SessionStore } from '@agent-hub/core';
+import { messageIdsOf, type NewMessageRecord, type NewSessionRecord, type SessionFilter, type SessionPatch, type SessionStore, type StoredAppend } from '@agent-hub/core';
 import type { Page, Session, SessionMessage, SessionState } from '@agent-hub/protocol';
 import { jsonCopy } from '../memory/json-copy.ts';
 import {
   appendMessagesTo,
   applySessionPatch,
+  earlierWriteIn,
   countSessionsByState,
   isInactiveIn,
   listSessionRecords,
   moveToState,
   newSessionRecord,
+  replayedWrite,
   toSession,
   touchSession,
   writableRecord,
 } from '../session-records.ts';
+import { sessionNotFound } from '../session-write-refusal.ts';
 import { mapBounded, SerialQueues } from './serial-queues.ts';
 import type { SessionDocument, SessionFiles, SessionHeader } from './session-files.ts';
 
@@ -40,8 +43,9 @@ export class FileSessionStore implements SessionStore {
   createSession(rec: NewSessionRecord, messages: NewMessageRecord[]): Promise<Session> {
     return this.queue.run(rec.id, async () => {
       if (this.index.has(rec.id)) throw new Error(`duplicate session id ${rec.id}`);
+      messageIdsOf(messages);
       const doc: SessionDocument = { ...newSessionRecord(rec), messages: [] };
-      appendMessagesTo(doc, messages, rec.at);
+      appendMessagesTo(doc, messages, rec.at, 1);
       return headerToSession(await this.save(doc, undefined));
     });
   }
@@ -83,11 +87,16 @@ export class FileSessionStore implements SessionStore {
     expectedVersion: number | undefined,
     messages: NewMessageRecord[],
     at: number,
-  ): Promise<{ session: Session; messages: SessionMessage[] }> {
+  ): Promise<StoredAppend> {
     return this.queue.run(id, async () => {
-      const header = writableRecord(id, this.index.get(id), expectedVersion, false);
-      const doc = await this.files.read(header);
-      const added = appendMessagesTo(doc, messages, at);
+      const existing = this.index.get(id);
+      if (!existing) throw sessionNotFound(id);
+      const doc = await this.files.read(existing);
+      // A retry is recognised before the version and state checks: it answers what it did then.
+      const earlier = earlierWriteIn(doc, messages);
+      if (earlier) return replayedWrite(headerToSession(existing), earlier);
+      const header = writableRecord(id, existing, expectedVersion, false);
+      const added = appendMessagesTo(doc, messages, at, header.version + 1);
       touchSession(doc, 'active', at);
       return { session: headerToSession(await this.save(doc, header)), messages: jsonCopy(added) };
     });

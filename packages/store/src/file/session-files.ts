@@ -20,7 +20,7 @@ export type SessionDocument = SessionRecordWithHistory;
 export type FileVariant = 'json' | 'json.gz';
 
 /** What the in-memory index keeps of a session: everything but the history. */
-export type SessionHeader = Omit<SessionDocument, 'messages'> & { messageCount: number; variant: FileVariant };
+export type SessionHeader = Omit<SessionDocument, 'messages' | 'messageWrites'> & { messageCount: number; variant: FileVariant };
 
 /** The `sessions/` folder: one file per session, `<name>.json`, or `<name>.json.gz` when large. */
 export class SessionFiles {
@@ -81,6 +81,7 @@ export class SessionFiles {
 }
 
 function headerOf(doc: SessionDocument, variant: FileVariant): SessionHeader {
-  const { messages, ...rest } = doc;
+  // The history and its id notes stay on disk; the index holds one small header per session.
+  const { messages, messageWrites: _writes, ...rest } = doc;
   return { ...rest, messageCount: messages.length, variant };
 }

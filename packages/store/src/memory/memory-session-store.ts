@@ -1,13 +1,15 @@
-import type { NewMessageRecord, NewSessionRecord, SessionFilter, SessionPatch, SessionStore } from '@agent-hub/core';
+import { messageIdsOf, type NewMessageRecord, type NewSessionRecord, type SessionFilter, type SessionPatch, type SessionStore, type StoredAppend } from '@agent-hub/core';
 import type { Page, Session, SessionMessage, SessionState } from '@agent-hub/protocol';
 import {
   appendMessagesTo,
   applySessionPatch,
+  earlierWriteIn,
   countSessionsByState,
   isInactiveIn,
   listSessionRecords,
   moveToState,
   newSessionRecord,
+  replayedWrite,
   toSession,
   touchSession,
   writableRecord,
@@ -23,8 +25,9 @@ export class MemorySessionStore implements SessionStore {
 
   async createSession(rec: NewSessionRecord, messages: NewMessageRecord[]): Promise<Session> {
     if (this.rows.has(rec.id)) throw new Error(`duplicate session id ${rec.id}`);
+    messageIdsOf(messages);
     const row: SessionRow = { ...newSessionRecord(rec), messages: [] };
-    appendMessagesTo(row, messages, rec.at);
+    appendMessagesTo(row, messages, rec.at, 1);
     this.rows.set(rec.id, row);
     return rowToSession(row);
   }
@@ -63,9 +66,13 @@ export class MemorySessionStore implements SessionStore {
     expectedVersion: number | undefined,
     messages: NewMessageRecord[],
     at: number,
-  ): Promise<{ session: Session; messages: SessionMessage[] }> {
-    const row = writableRecord(id, this.rows.get(id), expectedVersion, false);
-    const inserted = appendMessagesTo(row, messages, at);
+  ): Promise<StoredAppend> {
+    // A retry is recognised before the version and state checks: it answers what it did then.
+    const existing = this.rows.get(id);
+    const earlier = existing && earlierWriteIn(existing, messages);
+    if (earlier) return replayedWrite(rowToSession(existing), earlier);
+    const row = writableRecord(id, existing, expectedVersion, false);
+    const inserted = appendMessagesTo(row, messages, at, row.version + 1);
     touchSession(row, 'active', at);
     return { session: rowToSession(row), messages: inserted.map(jsonCopy) };
   }

@@ -13,6 +13,8 @@ export const DEFAULT_REDIS_KEY_PREFIX = 'agent-hub:store:';
  * |-----------------------------------|--------|---------------------------------------------------|
  * | session:<id>                      | hash   | one session's fields, `agent:<id>` entries        |
  * | messages:<id>                     | list   | its history; seq n is at index n - 1              |
+ * | message-ids:<id>                  | hash   | message id → '<version>:<first seq>:<count>' of   |
+ * |                                   |        | the write that stored it (retries find it)        |
  * | index:updated                     | zset   | '<updatedAt, 15 digits>:<id>' at score 0 (lex)    |
  * | index:updated:state:<state>       | zset   | the same, per state                               |
  * | index:updated:member:<agent>      | zset   | the same, per member                              |
@@ -33,6 +35,10 @@ export class RedisKeys {
 
   messages(id: string): string {
     return `${this.prefix}messages:${id}`;
+  }
+
+  messageIds(id: string): string {
+    return `${this.prefix}message-ids:${id}`;
   }
 
   get updated(): string {

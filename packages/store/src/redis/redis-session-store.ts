@@ -1,8 +1,16 @@
-import type { NewMessageRecord, NewSessionRecord, SessionFilter, SessionPatch, SessionStore } from '@agent-hub/core';
-import { SESSION_STATES, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
+import {
+  messageIdsOf,
+  type NewMessageRecord,
+  type NewSessionRecord,
+  type SessionFilter,
+  type SessionPatch,
+  type SessionStore,
+  type StoredAppend,
+} from '@agent-hub/core';
+import { HubError, SESSION_STATES, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
 import type { Redis } from 'ioredis';
 import { compareSessionsForListing, decodeSessionCursor, encodeSessionCursor, type SessionCursor } from '../session-cursor.ts';
-import { matchesSessionFilter, newSessionRecord, toSession } from '../session-records.ts';
+import { matchesSessionFilter, newSessionRecord, replayedWrite, toSession } from '../session-records.ts';
 import { sessionWriteRefusal } from '../session-write-refusal.ts';
 import { listingTime, parseListingEntry, type RedisKeys } from './redis-keys.ts';
 import type { StoreScripts } from './redis-scripts.ts';
@@ -22,10 +30,11 @@ export class RedisSessionStore implements SessionStore {
   ) {}
 
   async createSession(rec: NewSessionRecord, messages: NewMessageRecord[]): Promise<Session> {
+    const ids = JSON.stringify(messageIdsOf(messages));
     const stored = storedMessages(messages, rec.at);
     const members = JSON.stringify(rec.members);
     const metadata = JSON.stringify(rec.metadata ?? null);
-    await this.scripts.hubCreateSession(this.keys.prefix, rec.id, String(rec.at), listingTime(rec.at), members, metadata, ...stored);
+    await this.scripts.hubCreateSession(this.keys.prefix, rec.id, String(rec.at), listingTime(rec.at), members, metadata, ids, ...stored);
     return toSession(newSessionRecord(rec), messages.length);
   }
 
@@ -108,7 +117,8 @@ export class RedisSessionStore implements SessionStore {
     expectedVersion: number | undefined,
     messages: NewMessageRecord[],
     at: number,
-  ): Promise<{ session: Session; messages: SessionMessage[] }> {
+  ): Promise<StoredAppend> {
+    const ids = messageIdsOf(messages);
     const stored = storedMessages(messages, at);
     const reply = await this.scripts.hubAppendMessages(
       this.keys.prefix,
@@ -116,8 +126,19 @@ export class RedisSessionStore implements SessionStore {
       versionArg(expectedVersion),
       String(at),
       listingTime(at),
+      // cjson decodes an empty JSON array as an empty table; the script only reads its length.
+      JSON.stringify(ids),
       ...stored,
     );
+    const [status, ...rest] = reply as [string, ...unknown[]];
+    if (status === 'idconflict') {
+      throw new HubError('SESSION_MESSAGE_ID_CONFLICT', `the message ids of this write are partly taken in session ${id}`, { sessionId: id, ids });
+    }
+    if (status === 'duplicate') {
+      const [flat, version, first, original] = rest as [string[], string, number, string[]];
+      const messagesThen = original.map((json, i) => ({ seq: Number(first) + i, ...(JSON.parse(json) as StoredMessage) }));
+      return replayedWrite(sessionFromHash(pairsToFields(flat)), { version: Number(version), messages: messagesThen });
+    }
     const session = sessionFromHash(writtenFields(id, reply, false));
     const firstSeq = session.messageCount - messages.length + 1;
     return {
@@ -170,7 +191,7 @@ function versionArg(expectedVersion: number | undefined): string {
 function storedMessages(messages: NewMessageRecord[], at: number): string[] {
   const createdAt = new Date(at).toISOString();
   return messages.map((m) =>
-    JSON.stringify({ role: m.role, author: m.author, content: m.content, metadata: m.metadata ?? {}, createdAt }),
+    JSON.stringify({ ...(m.id === undefined ? {} : { id: m.id }), role: m.role, author: m.author, content: m.content, metadata: m.metadata ?? {}, createdAt }),
   );
 }
 
@@ -182,7 +203,10 @@ function writtenFields(id: string, reply: unknown, allowExpired: boolean): Recor
     const current = version === undefined ? null : { version: Number(version), state: state as SessionState };
     throw sessionWriteRefusal(id, current, allowExpired);
   }
-  const flat = rest[0] as string[];
+  return pairsToFields(rest[0] as string[]);
+}
+
+function pairsToFields(flat: string[]): Record<string, string> {
   const fields: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
   return fields;

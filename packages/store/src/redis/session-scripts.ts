@@ -50,33 +50,85 @@ local function removeSession(id)
   local old = indexed(key)
   if not old then return 0 end
   reindex(id, old, nil)
-  redis.call('DEL', key, P .. 'messages:' .. id)
+  redis.call('DEL', key, P .. 'messages:' .. id, P .. 'message-ids:' .. id)
   return 1
+end
+
+-- Notes each message id against the write that stored it: '<version>:<first seq>:<count>'.
+local function noteIds(id, ids, version, first, count)
+  local note = version .. ':' .. first .. ':' .. count
+  for i = 1, #ids, 500 do
+    local args = {}
+    for j = i, math.min(i + 499, #ids) do
+      args[#args + 1] = ids[j]
+      args[#args + 1] = note
+    end
+    redis.call('HSET', P .. 'message-ids:' .. id, unpack(args))
+  end
+end
+
+-- The earlier write that all of these ids name, nil if none does, or false if they are a mix
+-- (new and known ids, or ids of several writes).
+local function earlierWrite(id, ids)
+  local write, known = nil, 0
+  for i = 1, #ids, 1000 do
+    local found = redis.call('HMGET', P .. 'message-ids:' .. id, unpack(ids, i, math.min(i + 999, #ids)))
+    for j = 1, #found do
+      local w = found[j]
+      if w then
+        if known > 0 and w ~= write then return false end
+        write, known = w, known + 1
+      end
+    end
+  end
+  if known == 0 then return nil end
+  if known < #ids then return false end
+  return write
 end
 `;
 
-/** ARGV: prefix, id, at, listing time, members JSON, metadata JSON, message JSON... */
+/** ARGV: prefix, id, at, listing time, members JSON, metadata JSON, message ids JSON, message JSON... */
 const CREATE_SESSION = `${PRELUDE}
 local id, at = ARGV[2], ARGV[3]
 local key = sessionKey(id)
 if redis.call('EXISTS', key) == 1 then return redis.error_reply('ERR duplicate session id ' .. id) end
+local count = #ARGV - 7
 redis.call('HSET', key, 'id', id, 'state', 'active', 'version', 1, 'members', ARGV[5], 'metadata', ARGV[6],
-  'messageCount', #ARGV - 6, 'createdAt', at, 'updatedAt', at, 'lastActivityAt', at, 'entry', ARGV[4] .. ':' .. id)
-pushAll(P .. 'messages:' .. id, 7)
+  'messageCount', count, 'createdAt', at, 'updatedAt', at, 'lastActivityAt', at, 'entry', ARGV[4] .. ':' .. id)
+pushAll(P .. 'messages:' .. id, 8)
+noteIds(id, cjson.decode(ARGV[7]), 1, 1, count)
 reindex(id, nil, indexed(key))
 return 1
 `;
 
-/** ARGV: prefix, id, expected version ('' = any), at, listing time, message JSON... */
+/**
+ * ARGV: prefix, id, expected version ('' = any), at, listing time, message ids JSON, message JSON...
+ * A retry (every id stored by one earlier write) is answered before the version and state checks:
+ * {'duplicate', session hash, version, first seq, messages}; a mix of ids {'idconflict'}.
+ */
 const APPEND_MESSAGES = `${PRELUDE}
 local id, at = ARGV[2], ARGV[4]
 local key = sessionKey(id)
+local ids = cjson.decode(ARGV[6])
 local old = indexed(key)
+if old and #ids > 0 then
+  local write = earlierWrite(id, ids)
+  if write == false then return { 'idconflict' } end
+  if write then
+    local version, first, count = string.match(write, '^(%d+):(%d+):(%d+)$')
+    first, count = tonumber(first), tonumber(count)
+    local messages = redis.call('LRANGE', P .. 'messages:' .. id, first - 1, first + count - 2)
+    return { 'duplicate', redis.call('HGETALL', key), version, first, messages }
+  end
+end
 if not old or old.state == 'expired' or (ARGV[3] ~= '' and old.version ~= ARGV[3]) then return refused(old) end
-pushAll(P .. 'messages:' .. id, 6)
-redis.call('HINCRBY', key, 'version', 1)
-redis.call('HINCRBY', key, 'messageCount', #ARGV - 5)
+local count = #ARGV - 6
+local first = tonumber(redis.call('HGET', key, 'messageCount')) + 1
+pushAll(P .. 'messages:' .. id, 7)
+local version = redis.call('HINCRBY', key, 'version', 1)
+redis.call('HINCRBY', key, 'messageCount', count)
 redis.call('HSET', key, 'state', 'active', 'updatedAt', at, 'lastActivityAt', at, 'entry', ARGV[5] .. ':' .. id)
+noteIds(id, ids, version, first, count)
 reindex(id, old, indexed(key))
 return { 'ok', redis.call('HGETALL', key) }
 `;

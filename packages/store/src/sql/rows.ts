@@ -29,6 +29,7 @@ export function toSession(r: typeof sessions.$inferSelect): Session {
 export function toMessage(r: typeof sessionMessages.$inferSelect): SessionMessage {
   return {
     seq: r.seq,
+    ...(r.messageId === null ? {} : { id: r.messageId }),
     role: r.role as MessageRole,
     author: r.author,
     content: r.content,

@@ -1,20 +1,34 @@
-import type { NewMessageRecord, NewSessionRecord, SessionFilter, SessionPatch, SessionStore } from '@agent-hub/core';
+import {
+  earlierWriteOf,
+  messageIdsOf,
+  type NewMessageRecord,
+  type NewSessionRecord,
+  type SessionFilter,
+  type SessionPatch,
+  type SessionStore,
+  type StoredAppend,
+} from '@agent-hub/core';
 import { HubError, SESSION_STATES, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
-import { and, arrayContains, asc, count, desc, eq, gt, lt, ne, sql, type SQL } from 'drizzle-orm';
+import { and, arrayContains, asc, count, desc, eq, gt, inArray, lt, ne, sql, type SQL } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { sessionMessages, sessions } from '../schema.ts';
 import { decodeSessionCursor, encodeSessionCursor } from '../session-cursor.ts';
+import { replayedWrite } from '../session-records.ts';
 import { sessionNotFound, sessionWriteRefusal } from '../session-write-refusal.ts';
 import { toMessage, toSession } from './rows.ts';
 import { isUuid, type SqlDatabase } from './sql-database.ts';
 
-// 7 bind parameters per message row keeps one insert well under PostgreSQL's 65,535 limit.
+// 9 bind parameters per message row keeps one insert well under PostgreSQL's 65,535 limit.
 const MESSAGE_ROWS_PER_INSERT = 5000;
+
+/** Thrown inside an append's transaction to roll it back: some of its message ids were taken. */
+class MessageIdsTaken extends Error {}
 
 export class SqlSessionStore implements SessionStore {
   constructor(private readonly db: SqlDatabase) {}
 
   createSession(rec: NewSessionRecord, messages: NewMessageRecord[]): Promise<Session> {
+    messageIdsOf(messages);
     const at = new Date(rec.at);
     return this.db.transaction(async (tx) => {
       const [row] = await tx
@@ -32,7 +46,7 @@ export class SqlSessionStore implements SessionStore {
           lastActivityAt: at,
         })
         .returning();
-      await insertMessages(tx, rec.id, 1, messages, at);
+      await insertMessages(tx, rec.id, 1, messages, at, 1);
       return toSession(row!);
     });
   }
@@ -116,27 +130,40 @@ export class SqlSessionStore implements SessionStore {
     expectedVersion: number | undefined,
     messages: NewMessageRecord[],
     at: number,
-  ): Promise<{ session: Session; messages: SessionMessage[] }> {
+  ): Promise<StoredAppend> {
     if (!isUuid(id)) throw sessionNotFound(id);
+    const ids = messageIdsOf(messages);
     const when = new Date(at);
-    return this.db.transaction(async (tx) => {
-      // The row lock this update takes serialises concurrent appenders; the seq range follows
-      // from the count it returns, so two appends can never claim the same seq.
-      const [row] = await tx
-        .update(sessions)
-        .set({
-          messageCount: sql`${sessions.messageCount} + ${messages.length}`,
-          version: sql`${sessions.version} + 1`,
-          state: 'active',
-          updatedAt: when,
-          lastActivityAt: when,
-        })
-        .where(guardedWrite(id, expectedVersion, false))
-        .returning();
-      if (!row) throw await this.refusal(tx, id, false);
-      const inserted = await insertMessages(tx, id, row.messageCount - messages.length + 1, messages, when);
-      return { session: toSession(row), messages: inserted };
-    });
+    try {
+      return await this.db.transaction(async (tx) => {
+        // The row lock this update takes serialises concurrent appenders; the seq range follows
+        // from the count it returns, so two appends can never claim the same seq.
+        const [row] = await tx
+          .update(sessions)
+          .set({
+            messageCount: sql`${sessions.messageCount} + ${messages.length}`,
+            version: sql`${sessions.version} + 1`,
+            state: 'active',
+            updatedAt: when,
+            lastActivityAt: when,
+          })
+          .where(guardedWrite(id, expectedVersion, false))
+          .returning();
+        if (!row) throw await this.refusal(tx, id, false);
+        const inserted = await insertMessages(tx, id, row.messageCount - messages.length + 1, messages, when, row.version);
+        if (inserted.length < messages.length) throw new MessageIdsTaken();
+        return { session: toSession(row), messages: inserted };
+      });
+    } catch (err) {
+      // Optimistic: the common append costs no lookup. Only a write that was refused, or whose
+      // ids collided (and was rolled back), is judged as a possible retry of an earlier one.
+      const maybeRetry = err instanceof MessageIdsTaken || HubError.is(err, 'SESSION_VERSION_CONFLICT') || HubError.is(err, 'SESSION_EXPIRED');
+      if (ids.length === 0 || !maybeRetry) throw err;
+      const replay = await this.earlierWrite(id, ids);
+      if (replay) return replay;
+      if (err instanceof MessageIdsTaken) throw new HubError('SESSION_MESSAGE_ID_CONFLICT', `message ids of this write collided in session ${id}`, { sessionId: id, ids });
+      throw err;
+    }
   }
 
   async deleteSession(id: string): Promise<boolean> {
@@ -182,6 +209,25 @@ export class SqlSessionStore implements SessionStore {
     return counts;
   }
 
+  /** The earlier write these ids repeat, answered as it was (see the SessionStore port). */
+  private async earlierWrite(id: string, ids: string[]): Promise<StoredAppend | undefined> {
+    const found = await this.db
+      .select({ messageId: sessionMessages.messageId, version: sessionMessages.sessionVersion })
+      .from(sessionMessages)
+      .where(and(eq(sessionMessages.sessionId, id), inArray(sessionMessages.messageId, ids)));
+    const versions = new Map(found.map((r) => [r.messageId!, r.version ?? undefined]));
+    const version = earlierWriteOf(id, ids, (messageId) => versions.get(messageId));
+    if (version === undefined) return undefined;
+    const [row] = await this.db.select().from(sessions).where(eq(sessions.id, id));
+    if (!row) return undefined;
+    const original = await this.db
+      .select()
+      .from(sessionMessages)
+      .where(and(eq(sessionMessages.sessionId, id), eq(sessionMessages.sessionVersion, version)))
+      .orderBy(asc(sessionMessages.seq));
+    return replayedWrite(toSession(row), { version, messages: original.map(toMessage) });
+  }
+
   private async refusal(db: SqlDatabase, id: string, allowExpired: boolean) {
     const [current] = await db
       .select({ version: sessions.version, state: sessions.state })
@@ -214,19 +260,28 @@ async function insertMessages(
   firstSeq: number,
   messages: NewMessageRecord[],
   at: Date,
+  sessionVersion: number,
 ): Promise<SessionMessage[]> {
   const inserted: SessionMessage[] = [];
   for (let start = 0; start < messages.length; start += MESSAGE_ROWS_PER_INSERT) {
     const chunk = messages.slice(start, start + MESSAGE_ROWS_PER_INSERT).map((m, i) => ({
       sessionId,
       seq: firstSeq + start + i,
+      messageId: m.id ?? null,
+      sessionVersion,
       role: m.role,
       author: m.author,
       content: m.content,
       metadata: m.metadata,
       createdAt: at,
     }));
-    const rows = await db.insert(sessionMessages).values(chunk).returning();
+    // A taken id inserts nothing (rather than failing the statement), so the caller can tell a
+    // retry from any other error; it rolls the whole write back when that happens.
+    const rows = await db
+      .insert(sessionMessages)
+      .values(chunk)
+      .onConflictDoNothing({ target: [sessionMessages.sessionId, sessionMessages.messageId] })
+      .returning();
     inserted.push(...rows.sort((a, b) => a.seq - b.seq).map(toMessage));
   }
   return inserted;

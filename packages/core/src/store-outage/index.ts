@@ -1,0 +1,3 @@
+export { settleWithin, type WithinDeadline } from './deadline.ts';
+export { jitteredDelay } from './retry-backoff.ts';
+export { RecoveryProbe, type RecoveryProbeSettings } from './recovery-probe.ts';

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../testing/fake-clock.ts';
+import { RecoveryProbe } from './recovery-probe.ts';
+import { jitteredDelay } from './retry-backoff.ts';
+
+const flush = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** A probe whose pings fail while `down`, and hang while `hang`. */
+function probed(opts: { random?: () => number } = {}) {
+  const clock = new FakeClock();
+  const state = { down: true, hang: false, pings: 0, back: 0 };
+  const ping = () => {
+    state.pings++;
+    if (state.hang) return new Promise<void>(() => {});
+    return state.down ? Promise.reject(new Error('refused')) : Promise.resolve();
+  };
+  const probe = new RecoveryProbe(ping, clock, { intervalMs: 500, timeoutMs: 400 }, () => state.back++, opts.random ?? (() => 0.5));
+  /** Moves the clock in small steps, letting each ping settle. */
+  const advance = async (ms: number) => {
+    for (let t = 0; t < ms; t += 50) {
+      clock.advance(50);
+      await flush();
+    }
+  };
+  return { clock, state, probe, advance };
+}
+
+describe('recovery probe', () => {
+  it('calls back within one interval of the store answering again', async () => {
+    const { state, probe, advance } = probed();
+    probe.start();
+    await advance(3000);
+    expect(state.pings).toBe(6);
+    expect(state.back).toBe(0);
+    state.down = false;
+    await advance(500);
+    expect(state.back).toBe(1);
+    probe.stop();
+  });
+
+  it('calls back once per return, so a store that answers pings but fails writes is not hammered', async () => {
+    const { state, probe, advance } = probed();
+    probe.start();
+    state.down = false;
+    await advance(5000);
+    expect(state.back).toBe(1);
+    // The owner's write failed again: it starts the probe, which is still running: no new call.
+    probe.start();
+    await advance(5000);
+    expect(state.back).toBe(1);
+    state.down = true;
+    await advance(1000);
+    state.down = false;
+    await advance(1000);
+    expect(state.back).toBe(2);
+    probe.stop();
+  });
+
+  it('counts a ping that does not answer in time as failed, and pings again', async () => {
+    const { state, probe, advance } = probed();
+    state.hang = true;
+    probe.start();
+    await advance(2000);
+    // A ping every 500 ms, each given up after 400 ms: the next one is sent after that.
+    expect(state.pings).toBe(4);
+    expect(state.back).toBe(0);
+    state.hang = false;
+    state.down = false;
+    await advance(500);
+    expect(state.back).toBe(1);
+    probe.stop();
+  });
+
+  it('pings no more once stopped', async () => {
+    const { state, probe, advance } = probed();
+    probe.start();
+    await advance(1000);
+    probe.stop();
+    const pings = state.pings;
+    await advance(5000);
+    expect(state.pings).toBe(pings);
+    expect(probe.running).toBe(false);
+  });
+
+  it('spreads its pings with the injected randomness', async () => {
+    const early = probed({ random: () => 0 });
+    const late = probed({ random: () => 0.99 });
+    early.probe.start();
+    late.probe.start();
+    await Promise.all([early.advance(1500), late.advance(1500)]);
+    // Every 250 ms against every 745 ms.
+    expect(early.state.pings).toBe(6);
+    expect(late.state.pings).toBe(2);
+    early.probe.stop();
+    late.probe.stop();
+  });
+});
+
+describe('jittered retry schedule', () => {
+  it('follows the schedule, repeating its last step, within ±50%', () => {
+    const schedule = [1000, 5000, 30_000];
+    expect([1, 2, 3, 4, 9].map((n) => jitteredDelay(schedule, n, () => 0.5))).toEqual([1000, 5000, 30_000, 30_000, 30_000]);
+    expect(jitteredDelay(schedule, 1, () => 0)).toBe(500);
+    expect(jitteredDelay(schedule, 3, () => 0.999)).toBe(44_970);
+  });
+
+  it('gives nodes that failed together different retry times', () => {
+    let seed = 1;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const delays = new Set(Array.from({ length: 10 }, () => jitteredDelay([30_000], 1, random)));
+    expect(delays.size).toBe(10);
+  });
+});
