@@ -3,6 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import {
   AGENTS_NAMESPACE,
   HubError,
+  isErrorCode,
   PROTOCOL_VERSION,
   type AgentInfo,
   type AppendMessages,
@@ -72,6 +73,14 @@ export interface ConnectOptions {
    * from `@agent-hub/sdk/node`); what an earlier run left is re-sent at start, same ids.
    */
   journal?: PublishJournal;
+  /**
+   * How long the first connect keeps retrying (ms, default 30,000): network errors, handshake
+   * timeouts and transient refusals (the hub busy or stopping) are retried until then; a refusal
+   * of the agent itself (bad token, unsupported protocol) rejects at once.
+   */
+  connectTimeoutMs?: number;
+  /** Told of each failed first-connect attempt that will be retried (for logs and metrics). */
+  onConnectRetry?: (err: Error) => void;
 }
 
 /** Longest pause between reconnect attempts after a graceful stop (ms). */
@@ -233,25 +242,63 @@ export class AgentClient extends EventEmitter {
       this.window.restore(left, (id, outcome) => this.emit('journal:settled', { id, outcome }));
     }
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error & { data?: { code?: string; message?: string } }) => {
-        cleanup();
-        this.socket.disconnect();
-        const code = err.data?.code ?? err.message;
-        reject(new HubError(isKnown(code) ? code : 'UNAUTHENTICATED', err.data?.message ?? err.message));
+      const deadline = Date.now() + (this.opts.connectTimeoutMs ?? 30_000);
+      let retry: ReturnType<typeof setTimeout> | undefined;
+      const onError = (err: Error & { data?: { code?: string; message?: string; details?: unknown } }) => {
+        const code = err.data?.code;
+        const typed = code && isErrorCode(code) ? new HubError(code, err.data?.message ?? err.message, err.data?.details) : null;
+        // A refusal that says this agent may never connect ends it; anything else (the hub is
+        // busy or stopping, the network failed, the handshake timed out) is retried until the
+        // connect deadline, so a fleet connecting at once all gets in.
+        if ((typed && FINAL_REFUSALS.has(typed.code)) || Date.now() >= deadline || this.closed) {
+          cleanup();
+          this.socket.disconnect();
+          reject(typed ?? new HubError('REQUEST_TIMEOUT', `could not connect within ${this.opts.connectTimeoutMs ?? 30_000} ms: ${err.message}`));
+          return;
+        }
+        this.opts.onConnectRetry?.(typed ?? err);
+        // socket.io-client retries network errors itself; a refusal by the hub it does not.
+        if (typed) {
+          const afterMs = retryAfterOf(typed) ?? this.reconnectDefaults.min + Math.random() * this.reconnectDefaults.min;
+          retry = setTimeout(() => !this.closed && !this.socket.connected && this.socket.connect(), afterMs);
+        }
       };
       const onConnect = () => {
         cleanup();
         resolve();
       };
       const cleanup = () => {
+        clearTimeout(retry);
         this.socket.off('connect_error', onError);
         this.socket.off('connect', onConnect);
       };
-      this.socket.once('connect_error', onError);
+      this.socket.on('connect_error', onError);
       this.socket.once('connect', onConnect);
       this.socket.connect();
     });
-    return this.register();
+    return this.registerUntil(Date.now() + (this.opts.connectTimeoutMs ?? 30_000));
+  }
+
+  /**
+   * The first registration, retried while the hub is too busy to answer in time (a fleet
+   * connecting at once) or asks to come back later, until the connect deadline. Registering
+   * again on the same connection is harmless: the hub answers with the agent's current record.
+   */
+  private async registerUntil(deadline: number): Promise<AgentInfo> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.register();
+      } catch (err) {
+        const retryable = HubError.is(err, 'REQUEST_TIMEOUT') || HubError.is(err, 'RATE_LIMITED') || HubError.is(err, 'STORE_UNAVAILABLE');
+        if (!retryable || this.closed || Date.now() >= deadline) {
+          this.socket.disconnect();
+          throw err;
+        }
+        this.opts.onConnectRetry?.(err as HubError);
+        const wait = (HubError.is(err) ? retryAfterOf(err) : undefined) ?? Math.min(this.reconnectDefaults.max, this.reconnectDefaults.min * attempt);
+        await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, deadline - Date.now()))));
+      }
+    }
   }
 
   get connected(): boolean {
@@ -473,8 +520,10 @@ export class AgentClient extends EventEmitter {
   }
 }
 
-function isKnown(code: string): code is 'UNAUTHENTICATED' | 'AGENT_UNAUTHORIZED' | 'HUB_SHUTTING_DOWN' | 'PROTOCOL_UNSUPPORTED' {
-  return FINAL_REFUSALS.has(code) || code === 'HUB_SHUTTING_DOWN';
+/** The wait a refusal asks for (`details.retryAfterMs`), if it names one. */
+function retryAfterOf(err: HubError): number | undefined {
+  const v = (err.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  return typeof v === 'number' && v >= 0 ? v : undefined;
 }
 
 /** Connects, registers, and returns the ready client. */
