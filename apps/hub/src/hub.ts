@@ -61,7 +61,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
       redisKeyPrefix: `${config.REDIS_PREFIX}store:`,
     }));
   const state = new HubState(HUB_VERSION, node, config.SESSION_LIMIT);
-  const agents = new AgentDirectory({ store: store.agents, clock, node, defaultRecovery: config.DEFAULT_RECOVERY });
+  const agents = new AgentDirectory({ store: store.agents, clock, node, defaultRecovery: config.DEFAULT_RECOVERY, log: logger.child({ module: 'agents' }) });
   const ctx: HubContext = {
     config,
     logger,
@@ -168,6 +168,7 @@ async function shutdown({ ctx, io, server, modules, reason, redis, registerRate,
   server.closeAllConnections?.();
   await httpClosed;
   await redis?.close();
+  await ctx.agents.drainRecords().catch((err) => log.warn({ err: String(err) }, 'agent records not stored before stopping'));
   await ctx.store.close();
   ctx.agents.removeAll();
   ctx.state.removeAll();

@@ -6,6 +6,7 @@ import { AgentDirectory, type TransitionOrigin } from './agent-directory.ts';
 
 const noStore: AgentStore = {
   upsertAgent: async () => undefined,
+  upsertAgents: async () => undefined,
   getAgent: async (): Promise<AgentRecord | null> => null,
   listAgents: async () => [],
 };

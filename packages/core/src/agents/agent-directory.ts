@@ -1,7 +1,16 @@
 import type { AgentInfo, HealthState, HealthTransition, RecoveryStrategy, RegisterAgentParsed } from '@agent-hub/protocol';
 import type { AgentStore } from '../ports/store.ts';
 import type { Clock } from '../ports/clock.ts';
-import { TypedEmitter } from '../ports/typed-emitter.ts';
+import type { Logger } from '../ports/logger.ts';
+import { OrderedEmitter } from '../ports/ordered-emitter.ts';
+import { AgentRecordWriter } from './agent-record-writer.ts';
+
+/**
+ * Who announces a transition. `local`: this node saw it happen (its own agent, or an agent of a
+ * dead node its reaper disconnected), so this node publishes it. `remote`: another node's report,
+ * already published there; announcing it again would repeat it once per node.
+ */
+export type TransitionOrigin = 'local' | 'remote';
 
 export interface AgentDirectoryEvents {
   update: [AgentInfo];
@@ -22,6 +31,7 @@ export interface AgentDirectoryDeps {
   clock: Clock;
   node: string;
   defaultRecovery: RecoveryStrategy;
+  log?: Logger;
 }
 
 /**
@@ -33,8 +43,13 @@ export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
   /** Agents served by other hub nodes, as those nodes last reported them. */
   private remote = new Map<string, AgentInfo>();
 
+  private readonly records: AgentRecordWriter;
+
   constructor(private readonly deps: AgentDirectoryDeps) {
     super();
+    this.records = new AgentRecordWriter(deps.store, deps.clock, (err, queued) =>
+      deps.log?.warn({ err: String(err), queued }, 'agent records not stored yet; retrying'),
+    );
   }
 
   /** A socket for `agentId` has authenticated; it is `connecting` until it registers. */
@@ -84,7 +99,8 @@ export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
       recovery: reg.recovery ?? this.deps.defaultRecovery,
       meta: reg.meta,
     });
-    await this.deps.store.upsertAgent({
+    // Written behind the answer (batched, retried): the live directory is what serves the agent.
+    this.records.write({
       id: agentId,
       name: reg.name,
       capabilities: reg.capabilities,
@@ -95,6 +111,11 @@ export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
     });
     this.transition(live, 'healthy', 'registered');
     return this.snapshot(live);
+  }
+
+  /** Writes the registry records still queued (a graceful stop calls this before closing the store). */
+  drainRecords(): Promise<void> {
+    return this.records.drain();
   }
 
   /** Only the agent's current connection may mark it disconnected (a newer one may have replaced it). */

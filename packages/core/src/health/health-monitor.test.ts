@@ -12,6 +12,9 @@ class AgentRecords implements AgentStore {
   async upsertAgent(rec: AgentRecord): Promise<void> {
     this.rows.set(rec.id, rec);
   }
+  async upsertAgents(recs: AgentRecord[]): Promise<void> {
+    for (const rec of recs) this.rows.set(rec.id, rec);
+  }
   async getAgent(id: string): Promise<AgentRecord | null> {
     return this.rows.get(id) ?? null;
   }

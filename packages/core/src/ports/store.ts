@@ -138,6 +138,8 @@ export interface AgentRecord {
 /** The durable part of the agent registry (who exists); live health is kept by the health monitor. */
 export interface AgentStore {
   upsertAgent(rec: AgentRecord): Promise<void>;
+  /** Several agents in one write (ids distinct): a fleet registering at once is one commit, not thousands. */
+  upsertAgents(recs: AgentRecord[]): Promise<void>;
   getAgent(id: string): Promise<AgentRecord | null>;
   listAgents(): Promise<AgentRecord[]>;
 }

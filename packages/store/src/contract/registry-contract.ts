@@ -36,6 +36,15 @@ export function describeRegistryContract(store: () => Store): void {
       expect(await store().agents.listAgents()).toHaveLength(1);
     });
 
+    it('stores several agents in one write, replacing those it already has', async () => {
+      await store().agents.upsertAgent(agent('alpha'));
+      const renamed = agent('alpha', { name: 'Renamed', capabilities: ['x'], priority: 1, recovery: 'alert', meta: { v: 2 }, registeredAt: T0 + 1000 });
+      await store().agents.upsertAgents([renamed, agent('beta'), agent('gamma', { meta: {} })]);
+      expect(await store().agents.listAgents()).toEqual([renamed, agent('beta'), agent('gamma', { meta: {} })]);
+      await store().agents.upsertAgents([]);
+      expect(await store().agents.listAgents()).toHaveLength(3);
+    });
+
     it('lists every agent by id', async () => {
       for (const id of ['gamma', 'Alpha', 'beta', 'alpha_2']) await store().agents.upsertAgent(agent(id));
       expect((await store().agents.listAgents()).map((a) => a.id)).toEqual(['Alpha', 'alpha_2', 'beta', 'gamma']);

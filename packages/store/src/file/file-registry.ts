@@ -23,6 +23,11 @@ export class FileAgentStore implements AgentStore {
     await this.file.save();
   }
 
+  async upsertAgents(recs: AgentRecord[]): Promise<void> {
+    for (const rec of recs) this.agents.set(rec.id, jsonCopy(rec));
+    await this.file.save();
+  }
+
   async getAgent(id: string): Promise<AgentRecord | null> {
     const rec = this.agents.get(id);
     return rec ? jsonCopy(rec) : null;

@@ -9,6 +9,10 @@ export class MemoryAgentStore implements AgentStore {
     this.agents.set(rec.id, jsonCopy(rec));
   }
 
+  async upsertAgents(recs: AgentRecord[]): Promise<void> {
+    for (const rec of recs) this.agents.set(rec.id, jsonCopy(rec));
+  }
+
   async getAgent(id: string): Promise<AgentRecord | null> {
     const rec = this.agents.get(id);
     return rec ? jsonCopy(rec) : null;

@@ -30,7 +30,7 @@ export const FORWARDED = {
     addDeadLetter: true,
     listDeadLetters: true,
   }),
-  agents: methods<AgentStore>({ upsertAgent: true, getAgent: true, listAgents: true }),
+  agents: methods<AgentStore>({ upsertAgent: true, upsertAgents: true, getAgent: true, listAgents: true }),
   kv: methods<KeyValueStore>({ getValue: true, putValue: true, deleteValue: true, listKeys: true }),
   // `resetTables` empties every table: tests and benches share one worker and start each case empty.
   store: { ping: true, close: true, resetTables: true },

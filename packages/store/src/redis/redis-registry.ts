@@ -14,6 +14,11 @@ export class RedisAgentStore implements AgentStore {
     await this.client.hset(this.keys.agents, rec.id, JSON.stringify(rec));
   }
 
+  async upsertAgents(recs: AgentRecord[]): Promise<void> {
+    if (!recs.length) return;
+    await this.client.hset(this.keys.agents, Object.fromEntries(recs.map((rec) => [rec.id, JSON.stringify(rec)])));
+  }
+
   async getAgent(id: string): Promise<AgentRecord | null> {
     const json = await this.client.hget(this.keys.agents, id);
     return json === null ? null : (JSON.parse(json) as AgentRecord);

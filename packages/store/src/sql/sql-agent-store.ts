@@ -13,6 +13,25 @@ export class SqlAgentStore implements AgentStore {
     await this.db.insert(agents).values(row).onConflictDoUpdate({ target: agents.id, set: changes });
   }
 
+  async upsertAgents(recs: AgentRecord[]): Promise<void> {
+    if (!recs.length) return;
+    const rows = recs.map((rec) => ({ ...rec, registeredAt: new Date(rec.registeredAt) }));
+    await this.db
+      .insert(agents)
+      .values(rows)
+      .onConflictDoUpdate({
+        target: agents.id,
+        set: {
+          name: sql.raw('excluded.name'),
+          capabilities: sql.raw('excluded.capabilities'),
+          priority: sql.raw('excluded.priority'),
+          recovery: sql.raw('excluded.recovery'),
+          meta: sql.raw('excluded.meta'),
+          registeredAt: sql.raw('excluded.registered_at'),
+        },
+      });
+  }
+
   async getAgent(id: string): Promise<AgentRecord | null> {
     const [row] = await this.db.select().from(agents).where(eq(agents.id, id));
     return row ? toAgentRecord(row) : null;
