@@ -76,6 +76,8 @@ export function healthModule(
       recoveryTimeoutMs: ctx.config.RECOVERY_TIMEOUT_MS,
       // A pong read late because the hub's own loop stalled is the hub's failure, not the agent's.
       hubOverloaded: () => gate.overloadedWithin(ctx.config.HEARTBEAT_INTERVAL_MS + ctx.config.HEARTBEAT_TIMEOUT_MS),
+      // More than 250 agents: each round over half an interval, in slices, not in one burst.
+      probeSpreadMs: ctx.config.LIVENESS_INTERVAL_MS / 2,
     },
     log,
   );

@@ -24,6 +24,15 @@ interface LiveAgent {
   connectionId: string | null;
   /** Epoch ms of the last packet; kept as a number because it changes on every packet. */
   lastSeenMs?: number;
+  /** Epoch ms of the last good liveness answer (formatted only when read). */
+  lastLivenessMs?: number;
+}
+
+/** What a liveness round needs of one local agent, without copying its whole record. */
+export interface ProbeTarget {
+  id: string;
+  connectionId: string;
+  health: HealthState;
 }
 
 export interface AgentDirectoryDeps {
@@ -137,7 +146,22 @@ export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
     const live = this.agents.get(agentId);
     if (!live) return;
     live.lastSeenMs = this.deps.clock.now();
-    if (liveness) live.info.lastLivenessAt = this.iso();
+    if (liveness) live.lastLivenessMs = live.lastSeenMs;
+  }
+
+  /** This node's connected agents past `connecting`, for a liveness round (no snapshots). */
+  probeTargets(): ProbeTarget[] {
+    const out: ProbeTarget[] = [];
+    for (const a of this.agents.values()) {
+      if (a.connectionId && a.info.connected && a.info.health !== 'connecting') out.push({ id: a.info.id, connectionId: a.connectionId, health: a.info.health });
+    }
+    return out;
+  }
+
+  /** The health of a local agent on `connectionId`, or null if that is not its connection now. */
+  healthOn(agentId: string, connectionId: string): HealthState | null {
+    const live = this.agents.get(agentId);
+    return live && live.connectionId === connectionId && live.info.connected ? live.info.health : null;
   }
 
   /** Marks (or clears, with null) the agent as degraded after a mostly failed replay. */
@@ -223,6 +247,7 @@ export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
   private snapshot(live: LiveAgent): AgentInfo {
     const info = { ...live.info };
     if (live.lastSeenMs !== undefined) info.lastSeenAt = new Date(live.lastSeenMs).toISOString();
+    if (live.lastLivenessMs !== undefined) info.lastLivenessAt = new Date(live.lastLivenessMs).toISOString();
     return info;
   }
 

@@ -66,3 +66,142 @@ describe('HealthMonitor and the hub\u2019s own overload', () => {
     monitor.close();
   });
 });
+
+/** A probe the test answers by hand, remembering which connection each one went out on. */
+class ManualProbes {
+  readonly sent: Array<{ agentId: string; connectionId: string; settle: (r: LivenessReport | Error) => void }> = [];
+  probe = (agentId: string, connectionId: string): Promise<LivenessReport> =>
+    new Promise((resolve, reject) => {
+      this.sent.push({ agentId, connectionId, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
+    });
+}
+
+async function watched(recovery: 'alert' | 'restart') {
+  const clock = new FakeClock();
+  const agents = new AgentDirectory({ store: new AgentRecords(), clock, node: 'n1', defaultRecovery: recovery });
+  const degradation = new DegradationController(clock, {
+    failures: 100,
+    windowMs: 30_000,
+    checkIntervalMs: 60_000,
+    recoverAfterMs: 120_000,
+    recoverMaxFailures: 2,
+    normalSessionLimit: 100,
+    degradedSessionLimit: 50,
+  });
+  const probes = new ManualProbes();
+  const restarts: string[] = [];
+  const monitor = new HealthMonitor(
+    agents,
+    { probe: probes.probe, restart: (id) => void restarts.push(id) },
+    degradation,
+    clock,
+    { livenessIntervalMs: 1000, livenessTimeoutMs: 500, zombieAfter: 2, recoveryTimeoutMs: 10_000 },
+    silentLogger,
+  );
+  // Registered after the monitor, like the hub's history, dashboard feed and bus publisher.
+  const seen: HealthTransition[] = [];
+  agents.on('transition', (t) => void seen.push(t));
+  const flush = () => new Promise((r) => setImmediate(r));
+  return { agents, monitor, probes, restarts, seen, flush };
+}
+
+describe('liveness probes belong to the connection they were sent on', () => {
+  it('ignores a probe of a frozen connection that times out after the agent reconnected', async () => {
+    const { agents, monitor, probes, seen, flush } = await watched('alert');
+    agents.connected('a', 'conn-1');
+    await agents.register('a', { name: 'a', capabilities: [], priority: 0, meta: {} });
+    const probing = monitor.probeAll();
+    expect(probes.sent.map((p) => p.connectionId)).toEqual(['conn-1']);
+
+    // The frozen connection is dropped and the agent comes back on a new one, healthy.
+    agents.disconnected('a', 'conn-1', 'ping timeout');
+    agents.connected('a', 'conn-2');
+    await agents.register('a', { name: 'a', capabilities: [], priority: 0, meta: {} });
+    const before = seen.length;
+    probes.sent[0]!.settle(new Error('operation has timed out'));
+    await probing;
+    await flush();
+    expect(seen.slice(before)).toEqual([]);
+    expect(agents.get('a')?.health).toBe('healthy');
+    monitor.close();
+  });
+
+  it('counts failed probes per connection: a new connection starts with a clean record', async () => {
+    const { agents, monitor, probes, flush } = await watched('alert');
+    agents.connected('a', 'conn-1');
+    await agents.register('a', { name: 'a', capabilities: [], priority: 0, meta: {} });
+    const first = monitor.probeAll();
+    probes.sent[0]!.settle(new Error('timeout'));
+    await first;
+    expect(agents.get('a')?.health).toBe('suspect');
+
+    // Replaced by a newer connection without a disconnect of the old one being reported.
+    agents.connected('a', 'conn-2');
+    await agents.register('a', { name: 'a', capabilities: [], priority: 0, meta: {} });
+    const second = monitor.probeAll();
+    expect(probes.sent[1]!.connectionId).toBe('conn-2');
+    probes.sent[1]!.settle(new Error('timeout'));
+    await second;
+    await flush();
+    // One failure on conn-2 is a suspect, not (with conn-1's) the second in a row that makes a zombie.
+    expect(agents.get('a')?.health).toBe('suspect');
+    monitor.close();
+  });
+});
+
+describe('health transitions', () => {
+  it('reach every listener in the order they happened, even when one is raised inside another\'s handler', async () => {
+    const { agents, monitor, restarts, seen } = await watched('restart');
+    agents.connected('a', 'conn-1');
+    await agents.register('a', { name: 'a', capabilities: [], priority: 0, meta: {} });
+    // The monitor starts the recovery while the disconnect is being announced.
+    agents.disconnected('a', 'conn-1', 'transport close');
+    expect(restarts).toEqual(['a']);
+    expect(seen.map((t) => `${t.from ?? '-'} -> ${t.to}`)).toEqual(['- -> connecting', 'connecting -> healthy', 'healthy -> disconnected', 'disconnected -> recovering']);
+    monitor.close();
+  });
+});
+
+describe('a large fleet\u2019s liveness round', () => {
+  it('is spread over probeSpreadMs in slices, every agent probed once on its own connection', async () => {
+    const clock = new FakeClock();
+    const agents = new AgentDirectory({ store: new AgentRecords(), clock, node: 'n1', defaultRecovery: 'alert' });
+    const degradation = new DegradationController(clock, {
+      failures: 100, windowMs: 30_000, checkIntervalMs: 60_000, recoverAfterMs: 120_000, recoverMaxFailures: 2, normalSessionLimit: 100, degradedSessionLimit: 50,
+    });
+    const probes = new ManualProbes();
+    const monitor = new HealthMonitor(agents, { probe: probes.probe, restart: () => undefined }, degradation, clock,
+      { livenessIntervalMs: 5000, livenessTimeoutMs: 1000, zombieAfter: 2, recoveryTimeoutMs: 10_000, probeSpreadMs: 2500 }, silentLogger);
+    const n = 1000;
+    for (let i = 0; i < n; i++) {
+      agents.connected(`a${i}`, `c${i}`);
+      await agents.register(`a${i}`, { name: `a${i}`, capabilities: [], priority: 0, meta: {} });
+    }
+    const round = monitor.probeAll();
+    // 1,000 agents make 4 slices of 250: the first goes at once, the others 625 ms apart.
+    expect(probes.sent).toHaveLength(250);
+    clock.advance(624);
+    expect(probes.sent).toHaveLength(250);
+    clock.advance(1);
+    expect(probes.sent).toHaveLength(500);
+    clock.advance(1250);
+    expect(probes.sent).toHaveLength(n);
+    expect(new Set(probes.sent.map((p) => p.agentId)).size).toBe(n);
+    expect(probes.sent.every((p) => p.connectionId === `c${p.agentId.slice(1)}`)).toBe(true);
+    for (const p of probes.sent) p.settle({ ok: true });
+    await round;
+    expect(agents.get('a999')?.lastLivenessAt).toBe(new Date(clock.now()).toISOString());
+    monitor.close();
+  });
+
+  it('goes out at once for a small fleet', async () => {
+    const { agents, monitor, probes } = await watched('alert');
+    for (const id of ['a', 'b']) {
+      agents.connected(id, `${id}-conn`);
+      await agents.register(id, { name: id, capabilities: [], priority: 0, meta: {} });
+    }
+    void monitor.probeAll();
+    expect(probes.sent.map((p) => p.agentId)).toEqual(['a', 'b']);
+    monitor.close();
+  });
+});

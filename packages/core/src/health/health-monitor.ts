@@ -28,7 +28,17 @@ export interface HealthSettings {
    * late) is recovered as usual but not counted toward degraded mode, which is about agents failing.
    */
   hubOverloaded?: () => boolean;
+  /**
+   * Over how long (ms) a round of probes is spread once there are more agents than one slice
+   * holds (PROBE_SLICE_AGENTS); default 0, all at once. An agent is then probed at most
+   * `livenessIntervalMs + probeSpreadMs` apart instead of `livenessIntervalMs`.
+   */
+  probeSpreadMs?: number;
 }
+
+/** Agents per slice of a spread probe round, and at most this many slices. */
+const PROBE_SLICE_AGENTS = 250;
+const PROBE_SLICES = 10;
 
 export interface HealthMonitorEvents {
   /** A recovery started (strategy chosen) for an agent. */
@@ -85,12 +95,26 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
     this.unsubscribe();
   }
 
+  /**
+   * One liveness round: every local agent is probed once. A large fleet's round is spread over
+   * `probeSpreadMs` in slices, so thousands of agents are not asked at the same instant (a burst
+   * of probes, timers and answers that would stall the event loop every interval).
+   */
   async probeAll(): Promise<void> {
-    const targets = this.agents.listLocal().filter((a) => a.connected && a.health !== 'connecting');
-    await Promise.all(targets.map((a) => this.probe(a)));
+    const targets = this.agents.probeTargets();
+    const spread = this.s.probeSpreadMs ?? 0;
+    const slices = spread > 0 ? Math.min(PROBE_SLICES, Math.ceil(targets.length / PROBE_SLICE_AGENTS)) : 1;
+    const rounds: Promise<void>[] = [];
+    for (let k = 0; k < slices; k++) {
+      const slice = targets.filter((_, i) => i % slices === k);
+      const run = () => Promise.all(slice.map((t) => this.probe(t))).then(() => undefined);
+      if (k === 0) rounds.push(run());
+      else rounds.push(new Promise<void>((resolve) => this.clock.setTimeout(() => void run().then(resolve), (spread * k) / slices).unref?.()));
+    }
+    await Promise.all(rounds);
   }
 
-  async probe(agent: AgentInfo): Promise<void> {
+  async probe(agent: { id: string }): Promise<void> {
     const connectionId = this.agents.connectionOf(agent.id);
     if (!connectionId) return;
     let report: LivenessReport;
@@ -101,15 +125,17 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
     }
     // The answer (or the silence) is about the connection the probe went out on. If the agent has
     // reconnected meanwhile, a probe stuck on the old, frozen connection says nothing about the new one.
-    if (this.agents.connectionOf(agent.id) !== connectionId) return;
-    const current = this.agents.get(agent.id);
-    if (!current?.connected) return;
+    const health = this.agents.healthOn(agent.id, connectionId);
+    if (health === null) return;
     if (report.ok) {
+      // The common case, thousands of times a round: no copy of the agent's record.
       this.failedProbes.delete(agent.id);
       this.agents.seen(agent.id, true);
-      if (current.health !== 'healthy') this.agents.setHealth(agent.id, 'healthy', 'liveness ok');
+      if (health !== 'healthy') this.agents.setHealth(agent.id, 'healthy', 'liveness ok');
       return;
     }
+    const current = this.agents.get(agent.id);
+    if (!current?.connected) return;
     const before = this.failedProbes.get(agent.id);
     const n = (before?.connectionId === connectionId ? before.count : 0) + 1;
     this.failedProbes.set(agent.id, { connectionId, count: n });
