@@ -29,6 +29,9 @@ import type { LoadGate } from '../sockets/load-gate.ts';
 const REPLAY_PAGE = 2000;
 /** Sockets whose catch-up is complete get `event:watermark` notices; the others must not advance. */
 const WATERMARK_ROOM = 'watermark';
+// Schemas built once, not per request or connection.
+const HttpReplayQuery = ReplayQuery.extend({ patterns: z.string().optional() });
+const StreamFilter = z.object({ pattern: TopicPattern.nullable() });
 const WATERMARK_NOTICE_MS = 250;
 /** How long a subscribe waits for other nodes' uncommitted events to commit before replaying. */
 const CATCH_UP_WAIT_MS = 2000;
@@ -67,7 +70,8 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
         agents.to(rooms).emit('event', event);
         // The live stream is a view for the dashboards on this node; sending every event through the
         // Redis adapter a second time (for operators elsewhere) would double the cluster's traffic.
-        operators.local.to(rooms).emit('event:stream', event);
+        // Socket.IO encodes a broadcast before looking for recipients: skip it with no dashboard here.
+        if (operators.sockets.size > 0) operators.local.to(rooms).emit('event:stream', event);
       },
     },
     onStoreState: (down) => {
@@ -177,7 +181,7 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
       });
       r.get('/', async (c) => {
         const raw = c.req.query();
-        const q = queryOf(c, ReplayQuery.extend({ patterns: z.string().optional() }));
+        const q = queryOf(c, HttpReplayQuery);
         // The typed check (VALIDATION_FAILED, same cap as the socket's), not a bare parse (a 500).
         const patterns = raw.patterns ? parseOrThrow(z.array(TopicPattern).max(100), raw.patterns.split(',')) : undefined;
         const items = await bus.query({
@@ -255,7 +259,7 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
         // The dashboard watches every topic by default; it can narrow the stream with events:watch.
         void socket.join(topicRoom('#'));
         socket.on('events:watch', async (p: unknown, ack?: (a: unknown) => void) => {
-          const parsed = z.object({ pattern: TopicPattern.nullable() }).safeParse(p);
+          const parsed = StreamFilter.safeParse(p);
           if (!parsed.success) return ack?.({ ok: false, error: { code: 'VALIDATION_FAILED', message: parsed.error.message } });
           for (const room of socket.rooms) if (room.startsWith('t:')) await socket.leave(room);
           if (parsed.data.pattern) await socket.join(topicRoom(parsed.data.pattern));

@@ -13,6 +13,7 @@ import type { LoadGate } from '../sockets/load-gate.ts';
 import { z } from 'zod';
 
 const HISTORY = 50;
+const NoInput = z.object({}).default({});
 const PRIORITY_OF: Partial<Record<HealthTransition['to'], Priority>> = {
   failed: 'critical',
   zombie: 'high',
@@ -145,7 +146,7 @@ export function healthModule(
         return ctx.agents.get(agentId)!;
       });
       // The agent's saved state in each of its sessions, for restoring after a restart.
-      onCall(ctx, socket, 'agent:restore', z.object({}).default({}), async () => {
+      onCall(ctx, socket, 'agent:restore', NoInput, async () => {
         const page = await sessions.list({ kind: 'agent', id: socket.data.agentId }, { limit: 500 });
         return page.items
           .filter((s) => s.state !== 'expired')
