@@ -83,3 +83,14 @@ export async function waitForQuiet(maxWaitMs: number, maxCores = 0.3): Promise<n
     if (load < maxCores || performance.now() > deadline) return load;
   }
 }
+
+/** Resident and peak resident memory of a process (MB), from /proc/<pid>/status; 0 if it is gone. */
+export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+  } catch {
+    return { rssMb: 0, peakMb: 0 };
+  }
+}

@@ -18,7 +18,7 @@ import { connectAgent } from '@agent-hub/sdk';
 import { createTestDatabase, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
 import { guardChild, withTimeout } from './child-guard.ts';
-import { CpuMeter, waitForQuiet } from './cpu-meter.ts';
+import { CpuMeter, memoryOf, waitForQuiet } from './cpu-meter.ts';
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
 import { Flags } from './flags.ts';
 import { probeNats, runNats, skipLine, NATS_SERVER_BIN, type NatsResult, type Probe } from './nats-anchor.ts';
@@ -128,6 +128,8 @@ interface ReplayOutcome {
   /** Subscribe call -> subscribe ack (the hub read the log and sent every replayed event). */
   ackTimes: number[];
   replayed: number[];
+  /** The hub's resident memory after the load run and the replays, and its peak (MB). */
+  memory?: { rssMb: number; peakMb: number };
 }
 
 /** Publishes `count` events on one topic, then times fresh agents replaying them (policy full). */
@@ -243,6 +245,9 @@ function report(o: Options, ours: LoadOutcome, base: LoadOutcome | null, replay:
     [
       'The hub reads the log and emits every replayed event before it acks the subscribe; the SDK holds them until the ack, then runs the handlers.',
       `target < 200 ms: ${verdict(s.p50 < 200)} at the median (${fmtMs(s.p50)}), ${verdict(s.max < 200)} at the worst (${fmtMs(s.max)})`,
+      ...(replay.memory
+        ? [`hub memory after the load run and the replays: RSS ${replay.memory.rssMb.toFixed(0)} MB, peak ${replay.memory.peakMb.toFixed(0)} MB (target RSS <= 250 MB on the default store)`]
+        : []),
     ],
   );
 }
@@ -255,6 +260,7 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
   try {
     const ours = await runLoad(`agent hub (${o.store})`, 'hub', hub.url, hub.child!.pid!, agentsFor('bench-pub', o.publishers, hub), agentsFor('bench-sub', o.subscribers, hub), o);
     const replay = o.replay > 0 ? await runReplay(hub, o.replay, o.replayTrials) : null;
+    if (replay) replay.memory = memoryOf(hub.child!.pid!);
     return { ours, replay };
   } finally {
     await hub.stop();

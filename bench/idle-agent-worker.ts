@@ -1,10 +1,11 @@
 /**
- * A fleet of idle connections in one process, for bench/health.ts: SDK agents that connect,
- * register, and then only answer the hub's heartbeats (and liveness probes, if the hub sends any);
- * or, for the baseline, bare socket.io-client sockets to the bare relay, answering its heartbeats.
+ * A fleet of idle connections in one process, for bench/health.ts and bench/fleet.ts: SDK agents
+ * that connect, register, and then only answer the hub's heartbeats (and liveness probes, if the
+ * hub sends any); or, for the baseline, bare socket.io-client sockets to the bare relay, answering
+ * its heartbeats.
  */
 import { io } from 'socket.io-client';
-import { connectAgent } from '@agent-hub/sdk';
+import { connectAgent, HubError } from '@agent-hub/sdk';
 import { serveWorker } from './worker-rpc.ts';
 
 interface IdleConnection {
@@ -16,36 +17,62 @@ interface ConnectArgs {
   mode: 'hub' | 'bare';
   url: string;
   agents: Array<{ agentId: string; token: string }>;
+  /**
+   * Handshakes in flight at once. The default (25) measures steady connecting, not a storm;
+   * `concurrency >= agents.length` is a connect storm: every connection starts at once.
+   */
+  concurrency?: number;
 }
 
-// Handshakes in small waves: a thousand at once would measure a connection storm, not idling.
-const CONCURRENCY = 25;
+export interface ConnectResult {
+  connected: number;
+  ms: number;
+  /** Refusals with a hub error code, by code (the SDK retries the transient ones). */
+  typed: Record<string, number>;
+  /** Connect failures without a code (network errors, timeouts), by message. */
+  untyped: Record<string, number>;
+}
 
 let clients: IdleConnection[] = [];
 
-async function bareSocket(url: string): Promise<IdleConnection> {
+async function bareSocket(url: string, onError: (err: Error) => void): Promise<IdleConnection> {
   const s = io(url, { transports: ['websocket'], forceNew: true });
-  await new Promise<void>((resolve, reject) => {
-    s.once('connect', resolve);
-    s.once('connect_error', reject);
+  await new Promise<void>((resolve) => {
+    s.once('connect', () => resolve());
+    // socket.io-client retries a failed connect itself; count each failure, keep waiting.
+    s.on('connect_error', onError);
   });
   return { get connected() { return s.connected; }, close: () => s.close() };
 }
 
-async function connect(a: ConnectArgs): Promise<{ connected: number; ms: number }> {
+async function connect(a: ConnectArgs): Promise<ConnectResult> {
   const t0 = performance.now();
+  const typed: Record<string, number> = {};
+  const untyped: Record<string, number> = {};
+  const count = (err: unknown) => {
+    if (err instanceof HubError) typed[err.code] = (typed[err.code] ?? 0) + 1;
+    else {
+      const msg = err instanceof Error ? err.message : String(err);
+      untyped[msg] = (untyped[msg] ?? 0) + 1;
+    }
+  };
   const queue = [...a.agents];
   const lane = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
-      clients.push(
-        a.mode === 'bare'
-          ? await bareSocket(a.url)
-          : await connectAgent({ url: a.url, agentId: next.agentId, token: next.token, name: next.agentId }),
-      );
+      if (a.mode === 'bare') {
+        clients.push(await bareSocket(a.url, count));
+        continue;
+      }
+      try {
+        const c = await connectAgent({ url: a.url, agentId: next.agentId, token: next.token, name: next.agentId, onConnectRetry: count });
+        clients.push(c);
+      } catch (err) {
+        count(err);
+      }
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
-  return { connected: clients.filter((c) => c.connected).length, ms: performance.now() - t0 };
+  await Promise.all(Array.from({ length: Math.min(a.concurrency ?? 25, a.agents.length) }, lane));
+  return { connected: clients.filter((c) => c.connected).length, ms: performance.now() - t0, typed, untyped };
 }
 
 async function closeAll(): Promise<void> {

@@ -1,0 +1,217 @@
+/**
+ * A large idle fleet: what 5,000 connected agents cost the hub against a bare Socket.IO server with
+ * the same heartbeat, how fast agents connect and register, and whether a connect storm gets in.
+ *
+ *   pnpm bench fleet [--agents=5000] [--runs=3] [--workers=4] [--sample=20] [--quick]
+ *
+ * Each run, for the hub (default store, default heartbeat and liveness probes) and then the bare
+ * server (bench/bare-relay.ts, same ping settings), interleaved `--runs` times:
+ *   1. connect rate: the fleet connects (and, on the hub, registers) 25 at a time per worker;
+ *      agents/s = fleet / time until the last one is in;
+ *   2. idle CPU: after 2 s of settling, the server's CPU over `--sample` seconds;
+ *   3. storm: everyone disconnects, then all reconnect at once (every handshake started together);
+ *      time until the last is in, and the failed attempts, typed (a hub error code the SDK retries)
+ *      or untyped (network errors, timeouts).
+ * The table reports each column's median over the runs.
+ */
+import { fileURLToPath } from 'node:url';
+import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
+import { guardChild, sleep } from './child-guard.ts';
+import { CpuMeter, memoryOf, waitForQuiet } from './cpu-meter.ts';
+import { Flags } from './flags.ts';
+import type { ConnectResult } from './idle-agent-worker.ts';
+import { fmtPct, printTable } from './stats.ts';
+import { WorkerProcess } from './worker-rpc.ts';
+
+const FLEET_WORKER = fileURLToPath(new URL('./idle-agent-worker.ts', import.meta.url));
+const RELAY = fileURLToPath(new URL('./bare-relay.ts', import.meta.url));
+
+interface Options {
+  agents: number;
+  runs: number;
+  workers: number;
+  sampleMs: number;
+}
+
+interface Target {
+  mode: 'hub' | 'bare';
+  pid: number;
+  url: string;
+  token(agentId: string): string;
+  rssMb(): number;
+}
+
+interface RunRow {
+  system: string;
+  connected: number;
+  connectPerSec: number;
+  cpu: number;
+  fleetCpu: number;
+  others: number;
+  rssMb: number;
+  stormMs: number;
+  stormIn: number;
+  typed: Record<string, number>;
+  untyped: Record<string, number>;
+}
+
+const rssOf = (pid: number) => memoryOf(pid).rssMb;
+
+function merge(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+async function connectAll(target: Target, workers: WorkerProcess[], n: number, storm: boolean): Promise<ConnectResult> {
+  const t0 = performance.now();
+  const per = Math.ceil(n / workers.length);
+  const results = await Promise.all(
+    workers.map((w, k) => {
+      const agents = Array.from({ length: per }, (_, i) => `fleet-${k}-${i}`).map((agentId) => ({ agentId, token: target.token(agentId) }));
+      return w.call<ConnectResult>('connect', { mode: target.mode, url: target.url, agents, concurrency: storm ? per : 25 }, 180_000);
+    }),
+  );
+  const out: ConnectResult = { connected: 0, ms: performance.now() - t0, typed: {}, untyped: {} };
+  for (const r of results) {
+    out.connected += r.connected;
+    merge(out.typed, r.typed);
+    merge(out.untyped, r.untyped);
+  }
+  return out;
+}
+
+async function measure(target: Target, label: string, o: Options): Promise<RunRow> {
+  const workers = Array.from({ length: o.workers }, () => WorkerProcess.start(FLEET_WORKER));
+  try {
+    // Workers load their modules first, so the connect rate measures connecting only.
+    await Promise.all(workers.map((w) => w.call('connected')));
+    const paced = await connectAll(target, workers, o.agents, false);
+    await sleep(2000);
+    const pids: Record<string, number> = { server: target.pid, runner: process.pid };
+    workers.forEach((w, i) => (pids[`w${i}`] = w.pid));
+    const meter = new CpuMeter(pids);
+    meter.start();
+    await sleep(o.sampleMs);
+    const cpu = meter.stop();
+    const rssMb = target.rssMb();
+    await Promise.all(workers.map((w) => w.call('close')));
+    // Let the server notice every disconnect before the storm.
+    await sleep(3000);
+    const storm = await connectAll(target, workers, o.agents, true);
+    const typed = { ...paced.typed };
+    merge(typed, storm.typed);
+    const untyped = { ...paced.untyped };
+    merge(untyped, storm.untyped);
+    await Promise.all(workers.map((w) => w.call('close')));
+    return {
+      system: label,
+      connected: paced.connected,
+      connectPerSec: (paced.connected * 1000) / paced.ms,
+      cpu: cpu.server!,
+      fleetCpu: workers.reduce((s, _, i) => s + cpu[`w${i}`]!, 0),
+      others: cpu.others!,
+      rssMb,
+      stormMs: storm.ms,
+      stormIn: storm.connected,
+      typed,
+      untyped,
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+  }
+}
+
+async function runHub(o: Options): Promise<RunRow> {
+  const hub = await HubProcess.start({ env: { DEGRADE_FAILURES: '100000' } });
+  guardChild(hub.child);
+  try {
+    const pid = hub.child!.pid!;
+    return await measure({ mode: 'hub', pid, url: hub.url, token: (id) => hub.tokens.issue(id), rssMb: () => rssOf(pid) }, 'hub (PGlite, defaults)', o);
+  } finally {
+    await hub.stop();
+  }
+}
+
+async function runBare(o: Options): Promise<RunRow> {
+  const relay = WorkerProcess.start(RELAY);
+  try {
+    const { url } = await relay.call<{ url: string }>('listen');
+    return await measure({ mode: 'bare', pid: relay.pid, url, token: () => '', rssMb: () => rssOf(relay.pid) }, 'bare Socket.IO server', o);
+  } finally {
+    await relay.stop();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function medianRow(rows: RunRow[]): RunRow {
+  const typed: Record<string, number> = {};
+  const untyped: Record<string, number> = {};
+  rows.forEach((r) => (merge(typed, r.typed), merge(untyped, r.untyped)));
+  return {
+    system: `${rows[0]!.system} — median of ${rows.length}`,
+    connected: median(rows.map((r) => r.connected)),
+    connectPerSec: median(rows.map((r) => r.connectPerSec)),
+    cpu: median(rows.map((r) => r.cpu)),
+    fleetCpu: median(rows.map((r) => r.fleetCpu)),
+    others: median(rows.map((r) => r.others)),
+    rssMb: median(rows.map((r) => r.rssMb)),
+    stormMs: median(rows.map((r) => r.stormMs)),
+    stormIn: median(rows.map((r) => r.stormIn)),
+    typed,
+    untyped,
+  };
+}
+
+const fmtCounts = (c: Record<string, number>) =>
+  Object.entries(c)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ') || '0';
+
+async function main(): Promise<void> {
+  const f = new Flags();
+  const quick = f.has('quick');
+  const o: Options = {
+    agents: f.number('agents', quick ? 1000 : 5000),
+    runs: f.number('runs', quick ? 1 : 3),
+    workers: f.number('workers', 4),
+    sampleMs: f.number('sample', quick ? 8 : 20) * 1000,
+  };
+  const hub: RunRow[] = [];
+  const bare: RunRow[] = [];
+  for (let i = 0; i < o.runs; i++) {
+    await waitForQuiet(15_000);
+    hub.push(await runHub(o));
+    await waitForQuiet(15_000);
+    bare.push(await runBare(o));
+  }
+  const rows = o.runs > 1 ? [...hub, ...bare, medianRow(hub), medianRow(bare)] : [...hub, ...bare];
+  printTable(
+    `Idle fleet: ${o.agents} agents from ${o.workers} worker processes (default heartbeat 1500 + 1500 ms; hub with liveness probes every 5 s)`,
+    ['system', 'in', 'connect (+register) /s', 'server CPU idle', 'fleet CPU', 'rest', 'server RSS', `storm: all ${o.agents} in`, 'failed attempts: typed', 'untyped'],
+    rows.map((r) => [
+      r.system,
+      String(r.connected),
+      r.connectPerSec.toFixed(0),
+      fmtPct(r.cpu),
+      fmtPct(r.fleetCpu),
+      fmtPct(r.others),
+      `${r.rssMb.toFixed(0)} MB`,
+      r.stormIn === o.agents ? `${(r.stormMs / 1000).toFixed(1)} s` : `${r.stormIn} in, ${(r.stormMs / 1000).toFixed(1)} s`,
+      fmtCounts(r.typed),
+      fmtCounts(r.untyped),
+    ]),
+  );
+  const h = medianRow(hub);
+  const b = medianRow(bare);
+  console.log(`  idle CPU ratio hub / bare: ${(h.cpu / b.cpu).toFixed(2)}x (target <= 1.5x)`);
+  console.log(`  connect rate ratio hub / bare: ${(h.connectPerSec / b.connectPerSec).toFixed(2)}x (target >= 0.8x)`);
+  console.log(`  storm: ${h.stormIn}/${o.agents} in ${(h.stormMs / 1000).toFixed(1)} s (target: all within 10 s, no untyped errors)`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
