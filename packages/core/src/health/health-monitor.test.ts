@@ -23,18 +23,13 @@ class AgentRecords implements AgentStore {
   }
 }
 
+/** Degradation settings for these tests; each sets how many failures trip it. */
+const DEGRADATION = { windowMs: 30_000, checkIntervalMs: 60_000, recoverAfterMs: 120_000, recoverMaxFailures: 2, normalSessionLimit: 100, degradedSessionLimit: 50 };
+
 async function setup(hubOverloaded: () => boolean) {
   const clock = new FakeClock();
   const agents = new AgentDirectory({ store: new AgentRecords(), clock, node: 'n1', defaultRecovery: 'alert' });
-  const degradation = new DegradationController(clock, {
-    failures: 1,
-    windowMs: 30_000,
-    checkIntervalMs: 60_000,
-    recoverAfterMs: 120_000,
-    recoverMaxFailures: 2,
-    normalSessionLimit: 100,
-    degradedSessionLimit: 50,
-  });
+  const degradation = new DegradationController(clock, { ...DEGRADATION, failures: 1 });
   const monitor = new HealthMonitor(
     agents,
     { probe: async () => ({ ok: true }), restart: () => undefined },
@@ -79,15 +74,7 @@ class ManualProbes {
 async function watched(recovery: 'alert' | 'restart') {
   const clock = new FakeClock();
   const agents = new AgentDirectory({ store: new AgentRecords(), clock, node: 'n1', defaultRecovery: recovery });
-  const degradation = new DegradationController(clock, {
-    failures: 100,
-    windowMs: 30_000,
-    checkIntervalMs: 60_000,
-    recoverAfterMs: 120_000,
-    recoverMaxFailures: 2,
-    normalSessionLimit: 100,
-    degradedSessionLimit: 50,
-  });
+  const degradation = new DegradationController(clock, { ...DEGRADATION, failures: 100 });
   const probes = new ManualProbes();
   const restarts: string[] = [];
   const monitor = new HealthMonitor(
@@ -166,9 +153,7 @@ describe('a large fleet\u2019s liveness round', () => {
   it('is spread over probeSpreadMs in slices, every agent probed once on its own connection', async () => {
     const clock = new FakeClock();
     const agents = new AgentDirectory({ store: new AgentRecords(), clock, node: 'n1', defaultRecovery: 'alert' });
-    const degradation = new DegradationController(clock, {
-      failures: 100, windowMs: 30_000, checkIntervalMs: 60_000, recoverAfterMs: 120_000, recoverMaxFailures: 2, normalSessionLimit: 100, degradedSessionLimit: 50,
-    });
+    const degradation = new DegradationController(clock, { ...DEGRADATION, failures: 100 });
     const probes = new ManualProbes();
     const monitor = new HealthMonitor(agents, { probe: probes.probe, restart: () => undefined }, degradation, clock,
       { livenessIntervalMs: 5000, livenessTimeoutMs: 1000, zombieAfter: 2, recoveryTimeoutMs: 10_000, probeSpreadMs: 2500 }, silentLogger);

@@ -4,30 +4,14 @@ import { silentLogger } from '../ports/logger.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
 import { SessionService, type Actor } from './session-service.ts';
 import { OutageStore } from './testing/outage-store.ts';
-import { WriteOutbox, type JournaledWrite, type OutboxJournal } from './write-outbox.ts';
+import { WriteOutbox } from './write-outbox.ts';
+import { flush, MemoryJournal } from './testing/memory-journal.ts';
 
 const OPERATOR: Actor = { kind: 'operator' };
 const ann: Actor = { kind: 'agent', id: 'ann' };
 const QUEUE_AFTER_MS = 500;
 /** As the HTTP and socket edges call: a pending answer is an answer. */
 const EDGE = { boundedWait: true };
-
-const flush = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-};
-
-class MemoryJournal implements OutboxJournal {
-  entries: JournaledWrite[] = [];
-  async load() {
-    return [...this.entries];
-  }
-  async append(e: JournaledWrite) {
-    this.entries.push(e);
-  }
-  async rewrite(remaining: JournaledWrite[]) {
-    this.entries = [...remaining];
-  }
-}
 
 async function hub() {
   const store = new OutageStore();

@@ -3,24 +3,8 @@ import { silentLogger, type Logger } from '../ports/logger.ts';
 import type { NewMessageRecord } from '../ports/store.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
 import { OutageStore } from './testing/outage-store.ts';
-import { WriteOutbox, type JournaledWrite, type OutboxJournal } from './write-outbox.ts';
-
-const flush = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-};
-
-class MemoryJournal implements OutboxJournal {
-  entries: JournaledWrite[] = [];
-  async load() {
-    return [...this.entries];
-  }
-  async append(e: JournaledWrite) {
-    this.entries.push(e);
-  }
-  async rewrite(remaining: JournaledWrite[]) {
-    this.entries = [...remaining];
-  }
-}
+import { WriteOutbox } from './write-outbox.ts';
+import { flush, MemoryJournal } from './testing/memory-journal.ts';
 
 const msg = (content: string, id?: string): NewMessageRecord => ({ id, role: 'agent', author: 'a', content, metadata: {} });
 
