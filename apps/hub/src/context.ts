@@ -23,6 +23,6 @@ export interface HubContext {
   adapter: { kind: 'memory' | 'redis'; ok(): boolean; status(): string; onRecovered(fn: (downSince: number) => void): void };
   /** The last health transitions of an agent (set by the health module). */
   healthHistory?: (agentId: string) => HealthTransition[];
-  /** Set when several nodes share Redis: the cluster-wide agent view and node list. */
-  cluster?: { ok(): boolean; nodes(): Promise<string[]>; agents(): Promise<AgentInfo[]> };
+  /** Set when several nodes share Redis: the cluster-wide agent view and node list; `leads` while this node holds the lease. */
+  cluster?: { ok(): boolean; nodes(): Promise<string[]>; agents(): Promise<AgentInfo[]>; leads(): boolean };
 }

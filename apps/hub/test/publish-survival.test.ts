@@ -152,7 +152,7 @@ describe('publish window metric', () => {
       expect(a.pendingPublishes).toBe(3);
       const depth = async () => {
         const text = await (await t.api('/metrics')).text();
-        return Number(/agent_publish_window_depth\{stat="sum"\} (\d+)/.exec(text)?.[1] ?? 0);
+        return Number(/agenthub_agent_publish_window_depth\{stat="sum"\} (\d+)/.exec(text)?.[1] ?? 0);
       };
       await eventually(async () => (await depth()) === 3, 1900, 'window depth reported');
       await Promise.all(held);

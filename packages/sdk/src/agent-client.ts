@@ -511,7 +511,7 @@ export class AgentClient extends EventEmitter {
   }
 
   private async answerLiveness(): Promise<LivenessReport> {
-    // The window's depth rides along: the hub's agent_publish_window_depth metric.
+    // The window's depth rides along: the hub's agenthub_agent_publish_window_depth metric.
     const pendingPublishes = this.window.depth;
     if (this.opts.liveness) return { ...(await this.opts.liveness()), pendingPublishes };
     const stale = this.opts.progressStaleMs;

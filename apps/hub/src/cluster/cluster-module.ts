@@ -56,6 +56,7 @@ export function clusterModule(ctx: HubContext, io: Server, { url, offsets, onGro
   ctx.cluster = {
     ok: () => registry.ok,
     nodes: () => registry.nodes(),
+    leads: () => lease.isHolder,
     agents: async () => mergeAgents(ctx.agents.list(), await registry.agents().catch(() => [])),
   };
   // One node at a time re-arms group timers (after a start, or when the previous holder died).

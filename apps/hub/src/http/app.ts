@@ -81,7 +81,7 @@ function correlation(ctx: HubContext): MiddlewareHandler<HttpEnv> {
     await next();
     const ms = performance.now() - start;
     const route = c.req.routePath || 'unmatched';
-    ctx.metrics.httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, ms);
+    ctx.metrics.httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, ms / 1000);
     log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'http request');
   };
 }

@@ -36,21 +36,21 @@ const WATERMARK_NOTICE_MS = 250;
 /** How long a subscribe waits for other nodes' uncommitted events to commit before replaying. */
 const CATCH_UP_WAIT_MS = 2000;
 const GAP_FILL_WAIT_MS = 60_000;
-const LATENCY_BUCKETS = [0.5, 1, 2, 3, 5, 7.5, 10, 15, 25, 50, 100, 250, 1000];
+const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1];
 
 /** The event bus over Socket.IO rooms and HTTP, with the persisted log, replay and dead letters. */
 export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: OffsetAllocator; gate: LoadGate }): HubModule & { bus: EventBus } {
   const { offsets, gate } = deps;
   const policies = loadReplayPolicies(ctx.config.REPLAY_POLICY_FILE, ctx.config.DEFAULT_REPLAY_POLICY);
   const registers = [ctx.metrics.registry];
-  const latency = new Histogram({ name: 'event_propagation_latency_ms', help: 'Publish to subscriber receipt (reported by SDK acks)', buckets: LATENCY_BUCKETS, registers });
-  const throughput = new Counter({ name: 'event_throughput', help: 'Events published', labelNames: ['priority'], registers });
-  const deadLetters = new Counter({ name: 'event_dead_letters_total', help: 'Events dead-lettered by subscribers', registers });
-  const storeDown = new Gauge({ name: 'event_log_degraded', help: '1 while the event log cannot be written', registers });
-  const duplicates = new Counter({ name: 'event_duplicate_publishes_total', help: 'Publishes of an id already accepted (not delivered again)', labelNames: ['retry'], registers });
-  const overloadRefusals = new Counter({ name: 'event_publishes_refused_overload_total', help: 'Publishes refused with RATE_LIMITED because the hub was overloaded', registers });
-  new Gauge({ name: 'hub_event_loop_lag_ms', help: 'Worst event-loop delay of the last 250 ms window', registers, collect() { this.set(gate.lagMs); } });
-  const republished = new Counter({ name: 'event_republished_total', help: 'Publishes marked as re-sends, by whether the log already had them', labelNames: ['found'], registers });
+  const latency = new Histogram({ name: 'agenthub_event_propagation_latency_seconds', help: 'Publish to subscriber receipt in seconds (reported by SDK acks)', buckets: LATENCY_BUCKETS_SECONDS, registers });
+  const throughput = new Counter({ name: 'agenthub_events_published_total', help: 'Events published through this node, by priority', labelNames: ['priority'], registers });
+  const deadLetters = new Counter({ name: 'agenthub_event_dead_letters_total', help: 'Events dead-lettered by subscribers', registers });
+  const storeDown = new Gauge({ name: 'agenthub_event_log_degraded', help: '1 while the event log cannot be written', registers });
+  const duplicates = new Counter({ name: 'agenthub_event_duplicate_publishes_total', help: 'Publishes of an id already accepted (not delivered again)', labelNames: ['retry'], registers });
+  const overloadRefusals = new Counter({ name: 'agenthub_event_publishes_refused_overload_total', help: 'Publishes refused with RATE_LIMITED because the hub was overloaded', registers });
+  new Gauge({ name: 'agenthub_event_loop_lag_max_seconds', help: 'Worst event-loop delay of the last 250 ms window, in seconds', registers, collect() { this.set(gate.lagMs / 1000); } });
+  const republished = new Counter({ name: 'agenthub_event_republished_total', help: 'Publishes marked as re-sends, by whether the log already had them', labelNames: ['found'], registers });
   const monitor = new LatencyMonitor(ctx.logger.child({ module: 'events' }));
   const agents = io.of(AGENTS_NAMESPACE);
   const operators = io.of(OPERATORS_NAMESPACE);
@@ -93,8 +93,8 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
     }
     for (const [publisher, ids] of byPublisher) agents.to(`agent:${publisher}`).emit('event:durable', { ids });
   });
-  new Gauge({ name: 'event_offset_gaps_total', help: 'Offsets skipped for good (reserved by a run that crashed, or jumped over after a Redis reset)', registers, collect() { this.set(bus.gaps); } });
-  new Gauge({ name: 'event_watermark_lag', help: 'Offsets handed out on this node above the committed watermark', registers, collect() { this.set(Math.max(0, bus.currentOffset - bus.watermark)); } });
+  new Counter({ name: 'agenthub_event_offset_gaps_total', help: 'Offsets skipped for good (reserved by a run that crashed, or jumped over after a Redis reset)', registers, collect() { this.reset(); this.inc(bus.gaps); } });
+  new Gauge({ name: 'agenthub_event_watermark_lag_offsets', help: 'Offsets handed out on this node above the committed watermark', registers, collect() { this.set(Math.max(0, bus.currentOffset - bus.watermark)); } });
   bus.on('deadLetter', (d) => {
     deadLetters.inc();
     operators.emit('deadletter:new', d);
@@ -247,7 +247,7 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
       onSignal(ctx, socket, 'event:ack', AckEvents, ({ input }) => {
         bus.recordOffset(agentId, input.offset);
         for (const ms of input.latencies ?? []) {
-          latency.observe(ms);
+          latency.observe(ms / 1000);
           monitor.observe(ms);
         }
       });

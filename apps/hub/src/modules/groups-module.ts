@@ -86,7 +86,7 @@ export function groupsModule(ctx: HubContext, io: Server, deps: GroupsModuleDeps
     taskLeaseMs: ctx.config.GROUP_TASK_LEASE_MS,
   });
   engine.on('decision', (d) => m.decisions.inc({ outcome: d.outcome }));
-  engine.on('selected', (s) => m.selection.observe({ strategy: s.strategy }, s.ms));
+  engine.on('selected', (s) => m.selection.observe({ strategy: s.strategy }, s.ms / 1000));
   ctx.agents.on('transition', (t) => engine.healthChanged(t.agentId, t.to));
   deps.onReplaced((p) => engine.replaced(p));
 
@@ -189,14 +189,14 @@ async function optionalBody<S extends z.ZodType>(c: Context, schema: S): Promise
 function groupMetrics(ctx: HubContext) {
   const registers = [ctx.metrics.registry];
   return {
-    decisions: new Counter({ name: 'group_turn_decisions_total', help: 'Group turn decisions by outcome', labelNames: ['outcome'], registers }),
+    decisions: new Counter({ name: 'agenthub_group_turn_decisions_total', help: 'Group turn decisions by outcome', labelNames: ['outcome'], registers }),
     selection: new Histogram({
-      name: 'group_speaker_selection_ms',
-      help: 'Time to choose the next speaker, by strategy',
+      name: 'agenthub_group_speaker_selection_duration_seconds',
+      help: 'Time to choose the next speaker in seconds, by strategy',
       labelNames: ['strategy'],
-      buckets: [0.1, 0.5, 1, 5, 10, 25, 50, 100, 150, 250, 1000, 30_000],
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 1, 30],
       registers,
     }),
-    llmFallbacks: new Counter({ name: 'group_llm_fallbacks_total', help: 'LLM speaker selections that fell back to round-robin', labelNames: ['reason'], registers }),
+    llmFallbacks: new Counter({ name: 'agenthub_group_llm_fallbacks_total', help: 'LLM speaker selections that fell back to round-robin', labelNames: ['reason'], registers }),
   };
 }

@@ -97,7 +97,7 @@ export function healthModule(
       .publish('hub', { topic: `agent:${t.agentId}`, priority: PRIORITY_OF[t.to] ?? 'low', payload: { type: 'health', ...t } })
       .catch((err) => log.warn({ err: String(err) }, 'health event not published'));
   });
-  monitor.on('detected', (d) => m.detect.observe({ kind: d.kind }, d.ms));
+  monitor.on('detected', (d) => m.detect.observe({ kind: d.kind }, d.ms / 1000));
   monitor.on('recovered', () => m.recoveries.inc({ outcome: 'recovered' }));
   monitor.on('failed', () => m.recoveries.inc({ outcome: 'failed' }));
   monitor.on('replaced', ({ from, to }) => {
@@ -182,7 +182,7 @@ function healthMetrics(ctx: HubContext, windows: Map<string, number>) {
   const registers = [ctx.metrics.registry];
   return {
     windows: new Gauge({
-      name: 'agent_publish_window_depth',
+      name: 'agenthub_agent_publish_window_depth',
       help: 'Publishes connected agents hold unconfirmed (SDK in-flight windows, from liveness answers): sum and max',
       labelNames: ['stat'],
       registers,
@@ -202,25 +202,34 @@ function healthMetrics(ctx: HubContext, windows: Map<string, number>) {
       },
     }),
     status: new Gauge({
-      name: 'agent_health_status',
-      help: 'Agents by health state',
+      name: 'agenthub_agents',
+      help: 'Agents on this node (connected here or last seen here) by health state',
       labelNames: ['state'],
       registers,
       collect() {
         const counts = Object.fromEntries(HEALTH_STATES.map((s) => [s, 0]));
-        for (const a of ctx.agents.list()) counts[a.health]!++;
+        // Local agents only: other nodes report theirs, so a sum over nodes counts each agent once.
+        for (const a of ctx.agents.listLocal()) counts[a.health]!++;
         for (const s of HEALTH_STATES) this.set({ state: s }, counts[s]!);
       },
     }),
-    heartbeats: new Counter({ name: 'agent_heartbeats_total', help: 'Heartbeat pongs received from agents', registers }),
-    transitions: new Counter({ name: 'agent_health_transitions_total', help: 'Health transitions', labelNames: ['to'], registers }),
-    restarts: new Counter({ name: 'agent_restarts_requested_total', help: 'Restart requests and hooks run', registers }),
-    recoveries: new Counter({ name: 'agent_recoveries_total', help: 'Recovery outcomes', labelNames: ['outcome'], registers }),
+    degraded: new Gauge({
+      name: 'agenthub_degraded_mode',
+      help: '1 while this node is in degraded mode (too many agent failures)',
+      registers,
+      collect() {
+        this.set(ctx.state.degradedReason !== null ? 1 : 0);
+      },
+    }),
+    heartbeats: new Counter({ name: 'agenthub_agent_heartbeats_total', help: 'Heartbeat pongs received from agents', registers }),
+    transitions: new Counter({ name: 'agenthub_agent_health_transitions_total', help: 'Health transitions', labelNames: ['to'], registers }),
+    restarts: new Counter({ name: 'agenthub_agent_restarts_requested_total', help: 'Restart requests and hooks run', registers }),
+    recoveries: new Counter({ name: 'agenthub_agent_recoveries_total', help: 'Recovery outcomes', labelNames: ['outcome'], registers }),
     detect: new Histogram({
-      name: 'agent_failure_detect_ms',
-      help: 'Time from last sign of life to detection',
+      name: 'agenthub_agent_failure_detection_seconds',
+      help: 'Time from last sign of life to detection, in seconds',
       labelNames: ['kind'],
-      buckets: [250, 500, 1000, 2000, 3000, 4000, 5000, 7500, 10_000, 20_000],
+      buckets: [0.25, 0.5, 1, 2, 3, 4, 5, 7.5, 10, 20],
       registers,
     }),
   };

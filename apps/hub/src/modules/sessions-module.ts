@@ -69,7 +69,7 @@ export function sessionsModule(ctx: HubContext): HubModule & { service: SessionS
     newId: uuidV4,
     cacheSize: ctx.config.SESSION_CACHE_SIZE,
     admission: () => admission(ctx),
-    observe: (op, ms) => (op === 'restore' ? m.restore : m.save).observe(ms),
+    observe: (op, ms) => (op === 'restore' ? m.restore : m.save).observe(ms / 1000),
   });
   service.on('conflict', () => m.conflicts.inc());
   const sweeper = new LifecycleSweeper(
@@ -196,29 +196,31 @@ function ifMatch(header: string | undefined): number | undefined {
 
 function sessionMetrics(ctx: HubContext) {
   const registers = [ctx.metrics.registry];
-  const buckets = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
+  const buckets = [0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
   const gauge = new Gauge({
-    name: 'sessions',
-    help: 'Sessions by lifecycle state',
+    name: 'agenthub_store_sessions',
+    help: 'Sessions in the shared store by lifecycle state (cluster-wide: exported by the lease-holding node only)',
     labelNames: ['state'],
     registers,
     async collect() {
+      // The store is shared: one node reports it, so a sum over nodes counts each session once.
+      if (ctx.cluster && !ctx.cluster.leads()) return this.reset();
       try {
         const counts = await ctx.store.sessions.countByState();
         for (const s of SESSION_STATES) this.set({ state: s }, counts[s] ?? 0);
       } catch {
-        // store down: keep the last figures; store_degraded says why
+        // store down: keep the last figures; agenthub_store_degraded says why
       }
     },
   });
   return {
     gauge,
-    save: new Histogram({ name: 'session_save_duration_ms', help: 'Session write latency', buckets, registers }),
-    restore: new Histogram({ name: 'session_restore_duration_ms', help: 'Session read (restore) latency', buckets, registers }),
-    conflicts: new Counter({ name: 'session_conflicts_total', help: 'Writes refused for a stale version', registers }),
-    writeFailures: new Counter({ name: 'store_write_failures_total', help: 'Queued session writes that failed to apply', registers }),
-    degraded: new Gauge({ name: 'store_degraded', help: '1 while session writes are queued because the store is down', registers }),
-    alert: new Gauge({ name: 'store_degraded_alert', help: '1 once the store has been failing past STORE_ALERT_AFTER_MS', registers }),
-    queued: new Gauge({ name: 'store_outbox_queued', help: 'Session writes waiting in the outbox', registers }),
+    save: new Histogram({ name: 'agenthub_session_save_duration_seconds', help: 'Session write latency in seconds', buckets, registers }),
+    restore: new Histogram({ name: 'agenthub_session_restore_duration_seconds', help: 'Session read (restore) latency in seconds', buckets, registers }),
+    conflicts: new Counter({ name: 'agenthub_session_conflicts_total', help: 'Writes refused for a stale version', registers }),
+    writeFailures: new Counter({ name: 'agenthub_store_write_failures_total', help: 'Queued session writes that failed to apply', registers }),
+    degraded: new Gauge({ name: 'agenthub_store_degraded', help: '1 while session writes are queued because the store is down', registers }),
+    alert: new Gauge({ name: 'agenthub_store_degraded_alert', help: '1 once the store has been failing past STORE_ALERT_AFTER_MS', registers }),
+    queued: new Gauge({ name: 'agenthub_store_outbox_queued_writes', help: 'Session writes waiting in this node\'s outbox', registers }),
   };
 }

@@ -1,53 +1,52 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-const LATENCY_MS = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+/** Request and handler latencies, in seconds (Prometheus base unit): 250 µs to 5 s. */
+export const LATENCY_SECONDS = [0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-/** One registry per hub instance so tests can run several hubs in one process. */
+/**
+ * One registry per hub instance so tests can run several hubs in one process.
+ * Every hub metric is `agenthub_…`, in base units, `_total` on counters (docs/metrics.md). The
+ * default process and Node.js metrics keep their standard names (`process_…`, `nodejs_…`) so the
+ * usual Node.js dashboards and alerts work unchanged.
+ */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const m = {
     registry,
     httpDuration: new Histogram({
-      name: 'http_request_duration_ms',
-      help: 'HTTP request latency',
+      name: 'agenthub_http_request_duration_seconds',
+      help: 'HTTP request latency in seconds',
       labelNames: ['method', 'route', 'status'],
-      buckets: LATENCY_MS,
+      buckets: LATENCY_SECONDS,
       registers: [registry],
     }),
     socketDuration: new Histogram({
-      name: 'socket_handler_duration_ms',
-      help: 'Socket event handler latency (receive to ack)',
+      name: 'agenthub_socket_handler_duration_seconds',
+      help: 'Socket event handler latency (receive to ack) in seconds',
       labelNames: ['event', 'outcome'],
-      buckets: LATENCY_MS,
-      registers: [registry],
-    }),
-    storeDuration: new Histogram({
-      name: 'store_operation_duration_ms',
-      help: 'Store operation latency',
-      labelNames: ['op'],
-      buckets: LATENCY_MS,
+      buckets: LATENCY_SECONDS,
       registers: [registry],
     }),
     socketsConnected: new Gauge({
-      name: 'sockets_connected',
-      help: 'Connected sockets by namespace',
+      name: 'agenthub_sockets_connected',
+      help: 'Sockets connected to this node, by namespace',
       labelNames: ['namespace'],
       registers: [registry],
     }),
     reconnectDelay: new Histogram({
-      name: 'agent_reconnect_delay_seconds',
+      name: 'agenthub_agent_reconnect_delay_seconds',
       help: 'How long agents were away before registering again (reported by the SDK on re-registration)',
       buckets: [0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120],
       registers: [registry],
     }),
     slowConsumers: new Counter({
-      name: 'agent_slow_consumer_disconnects_total',
+      name: 'agenthub_agent_slow_consumer_disconnects_total',
       help: 'Agents disconnected because too many packets waited to be written to them',
       registers: [registry],
     }),
     rejectedPayloads: new Counter({
-      name: 'rejected_payloads_total',
+      name: 'agenthub_rejected_payloads_total',
       help: 'Payloads rejected at the edge, by error code',
       labelNames: ['transport', 'code'],
       registers: [registry],
@@ -57,13 +56,3 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
-
-/** Times an async operation into a histogram, whatever its outcome. */
-export async function timed<T>(h: Histogram<string>, labels: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const start = performance.now();
-  try {
-    return await fn();
-  } finally {
-    h.observe(labels, performance.now() - start);
-  }
-}

@@ -55,7 +55,7 @@ export function onCall<S extends z.ZodType, R>(
       }
       reply({ ok: false, error });
     } finally {
-      ctx.metrics.socketDuration.observe({ event, outcome }, performance.now() - start);
+      ctx.metrics.socketDuration.observe({ event, outcome }, (performance.now() - start) / 1000);
     }
   });
 }
