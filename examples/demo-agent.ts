@@ -11,6 +11,8 @@ interface DemoAgentConfig {
   name: string;
   capabilities: string[];
   lines: string[];
+  /** How long each turn is thought over, so the rotation is watchable (the demo sets it from DEMO_PACE). */
+  thinkMs: number;
   stateFile: string;
   finisher?: boolean;
 }
@@ -60,8 +62,7 @@ if (groupId && !seat) await takeSeat(groupId);
 
 async function speak(groupId: string, turn: number, seen: number) {
   agent.progress();
-  // Think a little, so the rotation is watchable on the dashboard.
-  await new Promise((r) => setTimeout(r, Number(process.env.DEMO_THINK_MS ?? 700)));
+  await new Promise((r) => setTimeout(r, cfg.thinkMs));
   turns++;
   const tasks = groupTasks(agent, groupId);
   const { items } = await tasks.list();

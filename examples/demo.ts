@@ -1,7 +1,10 @@
 // `pnpm demo`: a hub and four agents hold a group conversation, work a task queue, survive an
 // injected failure (one agent is killed and comes back with its state and missed events), and
 // finish. Open the printed dashboard URL while it runs. DEMO_EXIT=1 stops everything at the end.
+// It takes about a minute; DEMO_PACE scales every wait (0.5 = twice as fast, 2 = half as fast).
+// The failure also puts the hub in degraded mode for a while, so the dashboard shows that banner.
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +17,10 @@ const dataDir = path.resolve(process.env.DEMO_DATA_DIR ?? path.join(root, 'data-
 const token = process.env.HUB_TOKEN ?? randomBytes(18).toString('base64url');
 const exitAtEnd = process.env.DEMO_EXIT === '1';
 const say = (msg: string) => process.stdout.write(`[demo] ${msg}\n`);
+const pace = Number(process.env.DEMO_PACE ?? 1);
+const paced = (ms: number) => Math.max(1, Math.round(ms * pace));
+// About 20 spoken turns of this, plus the failure, recovery and degraded period: about a minute.
+const thinkMs = process.env.DEMO_THINK_MS ?? String(paced(3000));
 
 const CAST = [
   { id: 'planner', name: 'Planner', capabilities: ['plan'], lines: ['Here is the plan: three tasks on the board.', 'Checking the plan against progress.'] },
@@ -23,6 +30,9 @@ const CAST = [
 ];
 
 async function main(): Promise<void> {
+  if (!Number.isFinite(pace) || pace <= 0) refuse(`DEMO_PACE=${process.env.DEMO_PACE}: must be a number above 0`);
+  // A hub already on the port would answer our checks, and the URL we print would be its, not ours.
+  if (!(await portFree(port))) refuse(`DEMO_PORT=${port}: port ${port} on 127.0.0.1 is in use (another hub?); stop it or set DEMO_PORT`);
   await rm(dataDir, { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const hub = startHub();
@@ -51,11 +61,15 @@ async function main(): Promise<void> {
   say('injecting a failure: SIGKILL researcher');
   agents.get('researcher')!.kill('SIGKILL');
   await waitFor(async () => ['recovering', 'disconnected'].includes((await api('GET', '/api/agents/researcher')).health), 10_000);
-  say('the hub noticed (researcher is recovering); a supervisor restarts it');
-  await new Promise((r) => setTimeout(r, 1000));
+  say('the hub noticed (researcher is recovering); a supervisor restarts it shortly');
+  const degraded = await waitFor(async () => ((await hubStatus()).degraded ? await hubStatus() : null), 10_000);
+  say(`the hub entered degraded mode (${degraded.degradedReason}): new sessions are refused for a while`);
+  await new Promise((r) => setTimeout(r, paced(6000)));
   agents.set('researcher', await startAgent(CAST[1]!));
   await waitFor(async () => (await api('GET', '/api/agents/researcher')).health === 'healthy', 20_000);
   say(`researcher recovered (recoveries: ${(await api('GET', '/api/agents/researcher')).recoveries})`);
+  await waitFor(async () => !(await hubStatus()).degraded, paced(60_000) + 10_000);
+  say('the hub left degraded mode');
 
   const ended = await waitFor(async () => {
     const g = await api('GET', `/api/groups/${group.id}`);
@@ -75,9 +89,10 @@ async function main(): Promise<void> {
     say(`still running for the dashboard: ${url}/?token=${token}  (Ctrl+C to stop)`);
     await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   }
-  for (const a of agents.values()) a.kill('SIGTERM');
+  // The hub first: stopped agents would count as failures and log a last degraded mode on the way out.
   hub.kill('SIGTERM');
   await new Promise((r) => hub.once('exit', r));
+  for (const a of agents.values()) a.kill('SIGTERM');
 }
 
 function startHub(): ChildProcess {
@@ -93,6 +108,10 @@ function startHub(): ChildProcess {
       LOG_LEVEL: 'warn',
       LIVENESS_INTERVAL_MS: '1000',
       LIVENESS_TIMEOUT_MS: '800',
+      // More than 0 failures (the one injected) shows degraded mode; it is left once quiet for a while.
+      DEGRADE_FAILURES: '0',
+      DEGRADE_CHECK_INTERVAL_MS: String(paced(2000)),
+      DEGRADE_RECOVER_AFTER_MS: String(paced(15_000)),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -102,7 +121,7 @@ function startHub(): ChildProcess {
 
 async function startAgent(a: (typeof CAST)[number]): Promise<ChildProcess> {
   const { token: agentToken } = await api('POST', '/api/agents/tokens', { agentId: a.id });
-  const cfg = { url, agentId: a.id, token: agentToken, name: a.name, capabilities: a.capabilities, lines: a.lines, finisher: a.finisher, stateFile: path.join(dataDir, `${a.id}.json`) };
+  const cfg = { thinkMs: Number(thinkMs), url, agentId: a.id, token: agentToken, name: a.name, capabilities: a.capabilities, lines: a.lines, finisher: a.finisher, stateFile: path.join(dataDir, `${a.id}.json`) };
   return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'examples/demo-agent.ts'), JSON.stringify(cfg)], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
@@ -115,6 +134,23 @@ async function api(method: string, pathname: string, body?: unknown): Promise<an
   const json = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(`${method} ${pathname}: ${res.status} ${JSON.stringify(json)}`);
   return json;
+}
+
+async function hubStatus(): Promise<{ degraded: boolean; degradedReason: string | null }> {
+  return (await fetch(`${url}/livez`)).json() as Promise<{ degraded: boolean; degradedReason: string | null }>;
+}
+
+function portFree(p: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(p, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+function refuse(line: string): never {
+  process.stderr.write(`[demo] ${line}\n`);
+  process.exit(2);
 }
 
 async function waitReady(): Promise<void> {

@@ -14,7 +14,8 @@ const count = (def: number) => z.coerce.number().int().min(0).default(def);
  */
 export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Loopback unless told otherwise, so a quick start is not open to the network (the Docker image sets 0.0.0.0). */
+  HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   STORE: z.enum(['pglite', 'postgres', 'redis', 'file', 'memory']).optional(),
   DATABASE_URL: z.string().url().optional(),

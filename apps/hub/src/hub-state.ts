@@ -3,7 +3,7 @@ import { TypedEmitter } from '@agent-hub/core';
 
 export type Phase = 'starting' | 'ready' | 'shutting-down';
 
-/** What /ready and the dashboard banner report: phase plus every reason the hub is not at full service. */
+/** What the probes and the dashboard banner report: phase plus every reason the hub is not at full service. */
 export class HubState extends TypedEmitter<{ change: [HubStatus] }> {
   phase: Phase = 'starting';
   degradedReason: string | null = null;
@@ -23,15 +23,6 @@ export class HubState extends TypedEmitter<{ change: [HubStatus] }> {
   set(patch: Partial<Pick<HubState, 'phase' | 'degradedReason' | 'degradedSince' | 'storeDegraded' | 'sessionLimit'>>): void {
     Object.assign(this, patch);
     this.emit('change', this.status());
-  }
-
-  /** Why the hub should not get new traffic now, or null when it is ready. */
-  notReadyReason(): string | null {
-    if (this.phase === 'starting') return 'starting';
-    if (this.phase === 'shutting-down') return 'shutting down';
-    if (this.degradedReason) return `degraded: ${this.degradedReason}`;
-    if (this.storeDegraded) return 'store unavailable: writes are queued';
-    return null;
   }
 
   status(): HubStatus {

@@ -22,6 +22,7 @@ import { attachRedisAdapter, type RedisLink } from './cluster/redis-adapter.ts';
 import { RegisterRate, spreadReconnects } from './sockets/reconnect-spread.ts';
 import { LoadGate } from './sockets/load-gate.ts';
 import { watchSlowConsumers } from './sockets/slow-consumers.ts';
+import { StartupError, describeError, redactUrl } from './startup/index.ts';
 
 export interface Hub {
   ctx: HubContext;
@@ -59,6 +60,8 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
       databaseUrl: config.DATABASE_URL,
       redisUrl: config.REDIS_URL,
       redisKeyPrefix: `${config.REDIS_PREFIX}store:`,
+    }).catch((err: unknown): never => {
+      throw storeStartupError(config, err);
     }));
   const state = new HubState(HUB_VERSION, node, config.SESSION_LIMIT);
   const agents = new AgentDirectory({ store: store.agents, clock, node, defaultRecovery: config.DEFAULT_RECOVERY, log: logger.child({ module: 'agents' }) });
@@ -112,7 +115,9 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const slowConsumers = watchSlowConsumers(io, ctx, config.SLOW_CONSUMER_MAX_PACKETS);
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new StartupError('PORT', String(config.PORT), `port ${config.PORT} on ${config.HOST} is in use`) : err),
+    );
     server.listen(config.PORT, config.HOST, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
@@ -125,6 +130,14 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const close = (reason = 'shutdown') =>
     (closing ??= shutdown({ ctx, io, server, modules, reason, redis, registerRate, stopWatches: () => (gate.close(), slowConsumers.close()) }));
   return { ctx, url, port, operatorTokenCreated: operator.created, modules, close };
+}
+
+/** Names the setting behind a store that would not open. */
+function storeStartupError(config: HubConfig, err: unknown): StartupError {
+  const cause = `${config.storeKind} store did not open: ${describeError(err)}`;
+  if (config.storeKind === 'postgres') return new StartupError('DATABASE_URL', redactUrl(config.DATABASE_URL ?? ''), cause);
+  if (config.storeKind === 'redis') return new StartupError('REDIS_URL', redactUrl(config.REDIS_URL ?? ''), cause);
+  return new StartupError('DATA_DIR', config.DATA_DIR, cause);
 }
 
 interface ShutdownParts {

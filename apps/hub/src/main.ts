@@ -1,25 +1,38 @@
-import { ConfigError, loadConfig } from './config.ts';
-import { startHub } from './hub.ts';
+import path from 'node:path';
+import { ConfigError, loadConfig, type HubConfig } from './config.ts';
+import { startHub, type Hub } from './hub.ts';
+import { StartupError, describeError, preflight, writeHubPidFile } from './startup/index.ts';
 
-/** Process entry: start the hub, print the dashboard URL once, stop cleanly on SIGTERM/SIGINT. */
+/** The settings checks answer within 10 s (each is bounded below that); a first PGlite start may legitimately take longer. */
+const PREFLIGHT_DEADLINE_MS = 9000;
+/** A start still unfinished by then is stuck: say so rather than hang silently. */
+const START_DEADLINE_MS = 60_000;
+
+/** Process entry: check the settings, start the hub, print where the dashboard is, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  let config;
+  let config: HubConfig;
   try {
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`agent-hub: ${err.message}\nSee docs/configuration.md.\n`);
-      process.exit(2);
-    }
+    if (err instanceof ConfigError) failStart(`${err.problems.join('; ')} (see docs/configuration.md)`);
     throw err;
   }
-  const hub = await startHub(config);
-  if (hub.operatorTokenCreated) {
-    process.stdout.write(
-      `\n  Agent Hub dashboard: ${hub.url}/?token=${encodeURIComponent(hub.ctx.operatorToken)}\n` +
-        `  (operator token saved in ${config.DATA_DIR}/operator-token; shown only this once)\n\n`,
-    );
+  const stuck = (phase: string, ms: number) =>
+    setTimeout(() => failStart(`${phase} did not finish within ${ms / 1000} s (store: ${config.storeKind}, DATA_DIR=${config.DATA_DIR})`), ms);
+  const deadline = stuck('start-up', START_DEADLINE_MS);
+  let hub: Hub;
+  try {
+    const checks = stuck('the settings check', PREFLIGHT_DEADLINE_MS);
+    await preflight(config);
+    clearTimeout(checks);
+    hub = await startHub(config);
+  } catch (err) {
+    failStart(err instanceof StartupError ? err.message : `failed to start: ${describeError(err)}`);
   }
+  clearTimeout(deadline);
+  // An embedded store allows one process: the pid file lets `pnpm hub events:export` refuse to open it beside us.
+  const pidFile = config.storeKind === 'pglite' || config.storeKind === 'file' ? await writeHubPidFile(config.DATA_DIR) : null;
+  printDashboard(hub, config);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -29,19 +42,34 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
-    hub.close(signal).then(
-      () => process.exit(0),
-      (err) => {
-        hub.ctx.logger.fatal({ err }, 'CRITICAL: shutdown failed');
-        process.exit(1);
-      },
-    );
+    hub
+      .close(signal)
+      .then(() => pidFile?.remove())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          hub.ctx.logger.fatal({ err }, 'CRITICAL: shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-main().catch((err) => {
-  process.stderr.write(`agent-hub: failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+/** One line naming the setting and the cause, exit code 2 (the same as a configuration error). */
+function failStart(line: string): never {
+  process.stderr.write(`agent-hub: ${line}\n`);
+  process.exit(2);
+}
+
+/** On every start: where the dashboard is and where its token is kept. The token itself only when it was just made (logs are shipped). */
+function printDashboard(hub: Hub, config: HubConfig): void {
+  const tokenFile = path.resolve(config.DATA_DIR, 'operator-token');
+  const where = config.HUB_TOKEN ? 'operator token: the HUB_TOKEN setting' : `operator token in ${tokenFile}`;
+  const link = hub.operatorTokenCreated ? `${hub.url}/?token=${encodeURIComponent(hub.ctx.operatorToken)}` : hub.url;
+  const once = hub.operatorTokenCreated ? '; this link is shown only this once' : '';
+  process.stdout.write(`\n  Agent Hub dashboard: ${link}\n  (${where}${once})\n\n`);
+}
+
+main().catch((err) => failStart(`failed to start: ${describeError(err)}`));

@@ -23,8 +23,8 @@ describe('event log export/import', () => {
     await source.events.appendEvents(events);
     const dir = await mkdtemp(path.join(tmpdir(), 'events-export-'));
     expect(await exportEvents(source.events, dir)).toBe(4);
-    expect((await readdir(dir)).sort()).toEqual(['a:x.log', 'a:z.log', 'b:y.log']);
-    const lines = (await readFile(path.join(dir, 'a:x.log'), 'utf8')).trim().split('\n');
+    expect((await readdir(dir)).sort()).toEqual(['a%3Ax.log', 'a%3Az.log', 'b%3Ay.log']);
+    const lines = (await readFile(path.join(dir, 'a%3Ax.log'), 'utf8')).trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).offset)).toEqual([1, 3]);
 
     const target = new MemoryStore();
@@ -38,6 +38,6 @@ describe('event log export/import', () => {
     await source.events.appendEvents([ev(1, 'a:x'), ev(2, 'b:y')]);
     const dir = await mkdtemp(path.join(tmpdir(), 'events-export-'));
     expect(await exportEvents(source.events, dir, { patterns: ['b:*'] })).toBe(1);
-    expect(await readdir(dir)).toEqual(['b:y.log']);
+    expect(await readdir(dir)).toEqual(['b%3Ay.log']);
   });
 });

@@ -9,7 +9,7 @@ const PAGE = 5000;
 
 /**
  * Backup and inspection of the event log as JSON lines, one file per topic
- * (`<dir>/<topic>.log`, `:` kept in the name), streamed page by page so large logs fit in memory.
+ * (`<dir>/<topic>.log`, the topic percent-encoded so that `:` and `/` never reach a file name), streamed page by page so large logs fit in memory.
  */
 export async function exportEvents(log: EventLog, dir: string, opts: { patterns?: string[]; from?: number } = {}): Promise<number> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -21,7 +21,7 @@ export async function exportEvents(log: EventLog, dir: string, opts: { patterns?
       const page = await log.readEvents({ afterOffset: after, patterns: opts.patterns, from: opts.from, limit: PAGE });
       for (const e of page) {
         let fh = files.get(e.topic);
-        if (!fh) files.set(e.topic, (fh = await open(path.join(dir, `${e.topic}.log`), 'w', 0o600)));
+        if (!fh) files.set(e.topic, (fh = await open(path.join(dir, topicFileName(e.topic)), 'w', 0o600)));
         await fh.write(JSON.stringify(e) + '\n');
       }
       count += page.length;
@@ -35,6 +35,11 @@ export async function exportEvents(log: EventLog, dir: string, opts: { patterns?
     }
   }
   return count;
+}
+
+/** `agent:a1` → `agent%3Aa1.log`: no `:` (Windows, macOS Finder, tar), no `/`, and one topic per name. */
+export function topicFileName(topic: string): string {
+  return `${encodeURIComponent(topic)}.log`;
 }
 
 /** Loads every `*.log` file of `dir` back; ids already in the log are skipped (idempotent). */

@@ -2,40 +2,61 @@ import { parseArgs } from 'node:util';
 import { openStore } from '@agent-hub/store';
 import { TopicPattern } from '@agent-hub/protocol';
 import { ConfigError, loadConfig } from '../config.ts';
+import { HUB_PID_FILE, describeError, runningHubPid } from '../startup/index.ts';
 import { exportEvents, importEvents } from './event-log-files.ts';
 
 const USAGE = `usage: pnpm hub <command> [options]
-  events:export [--dir DIR] [--patterns p1,p2] [--from ISO]   write the event log as DIR/<topic>.log (JSONL)
+  events:export [--dir DIR] [--patterns p1,p2] [--from ISO]   write the event log as DIR/<topic>.log (JSONL; topic percent-encoded, ':' as %3A)
   events:import [--dir DIR]                                   load DIR/*.log back (ids already present are skipped)
+  --help                                                      show this
 The store is chosen by the same environment as the hub (DATA_DIR, DATABASE_URL, STORE).
-Run it while the hub is stopped when the store is the embedded PGlite (it allows one process).`;
+With an embedded store (PGlite, file) stop the hub first: it allows one process, and these commands refuse to run beside it.`;
+
+/** A mistake in how the command was called: one line, exit code 2. */
+class UsageError extends Error {}
 
 /** Operator commands against the hub's store, configured like the hub itself. */
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({
-    args: rest,
-    options: { dir: { type: 'string' }, patterns: { type: 'string' }, from: { type: 'string' } },
-    allowPositionals: false,
-  });
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
   if (command !== 'events:export' && command !== 'events:import') {
     process.stderr.write(USAGE + '\n');
     return 2;
   }
+  const { values } = parseArgs({
+    args: rest,
+    options: { dir: { type: 'string' }, patterns: { type: 'string' }, from: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const patterns = values.patterns?.split(',').map(parsePattern);
+  const from = values.from ? Date.parse(values.from) : undefined;
+  if (from !== undefined && Number.isNaN(from)) throw new UsageError(`--from is not a date: ${values.from}`);
   const config = loadConfig();
+  if (config.storeKind === 'pglite' || config.storeKind === 'file') {
+    const pid = await runningHubPid(config.DATA_DIR);
+    if (pid !== null) {
+      throw new UsageError(
+        `a hub (pid ${pid}) is running on DATA_DIR=${config.DATA_DIR} and its ${config.storeKind} store allows one process; stop it first (see ${HUB_PID_FILE} there)`,
+      );
+    }
+  }
   const dir = values.dir ?? `${config.DATA_DIR}/events`;
   const store = await openStore({
-      kind: config.storeKind,
-      dataDir: config.DATA_DIR,
-      databaseUrl: config.DATABASE_URL,
-      redisUrl: config.REDIS_URL,
-      redisKeyPrefix: `${config.REDIS_PREFIX}store:`,
-    });
+    kind: config.storeKind,
+    dataDir: config.DATA_DIR,
+    databaseUrl: config.DATABASE_URL,
+    redisUrl: config.REDIS_URL,
+    redisKeyPrefix: `${config.REDIS_PREFIX}store:`,
+  });
   try {
     if (command === 'events:export') {
-      const patterns = values.patterns?.split(',').map((p) => TopicPattern.parse(p));
-      const from = values.from ? Date.parse(values.from) : undefined;
-      if (from !== undefined && Number.isNaN(from)) throw new Error(`--from is not a date: ${values.from}`);
       const n = await exportEvents(store.events, dir, { patterns, from });
       process.stdout.write(`exported ${n} events to ${dir}\n`);
     } else {
@@ -48,10 +69,18 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+function parsePattern(p: string): string {
+  const r = TopicPattern.safeParse(p);
+  if (r.success) return r.data;
+  throw new UsageError(`--patterns: ${JSON.stringify(p)} is not a topic pattern: ${r.error.issues.map((i) => i.message).join('; ')}`);
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`agent-hub: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
-    process.exit(1);
+    const usage = err instanceof UsageError || err instanceof ConfigError || /^ERR_PARSE_ARGS/.test((err as NodeJS.ErrnoException)?.code ?? '');
+    const line = err instanceof ConfigError ? err.problems.join('; ') : describeError(err);
+    process.stderr.write(`agent-hub: ${line}\n`);
+    process.exit(usage ? 2 : 1);
   },
 );

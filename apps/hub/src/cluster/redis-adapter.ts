@@ -11,6 +11,16 @@ export interface RedisLink {
   close(): Promise<void>;
 }
 
+/** A QUIT unanswered this long is given up: shutdown has a drain limit to keep. */
+const QUIT_TIMEOUT_MS = 1000;
+
+function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    p.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}
+
 /**
  * With REDIS_URL, rooms and broadcasts span every hub node through @socket.io/redis-adapter.
  * ioredis reconnects on its own; while Redis is away each node keeps serving its own agents.
@@ -22,7 +32,13 @@ export function attachRedisAdapter(io: Server, url: string, prefix: string, log:
   const recovered: Array<(since: number) => void> = [];
   let wasReady = false;
   for (const [name, client] of [['pub', pub], ['sub', sub]] as const) {
-    client.on('error', (err) => log.warn({ client: name, err: err.message }, 'redis adapter connection error'));
+    // ioredis retries every few hundred ms: warn once per outage, the rest at debug.
+    let warned = false;
+    client.on('error', (err) => {
+      log[warned ? 'debug' : 'warn']({ client: name, err: err.message }, 'redis adapter connection error');
+      warned = true;
+    });
+    client.on('ready', () => (warned = false));
     client.on('close', () => {
       if (wasReady && downSince === null) {
         downSince = Date.now();
@@ -46,7 +62,9 @@ export function attachRedisAdapter(io: Server, url: string, prefix: string, log:
     status: () => `${pub.status}/${sub.status}`,
     onRecovered: (fn) => void recovered.push(fn),
     async close() {
-      await Promise.allSettled([pub.quit(), sub.quit()]);
+      // QUIT waits for a connection that may never come back; without one, drop the clients at once.
+      const quit = (c: Redis) => (c.status === 'ready' ? bounded(c.quit(), QUIT_TIMEOUT_MS).catch(() => c.disconnect()) : c.disconnect());
+      await Promise.allSettled([quit(pub), quit(sub)]);
     },
   };
 }

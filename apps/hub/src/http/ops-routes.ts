@@ -1,53 +1,53 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { HubContext } from '../context.ts';
 import type { HttpEnv } from './env.ts';
+import { sharedChecks, warnings } from './probe-checks.ts';
 
-/** Unauthenticated probes for load balancers and orchestrators. */
+/**
+ * Unauthenticated probes for load balancers and orchestrators. Liveness and readiness depend only
+ * on this process: a shared store or Redis outage is reported in the body, because failing on it
+ * would restart (or take out of service) every node at once. `/health` and `/ready` are the
+ * documented older names.
+ */
 export function opsRoutes(ctx: HubContext) {
   const app = new Hono<HttpEnv>();
 
-  app.get('/health', async (c) => {
-    const store = await checkStore(ctx);
+  // Live: the event loop turns (this handler runs) and the process is not stopping.
+  const livez = async (c: Context<HttpEnv>) => {
+    const checks = await sharedChecks(ctx);
     const status = ctx.state.status();
-    const ok = store.ok && ctx.state.phase !== 'shutting-down';
+    const live = ctx.state.phase !== 'shutting-down';
+    const partial = status.degraded || status.storeDegraded || !checks.store.ok || !checks.adapter.ok || checks.cluster?.ok === false;
     return c.json(
       {
-        status: !ok ? 'fail' : status.degraded || status.storeDegraded || !ctx.adapter.ok() ? 'degraded' : 'ok',
+        status: !live ? 'fail' : partial ? 'degraded' : 'ok',
         version: ctx.state.version,
         node: ctx.state.node,
         uptimeSeconds: Math.round((ctx.clock.now() - ctx.startedAt) / 1000),
         phase: ctx.state.phase,
-        checks: {
-          store: { kind: ctx.store.kind, ...store },
-          adapter: { kind: ctx.adapter.kind, ok: ctx.adapter.ok(), status: ctx.adapter.status() },
-          ...(ctx.cluster ? { cluster: { ok: ctx.cluster.ok(), nodes: await ctx.cluster.nodes().catch(() => []) } } : {}),
-        },
+        checks,
+        warnings: warnings(ctx, checks.store),
         degraded: status.degraded,
         degradedReason: status.degradedReason,
         sessionLimit: status.sessionLimit,
         agents: ctx.agents.list().filter((a) => a.connected).length,
       },
-      ok ? 200 : 503,
+      live ? 200 : 503,
     );
-  });
+  };
 
-  app.get('/ready', (c) => {
-    const reason = ctx.state.notReadyReason();
-    if (reason) return c.json({ ready: false, reason }, 503);
-    // Redis away: this node still serves its own agents, so it stays ready, and says why it is partial.
-    const warnings = ctx.adapter.ok() ? [] : ['redis unavailable: cross-node rooms and broadcasts are paused; local agents are served'];
-    return c.json(warnings.length ? { ready: true, warnings } : { ready: true });
-  });
+  // Ready: started and not draining. Degraded mode and store trouble are warnings, not reasons.
+  const readyz = async (c: Context<HttpEnv>) => {
+    const phase = ctx.state.phase;
+    if (phase !== 'ready') return c.json({ ready: false, reason: phase === 'starting' ? 'starting' : 'shutting down' }, 503);
+    const checks = await sharedChecks(ctx);
+    const list = warnings(ctx, checks.store);
+    return c.json(list.length ? { ready: true, warnings: list, checks } : { ready: true, checks });
+  };
 
+  app.get('/livez', livez);
+  app.get('/health', livez);
+  app.get('/readyz', readyz);
+  app.get('/ready', readyz);
   return app;
-}
-
-async function checkStore(ctx: HubContext): Promise<{ ok: boolean; latencyMs?: number; error?: string }> {
-  const start = performance.now();
-  try {
-    await ctx.store.ping();
-    return { ok: true, latencyMs: Math.round((performance.now() - start) * 100) / 100 };
-  } catch (err) {
-    return { ok: false, error: (err as Error).message };
-  }
 }

@@ -119,3 +119,31 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+export interface FailedStart {
+  code: number | null;
+  stderr: string;
+  stdout: string;
+  ms: number;
+}
+
+/** Runs the hub with settings that should stop it at start, and reports how it ended (killed after `timeoutMs`). */
+export function runHubExpectingFailure(env: Record<string, string>, timeoutMs = 15_000): Promise<FailedStart> {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/hub/src/main.ts'], {
+    cwd: repoRoot,
+    env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', HUB_TOKEN: 'x'.repeat(24), AGENT_SECRET: 'y'.repeat(24), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, stdout, ms: Date.now() - started });
+    }),
+  );
+}

@@ -7,6 +7,7 @@ import net from 'node:net';
 export class TcpProxy {
   private server: net.Server | null = null;
   private sockets = new Set<net.Socket>();
+  private stalled = false;
   port = 0;
 
   constructor(
@@ -16,6 +17,13 @@ export class TcpProxy {
 
   async start(port = 0): Promise<number> {
     this.server = net.createServer((client) => {
+      if (this.stalled) {
+        // Accepted and never answered: what a partitioned network looks like to a client.
+        this.sockets.add(client);
+        client.on('close', () => this.sockets.delete(client));
+        client.on('error', () => client.destroy());
+        return;
+      }
       const upstream = net.connect(this.targetPort, this.targetHost);
       for (const s of [client, upstream]) {
         this.sockets.add(s);
@@ -39,8 +47,19 @@ export class TcpProxy {
     this.server = null;
   }
 
-  /** Listens again on the same port. */
-  restore(): Promise<number> {
+  /** Drops every connection and then accepts new ones without ever answering: the target hangs. */
+  stall(): void {
+    this.stalled = true;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  /** Listens again on the same port (after `cut`), or forwards again (after `stall`). */
+  async restore(): Promise<number> {
+    if (this.stalled) {
+      this.stalled = false;
+      if (this.server) return this.port;
+    }
     return this.start(this.port);
   }
 
