@@ -63,7 +63,7 @@ test('shows connected agents live and marks a closed one disconnected', async ({
     await expect(page.getByTestId('agent-health-alpha')).toHaveText('disconnected', { timeout: 1_000 });
   }).toPass({ timeout: 15_000 });
   await expect(page.getByTestId('agent-health-beta')).toHaveText('healthy');
-  await expect(page.getByTestId('health-timeline').getByRole('listitem').first()).toContainText(/Alpha.*disconnected/);
+  await expect(page.getByTestId('health-timeline').getByRole('listitem').first()).toContainText(/alpha.*disconnected/);
 
   await page.screenshot({ path: testInfo.outputPath('dashboard-agent-disconnected.png'), fullPage: true });
 });

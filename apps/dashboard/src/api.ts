@@ -1,8 +1,12 @@
 import type {
+  AgentInfo,
   DeadLetter,
   ErrorBody,
   Group,
+  HealthTransition,
+  HubEvent,
   Page,
+  Priority,
   Session,
   SessionMessage,
   SessionWithHistory,
@@ -59,7 +63,21 @@ export async function isTokenValid(token: string): Promise<boolean> {
   }
 }
 
+/** `GET /api/events`: the persisted log, oldest first, after `afterOffset`. */
+export interface EventQuery {
+  patterns?: string;
+  minPriority?: Priority;
+  from?: string;
+  to?: string;
+  afterOffset?: number;
+  limit: number;
+}
+
 export interface HubApi {
+  getAgentHealth(id: string): Promise<{ agent: AgentInfo; history: HealthTransition[] }>;
+  listAgentSessions(agentId: string): Promise<Session[]>;
+  listRecentTransitions(): Promise<HealthTransition[]>;
+  queryEvents(query: EventQuery): Promise<HubEvent[]>;
   listSessions(): Promise<Page<Session>>;
   getSession(id: string): Promise<SessionWithHistory>;
   listDeadLetters(): Promise<DeadLetter[]>;
@@ -85,6 +103,11 @@ export function createHubApi(token: string, onUnauthorized: () => void): HubApi 
   const group = (id: string, action = '') => `/api/groups/${encodeURIComponent(id)}${action}`;
 
   return {
+    getAgentHealth: (id) => get(`/api/agents/${encodeURIComponent(id)}/health`),
+    listAgentSessions: async (agentId) =>
+      (await get<Page<Session>>(`/api/sessions?limit=100&agent=${encodeURIComponent(agentId)}`)).items,
+    listRecentTransitions: async () => (await get<{ items: HealthTransition[] }>('/api/health/transitions')).items,
+    queryEvents: async (query) => (await get<{ items: HubEvent[] }>(`/api/events?${eventSearch(query)}`)).items,
     listSessions: () => get<Page<Session>>('/api/sessions?limit=100'),
     getSession: (id) => get<SessionWithHistory>(`/api/sessions/${encodeURIComponent(id)}?history=true`),
     listDeadLetters: async () => itemsOf(await get<DeadLetter[] | Page<DeadLetter>>('/api/deadletters')),
@@ -95,6 +118,16 @@ export function createHubApi(token: string, onUnauthorized: () => void): HubApi 
     pickNextSpeaker: (id, agentId) => call<{ group: Group; appliesAt: PickTiming }>(group(id, '/next'), 'POST', { agentId }),
     endGroup: (id) => call<Group>(group(id, '/end'), 'POST'),
   };
+}
+
+function eventSearch(query: EventQuery): string {
+  const params = new URLSearchParams({ limit: String(query.limit) });
+  if (query.patterns) params.set('patterns', query.patterns);
+  if (query.minPriority) params.set('minPriority', query.minPriority);
+  if (query.from) params.set('from', query.from);
+  if (query.to) params.set('to', query.to);
+  if (query.afterOffset !== undefined) params.set('afterOffset', String(query.afterOffset));
+  return params.toString();
 }
 
 // Lists may come bare or paginated; the dashboard only needs the items.

@@ -1,4 +1,5 @@
 import type { AgentInfo, DeadLetter, Group, HealthTransition, HubEvent, HubStatus, Session } from '@agent-hub/protocol';
+import { mergeTransitions, newestFirst } from './agent-order.ts';
 import { recordArrivals, type ArrivalBucket } from './throughput.ts';
 
 // Bounds from the dashboard spec: what an operator can scan, and what keeps re-renders cheap.
@@ -30,6 +31,7 @@ export type HubAction =
   | { type: 'agent:update'; agent: AgentInfo }
   | { type: 'agent:removed'; id: string }
   | { type: 'health:transition'; transition: HealthTransition }
+  | { type: 'transitions:seed'; transitions: HealthTransition[] }
   | { type: 'hub:status'; status: HubStatus }
   | { type: 'sessions:seed'; sessions: Session[]; requestedAt: number }
   | { type: 'session:update'; session: Session; at: number }
@@ -65,7 +67,10 @@ export function hubReducer(state: HubState, action: HubAction): HubState {
     case 'agent:removed':
       return { ...state, agents: without(state.agents, action.id) };
     case 'health:transition':
-      return { ...state, transitions: [action.transition, ...state.transitions].slice(0, TIMELINE_MAX) };
+      return { ...state, transitions: timeline([action.transition], state.transitions) };
+    case 'transitions:seed':
+      // What the socket brought is at least as new as the REST copy, so it goes first among equals.
+      return { ...state, transitions: timeline(state.transitions, action.transitions) };
     case 'hub:status':
       return { ...state, hubStatus: action.status };
     case 'sessions:seed':
@@ -134,6 +139,10 @@ function mergeGroups(current: Record<string, Group>, incoming: Group[]): Record<
     if (!known || g.version >= known.version) next[g.id] = g;
   }
   return next;
+}
+
+function timeline(newer: HealthTransition[], older: HealthTransition[]): HealthTransition[] {
+  return newestFirst(mergeTransitions(newer, older)).slice(0, TIMELINE_MAX);
 }
 
 function without<T>(record: Record<string, T>, id: string): Record<string, T> {

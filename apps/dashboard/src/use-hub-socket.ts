@@ -12,6 +12,10 @@ const EVENT_FLUSH_MS = 100;
 
 export interface HubSocketState extends HubState {
   connected: boolean;
+  /** The socket was up once and is now down: socket.io keeps retrying, the data shown is frozen. */
+  reconnecting: boolean;
+  /** When the last push arrived (ms), so a frozen view says how old it is. */
+  lastUpdateAt: number | null;
 }
 
 /**
@@ -22,6 +26,10 @@ export interface HubSocketState extends HubState {
 export function useHubSocket(token: string, api: HubApi, onUnauthorized: () => void): HubSocketState {
   const [state, dispatch] = useReducer(hubReducer, initialHubState);
   const [connected, setConnected] = useState(false);
+  const [everConnected, setEverConnected] = useState(false);
+  const [lastUpdateAt, setLastUpdateAt] = useState<number | null>(null);
+  // Every push moves this; state only copies it on disconnect, so a busy stream does not re-render.
+  const lastPushRef = useRef<number | null>(null);
   const onUnauthorizedRef = useRef(onUnauthorized);
 
   useEffect(() => {
@@ -38,9 +46,17 @@ export function useHubSocket(token: string, api: HubApi, onUnauthorized: () => v
 
     socket.on('connect', () => {
       setConnected(true);
+      setEverConnected(true);
+      lastPushRef.current = Date.now();
       seedFromRest(api, dispatch);
     });
-    socket.on('disconnect', () => setConnected(false));
+    socket.on('disconnect', () => {
+      setConnected(false);
+      setLastUpdateAt(lastPushRef.current);
+    });
+    socket.onAny(() => {
+      lastPushRef.current = Date.now();
+    });
     socket.on('connect_error', (err) => {
       setConnected(false);
       if (isUnauthenticated(err)) onUnauthorizedRef.current();
@@ -63,7 +79,7 @@ export function useHubSocket(token: string, api: HubApi, onUnauthorized: () => v
     };
   }, [token, api]);
 
-  return { ...state, connected };
+  return { ...state, connected, reconnecting: everConnected && !connected, lastUpdateAt };
 }
 
 function seedFromRest(api: HubApi, dispatch: Dispatch<HubAction>): void {
@@ -73,6 +89,10 @@ function seedFromRest(api: HubApi, dispatch: Dispatch<HubAction>): void {
     if (err instanceof UnauthorizedError) return;
     dispatch({ type: 'load:failed', message: `Could not load ${what}: ${errorMessage(err)}` });
   };
+  api
+    .listRecentTransitions()
+    .then((transitions) => dispatch({ type: 'transitions:seed', transitions }))
+    .catch(reportFailure('health history'));
   api
     .listSessions()
     .then((page) => dispatch({ type: 'sessions:seed', sessions: page.items, requestedAt }))

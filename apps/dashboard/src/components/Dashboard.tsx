@@ -1,5 +1,6 @@
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useMemo } from 'react';
 import { createHubApi } from '../api.ts';
+import { useRoute, type Tab } from '../route.ts';
 import { INVALID_TOKEN } from '../use-auth.ts';
 import { useHubSocket } from '../use-hub-socket.ts';
 import { AgentsView } from './AgentsView.tsx';
@@ -7,10 +8,11 @@ import { DegradedBanner } from './DegradedBanner.tsx';
 import { EventsView } from './EventsView.tsx';
 import { GroupsView } from './GroupsView.tsx';
 import { Header } from './Header.tsx';
+import { ReconnectingBanner } from './ReconnectingBanner.tsx';
 import { SessionsView } from './SessionsView.tsx';
 import { ShutdownBanner } from './ShutdownBanner.tsx';
 import { StoreBanner } from './StoreBanner.tsx';
-import { TabBar, type Tab } from './TabBar.tsx';
+import { TabBar } from './TabBar.tsx';
 
 interface Props {
   token: string;
@@ -18,22 +20,25 @@ interface Props {
 }
 
 export function Dashboard({ token, onSignOut }: Props) {
-  const [tab, setTab] = useState<Tab>('agents');
+  const [route, navigate] = useRoute();
   const rejected = useCallback(() => onSignOut(INVALID_TOKEN), [onSignOut]);
   const api = useMemo(() => createHubApi(token, rejected), [token, rejected]);
   const hub = useHubSocket(token, api, rejected);
   const status = hub.hubStatus;
+  const open = (tab: Tab) => (id: string | null) => navigate({ tab, id });
 
   return (
     <div className="app">
       <Header status={status} connected={hub.connected} onSignOut={() => onSignOut()} />
-      {status?.degraded && <DegradedBanner status={status} />}
-      {status?.storeDegraded && <StoreBanner />}
-      {status?.shuttingDown && <ShutdownBanner />}
+      {hub.reconnecting && <ReconnectingBanner lastUpdateAt={hub.lastUpdateAt} />}
+      {/* The last status a stopped hub sent is stale: only a live connection's banners are shown. */}
+      {hub.connected && status?.degraded && <DegradedBanner status={status} />}
+      {hub.connected && status?.storeDegraded && <StoreBanner />}
+      {hub.connected && status?.shuttingDown && <ShutdownBanner />}
       {hub.loadError && <div className="banner banner-error">{hub.loadError}</div>}
       <TabBar
-        active={tab}
-        onChange={setTab}
+        active={route.tab}
+        onChange={(tab) => navigate({ tab, id: null })}
         counts={{
           agents: Object.keys(hub.agents).length,
           sessions: Object.keys(hub.sessions).length,
@@ -41,12 +46,40 @@ export function Dashboard({ token, onSignOut }: Props) {
         }}
       />
       <main className="content">
-        {tab === 'agents' && <AgentsView agents={hub.agents} transitions={hub.transitions} />}
-        {tab === 'sessions' && <SessionsView api={api} sessions={hub.sessions} loaded={hub.sessionsLoaded} />}
-        {tab === 'groups' && (
-          <GroupsView api={api} groups={hub.groups} loaded={hub.groupsLoaded} agents={hub.agents} sessions={hub.sessions} />
+        {route.tab === 'agents' && (
+          <AgentsView
+            api={api}
+            agents={hub.agents}
+            transitions={hub.transitions}
+            deadLetters={hub.deadLetters}
+            selectedId={route.id}
+            onSelect={open('agents')}
+            onOpenSession={open('sessions')}
+          />
         )}
-        {tab === 'events' && <EventsView events={hub.events} arrivals={hub.arrivals} deadLetters={hub.deadLetters} />}
+        {route.tab === 'sessions' && (
+          <SessionsView
+            api={api}
+            sessions={hub.sessions}
+            loaded={hub.sessionsLoaded}
+            selectedId={route.id}
+            onSelect={open('sessions')}
+          />
+        )}
+        {route.tab === 'groups' && (
+          <GroupsView
+            api={api}
+            groups={hub.groups}
+            loaded={hub.groupsLoaded}
+            agents={hub.agents}
+            sessions={hub.sessions}
+            selectedId={route.id}
+            onSelect={open('groups')}
+          />
+        )}
+        {route.tab === 'events' && (
+          <EventsView api={api} events={hub.events} arrivals={hub.arrivals} deadLetters={hub.deadLetters} />
+        )}
       </main>
     </div>
   );

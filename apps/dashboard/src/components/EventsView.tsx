@@ -1,17 +1,20 @@
 import { useDeferredValue, useState } from 'react';
 import { topicMatches, topicProblem, type DeadLetter, type HubEvent } from '@agent-hub/protocol';
+import type { HubApi } from '../api.ts';
 import type { ArrivalBucket } from '../throughput.ts';
 import { DeadLetterList } from './DeadLetterList.tsx';
+import { EventLog } from './EventLog.tsx';
 import { EventStream } from './EventStream.tsx';
 import { Throughput } from './Throughput.tsx';
 
 interface Props {
+  api: HubApi;
   events: HubEvent[];
   arrivals: ArrivalBucket[];
   deadLetters: DeadLetter[];
 }
 
-export function EventsView({ events, arrivals, deadLetters }: Props) {
+export function EventsView({ api, events, arrivals, deadLetters }: Props) {
   const [filter, setFilter] = useState('');
   const pattern = useDeferredValue(filter.trim());
   const problem = pattern === '' ? null : topicProblem(pattern, true);
@@ -42,6 +45,10 @@ export function EventsView({ events, arrivals, deadLetters }: Props) {
           )}
         </div>
         <EventStream events={shown} />
+      </section>
+      <section className="panel">
+        <h2>Event log</h2>
+        <EventLog api={api} />
       </section>
       <section className="panel">
         <h2>Dead letters</h2>

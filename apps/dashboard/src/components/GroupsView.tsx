@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import type { AgentInfo, Group, Session } from '@agent-hub/protocol';
 import type { HubApi } from '../api.ts';
 import { GroupDetail } from './GroupDetail.tsx';
@@ -10,10 +9,11 @@ interface Props {
   loaded: boolean;
   agents: Record<string, AgentInfo>;
   sessions: Record<string, Session>;
+  selectedId: string | null;
+  onSelect(id: string | null): void;
 }
 
-export function GroupsView({ api, groups, loaded, agents, sessions }: Props) {
-  const [selectedId, setSelectedId] = useState<string | null>(null);
+export function GroupsView({ api, groups, loaded, agents, sessions, selectedId, onSelect }: Props) {
   const selected = selectedId ? groups[selectedId] : undefined;
 
   return (
@@ -21,11 +21,16 @@ export function GroupsView({ api, groups, loaded, agents, sessions }: Props) {
       <section className="panel">
         <h2>Groups</h2>
         {loaded || Object.keys(groups).length > 0 ? (
-          <GroupTable groups={groups} selectedId={selectedId} onSelect={setSelectedId} />
+          <GroupTable groups={groups} selectedId={selectedId} onSelect={onSelect} />
         ) : (
           <p className="empty">Loading groups…</p>
         )}
       </section>
+      {selectedId && !selected && (
+        <section className="panel" data-testid="group-detail-missing">
+          <p className="empty">{loaded ? `No group ${selectedId} on this hub` : 'Loading group…'}</p>
+        </section>
+      )}
       {selected && (
         <GroupDetail
           key={selected.id}
@@ -33,7 +38,7 @@ export function GroupsView({ api, groups, loaded, agents, sessions }: Props) {
           group={selected}
           agents={agents}
           sessionVersion={sessions[selected.sessionId]?.version ?? null}
-          onClose={() => setSelectedId(null)}
+          onClose={() => onSelect(null)}
         />
       )}
     </div>

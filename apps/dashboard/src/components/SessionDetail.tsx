@@ -8,12 +8,14 @@ interface Props {
   id: string;
   /** The live copy from the socket; null once the hub removed the session. */
   live: Session | null;
+  /** Whether the session list has arrived: before it, a missing live copy means nothing yet. */
+  loaded: boolean;
   onClose(): void;
 }
 
 type Load = { status: 'loading' } | { status: 'error'; message: string } | { status: 'ready'; session: SessionWithHistory };
 
-export function SessionDetail({ api, id, live, onClose }: Props) {
+export function SessionDetail({ api, id, live, loaded, onClose }: Props) {
   const [load, setLoad] = useState<Load>({ status: 'loading' });
   // Refetch the history when the live copy says it changed; the socket carries no message bodies.
   const version = live?.version;
@@ -39,7 +41,7 @@ export function SessionDetail({ api, id, live, onClose }: Props) {
           Close
         </button>
       </div>
-      {!live && <p className="muted">This session is no longer on the hub.</p>}
+      {loaded && !live && <p className="muted">This session is no longer on the hub.</p>}
       {load.status === 'loading' && <p className="empty">Loading history…</p>}
       {load.status === 'error' && <p className="form-error">Could not load the session: {load.message}</p>}
       {load.status === 'ready' && <SessionHistory session={load.session} />}

@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import type { Session } from '@agent-hub/protocol';
 import type { HubApi } from '../api.ts';
 import { SessionDetail } from './SessionDetail.tsx';
@@ -8,17 +7,17 @@ interface Props {
   api: HubApi;
   sessions: Record<string, Session>;
   loaded: boolean;
+  selectedId: string | null;
+  onSelect(id: string | null): void;
 }
 
-export function SessionsView({ api, sessions, loaded }: Props) {
-  const [selectedId, setSelectedId] = useState<string | null>(null);
-
+export function SessionsView({ api, sessions, loaded, selectedId, onSelect }: Props) {
   return (
     <div className={selectedId ? 'split' : 'stack'}>
       <section className="panel">
         <h2>Sessions</h2>
         {loaded ? (
-          <SessionTable sessions={sessions} selectedId={selectedId} onSelect={setSelectedId} />
+          <SessionTable sessions={sessions} selectedId={selectedId} onSelect={onSelect} />
         ) : (
           <p className="empty">Loading sessions…</p>
         )}
@@ -29,7 +28,8 @@ export function SessionsView({ api, sessions, loaded }: Props) {
           api={api}
           id={selectedId}
           live={sessions[selectedId] ?? null}
-          onClose={() => setSelectedId(null)}
+          loaded={loaded}
+          onClose={() => onSelect(null)}
         />
       )}
     </div>

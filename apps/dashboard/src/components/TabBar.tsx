@@ -1,4 +1,4 @@
-export type Tab = 'agents' | 'sessions' | 'groups' | 'events';
+import type { Tab } from '../route.ts';
 
 const TABS: { id: Tab; label: string }[] = [
   { id: 'agents', label: 'Agents' },

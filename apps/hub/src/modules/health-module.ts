@@ -133,6 +133,12 @@ export function healthModule(
         return c.json({ agent, history: history.get(agent.id) ?? [] });
       });
       api.route('/agents', r);
+      // Every agent's recent transitions, newest first: the dashboard's timeline starts full on load.
+      api.get('/health/transitions', (c) => {
+        // Oldest first (a stable sort keeps same-millisecond transitions in the order they happened), then reversed.
+        const all = [...history.values()].flat().sort((a, b) => a.at.localeCompare(b.at)).reverse();
+        return c.json({ items: all.slice(0, HISTORY) });
+      });
       api.get('/degradation', (c) => c.json(degradation.current()));
     },
     agentSocket(socket) {
