@@ -56,9 +56,12 @@ describe('overload', () => {
     engine.transport.ws._socket.pause();
     const blob = 'x'.repeat(2000);
     const ids: string[] = [];
+    // Every publish is settled here: none may fail, and none may reject unobserved if the test ends early.
+    const failed: unknown[] = [];
+    const settled: Promise<unknown>[] = [];
     for (let i = 0; i < 6000; i++) {
       ids.push(`slow-${i}`);
-      void pub.publish('slow:x', { blob }, { id: `slow-${i}` });
+      settled.push(pub.publish('slow:x', { blob }, { id: `slow-${i}` }).catch((err: unknown) => void failed.push(err)));
       if (i % 200 === 0) await new Promise((r) => setTimeout(r, 5));
     }
     await eventually(async () => (await metric(t!, 'agenthub_agent_slow_consumer_disconnects_total')) >= 1, 15_000, 'slow consumer noticed');
@@ -67,5 +70,7 @@ describe('overload', () => {
     await eventually(() => got.slow.size === ids.length, 30_000, 'slow subscriber caught up after its reconnect');
     expect(reasons).toContain('transport close');
     expect(fast.connected && pub.connected).toBe(true);
+    await Promise.all(settled);
+    expect(failed).toEqual([]);
   }, 90_000);
 });
