@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { EventBus, FakeClock, ReservedOffsets, silentLogger, uuidV4 } from '@agent-hub/core';
+import { EventBus, FakeClock, ReservedOffsets, silentLogger, uuidV4, type EventLog } from '@agent-hub/core';
 import type { HubEvent } from '@agent-hub/protocol';
 import { MemoryStore } from '../src/index.ts';
 
-function busOn(store = new MemoryStore()) {
+function busOn(store = new MemoryStore(), log: EventLog = store.events) {
   const clock = new FakeClock();
   const delivered: HubEvent[] = [];
   const bus = new EventBus({
-    log: store.events,
+    log,
     offsets: new ReservedOffsets(store.kv, silentLogger, 100),
     fanout: { deliver: (e) => void delivered.push(e) },
     clock,
@@ -48,6 +48,37 @@ describe('EventBus publish semantics', () => {
     const again = await other.bus.publish('p', input('kept', { retry: true }));
     expect(again).toEqual({ id: 'kept', offset: original.offset, durable: true, duplicate: true });
     expect(other.delivered).toHaveLength(0);
+  });
+
+  it('replays an event whose batch commits while the replay reads the store', async () => {
+    // The store read takes its snapshot at once and answers later; meanwhile the batch with the
+    // event commits and leaves the queue. The event is in neither unless the queue is read first.
+    const store = new MemoryStore();
+    let slow = false;
+    let answer: () => void = () => undefined;
+    const slowRead: EventLog['readEvents'] = async (q) => {
+      const snapshot = await store.events.readEvents(q);
+      if (slow) await new Promise<void>((resolve) => (answer = resolve));
+      return snapshot;
+    };
+    const log = new Proxy(store.events, {
+      get: (target, key) => (key === 'readEvents' ? slowRead : Reflect.get(target, key, target)),
+    });
+    const { bus, clock } = busOn(store, log);
+    await bus.start();
+    const published = bus.publish('p', input('in-flight'));
+    const turns = async () => {
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    };
+    await turns();
+    slow = true;
+    const replay = bus.query({ afterOffset: 0, patterns: ['a:#'] });
+    await turns();
+    clock.advance(5);
+    const { offset } = await published;
+    expect((await store.events.readEvents({ afterOffset: 0 })).map((e) => e.id)).toEqual(['in-flight']);
+    answer();
+    expect((await replay).map((e) => [e.id, e.offset])).toEqual([['in-flight', offset]]);
   });
 
   it('keeps the watermark below an event that is delivered but not committed', async () => {

@@ -268,10 +268,16 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
 
   /** Reads the log (committed and queued events) with the replay filters. */
   async query(q: EventQuery): Promise<HubEvent[]> {
+    // The queue is read before the store: a batch that commits while the store read runs leaves
+    // the queue and may be missing from the read's snapshot too. Read after, it fell between the
+    // two and a resuming subscriber never got those events (live delivery went out before it
+    // joined). Read first, every event is in one of them at least; duplicates are merged.
+    const queued = this.batcher.pending().filter((e) => matches(e, q));
     const stored = await this.o.log.readEvents(q);
-    const last = stored.length ? stored[stored.length - 1]!.offset : (q.afterOffset ?? 0);
-    const queued = this.batcher.pending().filter((e) => e.offset > last && matches(e, q));
-    return stored.concat(queued).slice(0, q.limit);
+    if (!queued.length) return stored;
+    const byOffset = new Map(stored.map((e) => [e.offset, e]));
+    for (const e of queued) if (!byOffset.has(e.offset)) byOffset.set(e.offset, e);
+    return [...byOffset.values()].sort((a, b) => a.offset - b.offset).slice(0, q.limit);
   }
 
   /**
