@@ -34,6 +34,8 @@ export interface ConnectResult {
 }
 
 let clients: IdleConnection[] = [];
+/** Connections the server dropped after they were in, by reason (an idle agent should see none). */
+const drops: Record<string, number> = {};
 
 async function bareSocket(url: string, onError: (err: Error) => void): Promise<IdleConnection> {
   const s = io(url, { transports: ['websocket'], forceNew: true });
@@ -65,6 +67,7 @@ async function connect(a: ConnectArgs): Promise<ConnectResult> {
       }
       try {
         const c = await connectAgent({ url: a.url, agentId: next.agentId, token: next.token, name: next.agentId, onConnectRetry: count });
+        c.on('disconnected', (reason: string) => void (drops[reason] = (drops[reason] ?? 0) + 1));
         clients.push(c);
       } catch (err) {
         count(err);
@@ -84,6 +87,7 @@ serveWorker(
   {
     connect,
     connected: () => clients.filter((c) => c.connected).length,
+    drops: () => ({ ...drops }),
     close: closeAll,
   },
   closeAll,
