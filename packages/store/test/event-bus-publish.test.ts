@@ -72,11 +72,11 @@ describe('EventBus publish semantics', () => {
     };
     await turns();
     slow = true;
-    const replay = bus.query({ afterOffset: 0, patterns: ['a:#'] });
+    const replay = bus.query({ afterOffset: 0, patterns: ['a:#'], limit: 100 });
     await turns();
     clock.advance(5);
     const { offset } = await published;
-    expect((await store.events.readEvents({ afterOffset: 0 })).map((e) => e.id)).toEqual(['in-flight']);
+    expect((await store.events.readEvents({ afterOffset: 0, limit: 100 })).map((e) => e.id)).toEqual(['in-flight']);
     answer();
     expect((await replay).map((e) => [e.id, e.offset])).toEqual([['in-flight', offset]]);
   });
