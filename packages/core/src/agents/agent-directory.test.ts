@@ -3,6 +3,7 @@ import type { AgentInfo, HealthTransition } from '@agent-hub/protocol';
 import type { AgentRecord, AgentStore } from '../ports/store.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
 import { AgentDirectory, type TransitionOrigin } from './agent-directory.ts';
+import { agentInfo } from '../testing/agent-info.ts';
 
 const noStore: AgentStore = {
   upsertAgent: async () => undefined,
@@ -11,25 +12,7 @@ const noStore: AgentStore = {
   listAgents: async () => [],
 };
 
-function remoteAgent(id: string, node: string, o: Partial<AgentInfo> = {}): AgentInfo {
-  return {
-    id,
-    name: id,
-    capabilities: [],
-    priority: 0,
-    recovery: 'alert',
-    health: 'healthy',
-    connected: true,
-    connectedSince: null,
-    lastSeenAt: null,
-    lastLivenessAt: null,
-    recoveries: 0,
-    degraded: null,
-    node,
-    meta: {},
-    ...o,
-  };
-}
+const remoteAgent = (id: string, node: string, o: Partial<AgentInfo> = {}): AgentInfo => agentInfo(id, { node, ...o });
 
 describe('AgentDirectory transition origins', () => {
   it('marks its own agents\u2019 transitions and a reaped agent\u2019s as local, other nodes\u2019 reports as remote', async () => {

@@ -17,6 +17,7 @@ import { GroupEngine } from '../group-engine.ts';
 import type { GroupTransport } from '../group-transport.ts';
 import type { SpeakerSelector } from '../strategies/speaker-selector.ts';
 import { InMemoryKv, InMemorySessionStore } from './in-memory-ports.ts';
+import { agentInfo as baseAgentInfo } from '../../testing/agent-info.ts';
 
 /** Records what the engine tells agents; `onGrant` lets a test play the agents' side. */
 export class RecordingTransport implements GroupTransport {
@@ -58,22 +59,7 @@ export class RecordingTransport implements GroupTransport {
 }
 
 export function agentInfo(id: string, o: { health?: HealthState; capabilities?: string[]; priority?: number } = {}): AgentInfo {
-  return {
-    id,
-    name: id,
-    capabilities: o.capabilities ?? [],
-    priority: o.priority ?? 0,
-    recovery: 'replace',
-    health: o.health ?? 'healthy',
-    connected: true,
-    connectedSince: null,
-    lastSeenAt: null,
-    lastLivenessAt: null,
-    recoveries: 0,
-    degraded: null,
-    node: 'test',
-    meta: {},
-  };
+  return baseAgentInfo(id, { recovery: 'replace', ...o });
 }
 
 export interface HarnessOptions {

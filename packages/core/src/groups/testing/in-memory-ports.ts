@@ -1,5 +1,6 @@
 import { HubError, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
 import type { KeyValueStore, NewMessageRecord, NewSessionRecord, SessionPatch, SessionStore } from '../../ports/store.ts';
+import { sessionFromRecord } from '../../testing/session-from-record.ts';
 
 /**
  * Just enough of the store ports for the group tests (core cannot depend on @agent-hub/store's
@@ -33,19 +34,7 @@ export class InMemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, { session: Session; messages: SessionMessage[] }>();
 
   async createSession(rec: NewSessionRecord, messages: NewMessageRecord[]): Promise<Session> {
-    const at = new Date(rec.at).toISOString();
-    const session: Session = {
-      id: rec.id,
-      state: 'active',
-      version: 1,
-      members: rec.members,
-      metadata: rec.metadata,
-      agentState: {},
-      messageCount: 0,
-      createdAt: at,
-      updatedAt: at,
-      lastActivityAt: at,
-    };
+    const session = sessionFromRecord(rec);
     this.sessions.set(rec.id, { session, messages: [] });
     if (messages.length) await this.appendMessages(rec.id, undefined, messages, rec.at);
     return { ...this.entry(rec.id).session };

@@ -1,6 +1,7 @@
 import { HubError, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
 import type { NewMessageRecord, NewSessionRecord, SessionPatch, SessionStore, StoredAppend } from '../../ports/store.ts';
 import { earlierWriteOf, messageIdsOf } from '../message-ids.ts';
+import { sessionFromRecord } from '../../testing/session-from-record.ts';
 
 type Mode = 'up' | 'refusing' | 'hanging' | 'slow';
 
@@ -43,19 +44,7 @@ export class OutageStore implements SessionStore {
   createSession(rec: NewSessionRecord, messages: NewMessageRecord[]): Promise<Session> {
     return this.guard('createSession', async () => {
       if (this.rows.has(rec.id)) throw new Error(`duplicate session id ${rec.id}`);
-      const at = new Date(rec.at).toISOString();
-      const session: Session = {
-        id: rec.id,
-        state: 'active',
-        version: 1,
-        members: [...rec.members],
-        metadata: rec.metadata,
-        agentState: {},
-        messageCount: 0,
-        createdAt: at,
-        updatedAt: at,
-        lastActivityAt: at,
-      };
+      const session = sessionFromRecord(rec);
       const row: Row = { session, messages: [], writes: new Map() };
       this.add(row, messages, rec.at);
       this.rows.set(rec.id, row);
