@@ -171,6 +171,22 @@ describe('replay', () => {
     await eventually(() => c.got.length === 3, 5000, 'replay after reconnect');
     expect(c.got.map((e) => e.payload)).toEqual([1, 2, 3]);
   });
+
+  it('gives a subscriber that had processed nothing yet what was published while it was away', async () => {
+    const pub = await t.agent('pub-first');
+    const c = collect();
+    const sub = await t.agent('sub-first');
+    await sub.subscribe(['first:*'], c.handler, { policy: 'full' });
+    // Cut before any event reached it: there is no processed offset to resume from.
+    sub.socket.disconnect();
+    await pub.publish('first:x', 1);
+    await pub.publish('first:x', 2);
+    const resumed = new Promise((r) => sub.once('resumed', r));
+    sub.socket.connect();
+    await resumed;
+    await eventually(() => c.got.length === 2, 5000, 'replay after the first reconnect');
+    expect(c.got.map((e) => e.payload)).toEqual([1, 2]);
+  });
 });
 
 describe('catch-up health', () => {

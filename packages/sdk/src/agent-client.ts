@@ -313,11 +313,14 @@ export class AgentClient extends EventEmitter {
   /**
    * Where a resume starts: min(highest offset processed, last committed watermark announced).
    * Past the watermark an offset may belong to an event another node has numbered but not
-   * committed, which this agent may not have seen yet.
+   * committed, which this agent may not have seen yet. An agent that has processed nothing yet
+   * resumes from the watermark its subscription started at: with no offset at all the hub would
+   * start it "from now" again and skip what was published while it was away.
    */
   get resumeOffset(): number | null {
     const last = this.delivery.lastOffset;
-    if (last === null || this.watermark === null) return last;
+    if (last === null) return this.watermark;
+    if (this.watermark === null) return last;
     return Math.min(last, this.watermark);
   }
 
