@@ -26,19 +26,20 @@ describe('at-least-once across crashes and restarts', () => {
     const token = hub.tokens.issue('crash-sub');
     const first = await AgentProcess.start({ url: hub.url, agentId: 'crash-sub', token, subscribe: ['crash:*'], policy: 'full', crashOn: 'boom' });
     await pub.publish('crash:x', 'one');
-    await first.waitFor((l) => l.type === 'event' && l.payload === 'one');
+    // Generous waits: in CI this file shares two cores with the 1,000-agent restart test.
+    await first.waitFor((l) => l.type === 'event' && l.payload === 'one', 20_000);
     await new Promise((r) => setTimeout(r, 300)); // let the ack for "one" reach the hub
     await pub.publish('crash:x', 'boom');
-    const crash = await first.waitFor((l) => l.type === 'crashing');
+    const crash = await first.waitFor((l) => l.type === 'crashing', 20_000);
     await pub.publish('crash:x', 'three');
     // A new process with no memory of its own: the hub knows how far it got.
     const second = await AgentProcess.start({ url: hub.url, agentId: 'crash-sub', token, subscribe: ['crash:*'], policy: 'full' });
-    await second.waitFor((l) => l.type === 'event' && l.payload === 'three');
+    await second.waitFor((l) => l.type === 'event' && l.payload === 'three', 20_000);
     const handled = second.events().map((l) => l.payload);
     expect(handled).toEqual(['boom', 'three']);
     expect(second.events()[0]!.id).toBe(crash.id);
     await Promise.all([first.stop(), second.stop()]);
-  });
+  }, 90_000);
 
   it('resumes after a hub restart with nothing missed', async () => {
     const pub = await agent('restart-pub');
