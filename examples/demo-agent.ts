@@ -37,10 +37,19 @@ const persist = () => writeFile(cfg.stateFile, JSON.stringify({ lastOffset: agen
 log(saved.lastOffset !== undefined ? `back again; resuming after event #${saved.lastOffset}` : 'connected');
 
 let seat: GroupParticipant | null = null;
+let ended = false;
 let replaying = saved.lastOffset !== undefined;
 async function takeSeat(id: string): Promise<void> {
   groupId = id;
-  seat = await joinGroup(agent, id, (turn, ctx) => speak(id, turn.turn, ctx.messages.length));
+  try {
+    seat = await joinGroup(agent, id, (turn, ctx) => speak(id, turn.turn, ctx.messages.length));
+  } catch (err) {
+    // The others may finish the work while this agent is down; it stays online, seatless.
+    if ((err as { code?: string }).code !== 'GROUP_ENDED') throw err;
+    log(`group ${id.slice(0, 8)} finished while I was away; nothing left to rejoin`);
+    ended = true;
+    return;
+  }
   const restored = (await agent.restoreState()).find((s) => s.sessionId === seat!.group.sessionId);
   if (restored?.state) log(`restored my state from the session: ${JSON.stringify(restored.state)}`);
   log(`took my seat in group ${id.slice(0, 8)}`);
@@ -50,7 +59,7 @@ await agent.subscribe(
   ['demo:#'],
   async (e) => {
     agent.progress();
-    if (e.topic === 'demo:group' && !seat) await takeSeat((e.payload as { groupId: string }).groupId);
+    if (e.topic === 'demo:group' && !seat && !ended) await takeSeat((e.payload as { groupId: string }).groupId);
     else if (replaying && e.topic !== 'demo:group') log(`replayed what I missed: ${e.topic} #${e.offset}`);
     await persist();
   },
@@ -58,7 +67,7 @@ await agent.subscribe(
 );
 replaying = false;
 // A restarted agent goes back to the group it was in.
-if (groupId && !seat) await takeSeat(groupId);
+if (groupId && !seat && !ended) await takeSeat(groupId);
 
 async function speak(groupId: string, turn: number, seen: number) {
   agent.progress();
