@@ -41,21 +41,22 @@ export class CpuMeter {
   private startMachine = { busy: 0, total: 0 };
   private startedAt = 0;
 
-  constructor(private readonly pids: Record<string, number>) {}
+  /** A name may stand for several processes (the hub and its store process): their CPU is summed. */
+  constructor(private readonly pids: Record<string, number | number[]>) {}
 
   start(): void {
     this.startedAt = performance.now();
     this.startMachine = machineTicks();
-    for (const pid of Object.values(this.pids)) this.startCpu.set(pid, cpuTimeMs(pid));
+    for (const pid of Object.values(this.pids).flat()) this.startCpu.set(pid, cpuTimeMs(pid));
   }
 
   stop(): Record<string, number> {
     const wall = performance.now() - this.startedAt;
     const out: Record<string, number> = {};
     let ours = 0;
-    for (const [name, pid] of Object.entries(this.pids)) {
+    for (const [name, pids] of Object.entries(this.pids)) {
       try {
-        out[name] = (cpuTimeMs(pid) - this.startCpu.get(pid)!) / wall;
+        out[name] = [pids].flat().reduce((sum, pid) => sum + (cpuTimeMs(pid) - this.startCpu.get(pid)!) / wall, 0);
         ours += out[name]!;
       } catch {
         out[name] = Number.NaN; // the process is gone
@@ -93,4 +94,25 @@ export function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   } catch {
     return { rssMb: 0, peakMb: 0 };
   }
+}
+
+/** The direct children of a process (the hub's PGlite store process, tsx's esbuild service). */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The hub's store process, if its store runs in one (PGlite since 2026-12-05); null otherwise. */
+export function storeProcessOf(hubPid: number): number | null {
+  for (const pid of childPids(hubPid)) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ts-worker-bootstrap')) return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
 }

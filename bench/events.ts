@@ -18,7 +18,7 @@ import { connectAgent } from '@agent-hub/sdk';
 import { createTestDatabase, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
 import { guardChild, withTimeout } from './child-guard.ts';
-import { CpuMeter, memoryOf, waitForQuiet } from './cpu-meter.ts';
+import { CpuMeter, memoryOf, storeProcessOf, waitForQuiet } from './cpu-meter.ts';
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
 import { Flags } from './flags.ts';
 import { probeNats, runNats, skipLine, NATS_SERVER_BIN, type NatsResult, type Probe } from './nats-anchor.ts';
@@ -96,7 +96,9 @@ async function runLoad(label: string, mode: 'hub' | 'bare', url: string, serverP
   try {
     await subW.call('connect', { mode, url, agents: subs, pattern: mode === 'hub' ? 'bench:*' : 'bench' });
     await pubW.call('connect', { mode, url, agents: pubs });
-    const meter = new CpuMeter({ server: serverPid, publishers: pubW.pid, subscribers: subW.pid });
+    // The hub's CPU includes its store process (PGlite's), as it did when the store was a thread.
+    const storePid = mode === 'hub' ? storeProcessOf(serverPid) : null;
+    const meter = new CpuMeter({ server: storePid ? [serverPid, storePid] : serverPid, publishers: pubW.pid, subscribers: subW.pid });
     let cpu: Record<string, number> = {};
     // CPU is sampled over the measured window only, not the warm-up or the drain.
     const cpuTimers = [
@@ -130,6 +132,8 @@ interface ReplayOutcome {
   replayed: number[];
   /** The hub's resident memory after the load run and the replays, and its peak (MB). */
   memory?: { rssMb: number; peakMb: number };
+  /** The same for its store process, when the store runs in one (PGlite). */
+  storeMemory?: { rssMb: number; peakMb: number };
 }
 
 /** Publishes `count` events on one topic, then times fresh agents replaying them (policy full). */
@@ -248,6 +252,11 @@ function report(o: Options, ours: LoadOutcome, base: LoadOutcome | null, replay:
       ...(replay.memory
         ? [`hub memory after the load run and the replays: RSS ${replay.memory.rssMb.toFixed(0)} MB, peak ${replay.memory.peakMb.toFixed(0)} MB (target RSS <= 250 MB on the default store)`]
         : []),
+      ...(replay.storeMemory
+        ? [
+            `its store process: RSS ${replay.storeMemory.rssMb.toFixed(0)} MB, peak ${replay.storeMemory.peakMb.toFixed(0)} MB; hub + store ${(replay.memory!.rssMb + replay.storeMemory.rssMb).toFixed(0)} MB`,
+          ]
+        : []),
     ],
   );
 }
@@ -260,7 +269,11 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
   try {
     const ours = await runLoad(`agent hub (${o.store})`, 'hub', hub.url, hub.child!.pid!, agentsFor('bench-pub', o.publishers, hub), agentsFor('bench-sub', o.subscribers, hub), o);
     const replay = o.replay > 0 ? await runReplay(hub, o.replay, o.replayTrials) : null;
-    if (replay) replay.memory = memoryOf(hub.child!.pid!);
+    if (replay) {
+      replay.memory = memoryOf(hub.child!.pid!);
+      const storePid = storeProcessOf(hub.child!.pid!);
+      if (storePid) replay.storeMemory = memoryOf(storePid);
+    }
     return { ours, replay };
   } finally {
     await hub.stop();

@@ -17,7 +17,7 @@
 import { fileURLToPath } from 'node:url';
 import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
 import { guardChild, sleep } from './child-guard.ts';
-import { CpuMeter, memoryOf, waitForQuiet } from './cpu-meter.ts';
+import { CpuMeter, memoryOf, storeProcessOf, waitForQuiet } from './cpu-meter.ts';
 import { Flags } from './flags.ts';
 import type { ConnectResult } from './idle-agent-worker.ts';
 import { fmtPct, printTable } from './stats.ts';
@@ -86,7 +86,9 @@ async function measure(target: Target, label: string, o: Options): Promise<RunRo
     await Promise.all(workers.map((w) => w.call('connected')));
     const paced = await connectAll(target, workers, o.agents, false);
     await sleep(2000);
-    const pids: Record<string, number> = { server: target.pid, runner: process.pid };
+    // The hub's store process (PGlite's) counts as the server's, as it did as a thread.
+    const storePid = storeProcessOf(target.pid);
+    const pids: Record<string, number | number[]> = { server: storePid ? [target.pid, storePid] : target.pid, runner: process.pid };
     workers.forEach((w, i) => (pids[`w${i}`] = w.pid));
     const meter = new CpuMeter(pids);
     meter.start();
@@ -125,7 +127,7 @@ async function runHub(o: Options): Promise<RunRow> {
   guardChild(hub.child);
   try {
     const pid = hub.child!.pid!;
-    return await measure({ mode: 'hub', pid, url: hub.url, token: (id) => hub.tokens.issue(id), rssMb: () => rssOf(pid) }, 'hub (PGlite, defaults)', o);
+    return await measure({ mode: 'hub', pid, url: hub.url, token: (id) => hub.tokens.issue(id), rssMb: () => rssOf(pid) + rssOf(storeProcessOf(pid) ?? -1) }, 'hub (PGlite, defaults)', o);
   } finally {
     await hub.stop();
   }

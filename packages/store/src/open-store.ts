@@ -29,8 +29,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       return new MemoryStore();
     case 'pglite':
       if (!opts.dataDir) throw new HubError('CONFIG_INVALID', 'a pglite store needs a data directory');
-      // In a worker thread: PGlite runs synchronously, and on the hub's event loop every commit
-      // would hold up heartbeats.
+      // In a process of its own: PGlite runs synchronously, and on the hub's event loop every
+      // commit would hold up heartbeats; in a worker thread its ~250 MB would be the hub's.
       return openPgliteStoreInWorker({ dataDir: opts.dataDir });
     case 'postgres':
       if (!opts.databaseUrl) throw new HubError('CONFIG_INVALID', 'a postgres store needs a database URL');

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -23,9 +23,29 @@ const workerStopped = (cause: string) =>
   new HubError('STORE_UNAVAILABLE', 'the store worker stopped', { cause });
 
 /**
- * The main thread's handle on a worker thread that owns one PGlite database (`pglite-worker.ts`):
- * each `call` is one message, answered by one reply. Once the worker is gone (closed, crashed or
- * terminated) every pending and later call rejects with STORE_UNAVAILABLE.
+ * Where the database runs. `process` (the default): a child process of the hub's own, so PGlite's
+ * WASM engine, its compiled code and its allocator's arenas (~250 MB after a busy hour) are not
+ * in the hub's RSS, and the process runs with an allocator setting the hub's own cannot take after
+ * start. `thread`: a worker thread in the hub's process (cheaper hops, shared memory footprint).
+ */
+export type PgliteIsolation = 'process' | 'thread';
+
+/** The one thing PgliteThread needs from a worker thread or a child process. */
+interface Channel {
+  send(message: StoreCall): void;
+  onMessage(fn: (message: StoreReply | WorkerStatus) => void): () => void;
+  onError(fn: (err: Error) => void): () => void;
+  onExit(fn: (cause: string) => void): () => void;
+  ref(): void;
+  unref(): void;
+  /** Ends it at once (SIGKILL for a process), without closing the database. */
+  kill(): Promise<void>;
+}
+
+/**
+ * The main thread's handle on a worker thread or child process that owns one PGlite database
+ * (`pglite-worker.ts`): each `call` is one message, answered by one reply. Once the worker is gone
+ * (closed, crashed or killed) every pending and later call rejects with STORE_UNAVAILABLE.
  */
 export class PgliteThread {
   private readonly pending = new Map<number, Pending>();
@@ -33,44 +53,44 @@ export class PgliteThread {
   private gone: (() => HubError) | undefined;
   private crash: string | undefined;
 
-  private constructor(private readonly worker: Worker) {
-    worker.on('message', (reply: StoreReply) => this.settle(reply));
-    worker.on('error', (err) => {
+  private constructor(private readonly channel: Channel) {
+    channel.onMessage((reply) => this.settle(reply as StoreReply));
+    channel.onError((err) => {
       this.crash = err.message;
     });
-    worker.on('exit', (code) => {
-      const cause = this.crash ?? `exit code ${code}`;
+    channel.onExit((exit) => {
+      const cause = this.crash ?? exit;
       this.gone ??= () => workerStopped(cause);
       for (const p of this.pending.values()) p.reject(this.gone());
       this.pending.clear();
     });
     // Like the in-thread store, an idle store does not keep the process alive; a pending call does.
-    worker.unref();
+    channel.unref();
   }
 
   /** Starts a worker on `dataDir` (a data folder or PGLITE_IN_MEMORY); resolves once it is migrated. */
-  static async start(dataDir: string): Promise<PgliteThread> {
+  static async start(dataDir: string, isolation: PgliteIsolation = 'process'): Promise<PgliteThread> {
     // PGlite runs initdb in a second WASM instance and leaves its ~400 MB to the garbage collector,
     // which may keep it for a long while; a worker that ends returns it at once. So a new data
-    // folder is created by a worker of its own, and the store's worker opens it as on a restart.
+    // folder is created by a process of its own, and the store's worker opens it as on a restart.
     if (dataDir !== PGLITE_IN_MEMORY && !(await hasPgliteDatabase(dataDir))) await initdbInChildProcess(dataDir);
-    return PgliteThread.spawn(dataDir);
+    return PgliteThread.spawn(dataDir, isolation);
   }
 
-  private static async spawn(dataDir: string): Promise<PgliteThread> {
+  private static async spawn(dataDir: string, isolation: PgliteIsolation): Promise<PgliteThread> {
     const workerData: PgliteWorkerData & { entry: string; tsxSearchFrom: string[] } = {
       dataDir,
       entry: ENTRY.href,
       tsxSearchFrom: tsxSearchPlaces(),
     };
-    const worker = new Worker(BOOTSTRAP, { workerData });
+    const channel = isolation === 'thread' ? threadChannel(new Worker(BOOTSTRAP, { workerData })) : processChannel(workerData);
     try {
-      await ready(worker);
+      await ready(channel);
     } catch (err) {
-      await worker.terminate();
+      await channel.kill();
       throw err;
     }
-    return new PgliteThread(worker);
+    return new PgliteThread(channel);
   }
 
   get running(): boolean {
@@ -81,8 +101,8 @@ export class PgliteThread {
     if (this.gone) return Promise.reject(this.gone());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.worker.postMessage({ id, part, method, args } satisfies StoreCall);
-      if (this.pending.size === 0) this.worker.ref();
+      this.channel.send({ id, part, method, args } satisfies StoreCall);
+      if (this.pending.size === 0) this.channel.ref();
       this.pending.set(id, { resolve, reject });
     });
   }
@@ -98,20 +118,20 @@ export class PgliteThread {
       if (this.running) await this.call('store', 'close', []);
     } finally {
       this.gone ??= storeClosedError;
-      await this.worker.terminate();
+      await this.channel.kill();
     }
   }
 
   /** Ends the worker at once without closing the database, as a crash would. */
   async terminate(): Promise<void> {
-    await this.worker.terminate();
+    await this.channel.kill();
   }
 
   private settle(reply: StoreReply): void {
     const p = this.pending.get(reply.id);
     if (!p) return;
     this.pending.delete(reply.id);
-    if (this.pending.size === 0) this.worker.unref();
+    if (this.pending.size === 0) this.channel.unref();
     if (reply.ok) p.resolve(reply.value);
     else p.reject(fromWireError(reply.error));
   }
@@ -132,30 +152,89 @@ async function initdbInChildProcess(dataDir: string): Promise<void> {
 }
 
 /** Resolves when the worker reports its database open; rejects with its error, or if it dies first. */
-function ready(worker: Worker): Promise<void> {
+function ready(channel: Channel): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onStatus = (status: WorkerStatus) => {
-      detach();
-      if (status.ready) resolve();
-      else reject(fromWireError(status.error));
-    };
-    const onError = (err: Error) => {
-      detach();
-      reject(workerStopped(err.message));
-    };
-    const onExit = (code: number) => {
-      detach();
-      reject(workerStopped(`exit code ${code} before the store opened`));
-    };
-    const detach = () => {
-      worker.off('message', onStatus);
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-    };
-    worker.on('message', onStatus);
-    worker.on('error', onError);
-    worker.on('exit', onExit);
+    const detach = () => offs.forEach((off) => off());
+    const offs = [
+      channel.onMessage((status) => {
+        detach();
+        if ('ready' in status && status.ready) resolve();
+        else reject(fromWireError((status as { error: Parameters<typeof fromWireError>[0] }).error));
+      }),
+      channel.onError((err) => {
+        detach();
+        reject(workerStopped(err.message));
+      }),
+      channel.onExit((cause) => {
+        detach();
+        reject(workerStopped(`${cause} before the store opened`));
+      }),
+    ];
   });
+}
+
+function threadChannel(worker: Worker): Channel {
+  const on = <A extends unknown[]>(event: string, fn: (...args: A) => void) => {
+    worker.on(event, fn as (...args: unknown[]) => void);
+    return () => void worker.off(event, fn as (...args: unknown[]) => void);
+  };
+  return {
+    send: (message) => worker.postMessage(message),
+    onMessage: (fn) => on('message', fn),
+    onError: (fn) => on('error', fn),
+    onExit: (fn) => on('exit', (code: number) => fn(`exit code ${code}`)),
+    ref: () => worker.ref(),
+    unref: () => worker.unref(),
+    kill: async () => void (await worker.terminate()),
+  };
+}
+
+// glibc gives each thread that allocates its own malloc arena (64 MB each on 64-bit) and seldom
+// returns freed memory; V8's compile threads leave tens of MB that way once PGlite's WASM is
+// compiled. Two arenas and an earlier trim, with a 2 MB young generation (V8's default is 16 MB per
+// semi-space: the store allocates in bursts of one batch), took the store process from ~300 to
+// ~260 MB after 100,000 appends and 5 replays of 10,000 (docs/storage.md).
+const STORE_PROCESS_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072' };
+
+function processChannel(workerData: PgliteWorkerData & { entry: string; tsxSearchFrom: string[] }): Channel {
+  // `advanced` serialisation is V8's structured clone, as for a worker: Maps and Dates survive.
+  // Not the hub's execArgv (--inspect, --import tsx, …): they are not meant for the store.
+  const child: ChildProcess = fork(fileURLToPath(BOOTSTRAP), [JSON.stringify(workerData)], {
+    serialization: 'advanced',
+    execArgv: ['--max-semi-space-size=2'],
+    env: { ...process.env, ...STORE_PROCESS_ENV },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `exit code ${code}`));
+  const on = <A extends unknown[]>(event: string, fn: (...args: A) => void) => {
+    child.on(event, fn as (...args: unknown[]) => void);
+    return () => void child.off(event, fn as (...args: unknown[]) => void);
+  };
+  return {
+    send: (message) => {
+      // A call after the process died is answered by the exit handler's rejection, not a throw here.
+      if (child.connected) child.send(message);
+    },
+    onMessage: (fn) => on('message', fn),
+    onError: (fn) => on('error', fn),
+    onExit: (fn) => on('exit', (code: number | null, signal: string | null) => fn(signal ? `killed by ${signal}` : `exit code ${code}`)),
+    ref: () => {
+      child.ref();
+      child.channel?.ref();
+    },
+    unref: () => {
+      child.unref();
+      child.channel?.unref();
+    },
+    kill: async () => {
+      if (exited !== undefined || child.exitCode !== null || child.signalCode !== null) return;
+      const gone = once(child, 'exit');
+      child.ref(); // an unref'd child's exit would not keep the loop alive until it is seen
+      child.kill('SIGKILL');
+      await gone;
+    },
+  };
 }
 
 /** Where the process was started from: the hub's folder has tsx even when this package does not. */

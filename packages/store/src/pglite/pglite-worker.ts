@@ -23,8 +23,30 @@ export interface PgliteWorkerData {
   dataDir: string;
 }
 
-if (!parentPort) throw new Error('pglite-worker.ts runs in a worker thread; use openPgliteStoreInWorker');
-const port = parentPort;
+/** The parent, as a worker thread's port or a child process's IPC channel. */
+interface Parent {
+  post(message: StoreReply | WorkerStatus): void;
+  onCall(fn: (call: StoreCall) => void): void;
+  close(): void;
+}
+
+function parent(): Parent {
+  if (parentPort) {
+    const port = parentPort;
+    return { post: (m) => port.postMessage(m), onCall: (fn) => port.on('message', fn), close: () => port.close() };
+  }
+  if (!process.send) throw new Error('pglite-worker.ts runs in a worker thread or a forked child process; use openPgliteStoreInWorker');
+  const send = process.send.bind(process);
+  return {
+    // Serialised as structured clone (`serialization: 'advanced'`); a value it refuses throws here.
+    post: (m) => void send(m),
+    onCall: (fn) => process.on('message', fn as (m: unknown) => void),
+    close: () => process.disconnect(),
+  };
+}
+
+const port = parent();
+const data = (workerData ?? JSON.parse(process.argv[2]!)) as PgliteWorkerData;
 
 async function open(dataDir: string): Promise<{ client: PGlite; store: Store }> {
   const client = await createPgliteClient(dataDir);
@@ -38,13 +60,24 @@ async function open(dataDir: string): Promise<{ client: PGlite; store: Store }> 
 
 function post(message: StoreReply | WorkerStatus): void {
   try {
-    port.postMessage(message);
+    port.post(message);
   } catch (err) {
     // A value structured clone refuses (a function in a payload, say): the caller gets an error, not silence.
     if (!('id' in message)) throw err;
     const text = err instanceof Error ? err.message : String(err);
     const error = { kind: 'error', name: 'DataCloneError', message: `the store's answer could not be sent: ${text}` } as const;
-    port.postMessage({ id: message.id, ok: false, error } satisfies StoreReply);
+    port.post({ id: message.id, ok: false, error } satisfies StoreReply);
+  }
+}
+
+let current: { client: PGlite; store: Store } | undefined;
+
+async function closeAndExit(): Promise<never> {
+  try {
+    await current?.store.close();
+    await current?.client.close();
+  } finally {
+    process.exit(0);
   }
 }
 
@@ -57,6 +90,7 @@ async function serve(dataDir: string): Promise<void> {
     port.close();
     return;
   }
+  current = opened;
   const { client, store } = opened;
 
   const invoke = (call: StoreCall): Promise<unknown> => {
@@ -71,7 +105,7 @@ async function serve(dataDir: string): Promise<void> {
 
   // No queue of our own: calls start in arrival order and PGlite runs them one at a time on its
   // single connection, so a long replay read and a commit wait for each other here as in-thread.
-  port.on('message', (call: StoreCall) => {
+  port.onCall((call: StoreCall) => {
     const { id } = call;
     const answer = isForwarded(call.part, call.method)
       ? invoke(call)
@@ -84,4 +118,17 @@ async function serve(dataDir: string): Promise<void> {
   post({ ready: true });
 }
 
-await serve((workerData as PgliteWorkerData).dataDir);
+// A child process whose hub died (SIGKILL, crash) loses its channel: it closes the database and
+// ends, so the data folder is free for the hub's next start.
+if (!parentPort) process.once('disconnect', () => void closeAndExit());
+// Ctrl+C signals the terminal's whole process group, and systemd's default stop signals the whole
+// cgroup: the hub then drains and still writes to its store, which closes it last. So a signal
+// here only starts a long grace period in case the hub never does.
+const STORE_SIGNAL_GRACE_MS = 60_000;
+if (!parentPort) {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => setTimeout(() => void closeAndExit(), STORE_SIGNAL_GRACE_MS).unref());
+  }
+}
+
+await serve(data.dataDir);

@@ -1,7 +1,9 @@
-// A worker thread's entry that loads a TypeScript module. On Node 20 a worker does not get the
-// parent's tsx loader, not even with `--import tsx` in its execArgv (its entry is loaded before
-// the hooks apply), so this plain-JS entry registers tsx in the worker and then imports the real
-// entry, `workerData.entry`. Works the same under `node --import tsx` and under vitest.
+// The entry of a worker thread or a child process (the store's) that loads a TypeScript module.
+// On Node 20 a worker does not get the parent's tsx loader, not even with `--import tsx` in its
+// execArgv (its entry is loaded before the hooks apply), and a child process is started without
+// the parent's flags, so this plain-JS entry registers tsx and then imports the real entry,
+// `workerData.entry` (a child process gets the same data as JSON in argv[2]). Works the same
+// under `node --import tsx` and under vitest.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -27,6 +29,7 @@ function findTsxApi(searchFrom) {
   throw new Error(`tsx was not found from ${searchFrom.join(', ')}; it is needed to start a worker from TypeScript`);
 }
 
-const { register } = await import(findTsxApi([import.meta.url, ...workerData.tsxSearchFrom]));
+const data = workerData ?? JSON.parse(process.argv[2]);
+const { register } = await import(findTsxApi([import.meta.url, ...data.tsxSearchFrom]));
 register();
-await import(workerData.entry);
+await import(data.entry);
