@@ -130,6 +130,11 @@ export const ReplayQuery = z.object({
 });
 export type ReplayQuery = z.input<typeof ReplayQuery>;
 
+/** A dead letter is `open` until an operator retries (redelivers) or discards it. */
+export const DEAD_LETTER_STATUSES = ['open', 'retried', 'discarded'] as const;
+export const DeadLetterStatus = z.enum(DEAD_LETTER_STATUSES);
+export type DeadLetterStatus = z.infer<typeof DeadLetterStatus>;
+
 export interface DeadLetter {
   id: string;
   eventId: string;
@@ -139,4 +144,37 @@ export interface DeadLetter {
   attempts: number;
   error: string;
   at: string;
+  status: DeadLetterStatus;
+  /** Who retried or discarded it (the caller's label, `operator` by default); null while open. */
+  resolvedBy: string | null;
+  /** ISO time it was retried or discarded; null while open. */
+  resolvedAt: string | null;
+}
+
+/** `GET /api/deadletters` query. */
+export const DeadLetterQuery = z.object({
+  status: DeadLetterStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+export type DeadLetterQuery = z.input<typeof DeadLetterQuery>;
+
+/** Body of `POST /api/deadletters/:id/retry` and `…/discard` (optional). */
+export const ResolveDeadLetter = z.object({
+  /** A label for who acted (the operator token names nobody); `operator` when omitted. */
+  by: z.string().trim().min(1).max(64).optional(),
+});
+export type ResolveDeadLetter = z.input<typeof ResolveDeadLetter>;
+
+/**
+ * `event:redeliver` (hub → agent, with ack): an operator retried a dead letter. The agent runs the
+ * handlers that gave up on `event` again, although its id was already processed.
+ */
+export interface Redelivery {
+  deadLetterId: string;
+  event: HubEvent;
+}
+
+/** The agent's answer to `event:redeliver`: how many handlers it will run for it. */
+export interface RedeliveryReceipt {
+  handlers: number;
 }

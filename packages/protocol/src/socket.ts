@@ -1,6 +1,6 @@
 import type { AckCallback } from './ack.ts';
 import type { AgentInfo, HealthTransition, LivenessReport, RegisterAgent } from './agents.ts';
-import type { DeadLetter, HubEvent, PublishEvent, PublishResult, Subscribe } from './events.ts';
+import type { DeadLetter, HubEvent, PublishEvent, PublishResult, Redelivery, RedeliveryReceipt, Subscribe } from './events.ts';
 import type {
   AppendMessages,
   AppendResult,
@@ -109,6 +109,8 @@ export interface AgentServerEvents {
   'event:watermark': (p: { offset: number }) => void;
   /** Events this agent published and was answered `durable: false` for are committed now. */
   'event:durable': (p: { ids: string[] }) => void;
+  /** An operator retried a dead letter of this agent: run its handlers again, past dedupe. */
+  'event:redeliver': (p: Redelivery, ack: AckCallback<RedeliveryReceipt>) => void;
   'hub:error': (p: { code: string; message: string }) => void;
   'liveness:probe': (p: { at: string }, ack: (r: LivenessReport) => void) => void;
   'agent:restart': (p: { reason: string }) => void;
@@ -141,6 +143,8 @@ export interface OperatorServerEvents {
   'session:removed': (p: { id: string }) => void;
   'event:stream': (e: HubEvent) => void;
   'deadletter:new': (d: DeadLetter) => void;
+  /** An operator retried (and the agent took the event) or discarded a dead letter. */
+  'deadletter:update': (d: DeadLetter) => void;
   'group:update': (g: Group) => void;
 }
 

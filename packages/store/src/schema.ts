@@ -115,6 +115,10 @@ export const deadLetters = pgTable(
     attempts: integer('attempts').notNull(),
     error: text('error').notNull(),
     at: instant('at').notNull(),
+    // open | retried | discarded; rows from before statuses existed are open.
+    status: text('status').notNull().default('open'),
+    resolvedBy: text('resolved_by'),
+    resolvedAt: instant('resolved_at'),
   },
   (t) => [index('dead_letters_at_idx').on(t.at, t.id)],
 );

@@ -1,6 +1,7 @@
 import type {
   AgentInfo,
   DeadLetter,
+  DeadLetterStatus,
   HubEvent,
   MessageRole,
   Page,
@@ -120,8 +121,26 @@ export interface EventLog {
   getAgentOffset(agentId: string): Promise<number | null>;
   /** Only ever moves an agent's offset forward. */
   setAgentOffset(agentId: string, offset: number): Promise<void>;
+  /** Idempotent: a second letter with the same id is ignored (the first is kept). */
   addDeadLetter(d: DeadLetter): Promise<void>;
-  listDeadLetters(limit: number): Promise<DeadLetter[]>;
+  /** Newest first (then id descending), only those with `filter.status` if given. */
+  listDeadLetters(limit: number, filter?: { status?: DeadLetterStatus }): Promise<DeadLetter[]>;
+  getDeadLetter(id: string): Promise<DeadLetter | null>;
+  /**
+   * Compare-and-set on a dead letter's status: moves it from `from` to `change` (atomically, so
+   * two operators — on two nodes — cannot both retry it) and returns it as changed. No such
+   * letter throws HubError DEAD_LETTER_NOT_FOUND; another status now throws DEAD_LETTER_RESOLVED
+   * with details `{ status, resolvedBy, resolvedAt }`.
+   */
+  setDeadLetterStatus(id: string, from: DeadLetterStatus, change: DeadLetterStatusChange): Promise<DeadLetter>;
+}
+
+/** A dead letter's new status with who set it and when (both null when it is `open` again). */
+export interface DeadLetterStatusChange {
+  status: DeadLetterStatus;
+  by: string | null;
+  /** ISO time. */
+  at: string | null;
 }
 
 export interface AgentRecord {

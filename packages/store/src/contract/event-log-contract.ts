@@ -1,5 +1,5 @@
 import type { EventQuery, Store } from '@agent-hub/core';
-import type { DeadLetter } from '@agent-hub/protocol';
+import type { DeadLetter, DeadLetterStatus } from '@agent-hub/protocol';
 import { describe, expect, it } from 'vitest';
 import { event, iso, rejection, T0 } from './fixtures.ts';
 
@@ -219,17 +219,21 @@ export function describeEventLogContract(store: () => Store): void {
       expect(await store().events.getAgentOffset('beta')).toBe(1);
     });
 
+    const letter = (n: number, at: number): DeadLetter => ({
+      id: `dl-${n}`,
+      eventId: `ev-${n}`,
+      offset: n,
+      topic: 'jobs:run',
+      agentId: 'worker',
+      attempts: 3,
+      error: `failed ${n}`,
+      at: iso(at),
+      status: 'open',
+      resolvedBy: null,
+      resolvedAt: null,
+    });
+
     it('keeps dead letters once each and lists them newest first up to the limit', async () => {
-      const letter = (n: number, at: number): DeadLetter => ({
-        id: `dl-${n}`,
-        eventId: `ev-${n}`,
-        offset: n,
-        topic: 'jobs:run',
-        agentId: 'worker',
-        attempts: 3,
-        error: `failed ${n}`,
-        at: iso(at),
-      });
       await store().events.addDeadLetter(letter(1, T0));
       await store().events.addDeadLetter(letter(2, T0 + 2000));
       await store().events.addDeadLetter(letter(3, T0 + 1000));
@@ -240,6 +244,80 @@ export function describeEventLogContract(store: () => Store): void {
         letter(1, T0),
       ]);
       expect((await store().events.listDeadLetters(1)).map((d) => d.id)).toEqual(['dl-2']);
+    });
+
+    it('keeps the status a letter is added with, and reads one added without any as open', async () => {
+      const resolved: DeadLetter = { ...letter(1, T0), status: 'discarded', resolvedBy: 'ops', resolvedAt: iso(T0 + 1) };
+      await store().events.addDeadLetter(resolved);
+      // A letter as hubs before dead-letter statuses wrote it.
+      const { status: _s, resolvedBy: _b, resolvedAt: _a, ...legacy } = letter(2, T0);
+      await store().events.addDeadLetter(legacy as DeadLetter);
+      expect(await store().events.getDeadLetter('dl-1')).toEqual(resolved);
+      expect(await store().events.getDeadLetter('dl-2')).toEqual(letter(2, T0));
+    });
+
+    it('gets one dead letter by id, null for an unknown id', async () => {
+      await store().events.addDeadLetter(letter(1, T0));
+      expect(await store().events.getDeadLetter('dl-1')).toEqual(letter(1, T0));
+      expect(await store().events.getDeadLetter('dl-404')).toBeNull();
+    });
+
+    it('moves an open dead letter to retried or discarded, recording who and when', async () => {
+      await store().events.addDeadLetter(letter(1, T0));
+      await store().events.addDeadLetter(letter(2, T0 + 1000));
+      const retried = await store().events.setDeadLetterStatus('dl-1', 'open', { status: 'retried', by: 'ops-ann', at: iso(T0 + 5000) });
+      expect(retried).toEqual({ ...letter(1, T0), status: 'retried', resolvedBy: 'ops-ann', resolvedAt: iso(T0 + 5000) });
+      const discarded = await store().events.setDeadLetterStatus('dl-2', 'open', { status: 'discarded', by: 'operator', at: iso(T0 + 6000) });
+      expect(discarded.status).toBe('discarded');
+      expect(await store().events.getDeadLetter('dl-1')).toEqual(retried);
+      expect(await store().events.listDeadLetters(10)).toEqual([discarded, retried]);
+    });
+
+    it('refuses a status change from a status the letter is not in, and one for an unknown id', async () => {
+      await store().events.addDeadLetter(letter(1, T0));
+      await store().events.setDeadLetterStatus('dl-1', 'open', { status: 'retried', by: 'a', at: iso(T0 + 1) });
+      const err = await rejection(
+        store().events.setDeadLetterStatus('dl-1', 'open', { status: 'discarded', by: 'b', at: iso(T0 + 2) }),
+        'DEAD_LETTER_RESOLVED',
+      );
+      expect(err.details).toEqual({ status: 'retried', resolvedBy: 'a', resolvedAt: iso(T0 + 1) });
+      expect((await store().events.getDeadLetter('dl-1'))?.resolvedBy).toBe('a');
+      await rejection(
+        store().events.setDeadLetterStatus('dl-404', 'open', { status: 'retried', by: 'a', at: iso(T0) }),
+        'DEAD_LETTER_NOT_FOUND',
+      );
+    });
+
+    it('lets exactly one of two concurrent changes from open win', async () => {
+      await store().events.addDeadLetter(letter(1, T0));
+      const outcomes = await Promise.allSettled([
+        store().events.setDeadLetterStatus('dl-1', 'open', { status: 'retried', by: 'a', at: iso(T0 + 1) }),
+        store().events.setDeadLetterStatus('dl-1', 'open', { status: 'discarded', by: 'b', at: iso(T0 + 1) }),
+      ]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const lost = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(lost?.reason).toMatchObject({ code: 'DEAD_LETTER_RESOLVED' });
+    });
+
+    it('reopens a retried letter (a retry that could not be delivered), clearing who and when', async () => {
+      await store().events.addDeadLetter(letter(1, T0));
+      await store().events.setDeadLetterStatus('dl-1', 'open', { status: 'retried', by: 'a', at: iso(T0 + 1) });
+      expect(await store().events.setDeadLetterStatus('dl-1', 'retried', { status: 'open', by: null, at: null })).toEqual(letter(1, T0));
+      expect(await store().events.getDeadLetter('dl-1')).toEqual(letter(1, T0));
+    });
+
+    it('lists only the dead letters in the status asked for, newest first', async () => {
+      for (let n = 1; n <= 6; n++) await store().events.addDeadLetter(letter(n, T0 + n * 1000));
+      await store().events.setDeadLetterStatus('dl-2', 'open', { status: 'retried', by: 'a', at: iso(T0 + 9000) });
+      await store().events.setDeadLetterStatus('dl-5', 'open', { status: 'retried', by: 'a', at: iso(T0 + 9000) });
+      await store().events.setDeadLetterStatus('dl-3', 'open', { status: 'discarded', by: 'a', at: iso(T0 + 9000) });
+      const ids = async (status: DeadLetterStatus, limit = 10) =>
+        (await store().events.listDeadLetters(limit, { status })).map((d) => d.id);
+      expect(await ids('open')).toEqual(['dl-6', 'dl-4', 'dl-1']);
+      expect(await ids('retried')).toEqual(['dl-5', 'dl-2']);
+      expect(await ids('discarded')).toEqual(['dl-3']);
+      expect(await ids('open', 2)).toEqual(['dl-6', 'dl-4']);
+      expect(await store().events.listDeadLetters(10, {})).toHaveLength(6);
     });
   });
 }

@@ -1,5 +1,6 @@
-import type { EventLog, EventQuery } from '@agent-hub/core';
-import type { DeadLetter, HubEvent } from '@agent-hub/protocol';
+import type { DeadLetterStatusChange, EventLog, EventQuery } from '@agent-hub/core';
+import type { DeadLetter, DeadLetterStatus, HubEvent } from '@agent-hub/protocol';
+import { newestFirst, transition, withStatus } from '../dead-letter-status.ts';
 import { eventQueryMatcher, topicMatcher } from '../event-filter.ts';
 import { jsonCopy } from '../memory/json-copy.ts';
 import { EventSegments, toEvent, toRow, type EventRow } from './event-segments.ts';
@@ -8,9 +9,21 @@ import { SerialQueues } from './serial-queues.ts';
 import type { SnapshotFile } from './snapshot-file.ts';
 import { offsetsOf } from '../offsets-of.ts';
 
+interface StatusLine {
+  id: string;
+  status: DeadLetterStatus;
+  by: string | null;
+  at: string | null;
+}
+
 export interface EventLogFiles {
   segments: EventSegments;
   deadLetters: JsonLinesFile;
+  /**
+   * Status changes of dead letters, one line each (`{id, status, by, at}`), applied in order at
+   * load: a file of its own, so the letters file stays what older hubs read.
+   */
+  deadLetterStatus: JsonLinesFile;
   /** Where the agent offsets are saved; rendered from `offsets` on every save. */
   offsetsFile: (render: () => string) => SnapshotFile;
   offsets: Record<string, number>;
@@ -42,7 +55,11 @@ export class FileEventLog implements EventLog {
     const seen = new Set<string>();
     log.add((await files.segments.loadAll()).filter((r) => !seen.has(r.event.id) && seen.add(r.event.id)));
     for (const d of (await files.deadLetters.load()) as DeadLetter[]) {
-      if (!log.deadLetters.has(d.id)) log.deadLetters.set(d.id, d);
+      if (!log.deadLetters.has(d.id)) log.deadLetters.set(d.id, withStatus(d));
+    }
+    for (const c of (await files.deadLetterStatus.load()) as StatusLine[]) {
+      const d = log.deadLetters.get(c.id);
+      if (d) log.deadLetters.set(c.id, { ...d, status: c.status, resolvedBy: c.by, resolvedAt: c.at });
     }
     return log;
   }
@@ -122,17 +139,30 @@ export class FileEventLog implements EventLog {
   addDeadLetter(d: DeadLetter): Promise<void> {
     return this.queue.run('dead-letters', async () => {
       if (this.deadLetters.has(d.id)) return;
-      const stored = { ...d, at: new Date(d.at).toISOString() };
+      const stored = withStatus({ ...d, at: new Date(d.at).toISOString() });
       await this.files.deadLetters.append([JSON.stringify(stored)]);
       this.deadLetters.set(d.id, stored);
     });
   }
 
-  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
-    const newestFirst = [...this.deadLetters.values()].sort(
-      (a, b) => Date.parse(b.at) - Date.parse(a.at) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
-    );
-    return newestFirst.slice(0, Math.max(0, limit)).map(jsonCopy);
+  async listDeadLetters(limit: number, filter: { status?: DeadLetterStatus } = {}): Promise<DeadLetter[]> {
+    return newestFirst(this.deadLetters.values(), limit, filter.status).map(jsonCopy);
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetter | null> {
+    const d = this.deadLetters.get(id);
+    return d ? jsonCopy(d) : null;
+  }
+
+  setDeadLetterStatus(id: string, from: DeadLetterStatus, change: DeadLetterStatusChange): Promise<DeadLetter> {
+    // The dead-letters queue: the check and the write it guards are never interleaved.
+    return this.queue.run('dead-letters', async () => {
+      const next = transition(this.deadLetters, id, from, change);
+      const line: StatusLine = { id, status: next.status, by: next.resolvedBy, at: next.resolvedAt };
+      await this.files.deadLetterStatus.append([JSON.stringify(line)]);
+      this.deadLetters.set(id, next);
+      return jsonCopy(next);
+    });
   }
 
   async drain(): Promise<void> {

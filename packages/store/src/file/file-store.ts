@@ -37,6 +37,7 @@ export async function openFileStore(opts: FileStoreOptions): Promise<Store> {
       FileEventLog.load({
         segments: new EventSegments(eventsDir),
         deadLetters: new JsonLinesFile(join(dir, 'dead-letters.jsonl')),
+        deadLetterStatus: new JsonLinesFile(join(dir, 'dead-letter-status.jsonl')),
         offsets: await readJson<Record<string, number>>(join(dir, 'agent-offsets.json'), {}),
         offsetsFile: snapshot('agent-offsets.json'),
       }),

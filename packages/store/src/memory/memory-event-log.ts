@@ -1,5 +1,6 @@
-import type { EventLog, EventQuery } from '@agent-hub/core';
-import type { DeadLetter, HubEvent } from '@agent-hub/protocol';
+import type { DeadLetterStatusChange, EventLog, EventQuery } from '@agent-hub/core';
+import type { DeadLetter, DeadLetterStatus, HubEvent } from '@agent-hub/protocol';
+import { newestFirst, transition, withStatus } from '../dead-letter-status.ts';
 import { eventQueryMatcher, topicMatcher } from '../event-filter.ts';
 import { jsonCopy } from './json-copy.ts';
 import { offsetsOf } from '../offsets-of.ts';
@@ -80,13 +81,21 @@ export class MemoryEventLog implements EventLog {
   }
 
   async addDeadLetter(d: DeadLetter): Promise<void> {
-    if (!this.deadLetters.has(d.id)) this.deadLetters.set(d.id, { ...d, at: new Date(d.at).toISOString() });
+    if (!this.deadLetters.has(d.id)) this.deadLetters.set(d.id, withStatus({ ...d, at: new Date(d.at).toISOString() }));
   }
 
-  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
-    const newestFirst = [...this.deadLetters.values()].sort(
-      (a, b) => Date.parse(b.at) - Date.parse(a.at) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
-    );
-    return newestFirst.slice(0, limit).map(jsonCopy);
+  async listDeadLetters(limit: number, filter: { status?: DeadLetterStatus } = {}): Promise<DeadLetter[]> {
+    return newestFirst(this.deadLetters.values(), limit, filter.status).map(jsonCopy);
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetter | null> {
+    const d = this.deadLetters.get(id);
+    return d ? jsonCopy(d) : null;
+  }
+
+  async setDeadLetterStatus(id: string, from: DeadLetterStatus, change: DeadLetterStatusChange): Promise<DeadLetter> {
+    const next = transition(this.deadLetters, id, from, change);
+    this.deadLetters.set(id, next);
+    return jsonCopy(next);
   }
 }

@@ -29,6 +29,8 @@ export const FORWARDED = {
     setAgentOffset: true,
     addDeadLetter: true,
     listDeadLetters: true,
+    getDeadLetter: true,
+    setDeadLetterStatus: true,
   }),
   agents: methods<AgentStore>({ upsertAgent: true, upsertAgents: true, getAgent: true, listAgents: true }),
   kv: methods<KeyValueStore>({ getValue: true, putValue: true, deleteValue: true, listKeys: true }),

@@ -52,11 +52,31 @@ end
 return 1
 `;
 
-/** ARGV: prefix, id, at (ms), JSON. The first letter with an id is kept. */
+/**
+ * ARGV: prefix, id, at (ms), JSON, and a '<status>:<JSON>' value for a letter stored resolved
+ * already ('' for an open one). The first letter with an id is kept.
+ */
 const ADD_DEAD_LETTER = `
 if redis.call('HSETNX', ARGV[1] .. 'dead-letters', ARGV[2], ARGV[4]) == 1 then
   redis.call('ZADD', ARGV[1] .. 'dead-letters:by-time', ARGV[3], ARGV[2])
+  if ARGV[5] and ARGV[5] ~= '' then redis.call('HSET', ARGV[1] .. 'dead-letters:status', ARGV[2], ARGV[5]) end
 end
+return 1
+`;
+
+/**
+ * ARGV: prefix, id, expected status, new status, '<status>:<JSON>' to store. A letter's status
+ * lives in 'dead-letters:status' (absent: open). Returns 1 when set, 0 for no such letter, or
+ * the stored '<status>:<JSON>' (or 'open') when the letter is not in the expected status.
+ */
+const SET_DEAD_LETTER_STATUS = `
+local P = ARGV[1]
+if redis.call('HEXISTS', P .. 'dead-letters', ARGV[2]) == 0 then return 0 end
+local stored = redis.call('HGET', P .. 'dead-letters:status', ARGV[2])
+local status = 'open'
+if stored then status = string.match(stored, '^(%a+):') end
+if status ~= ARGV[3] then return stored or 'open' end
+redis.call('HSET', P .. 'dead-letters:status', ARGV[2], ARGV[5])
 return 1
 `;
 
@@ -78,5 +98,6 @@ export const LOG_SCRIPTS = {
   hubReadEvents: READ_EVENTS,
   hubAdvanceOffset: ADVANCE_OFFSET,
   hubAddDeadLetter: ADD_DEAD_LETTER,
+  hubSetDeadLetterStatus: SET_DEAD_LETTER_STATUS,
   hubPutValue: PUT_VALUE,
 } as const;

@@ -1,5 +1,6 @@
-import type { EventLog, EventQuery } from '@agent-hub/core';
-import { topicMatches, type DeadLetter, type HubEvent } from '@agent-hub/protocol';
+import { deadLetterConflict, deadLetterNotFound, type DeadLetterStatusChange, type EventLog, type EventQuery } from '@agent-hub/core';
+import { topicMatches, type DeadLetter, type DeadLetterStatus, type HubEvent } from '@agent-hub/protocol';
+import { withStatus } from '../dead-letter-status.ts';
 import type { Redis } from 'ioredis';
 import { eventQueryMatcher } from '../event-filter.ts';
 import { parseTopicPattern } from '../topic-pattern.ts';
@@ -112,17 +113,56 @@ export class RedisEventLog implements EventLog {
 
   async addDeadLetter(d: DeadLetter): Promise<void> {
     const atMs = Date.parse(d.at);
-    const stored: DeadLetter = { ...d, at: new Date(atMs).toISOString() };
-    await this.scripts.hubAddDeadLetter(this.keys.prefix, d.id, String(atMs), JSON.stringify(stored));
+    // The letter as it was dead-lettered; its status is kept apart (see setDeadLetterStatus).
+    const { status, resolvedBy, resolvedAt, ...letter } = d;
+    const stored = { ...letter, at: new Date(atMs).toISOString() };
+    const statusValue = status === undefined || status === 'open' ? '' : statusEntry({ status, by: resolvedBy, at: resolvedAt });
+    await this.scripts.hubAddDeadLetter(this.keys.prefix, d.id, String(atMs), JSON.stringify(stored), statusValue);
   }
 
-  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+  async listDeadLetters(limit: number, filter: { status?: DeadLetterStatus } = {}): Promise<DeadLetter[]> {
     if (limit <= 0) return [];
-    // Score ties come back in reverse byte order of id: newest first, then id descending.
-    const ids = await this.client.zrevrange(this.keys.deadLettersByTime, 0, limit - 1);
-    if (ids.length === 0) return [];
-    const rows = await this.client.hmget(this.keys.deadLetters, ...ids);
-    return rows.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as DeadLetter);
+    const out: DeadLetter[] = [];
+    // Score ties come back in reverse byte order of id: newest first, then id descending. With a
+    // status filter, read a slice at a time until enough letters match.
+    const slice = filter.status === undefined ? limit : Math.max(limit, READ_SLICE);
+    for (let start = 0; out.length < limit; start += slice) {
+      const ids = await this.client.zrevrange(this.keys.deadLettersByTime, start, start + slice - 1);
+      if (ids.length === 0) break;
+      for (const d of await this.deadLettersOf(ids)) {
+        if (filter.status === undefined || d.status === filter.status) out.push(d);
+      }
+      if (ids.length < slice) break;
+    }
+    return out.slice(0, limit);
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetter | null> {
+    const [d] = await this.deadLettersOf([id]);
+    return d ?? null;
+  }
+
+  async setDeadLetterStatus(id: string, from: DeadLetterStatus, change: DeadLetterStatusChange): Promise<DeadLetter> {
+    // One script: of two concurrent changes (on any node) exactly one finds `from`.
+    const r = await this.scripts.hubSetDeadLetterStatus(this.keys.prefix, id, from, change.status, statusEntry(change));
+    const current = await this.getDeadLetter(id);
+    if (r === 0 || !current) throw deadLetterNotFound(id);
+    if (r !== 1) throw deadLetterConflict(withStatusValue(current, String(r)), from);
+    return current;
+  }
+
+  private async deadLettersOf(ids: string[]): Promise<DeadLetter[]> {
+    const [rows, statuses] = await Promise.all([
+      this.client.hmget(this.keys.deadLetters, ...ids),
+      this.client.hmget(this.keys.deadLetterStatus, ...ids),
+    ]);
+    return ids.flatMap((_, i) => {
+      const row = rows[i];
+      if (!row) return [];
+      const letter = withStatus(JSON.parse(row) as DeadLetter);
+      const status = statuses[i];
+      return [status ? withStatusValue(letter, status) : letter];
+    });
   }
 
   /** Of these event ids, those stored on a topic matching `pattern` (or no longer stored). */
@@ -133,4 +173,18 @@ export class RedisEventLog implements EventLog {
       return !json || topicMatches(pattern, (JSON.parse(json) as HubEvent).topic);
     });
   }
+}
+
+/** A letter with its stored status value ('<status>:<JSON {by, at}>', or a bare 'open') applied. */
+function withStatusValue(d: DeadLetter, value: string): DeadLetter {
+  const colon = value.indexOf(':');
+  if (colon < 0) return { ...d, status: value as DeadLetterStatus, resolvedBy: null, resolvedAt: null };
+  const { by, at } = JSON.parse(value.slice(colon + 1)) as { by: string | null; at: string | null };
+  return { ...d, status: value.slice(0, colon) as DeadLetterStatus, resolvedBy: by, resolvedAt: at };
+}
+
+/** The stored status value of a letter: '<status>:<JSON {by, at}>'. */
+function statusEntry(change: DeadLetterStatusChange): string {
+  const at = change.at === null || change.at === undefined ? null : new Date(change.at).toISOString();
+  return `${change.status}:${JSON.stringify({ by: change.by ?? null, at })}`;
 }

@@ -23,6 +23,7 @@ export const DEFAULT_REDIS_KEY_PREFIX = 'agent-hub:store:';
  * | events:by-offset / events:by-time | zset   | event id scored by offset / by ts (ms)            |
  * | agent-offsets                     | hash   | agent id → acknowledged offset                    |
  * | dead-letters, dead-letters:by-time| hash, zset | id → JSON; id scored by `at`                  |
+ * | dead-letters:status               | hash   | id → '<status>:<JSON {by, at}>' (absent: open)    |
  * | agents                            | hash   | agent id → record JSON                            |
  * | kv, kv:keys                       | hash, zset | key → '<version>:<json>'; keys in lex order   |
  */
@@ -79,6 +80,11 @@ export class RedisKeys {
 
   get deadLettersByTime(): string {
     return `${this.prefix}dead-letters:by-time`;
+  }
+
+  /** Dead letter id → '<status>:<JSON {by, at}>'; absent: open. */
+  get deadLetterStatus(): string {
+    return `${this.prefix}dead-letters:status`;
   }
 
   get agents(): string {

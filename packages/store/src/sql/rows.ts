@@ -2,6 +2,7 @@ import type { AgentRecord } from '@agent-hub/core';
 import {
   PRIORITIES,
   type DeadLetter,
+  type DeadLetterStatus,
   type HubEvent,
   type MessageRole,
   type RecoveryStrategy,
@@ -51,7 +52,12 @@ export function toHubEvent(r: typeof events.$inferSelect): HubEvent {
 }
 
 export function toDeadLetter(r: typeof deadLetters.$inferSelect): DeadLetter {
-  return { ...r, at: r.at.toISOString() };
+  return {
+    ...r,
+    at: r.at.toISOString(),
+    status: r.status as DeadLetterStatus,
+    resolvedAt: r.resolvedAt === null ? null : r.resolvedAt.toISOString(),
+  };
 }
 
 export function toAgentRecord(r: typeof agents.$inferSelect): AgentRecord {

@@ -1,6 +1,7 @@
-import type { EventLog, EventQuery } from '@agent-hub/core';
-import { PRIORITY_RANK, type DeadLetter, type HubEvent } from '@agent-hub/protocol';
+import { deadLetterConflict, deadLetterNotFound, type DeadLetterStatusChange, type EventLog, type EventQuery } from '@agent-hub/core';
+import { PRIORITY_RANK, type DeadLetter, type DeadLetterStatus, type HubEvent } from '@agent-hub/protocol';
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, sql } from 'drizzle-orm';
+import { withStatus } from '../dead-letter-status.ts';
 import { agentOffsets, deadLetters, events } from '../schema.ts';
 import { toDeadLetter, toHubEvent } from './rows.ts';
 import type { SqlDatabase } from './sql-database.ts';
@@ -102,16 +103,35 @@ export class SqlEventLog implements EventLog {
   async addDeadLetter(d: DeadLetter): Promise<void> {
     await this.db
       .insert(deadLetters)
-      .values({ ...d, at: new Date(d.at) })
+      .values({ ...withStatus(d), at: new Date(d.at), resolvedAt: d.resolvedAt ? new Date(d.resolvedAt) : null })
       .onConflictDoNothing({ target: deadLetters.id });
   }
 
-  async listDeadLetters(limit: number): Promise<DeadLetter[]> {
+  async listDeadLetters(limit: number, filter: { status?: DeadLetterStatus } = {}): Promise<DeadLetter[]> {
     const rows = await this.db
       .select()
       .from(deadLetters)
+      .where(filter.status === undefined ? undefined : eq(deadLetters.status, filter.status))
       .orderBy(desc(deadLetters.at), sql`${deadLetters.id} collate "C" desc`)
       .limit(limit);
     return rows.map(toDeadLetter);
+  }
+
+  async getDeadLetter(id: string): Promise<DeadLetter | null> {
+    const [row] = await this.db.select().from(deadLetters).where(eq(deadLetters.id, id));
+    return row ? toDeadLetter(row) : null;
+  }
+
+  async setDeadLetterStatus(id: string, from: DeadLetterStatus, change: DeadLetterStatusChange): Promise<DeadLetter> {
+    // One conditional update: of two concurrent changes (on any node) exactly one matches `from`.
+    const [row] = await this.db
+      .update(deadLetters)
+      .set({ status: change.status, resolvedBy: change.by, resolvedAt: change.at === null ? null : new Date(change.at) })
+      .where(and(eq(deadLetters.id, id), eq(deadLetters.status, from)))
+      .returning();
+    if (row) return toDeadLetter(row);
+    const current = await this.getDeadLetter(id);
+    if (!current) throw deadLetterNotFound(id);
+    throw deadLetterConflict(current, from);
   }
 }
