@@ -27,12 +27,15 @@ export class UnauthorizedError extends Error {
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string | null;
+  /** The error body's `details`, when it carried any (e.g. the current status on a conflict). */
+  readonly details: unknown;
 
-  constructor(status: number, code: string | null, message: string) {
+  constructor(status: number, code: string | null, message: string, details?: unknown) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -49,7 +52,7 @@ async function request<T>(path: string, token: string, method = 'GET', body?: un
 async function toApiError(res: Response): Promise<ApiError> {
   const body = (await res.json().catch(() => null)) as { error?: Partial<ErrorBody> } | null;
   const message = body?.error?.message ?? `${res.status} ${res.statusText}`;
-  return new ApiError(res.status, body?.error?.code ?? null, message);
+  return new ApiError(res.status, body?.error?.code ?? null, message, body?.error?.details);
 }
 
 /** Checks a token against `GET /api/status`; network and server failures are thrown. */
@@ -81,6 +84,9 @@ export interface HubApi {
   listSessions(): Promise<Page<Session>>;
   getSession(id: string): Promise<SessionWithHistory>;
   listDeadLetters(): Promise<DeadLetter[]>;
+  /** Delivers the event again to the agent that dead-lettered it; answers the letter, now `retried`. */
+  retryDeadLetter(id: string): Promise<DeadLetter>;
+  discardDeadLetter(id: string): Promise<DeadLetter>;
   listGroups(): Promise<Group[]>;
   postGroupMessage(groupId: string, content: string): Promise<SessionMessage>;
   pauseGroup(groupId: string): Promise<Group>;
@@ -111,6 +117,8 @@ export function createHubApi(token: string, onUnauthorized: () => void): HubApi 
     listSessions: () => get<Page<Session>>('/api/sessions?limit=100'),
     getSession: (id) => get<SessionWithHistory>(`/api/sessions/${encodeURIComponent(id)}?history=true`),
     listDeadLetters: async () => itemsOf(await get<DeadLetter[] | Page<DeadLetter>>('/api/deadletters')),
+    retryDeadLetter: (id) => call<DeadLetter>(`/api/deadletters/${encodeURIComponent(id)}/retry`, 'POST'),
+    discardDeadLetter: (id) => call<DeadLetter>(`/api/deadletters/${encodeURIComponent(id)}/discard`, 'POST'),
     listGroups: async () => (await get<{ items: Group[] }>('/api/groups')).items,
     postGroupMessage: (id, content) => call<SessionMessage>(group(id, '/messages'), 'POST', { content }),
     pauseGroup: (id) => call<Group>(group(id, '/pause'), 'POST'),

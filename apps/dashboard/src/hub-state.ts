@@ -39,6 +39,7 @@ export type HubAction =
   | { type: 'events:received'; events: HubEvent[]; count: number; at: number }
   | { type: 'deadletters:seed'; deadLetters: DeadLetter[] }
   | { type: 'deadletter:new'; deadLetter: DeadLetter }
+  | { type: 'deadletter:update'; deadLetter: DeadLetter }
   | { type: 'groups:seed'; groups: Group[] }
   | { type: 'group:update'; group: Group }
   | { type: 'load:failed'; message: string };
@@ -96,6 +97,8 @@ export function hubReducer(state: HubState, action: HubAction): HubState {
     case 'deadletters:seed':
       return { ...state, deadLetters: mergeDeadLetters(action.deadLetters, state.deadLetters) };
     case 'deadletter:new':
+    // A status change: the incoming copy replaces the one held (the merge keeps the first it sees).
+    case 'deadletter:update':
       return { ...state, deadLetters: mergeDeadLetters([action.deadLetter], state.deadLetters) };
     case 'groups:seed':
       return { ...state, groups: mergeGroups(state.groups, action.groups), groupsLoaded: true };

@@ -71,6 +71,7 @@ export function useHubSocket(token: string, api: HubApi, onUnauthorized: () => v
     socket.on('session:removed', ({ id }) => dispatch({ type: 'session:removed', id, at: Date.now() }));
     socket.on('event:stream', (event) => batch.add(event));
     socket.on('deadletter:new', (deadLetter) => dispatch({ type: 'deadletter:new', deadLetter }));
+    socket.on('deadletter:update', (deadLetter) => dispatch({ type: 'deadletter:update', deadLetter }));
     socket.on('group:update', (group) => dispatch({ type: 'group:update', group }));
 
     return () => {

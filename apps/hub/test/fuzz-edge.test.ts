@@ -314,6 +314,7 @@ const route: fc.Arbitrary<{ method: string; path: string }> = fc.oneof(
   fc.tuple(fc.constantFrom('PUT', 'GET'), sessionPath, agentPath).map(([method, id, a]) => ({ method, path: `/api/sessions/${id}/agents/${a}/state` })),
   fc.tuple(fc.constantFrom('GET', 'POST', 'DELETE'), groupPath, fc.constantFrom('', '/end', '/pause', '/resume', '/next', '/messages', '/tasks')).map(([method, id, s]) => ({ method, path: `/api/groups/${id}${s}` })),
   fc.tuple(fc.constantFrom('POST', 'GET'), groupPath, taskPath, fc.constantFrom('claim', 'complete', 'fail')).map(([method, g, tk, s]) => ({ method, path: `/api/groups/${g}/tasks/${tk}/${s}` })),
+  fc.tuple(fc.constantFrom('POST', 'GET'), agentPath, fc.constantFrom('/retry', '/discard')).map(([method, id, s]) => ({ method, path: `/api/deadletters/${id}${s}` })),
   fc.tuple(fc.constantFrom('GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS', 'HEAD'), hostileString).map(([method, p]) => ({ method, path: `/api/${p}` })),
 );
 

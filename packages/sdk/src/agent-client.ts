@@ -5,15 +5,19 @@ import {
   HubError,
   isErrorCode,
   PROTOCOL_VERSION,
+  type AckCallback,
   type AgentInfo,
   type AppendMessages,
   type AppendResult,
   type CreateSession,
+  type DeadLetter,
   type HubEvent,
   type LivenessReport,
   type Page,
   type Priority,
   type PublishResult,
+  type Redelivery,
+  type RedeliveryReceipt,
   type RegisterAgent,
   type ReplayPolicy,
   type Session,
@@ -132,7 +136,7 @@ export class AgentClient extends EventEmitter {
       // Not before re-registration (the hub would refuse it); acks are cumulative, the next one covers it.
       ack: (offset, latencies) => this.socket.connected && !this.openGate && this.socket.emit('event:ack', { offset, latencies }),
       deadLetter: (e, attempts, error) =>
-        this.call('event:nack', { id: e.id, offset: e.offset, attempts, error }).catch(() => undefined),
+        this.call<DeadLetter>('event:nack', { id: e.id, offset: e.offset, attempts, error }).catch(() => undefined),
       // Dead-lettered already; an 'error' nobody listens to must not throw inside the delivery loop.
       onError: (err) => this.listenerCount('error') > 0 && this.emit('error', err),
     });
@@ -187,6 +191,16 @@ export class AgentClient extends EventEmitter {
     });
     this.socket.on('event', (e: HubEvent) => this.delivery.push(e));
     this.socket.on('events', (list: HubEvent[]) => list.forEach((e) => this.delivery.push(e, false)));
+    // An operator retried a dead letter of ours: run it again past dedupe, and say how many handlers will.
+    this.socket.on('event:redeliver', (p: Redelivery, ack?: AckCallback<RedeliveryReceipt>) => {
+      if (typeof p?.deadLetterId !== 'string' || typeof p.event?.id !== 'string' || typeof p.event.topic !== 'string') {
+        ack?.({ ok: false, error: { code: 'VALIDATION_FAILED', message: 'event:redeliver needs {deadLetterId, event}' } });
+        return;
+      }
+      const handlers = this.delivery.redeliver(p.event, p.deadLetterId);
+      ack?.({ ok: true, data: { handlers } });
+      this.emit('redelivered', { deadLetterId: p.deadLetterId, event: p.event, handlers });
+    });
     this.socket.on('liveness:probe', (_p: unknown, ack: (r: LivenessReport) => void) => {
       void this.answerLiveness().then(ack, (err) => ack({ ok: false, detail: String(err) }));
     });

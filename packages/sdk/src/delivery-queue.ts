@@ -9,12 +9,22 @@ export interface DeliveryDeps {
   backoffMs: number;
   initialOffset: number | null;
   ack(offset: number, latencies: number[]): unknown;
-  deadLetter(e: HubEvent, attempts: number, error: string): unknown;
+  /** Reports the event given up on; resolves with the hub's dead letter (undefined if not recorded). */
+  deadLetter(e: HubEvent, attempts: number, error: string): Promise<{ id: string } | undefined>;
   onError(err: unknown): void;
 }
 
 const ACK_EVERY = 100;
 const ACK_DELAY_MS = 20;
+/** Dead letters whose handler is remembered for an operator's retry (oldest forgotten first). */
+const FAILED_HANDLERS_KEPT = 1000;
+
+/** An operator's retry of a dead letter: these handlers run again, past the processed-id check. */
+interface Redelivered {
+  redelivery: true;
+  event: HubEvent;
+  handlers: EventHandler[];
+}
 
 /**
  * Runs handlers for received events one at a time, in arrival order: skips ids already processed,
@@ -28,7 +38,9 @@ export class DeliveryQueue {
   /** Replayed events that were new here (ids already processed are not counted). */
   replayedCount = 0;
   private readonly replayed = new WeakSet<HubEvent>();
-  private queue: HubEvent[] = [];
+  private queue: Array<HubEvent | Redelivered> = [];
+  /** Dead letter id → the handler that gave up, so a retry re-runs it and not the ones that succeeded. */
+  private readonly failedHandlers = new Map<string, EventHandler>();
   private held: HubEvent[] = [];
   private holds = 0;
   private running = false;
@@ -49,6 +61,23 @@ export class DeliveryQueue {
     if (this.holds > 0) this.held.push(e);
     else this.queue.push(e);
     void this.pump();
+  }
+
+  /**
+   * Runs an event that was dead-lettered here again, although its id is processed: the handler
+   * that gave up on it under `deadLetterId` (every handler of its topic if this process does not
+   * know which — after a restart — or that handler is unsubscribed), with the usual retries and
+   * dead-lettering. Returns how many handlers will run. Not held by a subscribe in progress, and
+   * never moves the acked offset.
+   */
+  redeliver(e: HubEvent, deadLetterId: string): number {
+    const current = this.d.subs.handlersFor(e.topic);
+    const failed = this.failedHandlers.get(deadLetterId);
+    const handlers = failed && current.includes(failed) ? [failed] : current;
+    if (handlers.length === 0) return 0;
+    this.queue.push({ redelivery: true, event: e, handlers });
+    void this.pump();
+    return handlers.length;
   }
 
   hold(): void {
@@ -81,7 +110,12 @@ export class DeliveryQueue {
     this.running = true;
     try {
       while (this.queue.length > 0) {
-        const e = this.queue.shift()!;
+        const item = this.queue.shift()!;
+        if ('redelivery' in item) {
+          for (const h of item.handlers) await this.runHandler(h, item.event);
+          continue;
+        }
+        const e = item;
         if (!this.d.processed.has(e.id)) {
           if (this.replayed.has(e)) this.replayedCount++;
           for (const h of this.d.subs.handlersFor(e.topic)) await this.runHandler(h, e);
@@ -103,13 +137,22 @@ export class DeliveryQueue {
       } catch (err) {
         if (attempt >= this.d.attempts) {
           this.failedCount++;
-          this.d.deadLetter(e, attempt, err instanceof Error ? err.message : String(err));
+          // Detached: the queue moves on; the letter's id only matters to a later operator retry.
+          void this.d.deadLetter(e, attempt, err instanceof Error ? err.message : String(err)).then(
+            (d) => d && this.rememberFailed(d.id, h),
+            () => undefined,
+          );
           this.d.onError(err);
           return;
         }
         await new Promise((r) => setTimeout(r, this.d.backoffMs * 2 ** (attempt - 1)));
       }
     }
+  }
+
+  private rememberFailed(deadLetterId: string, h: EventHandler): void {
+    this.failedHandlers.set(deadLetterId, h);
+    if (this.failedHandlers.size > FAILED_HANDLERS_KEPT) this.failedHandlers.delete(this.failedHandlers.keys().next().value as string);
   }
 
   private advance(offset: number): void {

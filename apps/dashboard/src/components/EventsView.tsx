@@ -52,7 +52,7 @@ export function EventsView({ api, events, arrivals, deadLetters }: Props) {
       </section>
       <section className="panel">
         <h2>Dead letters</h2>
-        <DeadLetterList deadLetters={deadLetters} />
+        <DeadLetterList api={api} deadLetters={deadLetters} />
       </section>
     </div>
   );

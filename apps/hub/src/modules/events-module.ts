@@ -14,7 +14,7 @@ import {
   TopicPattern,
   Unsubscribe,
 } from '@agent-hub/protocol';
-import { EventBus, ReservedOffsets, topicRoom, uuidV4, type OffsetAllocator } from '@agent-hub/core';
+import { DeadLetterActions, EventBus, ReservedOffsets, topicRoom, uuidV4, type OffsetAllocator } from '@agent-hub/core';
 import type { Socket } from 'socket.io';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
@@ -25,6 +25,7 @@ import { onCall, onSignal } from '../sockets/handler.ts';
 import { loadReplayPolicies } from './replay-policies.ts';
 import { LatencyMonitor } from './latency-monitor.ts';
 import type { LoadGate } from '../sockets/load-gate.ts';
+import { mountDeadLetterRoutes, socketRedeliverer } from './dead-letter-routes.ts';
 
 const REPLAY_PAGE = 2000;
 /** Sockets whose catch-up is complete get `event:watermark` notices; the others must not advance. */
@@ -36,6 +37,8 @@ const WATERMARK_NOTICE_MS = 250;
 /** How long a subscribe waits for other nodes' uncommitted events to commit before replaying. */
 const CATCH_UP_WAIT_MS = 2000;
 const GAP_FILL_WAIT_MS = 60_000;
+/** How long a dead-letter retry waits for the agent to confirm the redelivery (an HTTP request waits on it). */
+const REDELIVERY_TIMEOUT_MS = 5000;
 const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1];
 
 /** The event bus over Socket.IO rooms and HTTP, with the persisted log, replay and dead letters. */
@@ -99,6 +102,14 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
     deadLetters.inc();
     operators.emit('deadletter:new', d);
   });
+  const deadLetterActions = new DeadLetterActions({
+    log: ctx.store.events,
+    eventAt: (offset, id) => bus.eventAt(offset, id),
+    redeliverer: socketRedeliverer(agents, REDELIVERY_TIMEOUT_MS),
+    clock: ctx.clock,
+    logger: ctx.logger.child({ module: 'events' }),
+  });
+  deadLetterActions.on('changed', (d) => operators.emit('deadletter:update', d));
 
   /** Streamed page by page, so a long absence does not load the whole log at once. */
   async function replay(socket: Socket, patterns: string[], from: number, policy?: ReplayPolicyName): Promise<number> {
@@ -196,7 +207,7 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
       });
       r.get('/deadletters', async (c) => c.json({ items: await ctx.store.events.listDeadLetters(200) }));
       api.route('/events', r);
-      api.get('/deadletters', async (c) => c.json({ items: await ctx.store.events.listDeadLetters(200) }));
+      mountDeadLetterRoutes(api, ctx.store.events, deadLetterActions);
     },
 
     agentSocket(socket) {

@@ -14,7 +14,6 @@ import {
   GroupRef,
   GroupSpeak,
   GroupTaskAction,
-  HubError,
   OperatorMessage,
   PickSpeaker,
   Uuid,
@@ -33,7 +32,7 @@ import {
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
-import { jsonBody, queryOf } from '../http/body.ts';
+import { jsonBody, optionalBody, queryOf } from '../http/body.ts';
 import { parseOrThrow } from '../errors.ts';
 import { onCall } from '../sockets/handler.ts';
 
@@ -172,18 +171,6 @@ function llmSelector(ctx: HubContext, onFallback: (f: LlmFallback) => void): Spe
   const { LLM_URL, LLM_MODEL, LLM_API_KEY, LLM_TIMEOUT_MS } = ctx.config;
   if (!LLM_URL || !LLM_MODEL) return undefined;
   return new LlmSelector({ url: LLM_URL, model: LLM_MODEL, apiKey: LLM_API_KEY, timeoutMs: LLM_TIMEOUT_MS, onFallback });
-}
-
-/** Bodies that may be left out entirely (`POST /:id/end` with no reason). */
-async function optionalBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const text = await c.req.text();
-  if (!text.trim()) return parseOrThrow(schema, undefined);
-  try {
-    return parseOrThrow(schema, JSON.parse(text));
-  } catch (err) {
-    if (err instanceof HubError) throw err;
-    throw new HubError('VALIDATION_FAILED', 'body is not valid JSON');
-  }
 }
 
 function groupMetrics(ctx: HubContext) {

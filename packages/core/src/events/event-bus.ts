@@ -306,10 +306,19 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
       attempts: input.attempts,
       error: input.error,
       at: new Date(this.o.clock.now()).toISOString(),
+      status: 'open',
+      resolvedBy: null,
+      resolvedAt: null,
     };
     await this.o.log.addDeadLetter(d);
     this.emit('deadLetter', d);
     return d;
+  }
+
+  /** The event at `offset` (committed or still queued) if it is still `id`: what a dead-letter retry sends. */
+  async eventAt(offset: number, id: string): Promise<HubEvent | undefined> {
+    const [e] = await this.query({ afterOffset: offset - 1, limit: 1 });
+    return e?.offset === offset && e.id === id ? e : undefined;
   }
 
   async cleanup(retentionMs: number, perPattern: Record<string, number> = {}): Promise<number> {
