@@ -79,6 +79,8 @@ export const ConfigSchema = z.object({
   LLM_API_KEY: z.string().optional(),
   LLM_TIMEOUT_MS: ms(100),
   PRETTY_LOGS: bool.default(false),
+  /** How often the dashboard's charts get a sample of this node (15 minutes of them are kept). */
+  METRICS_SAMPLE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
 });
 
 export type HubConfig = z.infer<typeof ConfigSchema> & { storeKind: 'pglite' | 'postgres' | 'redis' | 'file' | 'memory' };

@@ -5,6 +5,7 @@ import { sessionsModule } from './modules/sessions-module.ts';
 import { eventsModule } from './modules/events-module.ts';
 import { healthModule } from './modules/health-module.ts';
 import { groupsModule } from './modules/groups-module.ts';
+import { metricsHistoryModule } from './modules/metrics-history-module.ts';
 import { RedisOffsets } from './cluster/redis-offsets.ts';
 import { clusterModule } from './cluster/cluster-module.ts';
 import type { LoadGate } from './sockets/load-gate.ts';
@@ -31,5 +32,5 @@ export function buildModules(ctx: HubContext, io: Server, gate: LoadGate): HubMo
   const health = healthModule(ctx, io, events.bus, sessions.service, gate);
   const groups = groupsModule(ctx, io, { bus: events.bus, sessions: sessions.service, onReplaced: health.onReplaced });
   const cluster = url && offsets ? [clusterModule(ctx, io, { url, offsets, onGroupLeadership: () => groups.engine.restore() })] : [];
-  return [sessions, events, health, groups, ...cluster];
+  return [sessions, events, health, groups, ...cluster, metricsHistoryModule(ctx)];
 }

@@ -7,3 +7,5 @@ export * from './sessions.ts';
 export * from './events.ts';
 export * from './socket.ts';
 export * from './groups.ts';
+export * from './metrics-history.ts';
+export * from './agent-subscriptions.ts';

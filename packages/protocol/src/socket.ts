@@ -12,6 +12,7 @@ import type {
   UpdateSession,
 } from './sessions.ts';
 import type { Page } from './common.ts';
+import type { MetricsSamplePush } from './metrics-history.ts';
 import type {
   Group,
   GroupEndedEvent,
@@ -146,6 +147,8 @@ export interface OperatorServerEvents {
   /** An operator retried (and the agent took the event) or discarded a dead letter. */
   'deadletter:update': (d: DeadLetter) => void;
   'group:update': (g: Group) => void;
+  /** A new sample of this node's charts (pushed only while a dashboard is connected to the node). */
+  'metrics:sample': (p: MetricsSamplePush) => void;
 }
 
 export interface OperatorClientEvents {

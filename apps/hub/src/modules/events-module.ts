@@ -24,6 +24,7 @@ import { parseOrThrow } from '../errors.ts';
 import { onCall, onSignal } from '../sockets/handler.ts';
 import { loadReplayPolicies } from './replay-policies.ts';
 import { LatencyMonitor } from './latency-monitor.ts';
+import { noteAcked, noteSubscribed, noteUnsubscribed, subscriptionRoutes } from './agent-subscriptions.ts';
 import type { LoadGate } from '../sockets/load-gate.ts';
 import { mountDeadLetterRoutes, socketRedeliverer } from './dead-letter-routes.ts';
 
@@ -207,6 +208,7 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
       });
       r.get('/deadletters', async (c) => c.json({ items: await ctx.store.events.listDeadLetters(200) }));
       api.route('/events', r);
+      api.route('/agents', subscriptionRoutes(ctx, agents, bus));
       mountDeadLetterRoutes(api, ctx.store.events, deadLetterActions);
     },
 
@@ -234,6 +236,9 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
         await socket.leave(WATERMARK_ROOM);
         await socket.join(input.patterns.map(topicRoom));
         const requested = input.fromOffset ?? handshakeOffset(socket.handshake.auth) ?? (await bus.agentOffset(agentId));
+        // For the agent page: each pattern's policy in force, and where its lag starts counting.
+        const policyOf = Object.fromEntries(input.patterns.map((p) => [p, input.policy ?? policies.policyFor(p)]));
+        noteSubscribed(socket, policyOf, requested === null ? bus.currentOffset : Math.min(requested, bus.watermark));
         if (requested === null) {
           await socket.join(WATERMARK_ROOM);
           return { patterns: input.patterns, replayed: 0, fromOffset: bus.currentOffset, watermark: bus.watermark };
@@ -253,10 +258,12 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
       });
       onCall(ctx, socket, 'event:unsubscribe', Unsubscribe, async ({ input }) => {
         for (const p of input.patterns) await socket.leave(topicRoom(p));
+        noteUnsubscribed(socket, input.patterns);
         return { patterns: input.patterns };
       });
       onSignal(ctx, socket, 'event:ack', AckEvents, ({ input }) => {
         bus.recordOffset(agentId, input.offset);
+        noteAcked(socket, input.offset);
         for (const ms of input.latencies ?? []) {
           latency.observe(ms / 1000);
           monitor.observe(ms);
