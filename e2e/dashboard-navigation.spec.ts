@@ -145,7 +145,7 @@ test('fits a 390 px wide phone without sideways scrolling', async ({ page }, tes
   await page.setViewportSize({ width: 390, height: 844 });
   await operatorRequest(hub, 'POST', '/events', { topic: 'phone:wide', payload: { text: 'x'.repeat(600) } });
   await openSignedIn(page);
-  for (const path of ['/agents', `/agents/${GONE}`, '/sessions', '/groups', '/events']) {
+  for (const path of ['/agents', `/agents/${GONE}`, '/sessions', '/groups', '/events', '/charts']) {
     await page.goto(`${hub.url}${path}`);
     await expect(page.getByTestId('live-indicator')).toHaveText('live');
     await expect(page.getByRole('tab', { name: /Events/ })).toBeInViewport();

@@ -11,6 +11,7 @@ import type {
   SessionMessage,
   SessionWithHistory,
 } from '@agent-hub/protocol';
+import type { AgentSubscriptions, MetricsHistory } from '@agent-hub/protocol';
 
 /** When an operator's pick takes effect (docs/groups.md, "Operator picks and overrides"). */
 export type PickTiming = 'now' | 'next-turn' | 'on-resume';
@@ -78,6 +79,8 @@ export interface EventQuery {
 
 export interface HubApi {
   getAgentHealth(id: string): Promise<{ agent: AgentInfo; history: HealthTransition[] }>;
+  getAgentSubscriptions(id: string): Promise<AgentSubscriptions>;
+  getMetricsHistory(): Promise<MetricsHistory>;
   listAgentSessions(agentId: string): Promise<Session[]>;
   listRecentTransitions(): Promise<HealthTransition[]>;
   queryEvents(query: EventQuery): Promise<HubEvent[]>;
@@ -110,6 +113,8 @@ export function createHubApi(token: string, onUnauthorized: () => void): HubApi 
 
   return {
     getAgentHealth: (id) => get(`/api/agents/${encodeURIComponent(id)}/health`),
+    getAgentSubscriptions: (id) => get(`/api/agents/${encodeURIComponent(id)}/subscriptions`),
+    getMetricsHistory: () => get('/api/metrics/history'),
     listAgentSessions: async (agentId) =>
       (await get<Page<Session>>(`/api/sessions?limit=100&agent=${encodeURIComponent(agentId)}`)).items,
     listRecentTransitions: async () => (await get<{ items: HealthTransition[] }>('/api/health/transitions')).items,

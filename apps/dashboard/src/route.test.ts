@@ -13,8 +13,10 @@ describe('dashboard routes', () => {
     expect(parseRoute('/groups/g1/')).toEqual({ tab: 'groups', id: 'g1' });
   });
 
-  it('ignores an id on the events view, which has no detail page', () => {
+  it('ignores an id on the events and charts views, which have no detail page', () => {
     expect(parseRoute('/events/42')).toEqual({ tab: 'events', id: null });
+    expect(parseRoute('/charts')).toEqual({ tab: 'charts', id: null });
+    expect(parseRoute('/charts/x')).toEqual({ tab: 'charts', id: null });
   });
 
   it('round-trips ids that need encoding and survives a broken escape', () => {

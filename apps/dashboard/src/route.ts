@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 
-export type Tab = 'agents' | 'sessions' | 'groups' | 'events';
+export type Tab = 'agents' | 'sessions' | 'groups' | 'events' | 'charts';
 
 /** One view, and the entity it opens when the URL names one (`/agents/:id`, `/sessions/:id` …). */
 export interface Route {
@@ -8,14 +8,15 @@ export interface Route {
   id: string | null;
 }
 
-const TABS: readonly Tab[] = ['agents', 'sessions', 'groups', 'events'];
+const TABS: readonly Tab[] = ['agents', 'sessions', 'groups', 'events', 'charts'];
+// Views without a detail page: an id in their URL would be a stale link.
+const LIST_ONLY: readonly Tab[] = ['events', 'charts'];
 
 export function parseRoute(pathname: string): Route {
   const [first = '', second] = pathname.split('/').filter(Boolean);
   if (!(TABS as readonly string[]).includes(first)) return { tab: 'agents', id: null };
   const tab = first as Tab;
-  // Events have no detail page; an id there would be a stale link.
-  const id = second && tab !== 'events' ? safeDecode(second) : null;
+  const id = second && !LIST_ONLY.includes(tab) ? safeDecode(second) : null;
   return { tab, id };
 }
 

@@ -1,6 +1,6 @@
 import { useEffect, useReducer, useRef, useState, type Dispatch } from 'react';
 import { io, type Socket } from 'socket.io-client';
-import type { OperatorClientEvents, OperatorServerEvents } from '@agent-hub/protocol';
+import type { MetricsSamplePush, OperatorClientEvents, OperatorServerEvents } from '@agent-hub/protocol';
 import { UnauthorizedError, errorMessage, type HubApi } from './api.ts';
 import { EventBatch } from './event-batch.ts';
 import { EVENTS_MAX, hubReducer, initialHubState, type HubAction, type HubState } from './hub-state.ts';
@@ -16,6 +16,8 @@ export interface HubSocketState extends HubState {
   reconnecting: boolean;
   /** When the last push arrived (ms), so a frozen view says how old it is. */
   lastUpdateAt: number | null;
+  /** The latest chart sample of the node this socket is connected to (the charts view keeps the series). */
+  metricsSample: MetricsSamplePush | null;
 }
 
 /**
@@ -28,6 +30,7 @@ export function useHubSocket(token: string, api: HubApi, onUnauthorized: () => v
   const [connected, setConnected] = useState(false);
   const [everConnected, setEverConnected] = useState(false);
   const [lastUpdateAt, setLastUpdateAt] = useState<number | null>(null);
+  const [metricsSample, setMetricsSample] = useState<MetricsSamplePush | null>(null);
   // Every push moves this; state only copies it on disconnect, so a busy stream does not re-render.
   const lastPushRef = useRef<number | null>(null);
   const onUnauthorizedRef = useRef(onUnauthorized);
@@ -73,6 +76,7 @@ export function useHubSocket(token: string, api: HubApi, onUnauthorized: () => v
     socket.on('deadletter:new', (deadLetter) => dispatch({ type: 'deadletter:new', deadLetter }));
     socket.on('deadletter:update', (deadLetter) => dispatch({ type: 'deadletter:update', deadLetter }));
     socket.on('group:update', (group) => dispatch({ type: 'group:update', group }));
+    socket.on('metrics:sample', setMetricsSample);
 
     return () => {
       batch.close();
@@ -80,7 +84,7 @@ export function useHubSocket(token: string, api: HubApi, onUnauthorized: () => v
     };
   }, [token, api]);
 
-  return { ...state, connected, reconnecting: everConnected && !connected, lastUpdateAt };
+  return { ...state, connected, reconnecting: everConnected && !connected, lastUpdateAt, metricsSample };
 }
 
 function seedFromRest(api: HubApi, dispatch: Dispatch<HubAction>): void {

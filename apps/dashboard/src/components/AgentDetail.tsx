@@ -5,6 +5,7 @@ import { errorWithCode, type HubApi } from '../api.ts';
 import { formatAgo, formatTime, shortId } from '../format.ts';
 import { isPlainClick } from '../route.ts';
 import { useNow } from '../use-now.ts';
+import { AgentSubscriptions } from './AgentSubscriptions.tsx';
 import { HealthBadge } from './HealthBadge.tsx';
 import { HealthTimeline } from './HealthTimeline.tsx';
 
@@ -74,6 +75,10 @@ export function AgentDetail({ api, id, live, transitions, deadLetters, onClose, 
             <dd>{agent.capabilities.length === 0 ? '—' : agent.capabilities.join(', ')}</dd>
           </dl>
         )}
+      </section>
+      <section className="panel">
+        <h2>Subscriptions</h2>
+        <AgentSubscriptions api={api} id={id} />
       </section>
       <section className="panel">
         <h2>Recent errors</h2>

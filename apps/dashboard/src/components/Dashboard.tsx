@@ -4,6 +4,7 @@ import { useRoute, type Tab } from '../route.ts';
 import { INVALID_TOKEN } from '../use-auth.ts';
 import { useHubSocket } from '../use-hub-socket.ts';
 import { AgentsView } from './AgentsView.tsx';
+import { ChartsView } from './ChartsView.tsx';
 import { DegradedBanner } from './DegradedBanner.tsx';
 import { EventsView } from './EventsView.tsx';
 import { GroupsView } from './GroupsView.tsx';
@@ -80,6 +81,7 @@ export function Dashboard({ token, onSignOut }: Props) {
         {route.tab === 'events' && (
           <EventsView api={api} events={hub.events} arrivals={hub.arrivals} deadLetters={hub.deadLetters} />
         )}
+        {route.tab === 'charts' && <ChartsView api={api} live={hub.metricsSample} />}
       </main>
     </div>
   );

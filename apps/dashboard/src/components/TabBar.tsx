@@ -5,6 +5,7 @@ const TABS: { id: Tab; label: string }[] = [
   { id: 'sessions', label: 'Sessions' },
   { id: 'groups', label: 'Groups' },
   { id: 'events', label: 'Events' },
+  { id: 'charts', label: 'Charts' },
 ];
 
 interface Props {
