@@ -11,6 +11,7 @@ import { statusOf, toErrorBody } from '../errors.ts';
 import type { HttpEnv } from './env.ts';
 import { opsRoutes } from './ops-routes.ts';
 import { agentRoutes } from './agent-routes.ts';
+import { openApiRoutes } from './openapi/index.ts';
 
 export type ApiMount = (api: Hono<HttpEnv>, ctx: HubContext) => void;
 
@@ -22,6 +23,7 @@ export function createHttpApp(ctx: HubContext, mounts: ApiMount[] = []): Hono<Ht
 
   app.use('*', correlation(ctx));
   app.route('/', opsRoutes(ctx));
+  app.route('/', openApiRoutes());
 
   const api = new Hono<HttpEnv>();
   api.use('*', requireOperator(ctx));
