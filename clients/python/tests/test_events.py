@@ -1,0 +1,207 @@
+"""Register, publish/subscribe, dedupe, retries and dead letters, resume from acked offsets."""
+from __future__ import annotations
+
+import asyncio
+
+from agent_hub import HubError, connect_agent, issue_agent_token
+from support import Inbox, connect, eventually, unique
+from tcp_proxy import TcpProxy
+
+
+async def test_registers_and_the_hub_lists_the_agent_healthy(hub):
+    agent_id = unique("py-reg")
+    client = await connect(hub, agent_id, capabilities=["search"], name="Py Scout")
+    try:
+        assert client.info is not None
+        assert client.info["id"] == agent_id
+        assert client.info["name"] == "Py Scout"
+        assert client.info["capabilities"] == ["search"]
+        listed = await hub.aapi("GET", f"/api/agents/{agent_id}")
+        assert listed["connected"] is True
+        assert listed["health"] == "healthy"
+    finally:
+        await client.close()
+
+
+async def test_answers_liveness_probes_and_stays_healthy(hub):
+    agent_id = unique("py-live")
+    client = await connect(hub, agent_id)
+    try:
+        # The module's hub probes every 500 ms: two answered probes set lastLivenessAt twice.
+        first = await eventually(lambda: _liveness_at(hub, agent_id))
+        await eventually(lambda: _liveness_later(hub, agent_id, first))
+        agent = await hub.aapi("GET", f"/api/agents/{agent_id}")
+        assert agent["health"] == "healthy"
+    finally:
+        await client.close()
+
+
+async def test_refuses_a_token_for_another_agent_for_good(hub):
+    token = (await hub.aapi("POST", "/api/agents/tokens", {"agentId": unique("py-other")}))["token"]
+    try:
+        await connect_agent(hub.url, unique("py-me"), token, connect_timeout_s=5)
+    except HubError as err:
+        assert err.code == "AGENT_UNAUTHORIZED"
+    else:
+        raise AssertionError("the hub took a token minted for another agent")
+
+
+async def test_delivers_a_published_event_to_a_subscriber(hub):
+    topic = f"orders:{unique('eu')}:created"
+    sub = await connect(hub, unique("py-sub"))
+    pub = await connect(hub, unique("py-pub"))
+    try:
+        inbox = Inbox()
+        ack = await sub.subscribe(["orders:#"], inbox)
+        assert ack["patterns"] == ["orders:#"]
+        result = await pub.publish(topic, {"order": 42}, priority="high")
+        assert result["durable"] is True and result["duplicate"] is False
+        [event] = await inbox.wait(1)
+        assert event["id"] == result["id"]
+        assert event["offset"] == result["offset"]
+        assert event["topic"] == topic
+        assert event["priority"] == "high"
+        assert event["publisher"] == pub.options.agent_id
+        assert event["payload"] == {"order": 42}
+    finally:
+        await sub.close()
+        await pub.close()
+
+
+async def test_a_publish_under_a_known_id_is_a_duplicate_and_not_delivered_again(hub):
+    sub = await connect(hub, unique("py-sub"))
+    pub = await connect(hub, unique("py-pub"))
+    try:
+        inbox = Inbox()
+        await sub.subscribe(["dupes:#"], inbox)
+        first = await pub.publish("dupes:a", {"n": 1}, id="fixed-id-" + unique("e"))
+        again = await pub.publish("dupes:a", {"n": 1}, id=first["id"])
+        assert again["duplicate"] is True and again["offset"] == first["offset"]
+        marker = await pub.publish("dupes:a", {"n": 2})
+        await inbox.wait(2)
+        assert [e["id"] for e in inbox.events] == [first["id"], marker["id"]]
+    finally:
+        await sub.close()
+        await pub.close()
+
+
+async def test_runs_a_handler_once_for_an_event_the_hub_delivers_again(hub):
+    client = await connect(hub, unique("py-dedupe"))
+    try:
+        inbox = Inbox()
+        await client.subscribe(["redeliver:#"], inbox, policy="full")
+        published = await client.publish("redeliver:x", {"n": 1})
+        await inbox.wait(1)
+        # Subscribing again from offset 0 makes the hub send the event a second time (a replay).
+        again = await client.subscribe(["redeliver:#"], inbox, policy="full", from_offset=published["offset"] - 1)
+        assert again["replayed"] >= 1
+        await client.idle()
+        assert [e["id"] for e in inbox.events] == [published["id"]]
+        assert published["id"] in client.processed
+    finally:
+        await client.close()
+
+
+async def test_retries_a_failing_handler_then_dead_letters_the_event(hub):
+    agent_id = unique("py-nack")
+    client = await connect(hub, agent_id, handler_backoff_s=0.05)
+    attempts = []
+
+    def failing(event):
+        attempts.append(event["id"])
+        raise RuntimeError("cannot handle this one")
+
+    try:
+        await client.subscribe(["jobs:#"], failing)
+        published = await client.publish("jobs:broken", {"n": 1})
+
+        async def dead_letter():
+            items = (await hub.aapi("GET", "/api/deadletters"))["items"]
+            return next((d for d in items if d["eventId"] == published["id"]), None)
+
+        letter = await eventually(dead_letter)
+        assert letter["agentId"] == agent_id
+        assert letter["attempts"] == 3
+        assert letter["offset"] == published["offset"]
+        assert letter["topic"] == "jobs:broken"
+        assert "cannot handle this one" in letter["error"]
+        assert attempts == [published["id"]] * 3
+    finally:
+        await client.close()
+
+
+async def test_replays_what_was_missed_after_the_connection_drops(hub):
+    proxy = await TcpProxy(hub.port).start()
+    agent_id = unique("py-drop")
+    token = await issue_agent_token(hub.url, hub.token, agent_id)
+    client = await connect_agent(proxy.url, agent_id, token)
+    try:
+        inbox = Inbox()
+        await client.subscribe(["missed:#"], inbox, policy="full")
+        await client.publish("missed:a", {"n": 1})
+        await inbox.wait(1)
+        dropped, resumed = asyncio.Event(), asyncio.Event()
+        client.on("disconnected", lambda _reason: dropped.set())
+        client.on("resumed", lambda _info: resumed.set())
+        proxy.cut()  # a network cut: the client sees its transport close
+        await asyncio.wait_for(dropped.wait(), 10)
+        await hub.aapi("POST", "/api/events", {"topic": "missed:b", "payload": {"n": 2}})
+        await hub.aapi("POST", "/api/events", {"topic": "missed:c", "payload": {"n": 3}})
+        await asyncio.wait_for(resumed.wait(), 15)
+        await inbox.wait(3)
+        await client.idle()
+        assert inbox.payloads == [{"n": 1}, {"n": 2}, {"n": 3}]
+    finally:
+        await client.close()
+        await proxy.close()
+
+
+async def test_a_new_client_resumes_after_the_offset_it_acked(hub):
+    agent_id = unique("py-acked")
+    first = await connect(hub, agent_id)
+    inbox = Inbox()
+    await first.subscribe(["acked:#"], inbox, policy="full")
+    await hub.aapi("POST", "/api/events", {"topic": "acked:a", "payload": {"n": 1}})
+    await inbox.wait(1)
+    await first.close()  # flushes the ack of offset n=1
+
+    await hub.aapi("POST", "/api/events", {"topic": "acked:b", "payload": {"n": 2}})
+    await hub.aapi("POST", "/api/events", {"topic": "acked:c", "payload": {"n": 3}})
+
+    # A fresh process: no processed ids, no offset of its own; the hub's record is the resume point.
+    second = await connect(hub, agent_id)
+    try:
+        later = Inbox()
+        ack = await second.subscribe(["acked:#"], later, policy="full")
+        assert ack["replayed"] == 2, (ack, later.events)
+        await later.wait(2)
+        await second.idle()
+        assert later.payloads == [{"n": 2}, {"n": 3}]
+    finally:
+        await second.close()
+
+
+async def _liveness_at(hub, agent_id):
+    return (await hub.aapi("GET", f"/api/agents/{agent_id}"))["lastLivenessAt"]
+
+
+async def _liveness_later(hub, agent_id, first):
+    at = await _liveness_at(hub, agent_id)
+    return at if at and at != first else None
+
+
+async def test_stops_for_good_when_a_newer_connection_of_the_same_agent_replaces_it(hub):
+    agent_id = unique("py-twin")
+    old = await connect(hub, agent_id)
+    newer = await connect(hub, agent_id)
+    try:
+        reason = await asyncio.wait_for(old.wait_closed(), 10)
+        assert reason is not None and reason.code == "AGENT_UNAUTHORIZED"
+        assert old.closed and not old.connected
+        # The newer one is the agent's connection and works.
+        assert (await newer.publish("twins:a", {"n": 1}))["durable"] is True
+        agent = await hub.aapi("GET", f"/api/agents/{agent_id}")
+        assert agent["connected"] is True
+    finally:
+        await old.close()
+        await newer.close()

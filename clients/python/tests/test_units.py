@@ -1,0 +1,44 @@
+"""The client's pure parts, without a hub: reconnect schedule, processed ids, topic matching."""
+from __future__ import annotations
+
+from agent_hub import ReconnectSchedule
+from agent_hub.processed_registry import ProcessedRegistry
+from agent_hub.topics import topic_matches
+
+
+def test_waits_exactly_the_announced_delay_then_retries_every_half_to_one_and_a_half_seconds():
+    draws = iter([0.0, 1.0, 0.5])
+    s = ReconnectSchedule(min_s=0.5, max_s=5.0, random=lambda: next(draws))
+    s.shutdown_notice(2.345)
+    assert s.delay(0) == 2.345
+    assert [s.delay(1), s.delay(2), s.delay(3)] == [0.5, 1.5, 1.0]
+
+
+def test_backs_off_with_jitter_up_to_the_cap_and_forgets_a_notice_once_connected():
+    s = ReconnectSchedule(min_s=0.5, max_s=5.0, jitter=0.5, random=lambda: 0.5)
+    s.shutdown_notice(9.0)
+    s.connected()
+    assert [s.delay(n) for n in range(6)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
+
+
+def test_forgets_the_oldest_ids_past_capacity_and_sweeps_old_ones():
+    now = [0.0]
+    r = ProcessedRegistry(capacity=2, max_age_s=10, clock=lambda: now[0])
+    r.add("a")
+    now[0] = 5
+    r.add("b")
+    now[0] = 6
+    r.add("c")
+    assert "a" not in r and "b" in r and "c" in r
+    now[0] = 15.5
+    assert r.sweep() == 1
+    assert list(("b" in r, "c" in r)) == [False, True]
+
+
+def test_matches_topics_like_the_hub():
+    assert topic_matches("agent:*", "agent:42")
+    assert not topic_matches("agent:*", "agent:42:state")
+    assert topic_matches("agent:#", "agent:42:state")
+    assert topic_matches("#", "orders:eu:created")
+    assert topic_matches("orders:eu:created", "orders:eu:created")
+    assert not topic_matches("orders:us:#", "orders:eu:created")
