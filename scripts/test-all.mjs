@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The one test command (`pnpm test`): typecheck, vitest (unit + integration), dashboard build,
-// Playwright e2e. Ends with one line of totals over every runner: `N passed, N failed, N skipped`.
+// The one test command (`pnpm test`): typecheck, vitest (unit + integration), the Python client's
+// pytest, dashboard build, Playwright e2e. Ends with one line of totals over every runner:
+// `N passed, N failed, N skipped`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -41,6 +42,20 @@ if (v) {
   const brokenFiles = (v.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0);
   totals.failed += brokenFiles.length;
 } else problems.push('vitest wrote no report');
+
+// The Python client (clients/python) against real hubs; counts come from its JUnit report.
+const pytestXml = path.join(out, 'pytest.xml');
+run('pytest', '/usr/bin/python3', ['-m', 'pytest', 'clients/python', '-q', `--junitxml=${pytestXml}`]);
+const junit = existsSync(pytestXml) ? readFileSync(pytestXml, 'utf8') : null;
+if (junit) {
+  for (const [, attrs] of junit.matchAll(/<testsuite\b([^>]*)>/g)) {
+    const n = (name) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(attrs)?.[1] ?? 0);
+    const failed = n('failures') + n('errors');
+    totals.passed += n('tests') - failed - n('skipped');
+    totals.failed += failed;
+    totals.skipped += n('skipped');
+  }
+} else problems.push('pytest wrote no report');
 
 const pwJson = path.join(out, 'playwright.json');
 if (run('dashboard build', 'pnpm', ['--filter', '@agent-hub/dashboard', 'build'])) {
