@@ -18,6 +18,8 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
   STORE: z.enum(['pglite', 'postgres', 'redis', 'file', 'memory']).optional(),
+  /** Where the embedded PGlite database runs: a worker thread of the hub (default) or a child process. */
+  PGLITE_ISOLATION: z.enum(['thread', 'process']).default('thread'),
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),
   /** Namespaces every Redis key and channel, so several clusters can share one Redis. */

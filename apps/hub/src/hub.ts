@@ -57,6 +57,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     (await openStore({
       kind: config.storeKind,
       dataDir: config.DATA_DIR,
+      pgliteIsolation: config.PGLITE_ISOLATION,
       databaseUrl: config.DATABASE_URL,
       redisUrl: config.REDIS_URL,
       redisKeyPrefix: `${config.REDIS_PREFIX}store:`,

@@ -3,6 +3,7 @@ import type { Store } from '@agent-hub/core';
 import { HubError } from '@agent-hub/protocol';
 import { openFileStore } from './file/file-store.ts';
 import { MemoryStore } from './memory/memory-store.ts';
+import type { PgliteIsolation } from './pglite/pglite-thread.ts';
 import { openPgliteStoreInWorker } from './pglite/pglite-worker-store.ts';
 import { openPostgresStore } from './postgres/postgres-store.ts';
 import { openRedisStore } from './redis/redis-store.ts';
@@ -14,6 +15,8 @@ export interface OpenStoreOptions {
    * `<dataDir>/pglite`, the file store's files in `<dataDir>/file-store`).
    */
   dataDir?: string;
+  /** For pglite: a worker thread (default) or a child process (its memory is not the hub's). */
+  pgliteIsolation?: PgliteIsolation;
   /** Required for postgres. */
   databaseUrl?: string;
   /** Required for redis. */
@@ -29,9 +32,9 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       return new MemoryStore();
     case 'pglite':
       if (!opts.dataDir) throw new HubError('CONFIG_INVALID', 'a pglite store needs a data directory');
-      // In a process of its own: PGlite runs synchronously, and on the hub's event loop every
-      // commit would hold up heartbeats; in a worker thread its ~250 MB would be the hub's.
-      return openPgliteStoreInWorker({ dataDir: opts.dataDir });
+      // Off the hub's event loop (a worker thread or a child process): PGlite runs synchronously,
+      // and on the event loop every commit would hold up heartbeats.
+      return openPgliteStoreInWorker({ dataDir: opts.dataDir }, opts.pgliteIsolation);
     case 'postgres':
       if (!opts.databaseUrl) throw new HubError('CONFIG_INVALID', 'a postgres store needs a database URL');
       return openPostgresStore({ url: opts.databaseUrl });

@@ -23,10 +23,11 @@ const workerStopped = (cause: string) =>
   new HubError('STORE_UNAVAILABLE', 'the store worker stopped', { cause });
 
 /**
- * Where the database runs. `process` (the default): a child process of the hub's own, so PGlite's
- * WASM engine, its compiled code and its allocator's arenas (~250 MB after a busy hour) are not
- * in the hub's RSS, and the process runs with an allocator setting the hub's own cannot take after
- * start. `thread`: a worker thread in the hub's process (cheaper hops, shared memory footprint).
+ * Where the database runs. `thread` (the default): a worker thread in the hub's process. `process`:
+ * a child process of the hub, so PGlite's engine (WASM memory, compiled code, allocator arenas;
+ * ~225 MB once busy) is not in the hub's RSS and a crash there is a store outage, not a hub crash;
+ * it costs more per call (a replay of 10,000 events: 351 ms against 199 ms) and saves no memory in
+ * all (hub + store 498 MB against 477 MB after the 10,000/s bench): docs/storage.md.
  */
 export type PgliteIsolation = 'process' | 'thread';
 
@@ -69,7 +70,7 @@ export class PgliteThread {
   }
 
   /** Starts a worker on `dataDir` (a data folder or PGLITE_IN_MEMORY); resolves once it is migrated. */
-  static async start(dataDir: string, isolation: PgliteIsolation = 'process'): Promise<PgliteThread> {
+  static async start(dataDir: string, isolation: PgliteIsolation = 'thread'): Promise<PgliteThread> {
     // PGlite runs initdb in a second WASM instance and leaves its ~400 MB to the garbage collector,
     // which may keep it for a long while; a worker that ends returns it at once. So a new data
     // folder is created by a process of its own, and the store's worker opens it as on a restart.

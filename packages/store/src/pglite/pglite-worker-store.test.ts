@@ -35,13 +35,13 @@ afterAll(async () => {
   await shared?.close();
 });
 
-describeStoreContract('pglite in a store process', async () => {
+describeStoreContract('pglite in a worker thread', async () => {
   await shared.resetTables();
   const store = openPgliteWorkerStoreOn(shared);
   return { store, cleanup: () => store.close() };
 });
 
-describe('pglite store in its own process', () => {
+describe('pglite store off the event loop', () => {
   it('rethrows a HubError from the worker as a HubError with its code and details', async () => {
     await shared.resetTables();
     const store = openPgliteWorkerStoreOn(shared);
@@ -51,8 +51,8 @@ describe('pglite store in its own process', () => {
     expect(err.details).toMatchObject({ currentVersion: 1 });
   });
 
-  it('also runs in a worker thread of the hub’s process', { timeout: 60_000 }, async () => {
-    const thread = await PgliteThread.start(PGLITE_IN_MEMORY, 'thread');
+  it('also runs in a child process, answers crossing by structured clone', { timeout: 60_000 }, async () => {
+    const thread = await PgliteThread.start(PGLITE_IN_MEMORY, 'process');
     try {
       const store = openPgliteWorkerStoreOn(thread);
       await store.events.appendEvents([event(1, 'a:b')]);
@@ -72,8 +72,8 @@ describe('pglite store in its own process', () => {
     expect(offsets).toEqual(new Map([['ev-2', 2]]));
   });
 
-  it('rejects pending and later calls with STORE_UNAVAILABLE once the worker dies', { timeout: 60_000 }, async () => {
-    const thread = await PgliteThread.start(PGLITE_IN_MEMORY);
+  it.each(['thread', 'process'] as const)('rejects pending and later calls with STORE_UNAVAILABLE once the %s dies', { timeout: 60_000 }, async (isolation) => {
+    const thread = await PgliteThread.start(PGLITE_IN_MEMORY, isolation);
     const store = openPgliteWorkerStoreOn(thread);
     await store.ping();
     const stopping = thread.terminate();
@@ -120,7 +120,7 @@ describe('pglite store in its own process', () => {
       const script = [
         `import { execFileSync } from 'node:child_process';`,
         `import { openStore } from ${JSON.stringify(new URL('../open-store.ts', import.meta.url).href)};`,
-        `const store = await openStore({ kind: 'pglite', dataDir: ${JSON.stringify(join(tmp, 'fresh'))} });`,
+        `const store = await openStore({ kind: 'pglite', dataDir: ${JSON.stringify(join(tmp, 'fresh'))}, pgliteIsolation: 'process' });`,
         `await store.kv.putValue('k', 1, 0);`,
         `const children = execFileSync('ps', ['-o', 'rss=,args=', '--ppid', String(process.pid)]).toString().split('\\n').filter((l) => l.includes('ts-worker-bootstrap'));`,
         `console.log(JSON.stringify({ rssMb: process.memoryUsage().rss / 2 ** 20, storeMb: children.map((l) => Number(l.trim().split(' ')[0]) / 1024) }));`,
@@ -141,7 +141,7 @@ describe('pglite store in its own process', () => {
       const dataDir = join(tmp, 'ctrl-c');
       const script = [
         `import { openStore } from ${JSON.stringify(new URL('../open-store.ts', import.meta.url).href)};`,
-        `const store = await openStore({ kind: 'pglite', dataDir: ${JSON.stringify(dataDir)} });`,
+        `const store = await openStore({ kind: 'pglite', dataDir: ${JSON.stringify(dataDir)}, pgliteIsolation: 'process' });`,
         `process.on('SIGINT', async () => {`,
         `  await new Promise((r) => setTimeout(r, 500));`,
         `  await store.kv.putValue('drained', true, 0);`,
@@ -177,7 +177,7 @@ describe('pglite store in its own process', () => {
       const dataDir = join(tmp, 'orphan');
       const script = [
         `import { openStore } from ${JSON.stringify(new URL('../open-store.ts', import.meta.url).href)};`,
-        `const store = await openStore({ kind: 'pglite', dataDir: ${JSON.stringify(dataDir)} });`,
+        `const store = await openStore({ kind: 'pglite', dataDir: ${JSON.stringify(dataDir)}, pgliteIsolation: 'process' });`,
         `await store.kv.putValue('before', 1, 0);`,
         `console.log('open');`,
         `setInterval(() => {}, 1000);`,

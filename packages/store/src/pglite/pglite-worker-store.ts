@@ -1,7 +1,7 @@
 import type { AgentStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
 import { storeClosedError } from '../store-unavailable.ts';
 import type { PgliteStoreOptions } from './pglite-store.ts';
-import { PgliteThread } from './pglite-thread.ts';
+import { PgliteThread, type PgliteIsolation } from './pglite-thread.ts';
 import { FORWARDED, type StorePart } from './worker-messages.ts';
 
 type Forwarded = Record<string, (...args: unknown[]) => Promise<unknown>>;
@@ -55,9 +55,9 @@ export class PgliteWorkerStore implements Store {
   }
 }
 
-/** Opens (creating and migrating as needed) the hub's embedded database in a worker thread. */
-export async function openPgliteStoreInWorker(opts: PgliteStoreOptions): Promise<Store> {
-  const thread = await PgliteThread.start(opts.dataDir);
+/** Opens (creating and migrating as needed) the hub's embedded database in a child process or a worker thread. */
+export async function openPgliteStoreInWorker(opts: PgliteStoreOptions, isolation?: PgliteIsolation): Promise<Store> {
+  const thread = await PgliteThread.start(opts.dataDir, isolation);
   return new PgliteWorkerStore(thread, () => thread.close());
 }
 
