@@ -16,7 +16,8 @@ export default defineConfig({
   use: {
     headless: true,
     trace: 'retain-on-failure',
-    screenshot: 'only-on-failure',
+    // Every test leaves a screenshot in test-results/ for people to look at; the assertions are the check.
+    screenshot: 'on',
     launchOptions: {
       // Debian's chromium: Playwright's own browser downloads are not available here.
       executablePath: '/usr/bin/chromium',
