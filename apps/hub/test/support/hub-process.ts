@@ -15,6 +15,8 @@ export interface HubProcessOptions {
   port?: number;
   token?: string;
   agentSecret?: string;
+  /** How long a start may take before it counts as failed (ms, default 30,000). */
+  readyTimeoutMs?: number;
 }
 
 /**
@@ -35,6 +37,7 @@ export class HubProcess {
     readonly agentSecret: string,
     readonly env: Record<string, string>,
     private readonly ownsDataDir: boolean,
+    private readonly readyTimeoutMs: number,
   ) {
     this.tokens = new AgentTokens(agentSecret);
     this.url = `http://127.0.0.1:${port}`;
@@ -49,6 +52,7 @@ export class HubProcess {
       opts.agentSecret ?? randomBytes(18).toString('base64url'),
       opts.env ?? {},
       !opts.dataDir,
+      opts.readyTimeoutMs ?? 30_000,
     );
     await hub.spawn();
     return hub;
@@ -74,7 +78,7 @@ export class HubProcess {
     child.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
     child.stderr!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + this.readyTimeoutMs;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`hub exited ${child.exitCode} during start:\n${this.output}`);
       try {
@@ -84,7 +88,7 @@ export class HubProcess {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`hub not ready within 30 s:\n${this.output}`);
+    throw new Error(`hub not ready within ${this.readyTimeoutMs / 1000} s:\n${this.output}`);
   }
 
   api(pathname: string, init: RequestInit = {}): Promise<Response> {
