@@ -58,7 +58,7 @@ function context(previousId: string | null, signal: AbortSignal): SelectionConte
     previousId,
     lastSpeakerId: previousId,
     lastGranted: {},
-    settings: { ...GROUP_DEFAULTS, stopWord: null, allowedTransitions: null },
+    settings: { ...GROUP_DEFAULTS, stopWord: null, allowedTransitions: null, llm: null },
     recentMessages: async (n) => messages.slice(-n),
     signal,
   };

@@ -26,6 +26,32 @@ export const GROUP_DEFAULTS = {
 
 const ms = (max: number) => z.number().int().min(1).max(max);
 
+/** Names of LLM endpoints configured on the hub (LLM_ENDPOINTS): a plain name, never a URL. */
+export const LlmEndpointName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'an endpoint name configured on the hub (letters, digits, _ and -), not a URL');
+
+/** Longest selection budget a group may set: a turn waits this long at most for the model. */
+export const LLM_BUDGET_MAX_MS = 120_000;
+
+/**
+ * The `llm` strategy's per-group choices. Strict: a group names one of the hub's endpoints and
+ * cannot bring a URL or a key of its own, so group settings cannot make the hub call anywhere.
+ */
+export const GroupLlmSettings = z
+  .object({
+    /** A configured endpoint (default `default`, the one LLM_URL defines). */
+    endpoint: LlmEndpointName.optional(),
+    /** The model asked (default: the endpoint's `model`). */
+    model: z.string().min(1).max(200).optional(),
+    /** Replaces the default system instruction; the candidates and transcript are still sent. */
+    prompt: z.string().min(1).max(4000).optional(),
+    /** Hard budget for one selection (default LLM_TIMEOUT_MS, 100 ms); late answers fall back. */
+    budgetMs: ms(LLM_BUDGET_MAX_MS).optional(),
+  })
+  .strict();
+export type GroupLlmSettings = z.infer<typeof GroupLlmSettings>;
+
 export const CreateGroup = z.object({
   /**
    * Seats, in rotation order. Capped at 100 here only to bound the payload: the 2..10 rule is the
@@ -51,6 +77,8 @@ export const CreateGroup = z.object({
   allowedTransitions: z.record(AgentId, z.array(AgentId).max(100)).optional(),
   /** Opening message (role `operator`) put into the shared session before the first turn. */
   prompt: z.string().min(1).max(LIMITS.messageContentMax).optional(),
+  /** `llm` strategy: which configured endpoint, model and instruction, and the selection budget. */
+  llm: GroupLlmSettings.optional(),
   metadata: JsonObject.default({}),
 });
 export type CreateGroup = z.input<typeof CreateGroup>;
@@ -64,6 +92,16 @@ export type GroupListQuery = z.infer<typeof GroupListQuery>;
 export const ROTATION_OUTCOMES = ['granted', 'spoken', 'skipped', 'throttled'] as const;
 export type RotationOutcome = (typeof ROTATION_OUTCOMES)[number];
 
+/** What became of a speaker's handoff (`group:speak {handoff}`), carried by the next grant. */
+export interface HandoffVerdict {
+  /** The speaker who named the next one. */
+  from: string;
+  to: string;
+  accepted: boolean;
+  /** Why it was refused (`bob is zombie`, `bob may not follow ann` …); null when accepted. */
+  reason: string | null;
+}
+
 /** One turn decision, as kept in the group's rotation history and published on `group:<id>`. */
 export interface RotationEntry {
   turn: number;
@@ -71,6 +109,8 @@ export interface RotationEntry {
   outcome: RotationOutcome;
   reason: string | null;
   at: string;
+  /** On the grant after a speaker named a successor: whether the hub followed it, and why not. */
+  handoff?: HandoffVerdict;
 }
 
 export const TASK_STATUSES = ['open', 'claimed', 'done', 'failed'] as const;
@@ -114,6 +154,8 @@ export interface GroupSettings {
   cooldownTurns: number;
   manualWaitMs: number;
   allowedTransitions: Record<string, string[]> | null;
+  /** `llm` strategy choices (endpoint name, model, prompt, budgetMs); null = the hub's defaults. */
+  llm: GroupLlmSettings | null;
 }
 
 export interface GroupTurn {
@@ -190,6 +232,11 @@ export const GroupSpeak = z.object({
   metadata: JsonObject.default({}),
   /** `critical`: the speaker may take the next turn too, even if the throttle would bench it. */
   priority: Priority.default('normal'),
+  /**
+   * Names the next speaker. Followed only if that agent may speak next (member, healthy, allowed
+   * after this speaker, not throttled); otherwise the strategy chooses and the grant says why.
+   */
+  handoff: AgentId.optional(),
 });
 export type GroupSpeak = z.input<typeof GroupSpeak>;
 

@@ -12,6 +12,7 @@ import {
   type TaskSummary,
 } from '@agent-hub/protocol';
 import type { AgentClient } from './agent-client.ts';
+import type { CallOptions } from './abort.ts';
 
 export interface GroupTurnContext {
   /** The group as it was when this agent joined (the hub's `group:update` feed is for operators). */
@@ -20,7 +21,10 @@ export interface GroupTurnContext {
   messages: readonly SessionMessage[];
 }
 
-/** Returns what the agent says this turn; `{ content, priority: 'critical' }` may keep the floor past the throttle. */
+/**
+ * Returns what the agent says this turn; `{ content, priority: 'critical' }` may keep the floor
+ * past the throttle, `{ content, handoff: agentId }` names the next speaker.
+ */
 export type TurnHandler = (
   turn: GroupTurnGrant,
   context: GroupTurnContext,
@@ -30,6 +34,12 @@ export interface TurnAnswer {
   content: string;
   priority?: Priority;
   metadata?: Record<string, unknown>;
+  /**
+   * The agent to speak next. The hub follows it only if that agent may speak now (a healthy
+   * member, allowed after this one, not throttled); otherwise the group's strategy chooses, and
+   * the next grant's `handoff` in the rotation history says why.
+   */
+  handoff?: string;
 }
 
 export interface GroupParticipant {
@@ -38,13 +48,13 @@ export interface GroupParticipant {
   readonly messages: readonly SessionMessage[];
   /** Resolves with the reason when the group ends (or 'left' after `leave()`). */
   readonly ended: Promise<string>;
-  /** Stops answering turns and gives up the seat. */
-  leave(): Promise<void>;
+  /** Stops answering turns and gives up the seat (`signal` aborts the wait for the hub's answer). */
+  leave(opts?: CallOptions): Promise<void>;
   /** Stops answering turns but keeps the seat (turns then time out and are skipped). */
   stop(): void;
 }
 
-export interface JoinOptions {
+export interface JoinOptions extends CallOptions {
   /** A turn handler that throws, or a speak the hub refuses; default: emitted as the client's 'error' if anyone listens. */
   onError?: (err: unknown, turn: GroupTurnGrant) => void;
 }
@@ -53,6 +63,11 @@ export interface JoinOptions {
  * Takes a seat in a group and answers each of this agent's turns with `onTurn`'s content
  * (`group:speak`). Listens before joining, so a turn granted meanwhile is not missed, and answers
  * each turn id once even when the hub re-sends it (after a reconnect or a hub restart).
+ * `opts.signal` aborts the join (rejects with ABORTED; the hub may have seated the agent already).
+ *
+ * @example
+ * const seat = await joinGroup(client, groupId, (turn, { messages }) => `I have read ${messages.length} messages`);
+ * console.log('group ended:', await seat.ended);
  */
 export async function joinGroup(client: AgentClient, groupId: string, onTurn: TurnHandler, opts: JoinOptions = {}): Promise<GroupParticipant> {
   const messages: SessionMessage[] = [];
@@ -102,8 +117,8 @@ export async function joinGroup(client: AgentClient, groupId: string, onTurn: Tu
       report(err, turn);
     }
   };
-  const join = async () => {
-    const r = await client.call<GroupJoined>('group:join', { groupId });
+  const join = async (signal?: AbortSignal) => {
+    const r = await client.call<GroupJoined>('group:join', { groupId }, { signal });
     for (const m of r.messages) addMessage(m);
     group = r.group;
   };
@@ -119,7 +134,7 @@ export async function joinGroup(client: AgentClient, groupId: string, onTurn: Tu
   client.on('group:turn', onTurnGranted);
   client.on('group:ended', onEnded);
   client.on('resumed', onResumed);
-  const firstJoin = join();
+  const firstJoin = join(opts.signal);
   try {
     await firstJoin;
   } catch (err) {
@@ -135,9 +150,9 @@ export async function joinGroup(client: AgentClient, groupId: string, onTurn: Tu
     messages,
     ended,
     stop: detach,
-    async leave() {
+    async leave(leaveOpts?: CallOptions) {
       detach();
-      await client.call('group:leave', { groupId });
+      await client.call('group:leave', { groupId }, leaveOpts);
       resolveEnded('left');
     },
   };
@@ -154,27 +169,37 @@ export type TaskHandler = (task: GroupTask, work: TaskWork) => Promise<unknown> 
 /** Refusals that mean this agent no longer holds the task: stop extending, the claim is gone. */
 const CLAIM_GONE = ['TASK_STATE_INVALID', 'FORBIDDEN', 'TASK_NOT_FOUND', 'GROUP_ENDED', 'GROUP_NOT_MEMBER'] as const;
 
-/** The group's task queue from an agent: add, claim, extend, complete, fail, list, and `work` (all of it in one). */
+/**
+ * The group's task queue from an agent: add, claim, extend, complete, fail, list, and `work` (all
+ * of it in one). Each call takes an optional last `{ signal }`: an abort rejects with ABORTED at
+ * once (a request already sent may still be carried out by the hub).
+ *
+ * @example
+ * const tasks = groupTasks(client, groupId);
+ * const t = await tasks.add('summarize the thread');
+ * await tasks.work(t.id, async (task, { signal }) => summarize(task.details, signal));
+ */
 export function groupTasks(client: AgentClient, groupId: string) {
-  const call = <T>(p: Record<string, unknown>) => client.call<T>('group:task', { groupId, ...p });
+  const call = <T>(p: Record<string, unknown>, opts?: CallOptions) => client.call<T>('group:task', { groupId, ...p }, opts);
   const tasks = {
-    add: (title: string, details?: string) => call<GroupTask>({ action: 'add', title, details }),
+    add: (title: string, details?: string, opts?: CallOptions) => call<GroupTask>({ action: 'add', title, details }, opts),
     /** Claims an open task; the claim is a lease (`leaseExpiresAt`) that lapses unless extended. */
-    claim: (taskId: string) => call<GroupTask>({ action: 'claim', taskId }),
+    claim: (taskId: string, opts?: CallOptions) => call<GroupTask>({ action: 'claim', taskId }, opts),
     /** Keeps a claim: the lease runs a full term from now. */
-    extend: (taskId: string) => call<GroupTask>({ action: 'extend', taskId }),
-    complete: (taskId: string, result?: unknown) => call<GroupTask>({ action: 'complete', taskId, result }),
-    fail: (taskId: string, error: string) => call<GroupTask>({ action: 'fail', taskId, error }),
-    list: () => call<{ items: GroupTask[]; summary: TaskSummary }>({ action: 'list' }),
+    extend: (taskId: string, opts?: CallOptions) => call<GroupTask>({ action: 'extend', taskId }, opts),
+    complete: (taskId: string, result?: unknown, opts?: CallOptions) => call<GroupTask>({ action: 'complete', taskId, result }, opts),
+    fail: (taskId: string, error: string, opts?: CallOptions) => call<GroupTask>({ action: 'fail', taskId, error }, opts),
+    list: (opts?: CallOptions) => call<{ items: GroupTask[]; summary: TaskSummary }>({ action: 'list' }, opts),
 
     /**
      * Claims the task, runs `handler`, and completes the task with its value (or fails it with
      * the error it threw), extending the lease every third of its length while the handler runs,
      * so long work is not handed to someone else. If the claim is lost meanwhile, `signal` aborts
-     * and `work` rejects with the hub's refusal. Resolves with the finished task.
+     * and `work` rejects with the hub's refusal. Resolves with the finished task. `opts.signal`
+     * aborts the claim only; once claimed, the work runs to its end.
      */
-    async work(taskId: string, handler: TaskHandler): Promise<GroupTask> {
-      const claimed = await tasks.claim(taskId);
+    async work(taskId: string, handler: TaskHandler, opts?: CallOptions): Promise<GroupTask> {
+      const claimed = await tasks.claim(taskId, opts);
       const lost = new AbortController();
       const stop = keepLease(claimed, () => tasks.extend(taskId), lost);
       try {

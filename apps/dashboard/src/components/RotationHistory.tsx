@@ -1,4 +1,4 @@
-import type { RotationEntry, RotationOutcome } from '@agent-hub/protocol';
+import type { HandoffVerdict, RotationEntry, RotationOutcome } from '@agent-hub/protocol';
 import { formatTime } from '../format.ts';
 
 const TONE: Record<RotationOutcome, string> = {
@@ -22,6 +22,7 @@ export function RotationHistory({ history }: { history: RotationEntry[] }) {
             <th>Agent</th>
             <th>Outcome</th>
             <th>Reason</th>
+            <th>Handoff</th>
             <th>Time</th>
           </tr>
         </thead>
@@ -33,6 +34,7 @@ export function RotationHistory({ history }: { history: RotationEntry[] }) {
               data-turn={e.turn}
               data-agent={e.agentId}
               data-outcome={e.outcome}
+              data-handoff={e.handoff ? (e.handoff.accepted ? 'accepted' : 'refused') : undefined}
             >
               <td className="num">{e.turn}</td>
               <td className="mono">{e.agentId}</td>
@@ -40,11 +42,33 @@ export function RotationHistory({ history }: { history: RotationEntry[] }) {
                 <span className={`badge badge-${TONE[e.outcome]}`}>{e.outcome}</span>
               </td>
               <td className="muted">{e.reason ?? '—'}</td>
+              <td>{e.handoff ? <Handoff h={e.handoff} /> : <span className="muted">—</span>}</td>
               <td title={e.at}>{formatTime(e.at)}</td>
             </tr>
           ))}
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** A speaker's named successor on the grant that followed: taken, or refused with the hub's reason. */
+function Handoff({ h }: { h: HandoffVerdict }) {
+  if (h.accepted) {
+    return (
+      <span className="badge badge-ok" title={`${h.from} handed the turn to ${h.to}`}>
+        {h.from} → {h.to}
+      </span>
+    );
+  }
+  return (
+    <span title={`${h.from} named ${h.to}; the strategy chose instead`}>
+      <span className="badge badge-warn">
+        {h.from} → {h.to} refused
+      </span>{' '}
+      <span className="muted" data-testid="handoff-reason">
+        {h.reason}
+      </span>
+    </span>
   );
 }

@@ -30,6 +30,7 @@ import {
   type SpeakerSelector,
 } from '@agent-hub/core';
 import type { HubContext } from '../context.ts';
+import { hubPublisher } from './hub-topics.ts';
 import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
 import { jsonBody, optionalBody, queryOf } from '../http/body.ts';
@@ -75,7 +76,8 @@ export function groupsModule(ctx: HubContext, io: Server, deps: GroupsModuleDeps
   const engine = new GroupEngine({
     transport,
     sessions: deps.sessions,
-    publish: (e) => deps.bus.publish('hub', e),
+    // Turns and notices on `$hub:group:<id>` (and, for now, `group:<id>`).
+    publish: hubPublisher(deps.bus, ctx.config.LEGACY_HUB_TOPICS),
     kv: ctx.store.kv,
     agentInfo: (id) => ctx.agents.get(id),
     clock: ctx.clock,
@@ -166,11 +168,11 @@ export function groupsModule(ctx: HubContext, io: Server, deps: GroupsModuleDeps
   };
 }
 
-/** The llm strategy exists only with an endpoint and a model; otherwise creating such a group is CONFIG_INVALID. */
+/** The llm strategy exists only with a configured endpoint; otherwise creating such a group is CONFIG_INVALID. */
 function llmSelector(ctx: HubContext, onFallback: (f: LlmFallback) => void): SpeakerSelector | undefined {
-  const { LLM_URL, LLM_MODEL, LLM_API_KEY, LLM_TIMEOUT_MS } = ctx.config;
-  if (!LLM_URL || !LLM_MODEL) return undefined;
-  return new LlmSelector({ url: LLM_URL, model: LLM_MODEL, apiKey: LLM_API_KEY, timeoutMs: LLM_TIMEOUT_MS, onFallback });
+  const { llmEndpoints, LLM_TIMEOUT_MS } = ctx.config;
+  if (Object.keys(llmEndpoints).length === 0) return undefined;
+  return new LlmSelector({ endpoints: llmEndpoints, timeoutMs: LLM_TIMEOUT_MS, onFallback });
 }
 
 function groupMetrics(ctx: HubContext) {

@@ -101,6 +101,9 @@ export class GroupDocuments {
     const stored = await this.kv.getValue<GroupState>(groupKey(id));
     if (!stored) throw new HubError('GROUP_NOT_FOUND', `no group ${id}`);
     upgradeTasks(stored.value.tasks);
+    // Documents written before handoffs and per-group llm settings existed.
+    stored.value.handoff ??= null;
+    stored.value.settings.llm ??= null;
     return stored;
   }
 

@@ -24,6 +24,7 @@ import { checkMember, checkOpen, checkSize, checkTransitions, checkTurn, notMemb
 import { GroupDocuments, type Runtime } from './group-documents.ts';
 import { newGroupState, recordDecision, removeSeat, renameSeat, toView, type GroupState } from './group-state.ts';
 import { GroupTimers } from './group-timers.ts';
+import { judgeHandoff } from './handoff.ts';
 import type { GroupTransport } from './group-transport.ts';
 import { CapabilitySelector } from './strategies/capability.ts';
 import { ManualSelector } from './strategies/manual.ts';
@@ -104,9 +105,11 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
     const members = [...new Set(input.members)];
     checkSize(members.length);
     checkTransitions(members, input.allowedTransitions);
-    if (!this.selectors[input.strategy]) {
-      throw new HubError('CONFIG_INVALID', `strategy "${input.strategy}" is not configured on this hub (set LLM_URL and LLM_MODEL)`);
+    const selector = this.selectors[input.strategy];
+    if (!selector) {
+      throw new HubError('CONFIG_INVALID', `strategy "${input.strategy}" is not configured on this hub (set LLM_ENDPOINTS, or LLM_URL and LLM_MODEL)`);
     }
+    selector.checkSettings?.(input);
     const id = this.d.newId();
     const session = await this.d.sessions.create(OPERATOR, {
       members,
@@ -172,7 +175,7 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
   /** The turn holder's message: appended to the session as that agent, broadcast, then the next turn. */
   async speak(
     agentId: string,
-    input: { groupId: string; turnId: string; content: string; metadata?: Record<string, unknown>; priority?: Priority },
+    input: { groupId: string; turnId: string; content: string; metadata?: Record<string, unknown>; priority?: Priority; handoff?: string },
   ): Promise<GroupSpoken> {
     return this.step(input.groupId, async (rt) => {
       checkTurn(rt.state, agentId, input.turnId);
@@ -183,7 +186,7 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
       const message = messages[0]!;
       await this.mutate(rt, (d, fx, env) => {
         checkTurn(d, agentId, input.turnId);
-        spoken(d, fx, env, message, input.priority ?? 'normal');
+        spoken(d, fx, env, message, input.priority ?? 'normal', input.handoff);
       });
       return { turn, message };
     });
@@ -409,13 +412,18 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
         if (s.waiting !== el.none) await this.mutate(rt, (d) => void (d.waiting = el.none));
         return null;
       }
+      const handoff = judgeHandoff(s, el, this.d.agentInfo);
+      if (handoff?.accepted) {
+        await this.mutate(rt, (d, fx, env) => grant(d, fx, env, handoff.to, `handoff from ${handoff.from}`, handoff));
+        return null;
+      }
       const controller = new AbortController();
       rt.selecting = { controller, token: ++this.selectionSeq };
       this.emit('update', this.view(rt));
-      return { rt, token: rt.selecting.token, ctx: selectionContext(s, el.candidates, controller.signal, this.d.sessions) };
+      return { rt, token: rt.selecting.token, handoff, ctx: selectionContext(s, el.candidates, controller.signal, this.d.sessions) };
     });
     if (!started) return;
-    const { rt, token, ctx } = started;
+    const { rt, token, ctx, handoff } = started;
     const strategy = rt.state.strategy;
     const t0 = this.d.clock.now();
     const choice = await runSelector(this.selectors[strategy], strategy, ctx, this.d.logger);
@@ -436,7 +444,7 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
       if (now.throttleWaived) reason += '; throttle waived: nobody else may speak';
       await this.mutate(rt, (d, fx, env) => {
         for (const t of now.throttled) fx.decisions.push(recordDecision(d, t.agentId, 'throttled', t.reason, iso(env.now), d.turn + 1));
-        grant(d, fx, env, agentId, reason);
+        grant(d, fx, env, agentId, reason, handoff ?? undefined);
       });
     });
   }
@@ -451,7 +459,8 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
         fx.decisions.push(recordDecision(d, agentId, 'skipped', `operator pick dropped: agent is ${health}`, iso(env.now), d.turn + 1));
         return;
       }
-      grant(d, fx, env, agentId, 'operator pick');
+      const h = d.handoff;
+      grant(d, fx, env, agentId, 'operator pick', h ? { ...h, accepted: false, reason: 'an operator pick came first' } : undefined);
     });
   }
 

@@ -40,6 +40,8 @@ export interface GroupState {
   pendingPick: string | null;
   /** The author of a `critical` message: exempt from the throttle at the next selection. */
   criticalAgentId: string | null;
+  /** The successor the last speaker named (`group:speak {handoff}`), judged at the next selection. */
+  handoff: { from: string; to: string } | null;
   waiting: string | null;
   throttle: ThrottleState;
   history: RotationEntry[];
@@ -64,6 +66,7 @@ export function settingsOf(input: CreateGroupParsed): GroupSettings {
     cooldownTurns: input.cooldownTurns ?? GROUP_DEFAULTS.cooldownTurns,
     manualWaitMs: input.manualWaitMs ?? GROUP_DEFAULTS.manualWaitMs,
     allowedTransitions: input.allowedTransitions ?? null,
+    llm: input.llm ?? null,
   };
 }
 
@@ -91,6 +94,7 @@ export function newGroupState(p: {
     lastGranted: {},
     pendingPick: null,
     criticalAgentId: null,
+    handoff: null,
     waiting: null,
     throttle: newThrottle(),
     history: [],
@@ -135,6 +139,8 @@ export function renameSeat(s: GroupState, from: string, to: string): void {
   if (s.lastSpeakerId === from) s.lastSpeakerId = to;
   if (s.pendingPick === from) s.pendingPick = to;
   if (s.criticalAgentId === from) s.criticalAgentId = to;
+  if (s.handoff?.to === from) s.handoff.to = to;
+  if (s.handoff?.from === from) s.handoff.from = to;
 }
 
 /** A member leaves: its seat and every reference to it go. */

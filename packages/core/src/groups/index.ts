@@ -13,3 +13,5 @@ export { CapabilitySelector } from './strategies/capability.ts';
 export { ManualSelector } from './strategies/manual.ts';
 export { LlmSelector, LLM_DEFAULT_TIMEOUT_MS } from './strategies/llm.ts';
 export type { LlmFallback, LlmFallbackReason, LlmSelectorOptions } from './strategies/llm.ts';
+export { DEFAULT_LLM_ENDPOINT, LLM_ENDPOINT_DEFAULTS } from './strategies/llm/llm-endpoint.ts';
+export type { LlmEndpoint } from './strategies/llm/llm-endpoint.ts';

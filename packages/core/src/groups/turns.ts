@@ -1,4 +1,5 @@
-import type { GroupMessageEvent, Priority, RotationEntry, SessionMessage } from '@agent-hub/protocol';
+import { messageText } from '@agent-hub/protocol';
+import type { GroupMessageEvent, HandoffVerdict, Priority, RotationEntry, SessionMessage } from '@agent-hub/protocol';
 import type { IdGenerator } from '../ports/ids.ts';
 import { recordDecision, type GroupState } from './group-state.ts';
 import type { GroupTransport } from './group-transport.ts';
@@ -20,7 +21,7 @@ export interface TurnEnv {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Gives `agentId` the next turn: a fresh turn id and deadline, told to that agent alone. */
-export function grant(d: GroupState, fx: Effects, env: TurnEnv, agentId: string, reason: string): void {
+export function grant(d: GroupState, fx: Effects, env: TurnEnv, agentId: string, reason: string, handoff?: HandoffVerdict): void {
   d.turn++;
   const turnId = env.newId();
   const deadlineAt = iso(env.now + d.settings.turnTimeoutMs);
@@ -31,8 +32,12 @@ export function grant(d: GroupState, fx: Effects, env: TurnEnv, agentId: string,
   if (d.pendingPick === agentId) d.pendingPick = null;
   // A critical message buys its author an exemption at one selection, used or not.
   d.criticalAgentId = null;
+  // A handoff counts for the turn right after its speaker, whether it was followed or not.
+  d.handoff = null;
   onGranted(d.throttle, agentId);
-  fx.decisions.push(recordDecision(d, agentId, 'granted', reason, iso(env.now)));
+  const entry = recordDecision(d, agentId, 'granted', reason, iso(env.now));
+  if (handoff) entry.handoff = handoff;
+  fx.decisions.push(entry);
   const payload = { groupId: d.id, turnId, turn: d.turn, deadlineAt };
   fx.after.push(() => env.transport.grantTurn(agentId, payload));
 }
@@ -59,9 +64,11 @@ export function spoken(
   env: TurnEnv,
   message: SessionMessage,
   priority: Priority,
+  handoff?: string,
 ): void {
   const cur = d.current!;
   d.current = null;
+  d.handoff = handoff ? { from: cur.agentId, to: handoff } : null;
   d.spokenTurns++;
   d.lastSpeakerId = cur.agentId;
   onSpoken(d.throttle, cur.agentId, d.settings);
@@ -70,7 +77,7 @@ export function spoken(
   const payload: GroupMessageEvent = { groupId: d.id, message };
   fx.after.push(() => env.transport.broadcast(d.id, 'group:message', payload));
   const word = d.settings.stopWord;
-  if (word !== null && containsWord(message.content, word)) endGroup(d, fx, env, `stop word "${word}"`);
+  if (word !== null && containsWord(messageText(message), word)) endGroup(d, fx, env, `stop word "${word}"`);
   else if (d.spokenTurns >= d.settings.maxTurns) endGroup(d, fx, env, `max turns reached (${d.settings.maxTurns})`);
 }
 

@@ -1,3 +1,4 @@
+import { messageText } from '@agent-hub/protocol';
 import { rotateAmong } from './round-robin.ts';
 import type { Candidate, SelectionContext, Selection, SpeakerSelector } from './speaker-selector.ts';
 
@@ -11,7 +12,7 @@ export class CapabilitySelector implements SpeakerSelector {
 
   async select(ctx: SelectionContext): Promise<Selection> {
     const [last] = await ctx.recentMessages(1);
-    const words = new Set(wordsOf(last?.content ?? ''));
+    const words = new Set(wordsOf(last ? messageText(last) : ''));
     // An agent is not addressed by its own words: the author of the last message scores nothing.
     const scored = ctx.candidates.map((c) => ({ id: c.id, score: c.id === last?.author ? 0 : scoreOf(c, words) }));
     const best = Math.max(...scored.map((s) => s.score));

@@ -52,7 +52,7 @@ function ctx(signal = new AbortController().signal): SelectionContext {
     previousId: 'planner',
     lastSpeakerId: 'planner',
     lastGranted: {},
-    settings: { ...GROUP_DEFAULTS, stopWord: null, allowedTransitions: null },
+    settings: { ...GROUP_DEFAULTS, stopWord: null, allowedTransitions: null, llm: null },
     recentMessages: async (n) => messages.slice(-n),
     signal,
   };

@@ -1,9 +1,12 @@
-import type { SessionMessage } from '@agent-hub/protocol';
+import { HubError, type CreateGroupParsed, type GroupLlmSettings } from '@agent-hub/protocol';
 import { systemClock, type Clock } from '../../ports/clock.ts';
 import { roundRobin } from './round-robin.ts';
-import type { Candidate, SelectionContext, Selection, SpeakerSelector } from './speaker-selector.ts';
+import type { SelectionContext, Selection, SpeakerSelector } from './speaker-selector.ts';
+import { answerText, speakerIn } from './llm/llm-answer.ts';
+import { DEFAULT_LLM_ENDPOINT, LLM_ENDPOINT_DEFAULTS, type LlmEndpoint } from './llm/llm-endpoint.ts';
+import { chatBody, type ChatRequest } from './llm/llm-request.ts';
 
-export type LlmFallbackReason = 'timeout' | 'http' | 'invalid' | 'network';
+export type LlmFallbackReason = 'timeout' | 'http' | 'invalid' | 'network' | 'config';
 
 export interface LlmFallback {
   groupId: string;
@@ -12,11 +15,13 @@ export interface LlmFallback {
 }
 
 export interface LlmSelectorOptions {
-  /** Base URL of an OpenAI-compatible API; the selector POSTs to `${url}/chat/completions`. */
-  url: string;
-  model: string;
+  /** The hub's endpoints by name; a group picks one in `settings.llm.endpoint` (default `default`). */
+  endpoints?: Readonly<Record<string, LlmEndpoint>>;
+  /** Shorthand for one endpoint named `default` with the usual parameters. */
+  url?: string;
+  model?: string;
   apiKey?: string;
-  /** Hard budget for one selection, request and answer included (ms). */
+  /** Hard budget for one selection, request and answer included (ms), unless the group sets `llm.budgetMs`. */
   timeoutMs?: number;
   /** How many recent messages the model sees. */
   contextMessages?: number;
@@ -26,30 +31,53 @@ export interface LlmSelectorOptions {
 }
 
 export const LLM_DEFAULT_TIMEOUT_MS = 100;
-const CONTENT_CHARS = 500;
+
+type Outcome = Selection | Omit<LlmFallback, 'groupId'>;
+interface Target {
+  endpoint: LlmEndpoint;
+  model: string;
+}
 
 /**
  * Asks a language model who should speak next, within a hard time budget. A late, failed or
  * unusable answer (anything but the id of a candidate) never stalls the group: the turn goes
- * round-robin and the fallback is counted.
+ * round-robin and the fallback is counted. The call is plain async I/O outside the group's lock,
+ * so a group waiting seconds for its model holds up neither other groups nor the event loop.
  */
 export class LlmSelector implements SpeakerSelector {
   readonly strategy = 'llm' as const;
   /** Selections that fell back to round-robin since start. */
   fallbacks = 0;
-  private readonly endpoint: string;
+  private readonly endpoints: ReadonlyMap<string, LlmEndpoint>;
   private readonly budgetMs: number;
   private readonly fetch: typeof fetch;
   private readonly clock: Clock;
 
   constructor(private readonly o: LlmSelectorOptions) {
-    this.endpoint = o.url.replace(/\/+$/, '') + '/chat/completions';
+    const named = Object.entries(o.endpoints ?? {});
+    if (o.url) named.push([DEFAULT_LLM_ENDPOINT, { ...LLM_ENDPOINT_DEFAULTS, url: o.url, model: o.model, apiKey: o.apiKey }]);
+    this.endpoints = new Map(named);
     this.budgetMs = o.timeoutMs ?? LLM_DEFAULT_TIMEOUT_MS;
     this.fetch = o.fetch ?? globalThis.fetch;
     this.clock = o.clock ?? systemClock;
   }
 
+  /** Names the configured endpoints (for errors and docs; never their URLs). */
+  endpointNames(): string[] {
+    return [...this.endpoints.keys()];
+  }
+
+  /** A new llm group must name a configured endpoint and a model it may ask. */
+  checkSettings(input: CreateGroupParsed): void {
+    const t = this.target(input.llm ?? null);
+    if (typeof t === 'string') throw new HubError('VALIDATION_FAILED', t, { field: 'llm', endpoints: this.endpointNames() });
+  }
+
   async select(ctx: SelectionContext): Promise<Selection> {
+    const target = this.target(ctx.settings.llm ?? null);
+    // A group restored on a hub whose configuration lost its endpoint keeps talking.
+    if (typeof target === 'string') return this.fallback(ctx, 'config', target);
+    const budgetMs = ctx.settings.llm?.budgetMs ?? this.budgetMs;
     const controller = new AbortController();
     const onAbort = () => controller.abort();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -59,11 +87,11 @@ export class LlmSelector implements SpeakerSelector {
       timer = this.clock.setTimeout(() => {
         controller.abort();
         resolve('timeout');
-      }, this.budgetMs);
+      }, budgetMs);
     });
     try {
-      const outcome = await Promise.race([this.ask(ctx, controller.signal), budget]);
-      if (outcome === 'timeout') return this.fallback(ctx, 'timeout', `no answer within ${this.budgetMs} ms`);
+      const outcome = await Promise.race([this.ask(ctx, target, controller.signal), budget]);
+      if (outcome === 'timeout') return this.fallback(ctx, 'timeout', `no answer within ${budgetMs} ms`);
       if ('agentId' in outcome) return outcome;
       return this.fallback(ctx, outcome.reason, outcome.detail);
     } finally {
@@ -72,30 +100,48 @@ export class LlmSelector implements SpeakerSelector {
     }
   }
 
-  private async ask(ctx: SelectionContext, signal: AbortSignal): Promise<Selection | Omit<LlmFallback, 'groupId'>> {
+  /** The endpoint and model a group's settings resolve to, or why they do not. */
+  private target(s: GroupLlmSettings | null): Target | string {
+    const name = s?.endpoint ?? DEFAULT_LLM_ENDPOINT;
+    const endpoint = this.endpoints.get(name);
+    if (!endpoint) return `no LLM endpoint named "${name}" is configured on this hub`;
+    const model = s?.model ?? endpoint.model;
+    if (!model) return `LLM endpoint "${name}" has no default model; set llm.model`;
+    if (endpoint.models && !endpoint.models.includes(model)) return `model "${model}" is not allowed on LLM endpoint "${name}"`;
+    return { endpoint, model };
+  }
+
+  private async ask(ctx: SelectionContext, t: Target, signal: AbortSignal): Promise<Outcome> {
     try {
       const recent = await ctx.recentMessages(this.o.contextMessages ?? 10);
-      const res = await this.fetch(this.endpoint, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(this.o.apiKey ? { authorization: `Bearer ${this.o.apiKey}` } : {}),
-        },
-        body: JSON.stringify(requestBody(this.o.model, ctx, recent)),
-        signal,
-      });
+      const req: ChatRequest = { model: t.model, instruction: ctx.settings.llm?.prompt, structured: t.endpoint.structuredOutput };
+      let res = await this.post(t.endpoint, chatBody(t.endpoint, req, ctx, recent), signal);
+      // A server that refuses `response_format` is asked again for plain text, within the same budget.
+      if (res.status === 400 && req.structured) {
+        void res.body?.cancel().catch(() => undefined);
+        res = await this.post(t.endpoint, chatBody(t.endpoint, { ...req, structured: false }, ctx, recent), signal);
+      }
       if (!res.ok) {
         void res.body?.cancel().catch(() => undefined);
         return { reason: 'http', detail: `HTTP ${res.status}` };
       }
-      const answer = answerOf(await res.json().catch(() => null));
-      const agentId = answer === null ? null : idIn(answer, ctx.candidates);
+      const answer = answerText(await res.json().catch(() => null));
+      const agentId = answer === null ? null : speakerIn(answer, ctx.candidates);
       if (agentId === null) return { reason: 'invalid', detail: `not a candidate id: ${JSON.stringify(answer?.slice(0, 80) ?? null)}` };
       return { agentId, reason: 'llm' };
     } catch (err) {
       if (signal.aborted) return { reason: 'timeout', detail: 'aborted' };
       return { reason: 'network', detail: String(err) };
     }
+  }
+
+  private post(ep: LlmEndpoint, body: Record<string, unknown>, signal: AbortSignal): Promise<Response> {
+    return this.fetch(ep.url.replace(/\/+$/, '') + '/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(ep.apiKey ? { authorization: `Bearer ${ep.apiKey}` } : {}) },
+      body: JSON.stringify(body),
+      signal,
+    });
   }
 
   private fallback(ctx: SelectionContext, reason: LlmFallbackReason, detail: string): Selection {
@@ -106,46 +152,4 @@ export class LlmSelector implements SpeakerSelector {
     }
     return { agentId: roundRobin(ctx), reason: `llm fallback (${reason}): round-robin` };
   }
-}
-
-function requestBody(model: string, ctx: SelectionContext, recent: SessionMessage[]) {
-  const agents = ctx.candidates.map(describe).join('\n');
-  const transcript = recent.length
-    ? recent.map((m) => `[${m.author ?? m.role}] ${m.content.slice(0, CONTENT_CHARS)}`).join('\n')
-    : '(no messages yet)';
-  return {
-    model,
-    temperature: 0,
-    max_tokens: 20,
-    messages: [
-      {
-        role: 'system',
-        content:
-          'You choose the next speaker in a group conversation between AI agents. ' +
-          'Answer with the id of exactly one agent from the list, and nothing else.',
-      },
-      {
-        role: 'user',
-        content:
-          `Agents who may speak next:\n${agents}\n\nRecent conversation (oldest first):\n${transcript}\n\n` +
-          `Last speaker: ${ctx.lastSpeakerId ?? 'nobody'}. Which agent id speaks next?`,
-      },
-    ],
-  };
-}
-
-function describe(c: Candidate): string {
-  const caps = c.capabilities.length ? c.capabilities.join(', ') : 'none declared';
-  return `- ${c.id} (capabilities: ${caps}; priority ${c.priority})`;
-}
-
-function answerOf(body: unknown): string | null {
-  const content = (body as { choices?: Array<{ message?: { content?: unknown } }> } | null)?.choices?.[0]?.message?.content;
-  return typeof content === 'string' ? content : null;
-}
-
-/** The answer must be a candidate's id; quotes, backticks and a trailing full stop are forgiven. */
-function idIn(answer: string, candidates: readonly Candidate[]): string | null {
-  const cleaned = answer.trim().replace(/^["'`]+|["'`.]+$/g, '').trim();
-  return candidates.some((c) => c.id === cleaned) ? cleaned : null;
 }

@@ -1,4 +1,4 @@
-import type { GroupSettings, GroupStrategy, SessionMessage } from '@agent-hub/protocol';
+import type { CreateGroupParsed, GroupSettings, GroupStrategy, SessionMessage } from '@agent-hub/protocol';
 
 /** An agent the hub may give the next turn to: a healthy member, allowed by the transitions map. */
 export interface Candidate {
@@ -40,4 +40,6 @@ export interface Selection {
 export interface SpeakerSelector {
   readonly strategy: GroupStrategy;
   select(ctx: SelectionContext): Selection | Promise<Selection>;
+  /** Refuses (HubError) a new group whose settings this selector cannot serve on this hub. */
+  checkSettings?(input: CreateGroupParsed): void;
 }

@@ -19,7 +19,7 @@ function ctx(o: Partial<SelectionContext> & { last?: Partial<SessionMessage> } =
     previousId: null,
     lastSpeakerId: null,
     lastGranted: {},
-    settings: { ...GROUP_DEFAULTS, stopWord: null, allowedTransitions: null },
+    settings: { ...GROUP_DEFAULTS, stopWord: null, allowedTransitions: null, llm: null },
     recentMessages: async (n) => last.slice(-n),
     signal: new AbortController().signal,
     ...o,
