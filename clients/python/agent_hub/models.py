@@ -5,7 +5,7 @@ A `_Base` class holds a payload's required keys, the public class adds the optio
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Literal, Optional, TypedDict
+from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
 
 Priority = Literal["low", "normal", "high", "critical"]
 ReplayPolicy = Literal["none", "full", "critical-only"]
@@ -92,11 +92,15 @@ class PendingWrite(TypedDict):
     position: int
 
 
+MessageContent = Union[str, None, List[Dict[str, Any]]]
+"""A string, None on a message with tool_calls, or OpenAI content parts ({type, text?, ...})."""
+
+
 class _SessionMessageBase(TypedDict):
     seq: int
     role: MessageRole
     author: Optional[str]
-    content: str
+    content: MessageContent
     metadata: Dict[str, Any]
     createdAt: str
 
@@ -104,18 +108,25 @@ class _SessionMessageBase(TypedDict):
 class SessionMessage(_SessionMessageBase, total=False):
     id: str
     """Absent on messages stored before message ids existed."""
+    tool_calls: List[Dict[str, Any]]
+    tool_call_id: str
+    name: str
 
 
 class _NewMessageBase(TypedDict):
-    content: str
+    content: MessageContent
 
 
 class NewMessage(_NewMessageBase, total=False):
+    """The OpenAI chat shape plus the hub's id, author and metadata; other fields are kept as sent."""
     id: str
     """The client makes one (a UUID) when missing, so a re-sent append is recognised."""
     role: MessageRole
     author: str
     metadata: Dict[str, Any]
+    tool_calls: List[Dict[str, Any]]
+    tool_call_id: str
+    name: str
 
 
 class _SessionBase(TypedDict):

@@ -2,6 +2,7 @@ import { INT32_MAX } from './limits.ts';
 import { z } from 'zod';
 import { AgentId, JsonObject } from './common.ts';
 import { LIMITS } from './limits.ts';
+import { HUB_MESSAGE_FIELDS, MessageContent, ToolCall } from './chat-message.ts';
 
 export const SESSION_STATES = ['active', 'idle', 'expired'] as const;
 export const SessionState = z.enum(SESSION_STATES);
@@ -13,14 +14,32 @@ export type MessageRole = z.infer<typeof MessageRole>;
 /** A message's id: yours (the SDK makes a UUID) or one the hub makes; unique within its session. */
 export const MessageId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'message ids are UUIDs or ULIDs');
 
-export const NewMessage = z.object({
-  /** Makes a retried append idempotent: an append whose ids are already stored answers the original result. */
-  id: MessageId.optional(),
-  role: MessageRole.default('agent'),
-  author: z.string().max(LIMITS.agentIdMax).optional(),
-  content: z.string().max(LIMITS.messageContentMax),
-  metadata: JsonObject.default({}),
-});
+/**
+ * A message in the OpenAI chat shape plus the hub's `id`, `author` and `metadata`. Fields the hub
+ * does not know are kept and handed back as sent (a list appended and read back is deep-equal).
+ */
+export const NewMessage = z
+  .looseObject({
+    /** Makes a retried append idempotent: an append whose ids are already stored answers the original result. */
+    id: MessageId.optional(),
+    role: MessageRole.default('agent'),
+    author: z.string().max(LIMITS.agentIdMax).optional(),
+    /** A string (every client before tool calls), null on a turn that only calls tools, or content parts. */
+    content: MessageContent,
+    tool_calls: z.array(ToolCall).min(1).max(128).optional(),
+    /** On a `tool` message: the call it answers. */
+    tool_call_id: z.string().min(1).max(256).optional(),
+    name: z.string().min(1).max(256).optional(),
+    metadata: JsonObject.default({}),
+  })
+  .superRefine((m, ctx) => {
+    if (m.content === null && m.tool_calls === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['content'], message: 'content may be null only on a message with tool_calls' });
+    }
+    for (const field of HUB_MESSAGE_FIELDS) {
+      if (field in m) ctx.addIssue({ code: 'custom', path: [field], message: `${field} is set by the hub` });
+    }
+  });
 export type NewMessage = z.input<typeof NewMessage>;
 
 export interface SessionMessage {
@@ -29,9 +48,14 @@ export interface SessionMessage {
   id?: string;
   role: MessageRole;
   author: string | null;
-  content: string;
+  content: MessageContent;
+  tool_calls?: ToolCall[];
+  tool_call_id?: string;
+  name?: string;
   metadata: Record<string, unknown>;
   createdAt: string;
+  /** Fields the hub does not know, as the client sent them. */
+  [field: string]: unknown;
 }
 
 export interface Session {

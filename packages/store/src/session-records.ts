@@ -1,4 +1,4 @@
-import { earlierWriteOf, messageIdsOf, type NewMessageRecord, type NewSessionRecord, type SessionFilter, type SessionPatch, type StoredAppend } from '@agent-hub/core';
+import { earlierWriteOf, messageIdsOf, storedMessage, type NewMessageRecord, type NewSessionRecord, type SessionFilter, type SessionPatch, type StoredAppend } from '@agent-hub/core';
 import { SESSION_STATES, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
 import { jsonCopy } from './memory/json-copy.ts';
 import { compareSessionsForListing, decodeSessionCursor, encodeSessionCursor } from './session-cursor.ts';
@@ -94,15 +94,7 @@ export function appendMessagesTo(
 ): SessionMessage[] {
   const createdAt = new Date(at).toISOString();
   const first = record.messages.length + 1;
-  const added: SessionMessage[] = messages.map((m, i) => ({
-    seq: first + i,
-    ...(m.id === undefined ? {} : { id: m.id }),
-    role: m.role,
-    author: m.author,
-    content: m.content,
-    metadata: jsonCopy(m.metadata),
-    createdAt,
-  }));
+  const added: SessionMessage[] = messages.map((m, i) => jsonCopy(storedMessage(m, first + i, createdAt)));
   for (const m of messages) {
     if (m.id === undefined) continue;
     record.messageWrites ??= {};

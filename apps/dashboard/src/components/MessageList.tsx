@@ -1,5 +1,6 @@
 import type { SessionMessage } from '@agent-hub/protocol';
 import { formatTime } from '../format.ts';
+import { MessageBody } from './MessageBody.tsx';
 
 export function MessageList({ messages }: { messages: SessionMessage[] }) {
   if (messages.length === 0) return <p className="empty">No messages</p>;
@@ -13,7 +14,7 @@ export function MessageList({ messages }: { messages: SessionMessage[] }) {
             <span className="message-author">{m.author ?? '—'}</span>
             <time dateTime={m.createdAt}>{formatTime(m.createdAt)}</time>
           </div>
-          <pre className="message-content">{m.content}</pre>
+          <MessageBody message={m} />
         </li>
       ))}
     </ol>

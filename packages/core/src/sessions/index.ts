@@ -7,3 +7,4 @@ export type { LifecycleSettings } from './lifecycle-sweeper.ts';
 export { WriteOutbox, OUTBOX_RETRY_MS } from './write-outbox.ts';
 export type { QueuedWrite, JournaledWrite, OutboxJournal, OutboxSettings, OutboxState } from './write-outbox.ts';
 export { messageIdsOf, earlierWriteOf } from './message-ids.ts';
+export { storedMessage } from './stored-message.ts';

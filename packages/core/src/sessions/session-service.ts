@@ -1,4 +1,5 @@
 import {
+  extraMessageFields,
   HubError,
   type CreateSession,
   type Page,
@@ -55,7 +56,15 @@ export interface WriteOptions {
 }
 
 type ParsedCreate = { members: string[]; metadata: Record<string, unknown>; messages: NewMessageRecordInput[] };
-type NewMessageRecordInput = { id?: string; role: NewMessageRecord['role']; author?: string; content: string; metadata: Record<string, unknown> };
+/** A message as the protocol's `NewMessage` parsed it: the hub's fields, the OpenAI ones and unknown ones. */
+type NewMessageRecordInput = {
+  id?: string;
+  role: NewMessageRecord['role'];
+  author?: string;
+  content: NewMessageRecord['content'];
+  metadata: Record<string, unknown>;
+  [field: string]: unknown;
+};
 
 const DEFAULT_QUEUE_AFTER_MS = 500;
 
@@ -286,7 +295,8 @@ function provisional(id: string, members: string[], metadata: Record<string, unk
 function toRecord(m: NewMessageRecordInput, actor: Actor, id: string): NewMessageRecord {
   // An agent always writes under its own name; operators may attribute messages.
   const author = actor.kind === 'agent' ? actor.id : (m.author ?? null);
-  return { id, role: m.role, author, content: m.content, metadata: m.metadata };
+  const fields = extraMessageFields(m);
+  return { id, role: m.role, author, content: m.content, ...(fields ? { fields } : {}), metadata: m.metadata };
 }
 
 function notFound(id: string): HubError {

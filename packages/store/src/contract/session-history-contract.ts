@@ -47,7 +47,7 @@ export function describeSessionHistoryContract(store: () => Store): void {
       for (let after = 0; ; ) {
         const page = await store().sessions.getMessages(s.id, after, 300);
         if (page.length === 0) break;
-        read.push(...page.map((m) => m.content));
+        read.push(...page.map((m) => String(m.content)));
         after = page[page.length - 1]!.seq;
       }
       expect(read).toEqual(Array.from({ length: 1000 }, (_, i) => `m${i + 1}`));
@@ -75,7 +75,7 @@ export function describeSessionHistoryContract(store: () => Store): void {
       expect(history.map((m) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
       // Each writer's two messages stay adjacent: an append is one atomic range.
       for (let i = 0; i < 10; i += 2) {
-        expect(history[i]!.content.replace('-a', '')).toBe(history[i + 1]!.content.replace('-b', ''));
+        expect(String(history[i]!.content).replace('-a', '')).toBe(String(history[i + 1]!.content).replace('-b', ''));
       }
       expect(await store().sessions.getSession(s.id)).toMatchObject({ messageCount: 10, version: 6 });
     });

@@ -1,4 +1,5 @@
-import type { AgentStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
+import type { AgentStore, CheckpointStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
+import { CheckpointTable } from '../checkpoints/checkpoint-table.ts';
 import { reportingUnavailable, storeClosedError } from '../store-unavailable.ts';
 import { MemoryEventLog } from './memory-event-log.ts';
 import { MemoryAgentStore, MemoryKeyValueStore } from './memory-registry.ts';
@@ -11,6 +12,7 @@ export class MemoryStore implements Store {
   readonly events: EventLog;
   readonly agents: AgentStore;
   readonly kv: KeyValueStore;
+  readonly checkpoints: CheckpointStore;
   private closed = false;
 
   constructor() {
@@ -19,6 +21,7 @@ export class MemoryStore implements Store {
     this.events = reportingUnavailable(new MemoryEventLog(), isClosed);
     this.agents = reportingUnavailable(new MemoryAgentStore(), isClosed);
     this.kv = reportingUnavailable(new MemoryKeyValueStore(), isClosed);
+    this.checkpoints = reportingUnavailable(new CheckpointTable(), isClosed);
   }
 
   async ping(): Promise<void> {

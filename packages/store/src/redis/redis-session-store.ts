@@ -1,4 +1,5 @@
 import {
+  storedMessage,
   messageIdsOf,
   type NewMessageRecord,
   type NewSessionRecord,
@@ -16,7 +17,8 @@ import { listingTime, parseListingEntry, type RedisKeys } from './redis-keys.ts'
 import type { StoreScripts } from './redis-scripts.ts';
 
 /** A message as its history list keeps it: the seq is its position. */
-type StoredMessage = Omit<SessionMessage, 'seq'>;
+// The stored JSON has no seq (the list index is the seq); it is added back on read.
+type StoredMessage = SessionMessage;
 
 // Listing reads the index in slices and filters what the index cannot (creation time, a second
 // condition), so a selective filter costs a few round trips rather than one per session.
@@ -47,7 +49,7 @@ export class RedisSessionStore implements SessionStore {
     if (limit <= 0) return [];
     const start = Math.max(0, afterSeq);
     const rows = await this.client.lrange(this.keys.messages(id), start, start + limit - 1);
-    return rows.map((json, i) => ({ seq: start + i + 1, ...(JSON.parse(json) as StoredMessage) }));
+    return rows.map((json, i) => ({ ...(JSON.parse(json) as StoredMessage), seq: start + i + 1 }));
   }
 
   async listSessions(filter: SessionFilter, limit: number, cursor?: string): Promise<Page<Session>> {
@@ -136,14 +138,14 @@ export class RedisSessionStore implements SessionStore {
     }
     if (status === 'duplicate') {
       const [flat, version, first, original] = rest as [string[], string, number, string[]];
-      const messagesThen = original.map((json, i) => ({ seq: Number(first) + i, ...(JSON.parse(json) as StoredMessage) }));
+      const messagesThen = original.map((json, i) => ({ ...(JSON.parse(json) as StoredMessage), seq: Number(first) + i }));
       return replayedWrite(sessionFromHash(pairsToFields(flat)), { version: Number(version), messages: messagesThen });
     }
     const session = sessionFromHash(writtenFields(id, reply, false));
     const firstSeq = session.messageCount - messages.length + 1;
     return {
       session,
-      messages: stored.map((json, i) => ({ seq: firstSeq + i, ...(JSON.parse(json) as StoredMessage) })),
+      messages: stored.map((json, i) => ({ ...(JSON.parse(json) as StoredMessage), seq: firstSeq + i })),
     };
   }
 
@@ -190,9 +192,11 @@ function versionArg(expectedVersion: number | undefined): string {
 
 function storedMessages(messages: NewMessageRecord[], at: number): string[] {
   const createdAt = new Date(at).toISOString();
-  return messages.map((m) =>
-    JSON.stringify({ ...(m.id === undefined ? {} : { id: m.id }), role: m.role, author: m.author, content: m.content, metadata: m.metadata ?? {}, createdAt }),
-  );
+  // seq is the message's list index, so it is left out of the stored JSON.
+  return messages.map((m) => {
+    const { seq: _seq, ...stored } = storedMessage({ ...m, metadata: m.metadata ?? {} }, 0, createdAt);
+    return JSON.stringify(stored);
+  });
 }
 
 /** The session hash a guarded write returned, or the refusal it stands for. */

@@ -1,5 +1,6 @@
-import type { AgentRecord } from '@agent-hub/core';
+import type { AgentRecord, NewMessageRecord } from '@agent-hub/core';
 import {
+  messageText,
   PRIORITIES,
   type DeadLetter,
   type DeadLetterStatus,
@@ -34,9 +35,16 @@ export function toMessage(r: typeof sessionMessages.$inferSelect): SessionMessag
     role: r.role as MessageRole,
     author: r.author,
     content: r.content,
+    ...r.fields,
     metadata: r.metadata,
     createdAt: r.createdAt.toISOString(),
-  };
+  } as SessionMessage;
+}
+
+/** A message's content and extra fields as its row keeps them (see `sessionMessages.fields`). */
+export function messageColumns(m: NewMessageRecord): { content: string; fields: Record<string, unknown> | null } {
+  if (typeof m.content === 'string') return { content: m.content, fields: m.fields ?? null };
+  return { content: messageText({ content: m.content }), fields: { ...m.fields, content: m.content } };
 }
 
 export function toHubEvent(r: typeof events.$inferSelect): HubEvent {

@@ -15,7 +15,7 @@ import { sessionMessages, sessions } from '../schema.ts';
 import { decodeSessionCursor, encodeSessionCursor } from '../session-cursor.ts';
 import { replayedWrite } from '../session-records.ts';
 import { sessionNotFound, sessionWriteRefusal } from '../session-write-refusal.ts';
-import { toMessage, toSession } from './rows.ts';
+import { messageColumns, toMessage, toSession } from './rows.ts';
 import { isUuid, type SqlDatabase } from './sql-database.ts';
 
 // 9 bind parameters per message row keeps one insert well under PostgreSQL's 65,535 limit.
@@ -271,7 +271,7 @@ async function insertMessages(
       sessionVersion,
       role: m.role,
       author: m.author,
-      content: m.content,
+      ...messageColumns(m),
       metadata: m.metadata,
       createdAt: at,
     }));

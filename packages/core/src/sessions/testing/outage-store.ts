@@ -1,6 +1,7 @@
 import { HubError, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
 import type { NewMessageRecord, NewSessionRecord, SessionPatch, SessionStore, StoredAppend } from '../../ports/store.ts';
 import { earlierWriteOf, messageIdsOf } from '../message-ids.ts';
+import { storedMessage } from '../stored-message.ts';
 import { sessionFromRecord } from '../../testing/session-from-record.ts';
 
 type Mode = 'up' | 'refusing' | 'hanging' | 'slow';
@@ -112,7 +113,7 @@ export class OutageStore implements SessionStore {
 
   /** The stored history's contents, for assertions (bypasses the mode). */
   contents(id: string): string[] {
-    return (this.rows.get(id)?.messages ?? []).map((m) => m.content);
+    return (this.rows.get(id)?.messages ?? []).map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content)));
   }
 
   private guard<T>(method: string, run: () => Promise<T>): Promise<T> {
@@ -135,15 +136,7 @@ export class OutageStore implements SessionStore {
 
   private add(row: Row, messages: NewMessageRecord[], at: number, version = 1): SessionMessage[] {
     const createdAt = new Date(at).toISOString();
-    const added = messages.map((m, i) => ({
-      seq: row.messages.length + i + 1,
-      ...(m.id === undefined ? {} : { id: m.id }),
-      role: m.role,
-      author: m.author,
-      content: m.content,
-      metadata: m.metadata,
-      createdAt,
-    }));
+    const added = messages.map((m, i) => storedMessage(m, row.messages.length + i + 1, createdAt));
     for (const m of messages) if (m.id !== undefined) row.writes.set(m.id, version);
     row.messages.push(...added);
     row.session.messageCount = row.messages.length;
