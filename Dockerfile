@@ -12,6 +12,7 @@ COPY packages/protocol/package.json packages/protocol/
 COPY packages/core/package.json packages/core/
 COPY packages/store/package.json packages/store/
 COPY packages/sdk/package.json packages/sdk/
+COPY packages/langgraph/package.json packages/langgraph/
 COPY examples/package.json examples/
 COPY bench/package.json bench/
 COPY e2e/package.json e2e/

@@ -70,6 +70,10 @@ export const sessionMessages = pgTable(
     messageId: text('message_id'),
     // The session version the write that stored this message produced: a retry answers with it.
     sessionVersion: integer('session_version'),
+    // The OpenAI chat fields beyond role and content (tool_calls, tool_call_id, name) and unknown
+    // ones, as sent; also `content` when it is null or parts (the text column then holds its text).
+    // Null when there are none, as on every message stored before tool calls.
+    fields: jsonDocument('fields').$type<Record<string, unknown>>(),
   },
   (t) => [
     // The primary key makes an append that would reuse a seq fail instead of rewriting history.
@@ -139,3 +143,39 @@ export const kv = pgTable('kv', {
   value: jsonDocument('value'),
   version: integer('version').notNull(),
 });
+
+// Graph checkpoints (LangGraph), apart from sessions. The checkpoint and write values are the
+// saver's serialized bytes in base64 (opaque to the hub); metadata is jsonb so listings filter on it.
+export const checkpoints = pgTable(
+  'checkpoints',
+  {
+    threadId: text('thread_id').notNull(),
+    namespace: text('namespace').notNull(),
+    id: text('id').notNull(),
+    parentId: text('parent_id'),
+    type: text('type').notNull(),
+    data: text('data').notNull(),
+    metadata: jsonDocument('metadata').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.threadId, t.namespace, t.id] }),
+    // Listings run newest id first across threads (a thread's own listing uses the primary key).
+    index('checkpoints_id_idx').on(sql`${t.id} collate "C"`),
+  ],
+);
+
+export const checkpointWrites = pgTable(
+  'checkpoint_writes',
+  {
+    threadId: text('thread_id').notNull(),
+    namespace: text('namespace').notNull(),
+    checkpointId: text('checkpoint_id').notNull(),
+    taskId: text('task_id').notNull(),
+    idx: integer('idx').notNull(),
+    channel: text('channel').notNull(),
+    type: text('type').notNull(),
+    data: text('data').notNull(),
+    taskPath: text('task_path').notNull().default(''),
+  },
+  (t) => [primaryKey({ columns: [t.threadId, t.namespace, t.checkpointId, t.taskId, t.idx] })],
+);

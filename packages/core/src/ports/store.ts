@@ -1,8 +1,12 @@
 import type {
   AgentInfo,
+  CheckpointCursor,
+  CheckpointWrite,
+  StoredCheckpoint,
   DeadLetter,
   DeadLetterStatus,
   HubEvent,
+  MessageContent,
   MessageRole,
   Page,
   Priority,
@@ -25,7 +29,12 @@ export interface NewMessageRecord {
   id?: string;
   role: MessageRole;
   author: string | null;
-  content: string;
+  content: MessageContent;
+  /**
+   * The other OpenAI chat fields (`tool_calls`, `tool_call_id`, `name`) and any the hub does not
+   * know, kept as sent and spread back onto the stored message; absent when there are none.
+   */
+  fields?: Record<string, unknown>;
   metadata: Record<string, unknown>;
 }
 
@@ -175,6 +184,42 @@ export interface KeyValueStore {
   listKeys(prefix: string): Promise<string[]>;
 }
 
+/** A checkpoint as a store keeps it (see protocol `StoredCheckpoint` for the fields). */
+export type CheckpointRecord = Omit<StoredCheckpoint, 'writes'>;
+
+export interface CheckpointQuery {
+  threadId?: string;
+  namespace?: string;
+  id?: string;
+  /** Only ids below this one. */
+  before?: string;
+  /** Top-level metadata keys that must hold a JSON-equal value. */
+  filter?: Record<string, unknown>;
+  /** Continue after this checkpoint (the last of the previous page). */
+  after?: CheckpointCursor;
+  limit: number;
+}
+
+/**
+ * Graph checkpoints (LangGraph), apart from sessions: nothing expires, is counted against session
+ * limits or paused. Listings run by id descending (LangGraph ids are time-ordered uuid6), then
+ * thread and namespace descending, so a cursor is exact.
+ */
+export interface CheckpointStore {
+  /** Stores the checkpoint; one with the same thread, namespace and id is replaced. */
+  putCheckpoint(rec: CheckpointRecord): Promise<void>;
+  /**
+   * Stores writes against a checkpoint, keyed by (taskId, idx): a key already stored is kept when
+   * idx >= 0 (a retried task writes the same) and replaced when idx < 0 (errors, interrupts).
+   */
+  putCheckpointWrites(threadId: string, namespace: string, checkpointId: string, writes: CheckpointWrite[]): Promise<void>;
+  /** The checkpoint with its writes (ordered by taskId, then idx); the newest one when `id` is absent. */
+  getCheckpoint(threadId: string, namespace: string, id?: string): Promise<StoredCheckpoint | null>;
+  listCheckpoints(q: CheckpointQuery): Promise<StoredCheckpoint[]>;
+  /** Deletes every checkpoint and write of the thread (all namespaces); returns how many checkpoints. */
+  deleteCheckpointThread(threadId: string): Promise<number>;
+}
+
 /**
  * Every adapter reports an unreachable or failing backend as HubError STORE_UNAVAILABLE (with the
  * driver's message in details), so callers can tell "retry later" from a domain error.
@@ -187,6 +232,7 @@ export interface Store {
   readonly events: EventLog;
   readonly agents: AgentStore;
   readonly kv: KeyValueStore;
+  readonly checkpoints: CheckpointStore;
   /** Resolves when the store answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,11 +1,13 @@
 import type { Store } from '@agent-hub/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describeCheckpointContract } from './checkpoint-contract.ts';
 import { describeEventLogContract } from './event-log-contract.ts';
 import { rejection } from './fixtures.ts';
 import { describeMessageIdContract } from './message-id-contract.ts';
 import { describeRegistryContract } from './registry-contract.ts';
 import { describeSessionContract } from './session-contract.ts';
 import { describeSessionHistoryContract } from './session-history-contract.ts';
+import { describeToolMessageContract } from './tool-message-contract.ts';
 
 export interface StoreUnderTest {
   /** An open, empty store. */
@@ -37,8 +39,10 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
     describeSessionContract(store);
     describeSessionHistoryContract(store);
     describeMessageIdContract(store);
+    describeToolMessageContract(store);
     describeEventLogContract(store);
     describeRegistryContract(store);
+    describeCheckpointContract(store);
 
     describe('opening and closing', () => {
       it('answers ping while open', async () => {
@@ -54,6 +58,7 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
         await rejection(s.events.maxOffset(), 'STORE_UNAVAILABLE');
         await rejection(s.agents.listAgents(), 'STORE_UNAVAILABLE');
         await rejection(s.kv.getValue('k'), 'STORE_UNAVAILABLE');
+        await rejection(s.checkpoints.getCheckpoint('t', ''), 'STORE_UNAVAILABLE');
       });
     });
   });

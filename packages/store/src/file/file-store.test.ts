@@ -86,6 +86,27 @@ describe('file store on disk', () => {
     }
   });
 
+  it('reads checkpoints and their writes back after close and reopen, and forgets a deleted thread', async () => {
+    const dataDir = freshDir();
+    const first = await openFileStore({ dataDir });
+    const blob = { type: 'json', data: Buffer.from('{}').toString('base64') };
+    const cp = { threadId: 'Run/1', namespace: '', id: '0001', parentId: null, checkpoint: blob, metadata: { step: 0 } };
+    await first.checkpoints.putCheckpoint(cp);
+    await first.checkpoints.putCheckpointWrites('Run/1', '', '0001', [{ taskId: 't', idx: 0, channel: 'c', value: blob, taskPath: '' }]);
+    await first.checkpoints.putCheckpoint({ ...cp, threadId: 'gone' });
+    await first.checkpoints.deleteCheckpointThread('gone');
+    const stored = await first.checkpoints.getCheckpoint('Run/1', '');
+    await first.close();
+
+    const second = await openFileStore({ dataDir });
+    try {
+      expect(await second.checkpoints.getCheckpoint('Run/1', '')).toEqual(stored);
+      expect(await second.checkpoints.listCheckpoints({ limit: 10 })).toEqual([stored]);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('keeps every file 600 and every folder 700', async () => {
     const dataDir = freshDir();
     const store = await openFileStore({ dataDir });

@@ -1,11 +1,12 @@
 import { access, constants } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { AgentRecord, AgentStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
+import type { AgentRecord, AgentStore, CheckpointStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
 import { reportingUnavailable, storeClosedError } from '../store-unavailable.ts';
 import { ensureDir, readIfExists } from './atomic-file.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { EventSegments } from './event-segments.ts';
 import { FileEventLog } from './file-event-log.ts';
+import { FileCheckpointStore } from './file-checkpoint-store.ts';
 import { FileAgentStore, FileKeyValueStore } from './file-registry.ts';
 import { FileSessionStore } from './file-session-store.ts';
 import { toFileStoreError } from './file-unavailable.ts';
@@ -28,11 +29,11 @@ export async function openFileStore(opts: FileStoreOptions): Promise<Store> {
   try {
     await ensureDir(dir);
     lock = await lockDataDir(dir);
-    const folders = ['sessions', 'events', 'kv'].map((f) => join(dir, f));
+    const folders = ['sessions', 'events', 'kv', 'checkpoints'].map((f) => join(dir, f));
     for (const folder of folders) await ensureDir(folder);
-    const [sessionsDir, eventsDir, kvDir] = folders as [string, string, string];
+    const [sessionsDir, eventsDir, kvDir, checkpointsDir] = folders as [string, string, string, string];
     const snapshot = (name: string) => (render: () => string) => new SnapshotFile(join(dir, name), render);
-    const [sessions, events, kv, agents] = await Promise.all([
+    const [sessions, events, kv, agents, checkpoints] = await Promise.all([
       FileSessionStore.load(new SessionFiles(sessionsDir)),
       FileEventLog.load({
         segments: new EventSegments(eventsDir),
@@ -43,9 +44,10 @@ export async function openFileStore(opts: FileStoreOptions): Promise<Store> {
       }),
       FileKeyValueStore.load(kvDir),
       readJson<Record<string, AgentRecord>>(join(dir, 'agents.json'), {}),
+      FileCheckpointStore.load(checkpointsDir),
     ]);
     const agentStore = new FileAgentStore(new Map(Object.entries(agents)), snapshot('agents.json'));
-    return new FileStore(dir, lock, { sessions, events, agents: agentStore, kv });
+    return new FileStore(dir, lock, { sessions, events, agents: agentStore, kv, checkpoints });
   } catch (err) {
     await lock?.release();
     throw toFileStoreError(err);
@@ -57,6 +59,7 @@ interface FileParts {
   events: FileEventLog;
   agents: FileAgentStore;
   kv: FileKeyValueStore;
+  checkpoints: FileCheckpointStore;
 }
 
 /** The store port in plain files, for a single hub process without a database. */
@@ -66,6 +69,7 @@ export class FileStore implements Store {
   readonly events: EventLog;
   readonly agents: AgentStore;
   readonly kv: KeyValueStore;
+  readonly checkpoints: CheckpointStore;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -79,6 +83,7 @@ export class FileStore implements Store {
     this.events = reportingUnavailable(parts.events, isClosed, toFileStoreError);
     this.agents = reportingUnavailable(parts.agents, isClosed, toFileStoreError);
     this.kv = reportingUnavailable(parts.kv, isClosed, toFileStoreError);
+    this.checkpoints = reportingUnavailable(parts.checkpoints, isClosed, toFileStoreError);
   }
 
   async ping(): Promise<void> {
@@ -94,8 +99,8 @@ export class FileStore implements Store {
   close(): Promise<void> {
     this.closed = true;
     this.closing ??= (async () => {
-      const { sessions, events, agents, kv } = this.parts;
-      await Promise.all([sessions.drain(), events.drain(), agents.drain(), kv.drain()]);
+      const { sessions, events, agents, kv, checkpoints } = this.parts;
+      await Promise.all([sessions.drain(), events.drain(), agents.drain(), kv.drain(), checkpoints.drain()]);
       await this.lock.release();
     })();
     return this.closing;

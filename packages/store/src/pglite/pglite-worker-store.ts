@@ -1,4 +1,4 @@
-import type { AgentStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
+import type { AgentStore, CheckpointStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
 import { storeClosedError } from '../store-unavailable.ts';
 import type { PgliteStoreOptions } from './pglite-store.ts';
 import { PgliteThread, type PgliteIsolation } from './pglite-thread.ts';
@@ -17,6 +17,7 @@ export class PgliteWorkerStore implements Store {
   readonly events: EventLog;
   readonly agents: AgentStore;
   readonly kv: KeyValueStore;
+  readonly checkpoints: CheckpointStore;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -28,6 +29,7 @@ export class PgliteWorkerStore implements Store {
     this.events = this.forward('events') as unknown as EventLog;
     this.agents = this.forward('agents') as unknown as AgentStore;
     this.kv = this.forward('kv') as unknown as KeyValueStore;
+    this.checkpoints = this.forward('checkpoints') as unknown as CheckpointStore;
   }
 
   async ping(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { AgentStore, EventLog, KeyValueStore, SessionStore } from '@agent-hub/core';
+import type { AgentStore, CheckpointStore, EventLog, KeyValueStore, SessionStore } from '@agent-hub/core';
 import { HubError, isErrorCode } from '@agent-hub/protocol';
 
 /**
@@ -34,6 +34,13 @@ export const FORWARDED = {
   }),
   agents: methods<AgentStore>({ upsertAgent: true, upsertAgents: true, getAgent: true, listAgents: true }),
   kv: methods<KeyValueStore>({ getValue: true, putValue: true, deleteValue: true, listKeys: true }),
+  checkpoints: methods<CheckpointStore>({
+    putCheckpoint: true,
+    putCheckpointWrites: true,
+    getCheckpoint: true,
+    listCheckpoints: true,
+    deleteCheckpointThread: true,
+  }),
   // `resetTables` empties every table: tests and benches share one worker and start each case empty.
   store: { ping: true, close: true, resetTables: true },
 } as const;

@@ -26,6 +26,9 @@ export const DEFAULT_REDIS_KEY_PREFIX = 'agent-hub:store:';
  * | dead-letters:status               | hash   | id → '<status>:<JSON {by, at}>' (absent: open)    |
  * | agents                            | hash   | agent id → record JSON                            |
  * | kv, kv:keys                       | hash, zset | key → '<version>:<json>'; keys in lex order   |
+ * | checkpoints:<thread>              | hash   | '["<ns>","<id>"]' → checkpoint record JSON      |
+ * | checkpoint-writes:<thread>        | hash   | '["<ns>","<cp>","<task>",<idx>]' → write JSON   |
+ * | checkpoint-threads                | set    | thread ids with checkpoints or writes         |
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {}
@@ -97,6 +100,18 @@ export class RedisKeys {
 
   get kvKeys(): string {
     return `${this.prefix}kv:keys`;
+  }
+
+  checkpoints(threadId: string): string {
+    return `${this.prefix}checkpoints:${threadId}`;
+  }
+
+  checkpointWrites(threadId: string): string {
+    return `${this.prefix}checkpoint-writes:${threadId}`;
+  }
+
+  get checkpointThreads(): string {
+    return `${this.prefix}checkpoint-threads`;
   }
 }
 

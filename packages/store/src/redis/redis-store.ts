@@ -1,4 +1,5 @@
-import type { AgentStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
+import type { AgentStore, CheckpointStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
+import { RedisCheckpointStore } from './redis-checkpoint-store.ts';
 import { HubError } from '@agent-hub/protocol';
 import { Redis } from 'ioredis';
 import { reportingUnavailable } from '../store-unavailable.ts';
@@ -62,6 +63,7 @@ export class RedisStore implements Store {
   readonly events: EventLog;
   readonly agents: AgentStore;
   readonly kv: KeyValueStore;
+  readonly checkpoints: CheckpointStore;
   private readonly probe: { ping(): Promise<void> };
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -80,6 +82,7 @@ export class RedisStore implements Store {
     this.events = guard(new RedisEventLog(client, keys, scripts));
     this.agents = guard(new RedisAgentStore(client, keys));
     this.kv = guard(new RedisKeyValueStore(client, keys, scripts));
+    this.checkpoints = guard(new RedisCheckpointStore(client, keys));
     const ping = async () => {
       const reply = await client.ping();
       if (reply !== 'PONG') throw new HubError('STORE_UNAVAILABLE', 'redis did not answer PING', { reply });

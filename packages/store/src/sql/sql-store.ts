@@ -1,7 +1,8 @@
-import type { AgentStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
+import type { AgentStore, CheckpointStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
 import { sql } from 'drizzle-orm';
 import { reportingUnavailable } from '../store-unavailable.ts';
 import { SqlAgentStore } from './sql-agent-store.ts';
+import { SqlCheckpointStore } from './sql-checkpoint-store.ts';
 import type { SqlDatabase } from './sql-database.ts';
 import { SqlEventLog } from './sql-event-log.ts';
 import { SqlKeyValueStore } from './sql-kv-store.ts';
@@ -16,6 +17,7 @@ export class SqlStore implements Store {
   readonly events: EventLog;
   readonly agents: AgentStore;
   readonly kv: KeyValueStore;
+  readonly checkpoints: CheckpointStore;
   private readonly probe: { ping(): Promise<void> };
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -30,6 +32,7 @@ export class SqlStore implements Store {
     this.events = reportingUnavailable(new SqlEventLog(db), isClosed);
     this.agents = reportingUnavailable(new SqlAgentStore(db), isClosed);
     this.kv = reportingUnavailable(new SqlKeyValueStore(db), isClosed);
+    this.checkpoints = reportingUnavailable(new SqlCheckpointStore(db), isClosed);
     const selectOne = async () => {
       await db.execute(sql`select 1`);
     };

@@ -1,0 +1,1 @@
+export { HubCheckpointSaver } from './hub-checkpoint-saver.ts';
