@@ -11,6 +11,7 @@ import {
   type AppendResult,
   type CreateSession,
   type DeadLetter,
+  type ErrorCode,
   type HubEvent,
   type LivenessReport,
   type Page,
@@ -33,6 +34,11 @@ import { Subscriptions, type EventHandler } from './subscriptions.ts';
 import { DeliveryQueue } from './delivery-queue.ts';
 import { PublishWindow } from './publish-window.ts';
 import type { PublishJournal } from './publish-journal.ts';
+import { TokenRefresher } from './token-refresh.ts';
+import { abortedError, withAbort, type CallOptions } from './abort.ts';
+import { ClientLifecycle, type ClientState, type ClosedInfo } from './client-state.ts';
+import { DEFAULT_SUBSCRIPTION_BUFFER, EventSubscription } from './event-subscription.ts';
+import { UrlFailover } from './url-failover.ts';
 
 export interface ConnectOptions {
   /**
@@ -42,6 +48,12 @@ export interface ConnectOptions {
   url: string | string[];
   agentId: string;
   token: string;
+  /**
+   * Called before an expiring (`ah2`) token expires, for a newer one of the same agent: the client
+   * hands it to the hub on the live connection (`auth:refresh`) and uses it on later reconnects.
+   * Without it the hub closes the connection once the token's expiry and grace period pass.
+   */
+  refreshToken?: () => Promise<string>;
   name?: string;
   capabilities?: string[];
   priority?: number;
@@ -98,13 +110,34 @@ export interface SubscribeOptions {
   fromOffset?: number;
 }
 
+/** `subscription()`'s options: a subscribe's, an AbortSignal, and the loop's buffer. */
+export interface SubscriptionOptions extends SubscribeOptions, CallOptions {
+  /** Events held for the loop before delivery waits for it (default 256); see `EventSubscription`. */
+  bufferSize?: number;
+}
+
+/** A handshake refusal as socket.io-client reports it: the hub's error body in `data`. */
+type ConnectError = Error & { data?: { code?: string; message?: string; details?: unknown } };
+
 /**
  * An agent's connection to the hub: registers on every (re)connect, re-subscribes with its last
  * offset so missed events are replayed, runs each event's handlers once (dedupe by id), acks
  * processed offsets, and answers the hub's liveness probe.
+ *
+ * Its `state` is `connecting`, `connected`, `disconnected` or `closed`; every change is emitted
+ * as `'state'` (`{state, previous, detail}`), and also as `'connecting'` / `'connected'`
+ * (`'disconnected'` carries the socket.io reason, `'closed'` the hub's error on a final refusal).
+ * `closed()` resolves once it is closed for good. With several URLs it moves to the next one on
+ * each reconnect attempt, keeping its subscriptions, publish window, processed ids and offsets.
+ *
+ * @example
+ * const client = await connectAgent({ url: ['http://hub-a:3000', 'http://hub-b:3000'], agentId: 'a1', token });
+ * client.on('state', ({ state, previous }) => console.log(`${previous} -> ${state}`));
+ * await client.subscribe(['orders:#'], (e) => handle(e.payload));
+ * await client.publish('orders:eu:created', { id: 42 });
+ * void client.closed().then(({ reason, error }) => console.log('closed', reason, error?.code));
  */
 export class AgentClient extends EventEmitter {
-  readonly socket: Socket;
   info: AgentInfo | null = null;
   private readonly subs = new Subscriptions();
   private readonly policies = new Map<string, SubscribeOptions>();
@@ -118,11 +151,22 @@ export class AgentClient extends EventEmitter {
   private afterShutdown = false;
   private readonly reconnectDefaults: { min: number; max: number; jitter: number };
   private lastProgressAt = Date.now();
-  private closed = false;
+  private ended = false;
   /** Open while the hub knows this agent; closed from a disconnect until re-registration. */
   private registeredGate: Promise<void> = Promise.resolve();
   private openGate: (() => void) | null = null;
   private sweepTimer: ReturnType<typeof setInterval>;
+  private readonly tokens: TokenRefresher;
+  /** The delay a `hub:shutdown` announced, for the first attempt when the failover schedules it. */
+  private shutdownDelayMs: number | null = null;
+  private readonly lifecycle: ClientLifecycle;
+  private readonly failover: UrlFailover;
+  /** Connects and connect errors of the current socket, whichever URL it is for (start() listens). */
+  private readonly link = new EventEmitter();
+  /** Subscriptions taken as handles (`subscription()`): ended when the client closes. */
+  private readonly loops = new Set<EventSubscription>();
+  /** A handshake refusal that ended the first connect: what `closed()` reports. */
+  private refusal: HubError | null = null;
 
   constructor(private readonly opts: ConnectOptions) {
     super();
@@ -149,50 +193,59 @@ export class AgentClient extends EventEmitter {
       journal: opts.journal,
     });
     this.reconnectDefaults = { min: opts.reconnectDelayMs ?? 500, max: opts.reconnectDelayMaxMs ?? 5000, jitter: 0.5 };
-    this.socket = io(urls[0]! + AGENTS_NAMESPACE, {
+    this.tokens = new TokenRefresher(opts.token, {
+      refresh: opts.refreshToken,
+      send: (token) => request(this.socket, 'auth:refresh', { token }, opts.requestTimeoutMs ?? 10_000),
+      connected: () => this.socket.connected,
+      onRefreshed: (expiresAt) => this.emit('token:refreshed', { expiresAt }),
+      onError: (err) => this.listenerCount('error') > 0 && this.emit('error', err),
+    });
+    this.lifecycle = new ClientLifecycle((change) => {
+      this.emit('state', change);
+      // 'disconnected' and 'closed' keep their older payloads (the reason; the final error).
+      if (change.state === 'connecting' || change.state === 'connected') this.emit(change.state, change);
+    });
+    this.failover = new UrlFailover(urls, (url, reconnection) => this.openSocket(url, reconnection));
+    this.sweepTimer = setInterval(() => this.processed.sweep(), 60 * 60_000);
+    this.sweepTimer.unref?.();
+  }
+
+  /** The socket of the hub URL in use (another one after a move to the next URL). */
+  get socket(): Socket {
+    return this.failover.current;
+  }
+
+  /** Makes the socket of one hub URL and wires it to this client; events of a socket left behind are ignored. */
+  private openSocket(url: string, reconnection: boolean): Socket {
+    const opts = this.opts;
+    const socket: Socket = io(url + AGENTS_NAMESPACE, {
       // A function, so every reconnect sends the resume point reached by then.
-      auth: (cb) => cb({ agentId: opts.agentId, token: opts.token, lastOffset: this.resumeOffset ?? undefined, protocol: PROTOCOL_VERSION }),
+      auth: (cb) => cb({ agentId: opts.agentId, token: this.tokens.current, lastOffset: this.resumeOffset ?? undefined, protocol: PROTOCOL_VERSION }),
       transports: ['websocket'],
       // One connection per agent: its own heartbeat, its own fate (no multiplexing with other sockets).
       forceNew: true,
+      // Several URLs: the failover schedules every attempt, each to the next URL.
+      reconnection,
       reconnectionDelay: this.reconnectDefaults.min,
       reconnectionDelayMax: this.reconnectDefaults.max,
       randomizationFactor: this.reconnectDefaults.jitter,
       autoConnect: false,
     });
-    let at = 0;
-    const nextUrl = () => {
-      if (urls.length < 2) return;
-      at = (at + 1) % urls.length;
-      // Manager.uri is read on every (re)open: rotating it is how the client fails over between nodes.
-      (this.socket.io as unknown as { uri: string }).uri = urls[at]!;
-    };
-    this.socket.io.on('reconnect_attempt', () => {
+    socket.io.on('reconnect_attempt', () => {
       // A delay announced by `hub:shutdown` applies to the first attempt only. A restarting node
       // is back within seconds and a refused connect costs it nothing, so until then the retries
       // stay short (at most RESTART_RETRY_MAX_MS apart) instead of backing off to the normal cap.
       const d = this.reconnectDefaults;
-      this.socket.io.reconnectionDelay(d.min);
-      this.socket.io.reconnectionDelayMax(this.afterShutdown ? Math.min(d.max, RESTART_RETRY_MAX_MS) : d.max);
-      this.socket.io.randomizationFactor(d.jitter);
-      nextUrl();
+      socket.io.reconnectionDelay(d.min);
+      socket.io.reconnectionDelayMax(this.afterShutdown ? Math.min(d.max, RESTART_RETRY_MAX_MS) : d.max);
+      socket.io.randomizationFactor(d.jitter);
+      if (this.failover.isCurrent(socket)) this.lifecycle.to('connecting', 'reconnect attempt');
     });
-    // A refusal by the hub's handshake check (not a network error) is not retried by
-    // socket.io-client; a transient one (the node is stopping, say) is retried here.
-    this.socket.on('connect_error', (err: Error & { data?: { code?: string; message?: string } }) => {
-      if (!this.info || this.closed || !err.data?.code) return;
-      if (FINAL_REFUSALS.has(err.data.code)) return this.finish(new HubError(err.data.code as 'UNAUTHENTICATED', err.data.message ?? err.message));
-      const delay = this.reconnectDefaults.min + Math.random() * this.reconnectDefaults.max;
-      setTimeout(() => {
-        if (this.closed || this.socket.connected) return;
-        nextUrl();
-        this.socket.connect();
-      }, delay).unref?.();
-    });
-    this.socket.on('event', (e: HubEvent) => this.delivery.push(e));
-    this.socket.on('events', (list: HubEvent[]) => list.forEach((e) => this.delivery.push(e, false)));
+    socket.on('connect_error', (err: ConnectError) => this.onConnectError(socket, err));
+    socket.on('event', (e: HubEvent) => this.delivery.push(e));
+    socket.on('events', (list: HubEvent[]) => list.forEach((e) => this.delivery.push(e, false)));
     // An operator retried a dead letter of ours: run it again past dedupe, and say how many handlers will.
-    this.socket.on('event:redeliver', (p: Redelivery, ack?: AckCallback<RedeliveryReceipt>) => {
+    socket.on('event:redeliver', (p: Redelivery, ack?: AckCallback<RedeliveryReceipt>) => {
       if (typeof p?.deadLetterId !== 'string' || typeof p.event?.id !== 'string' || typeof p.event.topic !== 'string') {
         ack?.({ ok: false, error: { code: 'VALIDATION_FAILED', message: 'event:redeliver needs {deadLetterId, event}' } });
         return;
@@ -201,32 +254,34 @@ export class AgentClient extends EventEmitter {
       ack?.({ ok: true, data: { handlers } });
       this.emit('redelivered', { deadLetterId: p.deadLetterId, event: p.event, handlers });
     });
-    this.socket.on('liveness:probe', (_p: unknown, ack: (r: LivenessReport) => void) => {
+    socket.on('liveness:probe', (_p: unknown, ack: (r: LivenessReport) => void) => {
       void this.answerLiveness().then(ack, (err) => ack({ ok: false, detail: String(err) }));
     });
-    this.socket.on('agent:restart', (p: { reason: string }) => this.emit('restart', p));
-    this.socket.on('agent:assigned', (p: { replaces: string; sessions: string[] }) => this.emit('assigned', p));
-    this.socket.on('hub:shutdown', (p: ShutdownNotice) => {
+    socket.on('agent:restart', (p: { reason: string }) => this.emit('restart', p));
+    socket.on('agent:assigned', (p: { replaces: string; sessions: string[] }) => this.emit('assigned', p));
+    socket.on('hub:shutdown', (p: ShutdownNotice) => {
       // The hub spreads its fleet's reconnects: the first attempt waits exactly this long.
       if (typeof p?.reconnectAfterMs === 'number' && p.reconnectAfterMs >= 0) {
         this.afterShutdown = true;
-        this.socket.io.randomizationFactor(0);
-        this.socket.io.reconnectionDelayMax(Math.max(p.reconnectAfterMs, this.reconnectDefaults.max));
-        this.socket.io.reconnectionDelay(p.reconnectAfterMs);
+        this.shutdownDelayMs = p.reconnectAfterMs;
+        socket.io.randomizationFactor(0);
+        socket.io.reconnectionDelayMax(Math.max(p.reconnectAfterMs, this.reconnectDefaults.max));
+        socket.io.reconnectionDelay(p.reconnectAfterMs);
       }
       this.emit('hub:shutdown', p);
     });
-    this.socket.on('event:watermark', (p: { offset?: unknown }) => {
+    socket.on('event:watermark', (p: { offset?: unknown }) => {
       if (typeof p?.offset === 'number') this.watermark = p.offset;
     });
-    this.socket.on('event:durable', (p: { ids?: unknown }) => {
+    socket.on('event:durable', (p: { ids?: unknown }) => {
       if (Array.isArray(p?.ids)) this.window.durable(p.ids.filter((id): id is string => typeof id === 'string'));
     });
-    this.socket.on('hub:error', (p) => this.emit('hub:error', p));
+    socket.on('hub:error', (p) => this.emit('hub:error', p));
     for (const ev of ['group:turn', 'group:message', 'group:ended']) {
-      this.socket.on(ev, (p: unknown) => this.emit(ev, p));
+      socket.on(ev, (p: unknown) => this.emit(ev, p));
     }
-    this.socket.on('disconnect', (reason) => {
+    socket.on('disconnect', (reason) => {
+      if (!this.failover.isCurrent(socket)) return;
       // Hold calls made from now on until the agent has registered again: otherwise socket.io-client
       // would flush them on reconnect ahead of `agent:register` and the hub would refuse them.
       if (!this.openGate) this.registeredGate = new Promise<void>((resolve) => (this.openGate = resolve));
@@ -234,21 +289,72 @@ export class AgentClient extends EventEmitter {
       this.disconnectedAt ??= Date.now();
       this.emit('disconnected', reason);
       // The hub ended this connection on purpose (replaced by a newer one, or refused): final.
-      if (reason === 'io server disconnect' && !this.closed) this.finish(new HubError('AGENT_UNAUTHORIZED', 'the hub closed this connection (replaced by a newer connection of the same agent?)'));
+      if (reason === 'io server disconnect' && !this.ended) return this.finish(new HubError('AGENT_UNAUTHORIZED', 'the hub closed this connection (replaced by a newer connection of the same agent?)'), 'replaced');
+      if (this.ended) return;
+      this.lifecycle.to('disconnected', reason);
+      if (this.failover.several && reason !== 'io client disconnect') this.failover.moveOn(this.nextAttemptDelay(), () => this.lifecycle.to('connecting', 'next hub url'));
     });
-    this.socket.on('connect', () => {
+    socket.on('connect', () => {
+      if (!this.failover.isCurrent(socket)) return;
+      this.failover.connected();
+      this.link.emit('connect');
+      this.lifecycle.to('connecting', 'registering');
       if (this.afterShutdown) {
         this.afterShutdown = false;
-        this.socket.io.reconnectionDelayMax(this.reconnectDefaults.max);
+        this.shutdownDelayMs = null;
+        socket.io.reconnectionDelayMax(this.reconnectDefaults.max);
       }
       // Re-register and re-subscribe after every reconnect; the first connect is awaited in start().
-      if (this.info) this.resumeUntilDone(this.socket.id);
+      if (this.info) this.resumeUntilDone(socket.id);
     });
-    this.sweepTimer = setInterval(() => this.processed.sweep(), 60 * 60_000);
-    this.sweepTimer.unref?.();
+    return socket;
   }
 
-  /** Connects and registers; rejects with the hub's typed error if the handshake is refused. */
+  private onConnectError(socket: Socket, err: ConnectError): void {
+    if (!this.failover.isCurrent(socket) || this.ended) return;
+    const code = err.data?.code;
+    const final = code !== undefined && FINAL_REFUSALS.has(code);
+    if (!final && this.failover.several) this.failover.moveOn(this.nextAttemptDelay(), () => this.lifecycle.to('connecting', 'next hub url'));
+    // The first connect's own bookkeeping (deadline, final refusals, onConnectRetry): start().
+    this.link.emit('connect_error', err);
+    if (!this.info || this.ended) return;
+    if (final) return this.finish(new HubError(code as ErrorCode, err.data?.message ?? err.message), 'refused');
+    // One URL: socket.io-client retries network errors itself; a refusal by the hub's handshake
+    // check (the node is stopping, say) it does not, so it is retried here.
+    if (this.failover.several || !code) return;
+    const delay = this.reconnectDefaults.min + Math.random() * this.reconnectDefaults.max;
+    setTimeout(() => {
+      if (this.ended || socket.connected) return;
+      socket.connect();
+    }, delay).unref?.();
+  }
+
+  /**
+   * With several URLs, the wait before the next attempt: the delay a `hub:shutdown` announced for
+   * the first one, then short retries while a restarted node comes back (as with one URL), else
+   * socket.io-client's own backoff (doubling from reconnectDelayMs to reconnectDelayMaxMs, ±50%).
+   */
+  private nextAttemptDelay(): number {
+    if (this.shutdownDelayMs !== null) {
+      const ms = this.shutdownDelayMs;
+      this.shutdownDelayMs = null;
+      return ms;
+    }
+    const d = this.reconnectDefaults;
+    const cap = this.afterShutdown ? Math.min(d.max, RESTART_RETRY_MAX_MS) : d.max;
+    const base = d.min * 2 ** Math.min(16, this.failover.attempts);
+    return Math.min(cap, base * (1 + d.jitter * (Math.random() * 2 - 1)));
+  }
+
+  /**
+   * Connects and registers; rejects with the hub's typed error if the handshake is refused.
+   * `connectAgent()` does this for you (and closes the client if it fails).
+   *
+   * @example
+   * const client = new AgentClient({ url, agentId: 'a1', token });
+   * client.on('state', ({ state }) => log(state)); // sees the very first 'connected'
+   * await client.start();
+   */
   async start(): Promise<AgentInfo> {
     if (this.opts.journal) {
       // Re-sent right after registering, before anything new (emits 'journal:settled' for each).
@@ -258,23 +364,25 @@ export class AgentClient extends EventEmitter {
     await new Promise<void>((resolve, reject) => {
       const deadline = Date.now() + (this.opts.connectTimeoutMs ?? 30_000);
       let retry: ReturnType<typeof setTimeout> | undefined;
-      const onError = (err: Error & { data?: { code?: string; message?: string; details?: unknown } }) => {
+      const onError = (err: ConnectError) => {
         const code = err.data?.code;
         const typed = code && isErrorCode(code) ? new HubError(code, err.data?.message ?? err.message, err.data?.details) : null;
         // A refusal that says this agent may never connect ends it; anything else (the hub is
         // busy or stopping, the network failed, the handshake timed out) is retried until the
         // connect deadline, so a fleet connecting at once all gets in.
-        if ((typed && FINAL_REFUSALS.has(typed.code)) || Date.now() >= deadline || this.closed) {
+        if ((typed && FINAL_REFUSALS.has(typed.code)) || Date.now() >= deadline || this.ended) {
           cleanup();
-          this.socket.disconnect();
+          if (typed && FINAL_REFUSALS.has(typed.code)) this.refusal = typed;
+          this.failover.stop();
           reject(typed ?? new HubError('REQUEST_TIMEOUT', `could not connect within ${this.opts.connectTimeoutMs ?? 30_000} ms: ${err.message}`));
           return;
         }
         this.opts.onConnectRetry?.(typed ?? err);
         // socket.io-client retries network errors itself; a refusal by the hub it does not.
-        if (typed) {
+        // (With several URLs the failover schedules every attempt.)
+        if (typed && !this.failover.several) {
           const afterMs = retryAfterOf(typed) ?? this.reconnectDefaults.min + Math.random() * this.reconnectDefaults.min;
-          retry = setTimeout(() => !this.closed && !this.socket.connected && this.socket.connect(), afterMs);
+          retry = setTimeout(() => !this.ended && !this.socket.connected && this.socket.connect(), afterMs);
         }
       };
       const onConnect = () => {
@@ -283,14 +391,16 @@ export class AgentClient extends EventEmitter {
       };
       const cleanup = () => {
         clearTimeout(retry);
-        this.socket.off('connect_error', onError);
-        this.socket.off('connect', onConnect);
+        this.link.off('connect_error', onError);
+        this.link.off('connect', onConnect);
       };
-      this.socket.on('connect_error', onError);
-      this.socket.once('connect', onConnect);
+      this.link.on('connect_error', onError);
+      this.link.once('connect', onConnect);
       this.socket.connect();
     });
-    return this.registerUntil(Date.now() + (this.opts.connectTimeoutMs ?? 30_000));
+    const info = await this.registerUntil(Date.now() + (this.opts.connectTimeoutMs ?? 30_000));
+    this.lifecycle.to('connected', 'registered');
+    return info;
   }
 
   /**
@@ -304,7 +414,7 @@ export class AgentClient extends EventEmitter {
         return await this.register();
       } catch (err) {
         const retryable = HubError.is(err, 'REQUEST_TIMEOUT') || HubError.is(err, 'RATE_LIMITED') || HubError.is(err, 'STORE_UNAVAILABLE');
-        if (!retryable || this.closed || Date.now() >= deadline) {
+        if (!retryable || this.ended || Date.now() >= deadline) {
           this.socket.disconnect();
           throw err;
         }
@@ -317,6 +427,30 @@ export class AgentClient extends EventEmitter {
 
   get connected(): boolean {
     return this.socket.connected;
+  }
+
+  /**
+   * `connecting`, `connected` (registered: calls go out at once), `disconnected` (a reconnect is
+   * scheduled) or `closed` (for good).
+   *
+   * @example
+   * if (client.state !== 'connected') await new Promise((r) => client.once('connected', r));
+   */
+  get state(): ClientState {
+    return this.lifecycle.state;
+  }
+
+  /**
+   * Resolves once the client is closed for good — by `close()` (`reason: 'client'`), a handshake
+   * refusal no retry can fix (`'refused'`, e.g. a revoked token) or the hub ending the connection
+   * (`'replaced'` by a newer connection of the same agent) — with the hub's error if any. Never rejects.
+   *
+   * @example
+   * const { reason, error } = await client.closed();
+   * if (reason !== 'client') process.exitCode = 1;
+   */
+  closed(): Promise<ClosedInfo> {
+    return this.lifecycle.closed;
   }
 
   /** Highest event offset processed so far. */
@@ -332,7 +466,8 @@ export class AgentClient extends EventEmitter {
    * start it "from now" again and skip what was published while it was away.
    */
   get resumeOffset(): number | null {
-    const last = this.delivery.lastOffset;
+    // Below any event a subscription's loop has not finished (see EventSubscription).
+    const last = this.delivery.ackableOffset;
     if (last === null) return this.watermark;
     if (this.watermark === null) return last;
     return Math.min(last, this.watermark);
@@ -343,15 +478,30 @@ export class AgentClient extends EventEmitter {
     return this.window.depth;
   }
 
-  /** Mark that the agent's own work loop made progress (feeds the default liveness answer). */
+  /**
+   * Mark that the agent's own work loop made progress (feeds the default liveness answer).
+   *
+   * @example
+   * for (const job of jobs) { await run(job); client.progress(); }
+   */
   progress(): void {
     this.lastProgressAt = Date.now();
   }
 
-  async call<T>(event: string, payload: unknown): Promise<T> {
+  /**
+   * Sends one acknowledged event and resolves with the ack's data (rejects with the hub's
+   * `HubError`, `REQUEST_TIMEOUT` without an answer, `ABORTED` when `signal` aborts). While the
+   * client reconnects, the call waits for the registration first.
+   *
+   * @example
+   * const group = await client.call('group:join', { groupId }, { signal: AbortSignal.timeout(5000) });
+   */
+  async call<T>(event: string, payload: unknown, opts: CallOptions = {}): Promise<T> {
+    const { signal } = opts;
+    if (signal?.aborted) throw abortedError(event, signal);
     const timeoutMs = this.opts.requestTimeoutMs ?? 10_000;
-    if (event !== 'agent:register' && this.openGate) await this.waitRegistered(event, timeoutMs);
-    return request<T>(this.socket, event, payload, timeoutMs);
+    if (event !== 'agent:register' && this.openGate) await withAbort(this.waitRegistered(event, timeoutMs), signal, event);
+    return withAbort(request<T>(this.socket, event, payload, timeoutMs), signal, event);
   }
 
   private async waitRegistered(event: string, timeoutMs: number): Promise<void> {
@@ -373,78 +523,189 @@ export class AgentClient extends EventEmitter {
    * Publishes an event; resolves once it is durable in the hub's log. The id (yours, or a fresh
    * UUID) makes re-sends idempotent: across a dropped connection or a failover the event is sent
    * again under the same id until the hub confirms it, or rejects after `publishDeadlineMs`.
+   *
+   * `signal`: aborting while the publish waits for a window slot or for a reconnect (not sent yet)
+   * rejects with ABORTED and the hub never sees it. Once sent, aborting still rejects at once,
+   * frees its slot and stops re-sends, but the hub may have taken it (and deliver it): publish
+   * the same id again to find out (a `duplicate: true` answer carries its offset).
+   *
+   * @example
+   * const { offset } = await client.publish('orders:eu:created', { id: 42 }, { priority: 'high', signal: AbortSignal.timeout(5000) });
    */
-  publish(topic: string, payload: unknown, opts: { priority?: Priority; id?: string } = {}): Promise<PublishResult> {
-    if (this.closed) return Promise.reject(new HubError('REQUEST_TIMEOUT', 'the client is closed'));
-    return this.window.publish({ topic, payload, priority: opts.priority, id: opts.id ?? globalThis.crypto.randomUUID() });
+  publish(topic: string, payload: unknown, opts: { priority?: Priority; id?: string } & CallOptions = {}): Promise<PublishResult> {
+    if (this.ended) return Promise.reject(new HubError('REQUEST_TIMEOUT', 'the client is closed'));
+    return this.window.publish({ topic, payload, priority: opts.priority, id: opts.id ?? globalThis.crypto.randomUUID() }, opts.signal);
   }
 
-  async subscribe(patterns: string[], handler: EventHandler, opts: SubscribeOptions = {}): Promise<SubscribeResult> {
+  /**
+   * Runs `handler` once per event matching `patterns` (deduped by id, retried, dead-lettered after
+   * `handlerAttempts`); resolves with the hub's answer once replayed events have arrived. An
+   * aborted subscribe takes its handler back (and unsubscribes at the hub if it got that far).
+   * For a handle with `unsubscribe()` and `for await`, see `subscription()`.
+   *
+   * @example
+   * const { replayed } = await client.subscribe(['orders:#'], async (e) => handle(e.payload), { policy: 'full' });
+   */
+  async subscribe(patterns: string[], handler: EventHandler, opts: SubscribeOptions & CallOptions = {}): Promise<SubscribeResult> {
+    const { signal, ...sub } = opts;
     this.subs.add(patterns, handler);
-    for (const p of patterns) this.policies.set(p, opts);
-    return this.sendSubscribe(patterns, { ...opts, fromOffset: opts.fromOffset ?? this.resumeOffset ?? undefined });
+    for (const p of patterns) this.policies.set(p, sub);
+    try {
+      return await this.sendSubscribe(patterns, { ...sub, fromOffset: sub.fromOffset ?? this.resumeOffset ?? undefined }, signal);
+    } catch (err) {
+      if (HubError.is(err, 'ABORTED')) this.dropHandler(patterns, handler);
+      throw err;
+    }
   }
 
-  async unsubscribe(patterns: string[], handler?: EventHandler): Promise<void> {
+  /**
+   * Subscribes and returns a handle: iterate it (`for await`) to take the events, in delivery
+   * order; `unsubscribe()` or leaving the loop ends it. The loop's events are acked only once it
+   * has taken them (see `EventSubscription` for the buffer and what happens to a slow loop).
+   *
+   * @example
+   * const sub = await client.subscription(['jobs:*'], { bufferSize: 100 });
+   * for await (const e of sub) {
+   *   await run(e.payload);
+   *   if (e.payload === 'stop') break; // unsubscribes
+   * }
+   */
+  async subscription(patterns: string[], opts: SubscriptionOptions = {}): Promise<EventSubscription> {
+    const { bufferSize, ...rest } = opts;
+    const sub: EventSubscription = new EventSubscription({
+      patterns: [...patterns],
+      bufferSize: Math.max(1, bufferSize ?? DEFAULT_SUBSCRIPTION_BUFFER),
+      pin: (offset) => this.delivery.pin(offset),
+      unpin: (offset) => this.delivery.unpin(offset),
+      remove: async (handler) => {
+        this.loops.delete(sub);
+        if (!this.ended) await this.unsubscribe(patterns, handler);
+      },
+    });
+    this.loops.add(sub);
+    try {
+      sub.result = await this.subscribe(patterns, sub.handler, rest);
+    } catch (err) {
+      this.loops.delete(sub);
+      sub.end();
+      this.dropHandler(patterns, sub.handler);
+      throw err;
+    }
+    return sub;
+  }
+
+  /**
+   * Removes `handler` from `patterns` (every handler without one); a pattern with no handler left
+   * is unsubscribed at the hub.
+   *
+   * @example
+   * await client.unsubscribe(['orders:#'], onOrder);
+   */
+  async unsubscribe(patterns: string[], handler?: EventHandler, opts: CallOptions = {}): Promise<void> {
     const gone = this.subs.remove(patterns, handler);
     gone.forEach((p) => this.policies.delete(p));
-    if (gone.length) await this.call('event:unsubscribe', { patterns: gone });
+    if (gone.length) await this.call('event:unsubscribe', { patterns: gone }, opts);
   }
 
+  /** Takes a handler back after a subscribe that did not complete; the hub forgets what no handler uses. */
+  private dropHandler(patterns: string[], handler: EventHandler): void {
+    const gone = this.subs.remove(patterns, handler);
+    gone.forEach((p) => this.policies.delete(p));
+    if (gone.length && !this.ended) void this.call('event:unsubscribe', { patterns: gone }).catch(() => undefined);
+  }
+
+  /**
+   * Sessions this agent is a member of. Every method takes an optional last `{ signal }`: an abort
+   * rejects with ABORTED at once; a request already sent may still be applied by the hub (appends
+   * carry message ids, so sending the same append again is safe).
+   *
+   * @example
+   * const s = await client.sessions.create({ members: ['b1'], metadata: { topic: 'triage' } });
+   * await client.sessions.append(s.id, { messages: [{ role: 'agent', content: 'hello' }] });
+   * const { messages } = await client.sessions.get(s.id, true, { signal: AbortSignal.timeout(3000) });
+   */
   readonly sessions = {
-    create: (p: CreateSession = {}) => this.call<Session>('session:create', p),
-    get: (id: string, history = true) => this.call<SessionWithHistory>('session:get', { id, history }),
-    list: (q: SessionListQuery = {}) => this.call<Page<Session>>('session:list', q),
-    update: (id: string, p: UpdateSession) => this.call<Session>('session:update', { id, ...p }),
+    create: (p: CreateSession = {}, opts?: CallOptions) => this.call<Session>('session:create', p, opts),
+    get: (id: string, history = true, opts?: CallOptions) => this.call<SessionWithHistory>('session:get', { id, history }, opts),
+    list: (q: SessionListQuery = {}, opts?: CallOptions) => this.call<Page<Session>>('session:list', q, opts),
+    update: (id: string, p: UpdateSession, opts?: CallOptions) => this.call<Session>('session:update', { id, ...p }, opts),
     /**
      * Appends messages; resolves with the stored messages, or with `pending` while the hub's store
      * is down (the write is journaled and applied in order later). Messages without an id get a
      * UUID, so a re-send of the same call is recognised and answered with the original result.
      */
-    append: (id: string, p: AppendMessages) => this.appendMessages(id, p),
-    setState: (id: string, state: unknown, version?: number) =>
-      this.call<Session>('session:state', { id, state, version }),
+    append: (id: string, p: AppendMessages, opts?: CallOptions) => this.appendMessages(id, p, opts),
+    setState: (id: string, state: unknown, version?: number, opts?: CallOptions) =>
+      this.call<Session>('session:state', { id, state, version }, opts),
   };
 
-  private async appendMessages(sessionId: string, p: AppendMessages): Promise<AppendResult> {
+  private async appendMessages(sessionId: string, p: AppendMessages, opts?: CallOptions): Promise<AppendResult> {
     const messages = p.messages.map((m) => ({ ...m, id: m.id ?? globalThis.crypto.randomUUID() }));
     const payload = { ...p, id: sessionId, messages };
     const attempts = Math.max(1, this.opts.appendAttempts ?? 2);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.call<AppendResult>('session:append', payload);
+        return await this.call<AppendResult>('session:append', payload, opts);
       } catch (err) {
         // No answer says nothing about whether the hub took it; the same ids make asking again safe.
-        if (!HubError.is(err, 'REQUEST_TIMEOUT') || attempt >= attempts || this.closed) throw err;
+        if (!HubError.is(err, 'REQUEST_TIMEOUT') || attempt >= attempts || this.ended) throw err;
       }
     }
   }
 
-  /** This agent's saved state in each of its live sessions (restore after a restart). */
-  restoreState(): Promise<Array<{ sessionId: string; version: number; state: unknown }>> {
-    return this.call('agent:restore', {});
+  /**
+   * This agent's saved state in each of its live sessions (restore after a restart).
+   *
+   * @example
+   * for (const { sessionId, state } of await client.restoreState()) resumeWork(sessionId, state);
+   */
+  restoreState(opts?: CallOptions): Promise<Array<{ sessionId: string; version: number; state: unknown }>> {
+    return this.call('agent:restore', {}, opts);
   }
 
-  /** Waits until every event received so far has been handled (tests, graceful stops). */
+  /**
+   * Waits until every event received so far has been handled (tests, graceful stops).
+   *
+   * @example
+   * await client.idle();
+   * await client.close();
+   */
   idle(): Promise<void> {
     return this.delivery.idle();
   }
 
+  /**
+   * Closes for good: acks what was processed, rejects publishes still in the window (a journal
+   * keeps them for the next run), ends `subscription()` loops, disconnects; `closed()` resolves.
+   *
+   * @example
+   * process.once('SIGTERM', () => void client.close());
+   */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    await this.shutdown(this.refusal ? { reason: 'refused', error: this.refusal } : { reason: 'client' });
+  }
+
+  private async shutdown(info: ClosedInfo): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
     clearInterval(this.sweepTimer);
+    this.tokens.close();
     this.delivery.flushAck();
     this.window.close(new HubError('REQUEST_TIMEOUT', 'the client was closed before the hub confirmed this publish'));
     await this.opts.journal?.close?.();
-    this.socket.disconnect();
+    this.failover.stop();
+    // After the last ack and the disconnect: events still waiting for a loop are not acked, so a
+    // restarted process gets them again (as its replay policy allows).
+    for (const loop of this.loops) loop.end();
+    this.loops.clear();
+    this.lifecycle.close(info);
     this.removeAllListeners();
   }
 
   /** The hub will not take this agent back (bad token, replaced, unsupported protocol). */
-  private finish(err: HubError): void {
+  private finish(err: HubError, reason: ClosedInfo['reason']): void {
     this.emit('closed', err);
-    void this.close();
+    void this.shutdown({ reason, error: err });
   }
 
   private async register(): Promise<AgentInfo> {
@@ -473,10 +734,10 @@ export class AgentClient extends EventEmitter {
     this.resume().catch((err: unknown) => {
       // An 'error' with nobody listening would throw here and end the retries with it.
       if (this.listenerCount('error') > 0) this.emit('error', err);
-      if (this.closed || !this.socket.connected || this.socket.id !== connection) return; // a new connection resumes on its own
+      if (this.ended || !this.socket.connected || this.socket.id !== connection) return; // a new connection resumes on its own
       const delay = Math.min(this.reconnectDefaults.max, this.reconnectDefaults.min * 2 ** attempt);
       setTimeout(() => {
-        if (!this.closed && this.socket.connected && this.socket.id === connection) this.resumeUntilDone(connection, attempt + 1);
+        if (!this.ended && this.socket.connected && this.socket.id === connection) this.resumeUntilDone(connection, attempt + 1);
       }, delay).unref?.();
     });
   }
@@ -486,6 +747,7 @@ export class AgentClient extends EventEmitter {
     const open = this.openGate;
     this.openGate = null;
     open?.();
+    this.lifecycle.to('connected', 'registered again');
     const byPolicy = new Map<string, string[]>();
     for (const p of this.subs.patterns()) {
       const key = this.policies.get(p)?.policy ?? '';
@@ -514,11 +776,11 @@ export class AgentClient extends EventEmitter {
     }
   }
 
-  private async sendSubscribe(patterns: string[], opts: SubscribeOptions): Promise<SubscribeResult> {
+  private async sendSubscribe(patterns: string[], opts: SubscribeOptions, signal?: AbortSignal): Promise<SubscribeResult> {
     // Replayed events arrive before the ack; hold live ones until then so handlers see offset order.
     this.delivery.hold();
     try {
-      const r = await this.call<SubscribeResult>('event:subscribe', { patterns, ...opts });
+      const r = await this.call<SubscribeResult>('event:subscribe', { patterns, ...opts }, { signal });
       // Everything up to it has reached this connection now (an older hub sends none).
       if (typeof r.watermark === 'number') this.watermark = r.watermark;
       return r;
@@ -543,7 +805,13 @@ function retryAfterOf(err: HubError): number | undefined {
   return typeof v === 'number' && v >= 0 ? v : undefined;
 }
 
-/** Connects, registers, and returns the ready client. */
+/**
+ * Connects, registers, and returns the ready client (rejects with the hub's typed error if it
+ * refuses the agent, or REQUEST_TIMEOUT after `connectTimeoutMs`).
+ *
+ * @example
+ * const client = await connectAgent({ url: 'http://127.0.0.1:3000', agentId: 'a1', token: process.env.AGENT_TOKEN!, capabilities: ['summarize'] });
+ */
 export async function connectAgent(opts: ConnectOptions): Promise<AgentClient> {
   const client = new AgentClient(opts);
   try {

@@ -48,6 +48,8 @@ export class DeliveryQueue {
   private unacked = 0;
   private ackTimer: ReturnType<typeof setTimeout> | null = null;
   private latencies: number[] = [];
+  /** Offsets handed to a subscription's loop and not finished there: acks stay below the lowest. */
+  private readonly pins = new Map<number, number>();
 
   constructor(private readonly d: DeliveryDeps) {
     this.lastOffset = d.initialOffset;
@@ -97,10 +99,35 @@ export class DeliveryQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * The offset that may be acked: the highest processed, but below any event a subscription's
+   * loop has not finished yet (a process dying mid-loop then resumes at that event).
+   */
+  get ackableOffset(): number | null {
+    if (this.lastOffset === null || this.pins.size === 0) return this.lastOffset;
+    return Math.min(this.lastOffset, Math.min(...this.pins.keys()) - 1);
+  }
+
+  /** Holds acks below `offset` until `unpin(offset)` (an event waiting in, or held by, a subscription's loop). */
+  pin(offset: number): void {
+    this.pins.set(offset, (this.pins.get(offset) ?? 0) + 1);
+  }
+
+  unpin(offset: number): void {
+    const n = this.pins.get(offset);
+    if (n === undefined) return;
+    if (n > 1) this.pins.set(offset, n - 1);
+    else this.pins.delete(offset);
+    // The ack may move now; batched like any other.
+    this.unacked++;
+    this.ackTimer ??= setTimeout(() => this.flushAck(), ACK_DELAY_MS);
+  }
+
   flushAck(): void {
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = null;
-    if (this.unacked > 0 && this.lastOffset !== null) this.d.ack(this.lastOffset, this.latencies);
+    const offset = this.ackableOffset;
+    if (this.unacked > 0 && offset !== null) this.d.ack(offset, this.latencies);
     this.unacked = 0;
     this.latencies = [];
   }

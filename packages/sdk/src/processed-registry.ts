@@ -2,6 +2,10 @@
  * Remembers which event ids a subscriber has handled, so a redelivered or replayed event never
  * runs a handler twice. Bounded (LRU by insertion, 10,000 ids by default) and swept of entries
  * older than `maxAgeMs` by `sweep()`, which the client runs hourly.
+ *
+ * @example
+ * const seen = new ProcessedRegistry(50_000);
+ * if (!seen.has(e.id)) { handle(e); seen.add(e.id); }
  */
 export class ProcessedRegistry {
   private seen = new Map<string, number>();

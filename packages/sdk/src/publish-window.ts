@@ -1,5 +1,6 @@
 import { HubError, type PublishEvent, type PublishResult } from '@agent-hub/protocol';
 import type { PublishJournal } from './publish-journal.ts';
+import { abortedError } from './abort.ts';
 
 export interface PublishWindowOptions {
   /** Publishes sent and not yet durable at most; `publish()` waits for a slot beyond that. */
@@ -29,6 +30,8 @@ interface Entry {
   reject(err: unknown): void;
   /** Epoch ms after which it is given up. */
   deadline: number;
+  /** Stops listening to the caller's AbortSignal (once settled). */
+  unlisten?: () => void;
 }
 
 /** Codes after which the same publish may succeed later: it stays in the window and is re-sent. */
@@ -46,7 +49,7 @@ const REFUSED = new Set(['HUB_SHUTTING_DOWN', 'AGENT_NOT_REGISTERED', 'RATE_LIMI
  */
 export class PublishWindow {
   private readonly entries = new Map<string, Entry>();
-  private readonly waiting: Array<() => void> = [];
+  private waiting: Array<() => void> = [];
   private open = false;
   private closing = false;
   /** One sweep for every deadline (a timer per publish costs too much at 10k/s). */
@@ -59,11 +62,23 @@ export class PublishWindow {
     return this.entries.size;
   }
 
-  publish(input: PublishEvent & { id: string }): Promise<PublishResult> {
-    if (this.entries.size >= this.o.capacity) return this.waitForSlot().then(() => this.publish(input));
+  /**
+   * `signal`: an abort while waiting for a slot, or before the publish was sent, rejects with
+   * ABORTED and the hub never sees it. After it was sent, the abort still rejects at once, frees
+   * the slot and stops re-sends, but the hub may have taken the event (publish the same id again
+   * to learn: a duplicate answer carries its offset).
+   */
+  publish(input: PublishEvent & { id: string }, signal?: AbortSignal): Promise<PublishResult> {
+    if (signal?.aborted) return Promise.reject(abortedError('event:publish', signal));
+    if (this.entries.size >= this.o.capacity) return this.waitForSlot(signal).then(() => this.publish(input, signal));
     if (this.entries.has(input.id)) return Promise.reject(new HubError('VALIDATION_FAILED', `id "${input.id}" is already being published`));
     return new Promise<PublishResult>((resolve, reject) => {
       const entry: Entry = { input, sent: false, accepted: null, attempt: 0, resolve, reject, deadline: Date.now() + this.o.deadlineMs };
+      if (signal) {
+        const abort = () => this.entries.get(input.id) === entry && this.fail(entry, abortedError('event:publish', signal));
+        signal.addEventListener('abort', abort, { once: true });
+        entry.unlisten = () => signal.removeEventListener('abort', abort);
+      }
       this.entries.set(input.id, entry);
       this.o.journal?.add(input);
       this.sweep();
@@ -71,8 +86,21 @@ export class PublishWindow {
     });
   }
 
-  private waitForSlot(): Promise<void> {
-    return new Promise<void>((r) => this.waiting.push(r));
+  private waitForSlot(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (!signal) return void this.waiting.push(resolve);
+      const abort = () => {
+        // Gives up its place in the queue; the slot goes to the next waiter as usual.
+        this.waiting = this.waiting.filter((w) => w !== wake);
+        reject(abortedError('event:publish', signal));
+      };
+      const wake = () => {
+        signal.removeEventListener('abort', abort);
+        resolve();
+      };
+      signal.addEventListener('abort', abort, { once: true });
+      this.waiting.push(wake);
+    });
   }
 
   /**
@@ -188,6 +216,7 @@ export class PublishWindow {
   }
 
   private remove(e: Entry): void {
+    e.unlisten?.();
     this.entries.delete(e.input.id);
     if (!this.closing) this.o.journal?.remove(e.input.id);
     this.waiting.shift()?.();
