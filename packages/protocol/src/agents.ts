@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AgentId } from './common.ts';
-import { LIMITS } from './limits.ts';
+import { INT32_MAX, LIMITS } from './limits.ts';
+import { TopicPattern } from './events.ts';
 
 export const HEALTH_STATES = [
   'connecting',
@@ -58,8 +59,44 @@ export interface HealthTransition {
   at: string;
 }
 
-export const IssueAgentToken = z.object({ agentId: AgentId });
+/**
+ * What a token lets its agent do, as NATS user permissions do: topic patterns it may publish to
+ * and subscribe to. Omitted: everything (today's behaviour).
+ */
+export const AgentPermissions = z.object({
+  publish: z.array(TopicPattern).max(100).optional(),
+  subscribe: z.array(TopicPattern).max(100).optional(),
+});
+export type AgentPermissions = z.infer<typeof AgentPermissions>;
+
+export const IssueAgentToken = z.object({
+  agentId: AgentId,
+  /** Lifetime in seconds; default AGENT_TOKEN_TTL_MS, at most AGENT_TOKEN_MAX_TTL_MS. */
+  ttlSeconds: z.number().int().min(1).max(INT32_MAX).optional(),
+  permissions: AgentPermissions.optional(),
+});
 export type IssueAgentToken = z.infer<typeof IssueAgentToken>;
+
+/** `POST /api/agents/tokens` answer. */
+export interface IssuedAgentToken {
+  agentId: string;
+  token: string;
+  /** The token's id (`jti`), for revoking this one token. */
+  tokenId: string;
+  /** The signing key's id. */
+  keyId: string;
+  expiresAt: string;
+}
+
+/** `POST /api/agents/tokens/revoke`: one token (by id), or every token of an agent issued until now. */
+export const RevokeAgentTokens = z
+  .object({ tokenId: z.string().min(1).max(64).optional(), agentId: AgentId.optional() })
+  .refine((r) => (r.tokenId === undefined) !== (r.agentId === undefined), 'give exactly one of tokenId, agentId');
+export type RevokeAgentTokens = z.infer<typeof RevokeAgentTokens>;
+
+/** `auth:refresh` (agent → hub): replace this connection's token with a newer one of the same agent. */
+export const RefreshAgentToken = z.object({ token: z.string().min(1).max(4096) });
+export type RefreshAgentToken = z.infer<typeof RefreshAgentToken>;
 
 /** Liveness report an agent returns to the hub's probe. */
 export const LivenessReport = z.object({

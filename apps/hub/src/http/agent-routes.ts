@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { HubError, IssueAgentToken } from '@agent-hub/protocol';
+import { HubError, IssueAgentToken, type IssuedAgentToken } from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
 import type { HttpEnv } from './env.ts';
 import { jsonBody } from './body.ts';
@@ -8,8 +8,10 @@ export function agentRoutes(ctx: HubContext) {
   const app = new Hono<HttpEnv>();
 
   app.post('/tokens', async (c) => {
-    const { agentId } = await jsonBody(c, IssueAgentToken);
-    return c.json({ agentId, token: ctx.agentTokens.issue(agentId) }, 201);
+    const { agentId, ttlSeconds, permissions } = await jsonBody(c, IssueAgentToken);
+    const t = ctx.agentAuth.issue(agentId, ctx.clock.now(), ttlSeconds === undefined ? undefined : ttlSeconds * 1000, permissions);
+    const issued: IssuedAgentToken = { agentId, token: t.token, tokenId: t.jti, keyId: t.kid, expiresAt: new Date(t.exp).toISOString() };
+    return c.json(issued, 201);
   });
 
   app.get('/', async (c) => c.json({ items: ctx.cluster ? await ctx.cluster.agents() : ctx.agents.list() }));

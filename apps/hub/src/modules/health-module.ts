@@ -9,6 +9,7 @@ import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
 import { onCall } from '../sockets/handler.ts';
 import { localSocketsOf } from '../sockets/agents-namespace.ts';
+import { hubPublisher } from './hub-topics.ts';
 import type { LoadGate } from '../sockets/load-gate.ts';
 import { z } from 'zod';
 
@@ -23,7 +24,7 @@ const PRIORITY_OF: Partial<Record<HealthTransition['to'], Priority>> = {
 
 /**
  * Agent health: liveness probes over each agent's socket, zombie detection, recovery strategies,
- * graceful degradation; every health transition is published on `agent:<id>`.
+ * graceful degradation; every health transition is published on `$hub:agent:<id>` (and `agent:<id>`).
  */
 export function healthModule(
   ctx: HubContext,
@@ -83,6 +84,7 @@ export function healthModule(
     log,
   );
 
+  const publishAsHub = hubPublisher(bus, ctx.config.LEGACY_HUB_TOPICS);
   ctx.healthHistory = (id) => [...(history.get(id) ?? [])];
   ctx.agents.on('transition', (t, origin) => {
     // Every node keeps the history of the agents it hears of (any node answers the API) ...
@@ -93,8 +95,7 @@ export function healthModule(
     // ... but only the node that saw the transition counts and publishes it: one transition, one event.
     if (origin !== 'local') return;
     m.transitions.inc({ to: t.to });
-    void bus
-      .publish('hub', { topic: `agent:${t.agentId}`, priority: PRIORITY_OF[t.to] ?? 'low', payload: { type: 'health', ...t } })
+    void publishAsHub({ topic: `agent:${t.agentId}`, priority: PRIORITY_OF[t.to] ?? 'low', payload: { type: 'health', ...t } })
       .catch((err) => log.warn({ err: String(err) }, 'health event not published'));
   });
   monitor.on('detected', (d) => m.detect.observe({ kind: d.kind }, d.ms / 1000));

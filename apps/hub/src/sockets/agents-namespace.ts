@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Namespace, Server, Socket } from 'socket.io';
 import { AGENTS_NAMESPACE, AgentId, PROTOCOL_VERSION, RegisterAgent, SUPPORTED_PROTOCOL_VERSIONS } from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
+import type { AgentCredential } from '../auth/agent-auth.ts';
+import { noteFailedHandshake } from '../auth/sign-in-guard.ts';
 import { answerUnknownEvents, onCall } from './handler.ts';
 import { trackPacketBytes } from './payload-limits.ts';
 
@@ -31,9 +33,13 @@ export function createAgentsNamespace(
       ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: 'UNAUTHENTICATED' });
       return next(handshakeError('UNAUTHENTICATED', 'handshake auth needs { agentId, token }'));
     }
-    if (!ctx.agentTokens.verify(id.data, token)) {
+    let credential: AgentCredential;
+    try {
+      credential = ctx.agentAuth.verify(id.data, token, ctx.clock.now());
+    } catch (err) {
       ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: 'AGENT_UNAUTHORIZED' });
-      return next(handshakeError('AGENT_UNAUTHORIZED', `token is not valid for agent "${id.data}"`));
+      noteFailedHandshake(ctx, socket, 'agent');
+      return next(handshakeError('AGENT_UNAUTHORIZED', err instanceof Error ? err.message : `token is not valid for agent "${id.data}"`));
     }
     const protocol = auth.protocol ?? PROTOCOL_VERSION;
     if (typeof protocol !== 'number' || !SUPPORTED_PROTOCOL_VERSIONS.includes(protocol)) {
@@ -46,6 +52,7 @@ export function createAgentsNamespace(
     }
     if (ctx.state.phase === 'shutting-down') return next(handshakeError('HUB_SHUTTING_DOWN', 'hub is shutting down'));
     socket.data.agentId = id.data;
+    socket.data.credential = credential;
     socket.data.connectionId = randomUUID();
     const incoming = socket.handshake.headers['x-request-id'];
     socket.data.correlationId = typeof incoming === 'string' && incoming.length <= 128 ? incoming : socket.data.connectionId;
