@@ -11,7 +11,7 @@ import type {
   SessionMessage,
   SessionWithHistory,
 } from '@agent-hub/protocol';
-import type { AgentSubscriptions, MetricsHistory } from '@agent-hub/protocol';
+import { AUDIT_TOPIC, type AgentSubscriptions, type AuditEntry, type MetricsHistory, type OperatorIdentity } from '@agent-hub/protocol';
 
 /** When an operator's pick takes effect (docs/groups.md, "Operator picks and overrides"). */
 export type PickTiming = 'now' | 'next-turn' | 'on-resume';
@@ -77,7 +77,14 @@ export interface EventQuery {
   limit: number;
 }
 
+/** One `$hub:audit` entry with the event's offset (a stable React key). */
+export type AuditRecord = AuditEntry & { offset: number };
+
 export interface HubApi {
+  /** Who the token is and what it may do (the dashboard hides what it may not). */
+  getMe(): Promise<OperatorIdentity>;
+  /** The audit log, newest first (the last `limit` entries). */
+  listAudit(limit: number): Promise<AuditRecord[]>;
   getAgentHealth(id: string): Promise<{ agent: AgentInfo; history: HealthTransition[] }>;
   getAgentSubscriptions(id: string): Promise<AgentSubscriptions>;
   getMetricsHistory(): Promise<MetricsHistory>;
@@ -112,6 +119,20 @@ export function createHubApi(token: string, onUnauthorized: () => void): HubApi 
   const group = (id: string, action = '') => `/api/groups/${encodeURIComponent(id)}${action}`;
 
   return {
+    getMe: () => get('/api/me'),
+    listAudit: async (limit) => {
+      // The log answers oldest first after an offset: page to its end (at most 20 pages), keep the tail.
+      let tail: HubEvent[] = [];
+      let afterOffset = 0;
+      for (let page = 0; page < 20; page++) {
+        const params = new URLSearchParams({ patterns: AUDIT_TOPIC, limit: '1000', afterOffset: String(afterOffset) });
+        const items = (await get<{ items: HubEvent[] }>(`/api/events?${params}`)).items;
+        tail = [...tail, ...items].slice(-limit);
+        if (items.length < 1000) break;
+        afterOffset = items[items.length - 1]!.offset;
+      }
+      return tail.reverse().map((e) => ({ ...(e.payload as AuditEntry), offset: e.offset }));
+    },
     getAgentHealth: (id) => get(`/api/agents/${encodeURIComponent(id)}/health`),
     getAgentSubscriptions: (id) => get(`/api/agents/${encodeURIComponent(id)}/subscriptions`),
     getMetricsHistory: () => get('/api/metrics/history'),

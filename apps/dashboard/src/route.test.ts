@@ -17,6 +17,8 @@ describe('dashboard routes', () => {
     expect(parseRoute('/events/42')).toEqual({ tab: 'events', id: null });
     expect(parseRoute('/charts')).toEqual({ tab: 'charts', id: null });
     expect(parseRoute('/charts/x')).toEqual({ tab: 'charts', id: null });
+    expect(parseRoute('/audit')).toEqual({ tab: 'audit', id: null });
+    expect(parseRoute('/audit/x')).toEqual({ tab: 'audit', id: null });
   });
 
   it('round-trips ids that need encoding and survives a broken escape', () => {

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 
-export type Tab = 'agents' | 'sessions' | 'groups' | 'events' | 'charts';
+export type Tab = 'agents' | 'sessions' | 'groups' | 'events' | 'charts' | 'audit';
 
 /** One view, and the entity it opens when the URL names one (`/agents/:id`, `/sessions/:id` …). */
 export interface Route {
@@ -8,9 +8,9 @@ export interface Route {
   id: string | null;
 }
 
-const TABS: readonly Tab[] = ['agents', 'sessions', 'groups', 'events', 'charts'];
+const TABS: readonly Tab[] = ['agents', 'sessions', 'groups', 'events', 'charts', 'audit'];
 // Views without a detail page: an id in their URL would be a stale link.
-const LIST_ONLY: readonly Tab[] = ['events', 'charts'];
+const LIST_ONLY: readonly Tab[] = ['events', 'charts', 'audit'];
 
 export function parseRoute(pathname: string): Route {
   const [first = '', second] = pathname.split('/').filter(Boolean);

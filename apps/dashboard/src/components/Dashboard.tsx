@@ -1,9 +1,12 @@
-import { useCallback, useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { OperatorIdentity } from '@agent-hub/protocol';
 import { createHubApi } from '../api.ts';
 import { useRoute, type Tab } from '../route.ts';
 import { INVALID_TOKEN } from '../use-auth.ts';
 import { useHubSocket } from '../use-hub-socket.ts';
+import { IdentityContext } from '../permissions.ts';
 import { AgentsView } from './AgentsView.tsx';
+import { AuditView } from './AuditView.tsx';
 import { ChartsView } from './ChartsView.tsx';
 import { DegradedBanner } from './DegradedBanner.tsx';
 import { EventsView } from './EventsView.tsx';
@@ -25,12 +28,16 @@ export function Dashboard({ token, onSignOut }: Props) {
   const rejected = useCallback(() => onSignOut(INVALID_TOKEN), [onSignOut]);
   const api = useMemo(() => createHubApi(token, rejected), [token, rejected]);
   const hub = useHubSocket(token, api, rejected);
+  const [identity, setIdentity] = useState<OperatorIdentity | null>(null);
+  // Errors other than a 401 (handled by the api) leave the dashboard view-only: the hub checks every call anyway.
+  useEffect(() => void api.getMe().then(setIdentity, () => undefined), [api]);
   const status = hub.hubStatus;
   const open = (tab: Tab) => (id: string | null) => navigate({ tab, id });
 
   return (
+    <IdentityContext.Provider value={identity}>
     <div className="app">
-      <Header status={status} connected={hub.connected} onSignOut={() => onSignOut()} />
+      <Header status={status} connected={hub.connected} identity={identity} onSignOut={() => onSignOut()} />
       {hub.reconnecting && <ReconnectingBanner lastUpdateAt={hub.lastUpdateAt} />}
       {/* The last status a stopped hub sent is stale: only a live connection's banners are shown. */}
       {hub.connected && status?.degraded && <DegradedBanner status={status} />}
@@ -82,7 +89,9 @@ export function Dashboard({ token, onSignOut }: Props) {
           <EventsView api={api} events={hub.events} arrivals={hub.arrivals} deadLetters={hub.deadLetters} />
         )}
         {route.tab === 'charts' && <ChartsView api={api} live={hub.metricsSample} />}
+        {route.tab === 'audit' && <AuditView api={api} />}
       </main>
     </div>
+    </IdentityContext.Provider>
   );
 }

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { DeadLetter, DeadLetterStatus } from '@agent-hub/protocol';
 import { ApiError, errorWithCode, type HubApi } from '../api.ts';
 import { formatTime } from '../format.ts';
+import { useCan } from '../permissions.ts';
 
 interface Props {
   api: HubApi;
@@ -25,6 +26,8 @@ export function DeadLetterList({ api, deadLetters }: Props) {
   const [answered, setAnswered] = useState<Record<string, DeadLetter>>({});
   const [busy, setBusy] = useState<Record<string, Action>>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const canOperate = useCan('operate');
+  const needsOperate = canOperate ? undefined : 'Retry and discard need the operate scope';
 
   if (deadLetters.length === 0) return <p className="empty">No dead letters</p>;
 
@@ -84,10 +87,10 @@ export function DeadLetterList({ api, deadLetters }: Props) {
               <td>
                 {d.status === 'open' && (
                   <>
-                    <button type="button" disabled={pending !== undefined} onClick={() => void act(d, 'retry')}>
+                    <button type="button" disabled={pending !== undefined || !canOperate} title={needsOperate} onClick={() => void act(d, 'retry')}>
                       {pending === 'retry' ? 'Retrying…' : 'Retry'}
                     </button>{' '}
-                    <button type="button" className="secondary" disabled={pending !== undefined} onClick={() => void act(d, 'discard')}>
+                    <button type="button" className="secondary" disabled={pending !== undefined || !canOperate} title={needsOperate} onClick={() => void act(d, 'discard')}>
                       Discard
                     </button>
                   </>

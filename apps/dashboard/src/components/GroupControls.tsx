@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { Group } from '@agent-hub/protocol';
 import { errorWithCode, type HubApi, type PickTiming } from '../api.ts';
+import { useCan } from '../permissions.ts';
 
 interface Props {
   api: HubApi;
@@ -14,7 +15,14 @@ const PICK_APPLIES: Record<PickTiming, string> = {
 };
 
 /** Operator actions on one group; the hub's answer comes back through the live feed. */
-export function GroupControls({ api, group }: Props) {
+export function GroupControls(props: Props) {
+  const canOperate = useCan('operate');
+  // A read-only credential sees the conversation, not controls it may not use.
+  if (!canOperate) return <p className="muted" data-testid="group-controls-readonly">Viewing only: pausing, picking, posting and ending need the operate scope.</p>;
+  return <Controls {...props} />;
+}
+
+function Controls({ api, group }: Props) {
   const [message, setMessage] = useState('');
   const [pick, setPick] = useState(group.members[0] ?? '');
   const [busy, setBusy] = useState(false);

@@ -6,6 +6,7 @@ const TABS: { id: Tab; label: string }[] = [
   { id: 'groups', label: 'Groups' },
   { id: 'events', label: 'Events' },
   { id: 'charts', label: 'Charts' },
+  { id: 'audit', label: 'Audit' },
 ];
 
 interface Props {

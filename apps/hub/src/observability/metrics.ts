@@ -51,6 +51,18 @@ export function createMetrics() {
       labelNames: ['transport', 'code'],
       registers: [registry],
     }),
+    authFailures: new Counter({
+      name: 'agenthub_auth_failures_total',
+      help: 'Failed sign-ins (wrong or missing token), by transport and kind of client',
+      labelNames: ['transport', 'client'],
+      registers: [registry],
+    }),
+    authRateLimited: new Counter({
+      name: 'agenthub_auth_rate_limited_total',
+      help: 'Sign-in attempts refused with RATE_LIMITED because their address failed too often',
+      labelNames: ['transport', 'client'],
+      registers: [registry],
+    }),
   };
   return m;
 }

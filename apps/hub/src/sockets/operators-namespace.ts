@@ -1,28 +1,45 @@
-import type { Namespace, Server } from 'socket.io';
-import { OPERATORS_NAMESPACE } from '@agent-hub/protocol';
+import type { Namespace, Server, Socket } from 'socket.io';
+import { HubError, OPERATORS_NAMESPACE, scopeIncludes, type OperatorScope } from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
-import { safeEqual } from '../auth/operator-token.ts';
+import { noAudit, type AuditSink } from '../audit/audit-trail.ts';
+import type { OperatorPrincipal } from '../auth/operator-credentials.ts';
+import { handshakeRefusal } from '../auth/sign-in-guard.ts';
+
+/** The scope each operator socket event needs; an event not listed needs `operate`. */
+const OPERATOR_SOCKET_SCOPES: Record<string, OperatorScope> = { 'events:watch': 'read' };
+
+/** Every socket signed in with one credential, so revoking it closes them on every node. */
+export function credentialRoom(id: string): string {
+  return `credential:${id}`;
+}
 
 /** Adds a capability's live feed to the dashboard (snapshot on connect, then pushes). */
 export type OperatorFeed = (nsp: Namespace, ctx: HubContext) => void;
 
 /** The `/operators` namespace the dashboard listens on: pushed domain events, no polling. */
-export function createOperatorsNamespace(io: Server, ctx: HubContext, feeds: OperatorFeed[] = []): Namespace {
+export function createOperatorsNamespace(io: Server, ctx: HubContext, feeds: OperatorFeed[] = [], audit: AuditSink = noAudit): Namespace {
   const nsp = io.of(OPERATORS_NAMESPACE);
 
   nsp.use((socket, next) => {
-    const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
-    if (typeof token !== 'string' || !safeEqual(token, ctx.operatorToken)) {
-      ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: 'UNAUTHENTICATED' });
-      const err = new Error('UNAUTHENTICATED') as Error & { data: unknown };
-      err.data = { code: 'UNAUTHENTICATED', message: 'operator token required' };
-      return next(err);
-    }
-    next();
+    authenticate(ctx, socket).then(() => next(), (err: unknown) => next(handshakeRefusal(HubError.is(err) ? err : new HubError('INTERNAL', 'sign-in failed'))));
   });
 
   nsp.on('connection', (socket) => {
     ctx.metrics.socketsConnected.inc({ namespace: OPERATORS_NAMESPACE });
+    const operator: OperatorPrincipal = socket.data.operator;
+    void socket.join(credentialRoom(operator.id));
+    socket.use((packet, next) => {
+      const event = String(packet[0]).slice(0, 100);
+      const needed = OPERATOR_SOCKET_SCOPES[event] ?? 'operate';
+      const allowed = scopeIncludes(operator.scope, needed);
+      const entry = { who: operator.name, scope: operator.scope, action: `socket ${event}`, source: socket.data.source as string };
+      void audit.record({ ...entry, outcome: allowed ? 'ok' : 'FORBIDDEN', details: allowed ? undefined : { required: needed } });
+      if (allowed) return next();
+      const error = new HubError('FORBIDDEN', `this needs the "${needed}" scope; credential "${operator.name}" has "${operator.scope}"`, { required: needed, scope: operator.scope }).toJSON();
+      const ack = packet.at(-1);
+      if (typeof ack === 'function') (ack as (a: unknown) => void)({ ok: false, error });
+      else socket.emit('hub:error', error);
+    });
     socket.emit('hub:status', ctx.state.status());
     if (ctx.cluster) void ctx.cluster.agents().then((list) => socket.emit('agents:snapshot', list), () => socket.emit('agents:snapshot', ctx.agents.list()));
     else socket.emit('agents:snapshot', ctx.agents.list());
@@ -40,4 +57,19 @@ export function createOperatorsNamespace(io: Server, ctx: HubContext, feeds: Ope
   ctx.state.on('change', (s) => nsp.emit('hub:status', s));
   for (const feed of feeds) feed(nsp, ctx);
   return nsp;
+}
+
+/** The handshake's `auth.token` must be a live operator credential, from an address not locked out. */
+async function authenticate(ctx: HubContext, socket: Socket): Promise<void> {
+  const source = ctx.signIns.socketAddress(socket);
+  ctx.signIns.admit(source, 'socket', 'operator');
+  const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;
+  const operator = typeof token === 'string' && token ? await ctx.operators.authenticate(token) : null;
+  if (!operator) {
+    ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: 'UNAUTHENTICATED' });
+    if (typeof token === 'string' && token) ctx.signIns.failed(source, 'socket', 'operator');
+    throw new HubError('UNAUTHENTICATED', 'operator token required');
+  }
+  socket.data.operator = operator;
+  socket.data.source = source;
 }
