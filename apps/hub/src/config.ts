@@ -1,11 +1,23 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { LIMITS } from '@agent-hub/protocol';
-import { TASK_LEASE_DEFAULT_MS } from '@agent-hub/core';
+import { TASK_LEASE_DEFAULT_MS, type LlmEndpoint } from '@agent-hub/core';
+import { llmEndpointsOf } from './llm-endpoints.ts';
+import { parseAgentKeys } from './auth/agent-keys.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const ms = (def: number) => z.coerce.number().int().min(1).default(def);
+/** `10.0.0.1, 10.1.0.0/16, ::1`: what TRUSTED_PROXIES takes. */
+function isAddressList(v: string): boolean {
+  return v.split(',').map((e) => e.trim()).filter(Boolean).every((e) => {
+    const [addr = '', bits, extra] = e.split('/');
+    const family = isIP(addr);
+    if (!family || extra !== undefined) return false;
+    return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  });
+}
 const count = (def: number) => z.coerce.number().int().min(0).default(def);
 
 /**
@@ -29,7 +41,23 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HUB_TOKEN: z.string().min(16, 'HUB_TOKEN must be at least 16 characters').optional(),
   AGENT_SECRET: z.string().min(16, 'AGENT_SECRET must be at least 16 characters').optional(),
+  /** Agent token signing keys, `kid=secret,…`; the first signs, all verify (see operations.md, Credentials). */
+  AGENT_KEYS: z.string().min(1).optional(),
+  /** Lifetime of an agent token issued without `ttlSeconds`, and the most one may ask for. */
+  AGENT_TOKEN_TTL_MS: ms(24 * 60 * 60_000),
+  AGENT_TOKEN_MAX_TTL_MS: ms(30 * 24 * 60 * 60_000),
+  /** A live connection whose token expired is closed this long after, unless refreshed (`auth:refresh`). */
+  AGENT_TOKEN_GRACE_MS: count(30_000),
+  /** Accept the old never-expiring `ah1` agent tokens (counted in agenthub_legacy_agent_tokens_total). */
+  LEGACY_AGENT_TOKENS: bool.default(true),
+  /** Publish the hub's events on their old topics (`agent:<id>`, `group:<id>`) too, besides `$hub:…`. */
+  LEGACY_HUB_TOPICS: bool.default(true),
   NODE_ID: z.string().min(1).max(64).optional(),
+  /** Addresses or CIDR ranges of proxies whose X-Forwarded-For is believed (comma-separated); none by default. */
+  TRUSTED_PROXIES: z.string().default('').refine(isAddressList, 'must be addresses or CIDR ranges (10.0.0.0/8), comma-separated'),
+  /** Failed sign-ins (HTTP bearer or socket handshake) one address may make per window before it is refused with RATE_LIMITED. */
+  AUTH_FAILURES_MAX: z.coerce.number().int().min(1).default(10),
+  AUTH_FAILURE_WINDOW_MS: ms(60_000),
   HTTP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(LIMITS.httpMaxBytes),
   SOCKET_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).default(LIMITS.socketMaxBytes),
   HEARTBEAT_INTERVAL_MS: ms(1500),
@@ -79,13 +107,22 @@ export const ConfigSchema = z.object({
   LLM_URL: z.string().url().optional(),
   LLM_MODEL: z.string().optional(),
   LLM_API_KEY: z.string().optional(),
+  /** Default budget of one llm speaker selection; a group may set its own (`llm.budgetMs`). */
   LLM_TIMEOUT_MS: ms(100),
+  /** Named LLM endpoints as JSON (see docs/configuration.md); groups refer to them by name. */
+  LLM_ENDPOINTS: z.string().optional(),
+  /** The same JSON, read from this file at start. */
+  LLM_ENDPOINTS_FILE: z.string().optional(),
   PRETTY_LOGS: bool.default(false),
   /** How often the dashboard's charts get a sample of this node (15 minutes of them are kept). */
   METRICS_SAMPLE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
 });
 
-export type HubConfig = z.infer<typeof ConfigSchema> & { storeKind: 'pglite' | 'postgres' | 'redis' | 'file' | 'memory' };
+export type HubConfig = z.infer<typeof ConfigSchema> & {
+  storeKind: 'pglite' | 'postgres' | 'redis' | 'file' | 'memory';
+  /** LLM_ENDPOINTS (or its file) plus LLM_URL as `default`, keyed by name. */
+  llmEndpoints: Record<string, LlmEndpoint>;
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -114,5 +151,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (storeKind === 'redis' && !c.REDIS_URL) {
     throw new ConfigError(['STORE=redis needs REDIS_URL']);
   }
-  return { ...c, storeKind };
+  if (c.AGENT_KEYS) {
+    const keys = parseAgentKeys(c.AGENT_KEYS);
+    if ('problem' in keys) throw new ConfigError([`AGENT_KEYS: ${keys.problem}`]);
+  }
+  if (c.AGENT_TOKEN_TTL_MS > c.AGENT_TOKEN_MAX_TTL_MS) throw new ConfigError(['AGENT_TOKEN_TTL_MS must not exceed AGENT_TOKEN_MAX_TTL_MS']);
+  const llm = llmEndpointsOf(c, env);
+  if (llm.problems.length) throw new ConfigError(llm.problems);
+  return { ...c, storeKind, llmEndpoints: llm.endpoints };
 }

@@ -3,6 +3,9 @@ import type { AgentInfo, HealthTransition } from '@agent-hub/protocol';
 import type { HubConfig } from './config.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { AgentTokens } from './auth/agent-token.ts';
+import type { OperatorCredentials } from './auth/operator-credentials.ts';
+import type { SignInGuard } from './auth/sign-in-guard.ts';
+import type { AgentAuth } from './auth/agent-auth.ts';
 import type { HubState, StoreHealth } from './hub-state.ts';
 
 /** Everything the edges (HTTP routes, socket namespaces) need, built once by the composition root. */
@@ -17,7 +20,14 @@ export interface HubContext {
   storeHealth: StoreHealth;
   agents: AgentDirectory;
   agentTokens: AgentTokens;
+  /** Agent credentials: v2 tokens, legacy ones, revocations. */
+  agentAuth: AgentAuth;
+  /** The built-in admin token (HUB_TOKEN or DATA_DIR/operator-token). */
   operatorToken: string;
+  /** Every operator credential: the built-in one and the named, scoped ones kept in the store. */
+  operators: OperatorCredentials;
+  /** Failed sign-ins per client address, on every transport. */
+  signIns: SignInGuard;
   startedAt: number;
   /** The Socket.IO adapter: in-memory (one node) or Redis (several). */
   adapter: { kind: 'memory' | 'redis'; ok(): boolean; status(): string; onRecovered(fn: (downSince: number) => void): void };

@@ -5,6 +5,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { Server as SocketServer } from 'socket.io';
 import { AgentDirectory, systemClock, type Clock, type Logger, type Store } from '@agent-hub/core';
 import { openStore } from '@agent-hub/store';
+import { AGENTS_NAMESPACE } from '@agent-hub/protocol';
 import type { HubConfig } from './config.ts';
 import type { HubContext } from './context.ts';
 import { HubState, StoreHealth } from './hub-state.ts';
@@ -13,6 +14,14 @@ import { createLogger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { loadOrCreateSecret } from './auth/operator-token.ts';
 import { AgentTokens } from './auth/agent-token.ts';
+import { OperatorCredentials } from './auth/operator-credentials.ts';
+import { TrustedProxies } from './auth/client-address.ts';
+import { SignInGuard, refuseLockedOut } from './auth/sign-in-guard.ts';
+import { SignInLimiter } from './auth/sign-in-limiter.ts';
+import { AgentAuth } from './auth/agent-auth.ts';
+import { AgentTokensV2 } from './auth/agent-token-v2.ts';
+import { AgentRevocations } from './auth/agent-revocations.ts';
+import { parseAgentKeys, singleKeyRing } from './auth/agent-keys.ts';
 import { createHttpApp } from './http/app.ts';
 import { createAgentsNamespace } from './sockets/agents-namespace.ts';
 import { createOperatorsNamespace } from './sockets/operators-namespace.ts';
@@ -66,6 +75,17 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     }));
   const state = new HubState(HUB_VERSION, node, config.SESSION_LIMIT);
   const agents = new AgentDirectory({ store: store.agents, clock, node, defaultRecovery: config.DEFAULT_RECOVERY, log: logger.child({ module: 'agents' }) });
+  const keys = config.AGENT_KEYS ? parseAgentKeys(config.AGENT_KEYS) : null;
+  const agentTokens = new AgentTokens(agentSecret.value);
+  const agentAuth = new AgentAuth({
+    legacy: agentTokens,
+    v2: new AgentTokensV2(keys && 'ring' in keys ? keys.ring : singleKeyRing(agentSecret.value)),
+    revocations: new AgentRevocations(store.kv, { maxTtlMs: config.AGENT_TOKEN_MAX_TTL_MS, legacyTokens: config.LEGACY_AGENT_TOKENS, logger: logger.child({ module: 'auth' }) }),
+    acceptLegacy: config.LEGACY_AGENT_TOKENS,
+    defaultTtlMs: config.AGENT_TOKEN_TTL_MS,
+    maxTtlMs: config.AGENT_TOKEN_MAX_TTL_MS,
+    registry: metrics.registry,
+  });
   const ctx: HubContext = {
     config,
     logger,
@@ -75,8 +95,15 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     state,
     storeHealth: new StoreHealth(state),
     agents,
-    agentTokens: new AgentTokens(agentSecret.value),
+    agentTokens,
+    agentAuth,
     operatorToken: operator.value,
+    operators: new OperatorCredentials(store.kv, operator.value, clock),
+    signIns: new SignInGuard(
+      new SignInLimiter({ clock, maxFailures: config.AUTH_FAILURES_MAX, windowMs: config.AUTH_FAILURE_WINDOW_MS }),
+      new TrustedProxies(config.TRUSTED_PROXIES),
+      metrics,
+    ),
     startedAt: clock.now(),
     adapter: { kind: 'memory', ok: () => true, status: () => 'local', onRecovered: () => undefined },
   };
@@ -98,13 +125,15 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     onRecovered: (fn) => redis?.onRecovered(fn),
   };
   const gate = new LoadGate({ lagMs: config.OVERLOAD_LAG_MS });
-  const modules: HubModule[] = buildModules(ctx, io, gate);
+  const { modules, audit } = buildModules(ctx, io, gate);
   for (const m of modules) await m.start?.();
 
-  const app = createHttpApp(ctx, modules.flatMap((m) => (m.api ? [m.api] : [])));
+  const app = createHttpApp(ctx, modules.flatMap((m) => (m.api ? [m.api] : [])), audit);
   const server = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
   io.attach(server);
   const registerRate = new RegisterRate();
+  // Before the namespace's own check: an address locked out by failed sign-ins is not even verified.
+  io.of(AGENTS_NAMESPACE).use(refuseLockedOut(ctx, 'agent'));
   createAgentsNamespace(io, ctx, modules.flatMap((m) => (m.agentSocket ? [m.agentSocket] : [])), {
     onRegistered: (s, id) => {
       registerRate.record();
@@ -112,7 +141,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     },
     onDisconnected: (s, id, r) => modules.forEach((m) => m.onAgentDisconnected?.(s, id, r)),
   });
-  createOperatorsNamespace(io, ctx, modules.flatMap((m) => (m.operatorFeed ? [m.operatorFeed] : [])));
+  createOperatorsNamespace(io, ctx, modules.flatMap((m) => (m.operatorFeed ? [m.operatorFeed] : [])), audit);
   const slowConsumers = watchSlowConsumers(io, ctx, config.SLOW_CONSUMER_MAX_PACKETS);
 
   await new Promise<void>((resolve, reject) => {

@@ -2,16 +2,25 @@ import type { Server } from 'socket.io';
 import type { HubContext } from './context.ts';
 import type { HubModule } from './module.ts';
 import { sessionsModule } from './modules/sessions-module.ts';
+import { checkpointsModule } from './modules/checkpoints-module.ts';
 import { eventsModule } from './modules/events-module.ts';
 import { healthModule } from './modules/health-module.ts';
 import { groupsModule } from './modules/groups-module.ts';
 import { metricsHistoryModule } from './modules/metrics-history-module.ts';
 import { RedisOffsets } from './cluster/redis-offsets.ts';
 import { clusterModule } from './cluster/cluster-module.ts';
+import { agentAuthModule } from './modules/agent-auth-module.ts';
 import type { LoadGate } from './sockets/load-gate.ts';
+import { AuditTrail } from './audit/audit-trail.ts';
+import { operatorAccessModule } from './modules/operator-access-module.ts';
 
-/** The capabilities this hub runs, in start order (closed in reverse). */
-export function buildModules(ctx: HubContext, io: Server, gate: LoadGate): HubModule[] {
+/** The capabilities this hub runs, in start order (closed in reverse), and the audit log the HTTP guard and the operators socket write to. */
+export interface BuiltModules {
+  modules: HubModule[];
+  audit: AuditTrail;
+}
+
+export function buildModules(ctx: HubContext, io: Server, gate: LoadGate): BuiltModules {
   const sessions = sessionsModule(ctx);
   // Several nodes share one event log through Redis: offsets must be unique across them, and the
   // cluster needs one committed watermark.
@@ -32,5 +41,7 @@ export function buildModules(ctx: HubContext, io: Server, gate: LoadGate): HubMo
   const health = healthModule(ctx, io, events.bus, sessions.service, gate);
   const groups = groupsModule(ctx, io, { bus: events.bus, sessions: sessions.service, onReplaced: health.onReplaced });
   const cluster = url && offsets ? [clusterModule(ctx, io, { url, offsets, onGroupLeadership: () => groups.engine.restore() })] : [];
-  return [sessions, events, health, groups, ...cluster, metricsHistoryModule(ctx)];
+  const audit = new AuditTrail(events.bus, () => ctx.clock.now(), ctx.logger.child({ module: 'audit' }));
+  const modules = [agentAuthModule(ctx, io), sessions, events, health, groups, ...cluster, metricsHistoryModule(ctx), operatorAccessModule(ctx, io), checkpointsModule(ctx)];
+  return { modules, audit };
 }

@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   RATE_LIMITED: 429,
   CONFIG_INVALID: 500,
   REQUEST_TIMEOUT: 504,
+  /** SDK only: the caller aborted the call through its AbortSignal (499, as proxies log a client that went away). */
+  ABORTED: 499,
   INTERNAL: 500,
 } as const;
 

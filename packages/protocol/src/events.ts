@@ -7,6 +7,15 @@ export type Priority = z.infer<typeof Priority>;
 export const PRIORITY_RANK: Record<Priority, number> = { low: 0, normal: 1, high: 2, critical: 3 };
 
 const SEGMENT = /^[A-Za-z0-9_.\-]+$/;
+/**
+ * Topics under `$hub:` belong to the hub itself (the audit log, `$hub:audit`): readable and
+ * exportable like any other, never published by agents or through `POST /api/events`.
+ */
+export const HUB_TOPIC_PREFIX = '$hub';
+export const AUDIT_TOPIC = '$hub:audit';
+export function isHubTopic(topic: string): boolean {
+  return topic === HUB_TOPIC_PREFIX || topic.startsWith(`${HUB_TOPIC_PREFIX}:`);
+}
 
 /**
  * Topics are `:`-separated segments (`agent:42`, `session:<uuid>`, `orders:eu:created`).
@@ -28,6 +37,7 @@ export function topicProblem(topic: string, allowWildcards: boolean): string | n
       if (s === '*' && segments.length === 1) return 'a lone "*" is not a pattern; use "#" for every topic';
       continue;
     }
+    if (i === 0 && s === HUB_TOPIC_PREFIX && segments.length > 1) continue;
     if (!SEGMENT.test(s)) return `segment "${s.slice(0, 40)}" must be letters, digits, "_", "." or "-"`;
   }
   return null;
@@ -45,7 +55,8 @@ export const TopicPattern = z.string().superRefine((t, ctx) => {
 /** Every pattern that matches `topic` (the topic itself included), for room-based fan-out. */
 export function patternsMatching(topic: string): string[] {
   const segments = topic.split(':');
-  const out = [topic, '#'];
+  // As MQTT's `$SYS`: a lone `#` does not reach the hub's own topics; `$hub:#` or the topic does.
+  const out = isHubTopic(topic) ? [topic] : [topic, '#'];
   for (let i = 1; i < segments.length; i++) out.push(segments.slice(0, i).join(':') + ':#');
   if (segments.length > 1) out.push(segments.slice(0, -1).join(':') + ':*');
   return out;
@@ -60,6 +71,7 @@ export const EventId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'even
 export const PublishEvent = z.object({
   /** Supply your own id to make retries idempotent; the hub makes a UUID v4 otherwise. */
   id: EventId.optional(),
+  // `$hub:` topics pass the grammar; the hub refuses publishing on them with FORBIDDEN (not a malformed request).
   topic: Topic,
   priority: Priority.default('normal'),
   payload: z.unknown(),

@@ -1,4 +1,13 @@
 import type { AckCallback } from './ack.ts';
+import type {
+  CheckpointPage,
+  DeleteCheckpointThread,
+  GetCheckpoint,
+  ListCheckpoints,
+  PutCheckpoint,
+  PutCheckpointWrites,
+  StoredCheckpoint,
+} from './checkpoints.ts';
 import type { AgentInfo, HealthTransition, LivenessReport, RegisterAgent } from './agents.ts';
 import type { DeadLetter, HubEvent, PublishEvent, PublishResult, Redelivery, RedeliveryReceipt, Subscribe } from './events.ts';
 import type {
@@ -83,6 +92,7 @@ export interface AgentClientEvents {
   'agent:register': (p: RegisterAgent, ack: AckCallback<AgentInfo>) => void;
   'agent:replay-report': (p: { replayed: number; failed: number }, ack: AckCallback<AgentInfo>) => void;
   'agent:restore': (p: Record<string, never>, ack: AckCallback<Array<{ sessionId: string; version: number; state: unknown }>>) => void;
+  'auth:refresh': (p: { token: string }, ack: AckCallback<{ expiresAt: string | null }>) => void;
   'session:create': (p: CreateSession, ack: AckCallback<Session>) => void;
   'session:get': (p: SessionIdRef & { history?: boolean }, ack: AckCallback<SessionWithHistory>) => void;
   'session:list': (p: SessionListQuery, ack: AckCallback<Page<Session>>) => void;
@@ -98,6 +108,11 @@ export interface AgentClientEvents {
   'group:join': (p: GroupRef, ack: AckCallback<GroupJoined>) => void;
   'group:leave': (p: GroupRef, ack: AckCallback<Group>) => void;
   'group:task': (p: GroupTaskAction, ack: AckCallback<GroupTask | { items: GroupTask[]; summary: TaskSummary }>) => void;
+  'checkpoint:put': (p: PutCheckpoint, ack: AckCallback<{ threadId: string; namespace: string; id: string }>) => void;
+  'checkpoint:put-writes': (p: PutCheckpointWrites, ack: AckCallback<{ stored: number }>) => void;
+  'checkpoint:get': (p: GetCheckpoint, ack: AckCallback<StoredCheckpoint | null>) => void;
+  'checkpoint:list': (p: ListCheckpoints, ack: AckCallback<CheckpointPage>) => void;
+  'checkpoint:delete-thread': (p: DeleteCheckpointThread, ack: AckCallback<{ deleted: number }>) => void;
 }
 
 /** Hub → agent. */

@@ -6,7 +6,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { HubError } from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
-import { bearer, safeEqual } from '../auth/operator-token.ts';
+import { noAudit, type AuditSink } from '../audit/audit-trail.ts';
+import { operatorGuard } from './operator-guard.ts';
 import { statusOf, toErrorBody } from '../errors.ts';
 import type { HttpEnv } from './env.ts';
 import { opsRoutes } from './ops-routes.ts';
@@ -18,15 +19,16 @@ export type ApiMount = (api: Hono<HttpEnv>, ctx: HubContext) => void;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The HTTP face of the hub: probes, metrics, the /api routes and the dashboard's static files. */
-export function createHttpApp(ctx: HubContext, mounts: ApiMount[] = []): Hono<HttpEnv> {
+export function createHttpApp(ctx: HubContext, mounts: ApiMount[] = [], audit: AuditSink = noAudit): Hono<HttpEnv> {
   const app = new Hono<HttpEnv>();
+  const requireOperator = operatorGuard(ctx, audit);
 
   app.use('*', correlation(ctx));
   app.route('/', opsRoutes(ctx));
   app.route('/', openApiRoutes());
 
   const api = new Hono<HttpEnv>();
-  api.use('*', requireOperator(ctx));
+  api.use('*', requireOperator);
   api.use('*', bodyLimit({
     maxSize: ctx.config.HTTP_MAX_BODY_BYTES,
     onError: () => {
@@ -52,7 +54,7 @@ export function createHttpApp(ctx: HubContext, mounts: ApiMount[] = []): Hono<Ht
   });
   app.route('/api', api);
 
-  app.get('/metrics', requireOperator(ctx), async (c) => {
+  app.get('/metrics', requireOperator, async (c) => {
     c.header('content-type', ctx.metrics.registry.contentType);
     return c.body(await ctx.metrics.registry.metrics());
   });
@@ -64,6 +66,8 @@ export function createHttpApp(ctx: HubContext, mounts: ApiMount[] = []): Hono<Ht
     if (body.code === 'VALIDATION_FAILED' || body.code === 'PAYLOAD_TOO_LARGE' || body.code === 'UNAUTHENTICATED') {
       ctx.metrics.rejectedPayloads.inc({ transport: 'http', code: body.code });
     }
+    const retryAfterMs = (body.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+    if (body.code === 'RATE_LIMITED' && typeof retryAfterMs === 'number') c.header('retry-after', String(Math.ceil(retryAfterMs / 1000)));
     return c.json({ error: body }, statusOf(body) as 400);
   });
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'not found' } }, 404));
@@ -85,15 +89,6 @@ function correlation(ctx: HubContext): MiddlewareHandler<HttpEnv> {
     const route = c.req.routePath || 'unmatched';
     ctx.metrics.httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, ms / 1000);
     log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms }, 'http request');
-  };
-}
-
-function requireOperator(ctx: HubContext): MiddlewareHandler<HttpEnv> {
-  return async (c, next) => {
-    const token = bearer(c.req.header('authorization'));
-    if (!token) throw new HubError('UNAUTHENTICATED', 'send Authorization: Bearer <operator token>');
-    if (!safeEqual(token, ctx.operatorToken)) throw new HubError('UNAUTHENTICATED', 'operator token not accepted');
-    await next();
   };
 }
 

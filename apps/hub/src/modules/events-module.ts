@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import {
   HubError,
   AckEvents,
+  isHubTopic,
   AGENTS_NAMESPACE,
   NackEvent,
   OPERATORS_NAMESPACE,
@@ -27,6 +28,7 @@ import { LatencyMonitor } from './latency-monitor.ts';
 import { noteAcked, noteSubscribed, noteUnsubscribed, subscriptionRoutes } from './agent-subscriptions.ts';
 import type { LoadGate } from '../sockets/load-gate.ts';
 import { mountDeadLetterRoutes, socketRedeliverer } from './dead-letter-routes.ts';
+import { authorizePublish, authorizeSubscribe } from '../auth/agent-permissions.ts';
 
 const REPLAY_PAGE = 2000;
 /** Sockets whose catch-up is complete get `event:watermark` notices; the others must not advance. */
@@ -189,6 +191,7 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
       const r = new Hono<HttpEnv>();
       r.post('/', async (c) => {
         const input = await jsonBody(c, PublishEvent);
+        if (isHubTopic(input.topic)) throw new HubError('FORBIDDEN', `"${input.topic}" is a hub topic: only the hub publishes on "$hub:" topics`, { topic: input.topic, pattern: '$hub:#' });
         return c.json(await bus.publish('operator', input), 201);
       });
       r.get('/', async (c) => {
@@ -219,6 +222,7 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
       // flight, publishes go straight through (the bus numbers them in arrival order).
       let tail: Promise<unknown> | null = null;
       onCall(ctx, socket, 'event:publish', PublishEvent, ({ input }) => {
+        authorizePublish(socket.data.credential, input.topic, input.payload, ctx.config.LEGACY_HUB_TOPICS);
         // Past the sustainable rate the hub pushes back instead of falling behind its heartbeats.
         if (gate.overloaded) {
           overloadRefusals.inc();
@@ -232,6 +236,7 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
         return accepted.then((a) => a.done);
       });
       onCall(ctx, socket, 'event:subscribe', Subscribe, async ({ input }) => {
+        authorizeSubscribe(socket.data.credential, input.patterns);
         // Notices resume once this subscription's catch-up is complete (see below).
         await socket.leave(WATERMARK_ROOM);
         await socket.join(input.patterns.map(topicRoom));

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ERROR_CODES, type ErrorBody, type ErrorCode } from '../errors.ts';
 import { HealthState, RecoveryStrategy, type AgentInfo, type HealthTransition } from '../agents.ts';
 import { DeadLetterStatus, EventId, Priority, ReplayPolicy, type DeadLetter, type HubEvent, type PublishResult, type Redelivery, type RedeliveryReceipt } from '../events.ts';
+import { MessageContent, ToolCall } from '../chat-message.ts';
+import { CheckpointBlob, CheckpointCursor, CheckpointWrite } from '../checkpoints.ts';
 import { MessageId, MessageRole, SessionState, type AppendResult, type Session, type SessionMessage, type SessionWithHistory } from '../sessions.ts';
 import { AgentId, JsonObject } from '../common.ts';
 import {
@@ -110,9 +112,27 @@ export const SessionMessageSchema = z.object({
   id: MessageId.optional(),
   role: MessageRole,
   author: z.string().nullable(),
-  content: z.string(),
+  content: MessageContent,
+  tool_calls: z.array(ToolCall).optional(),
+  tool_call_id: z.string().optional(),
+  name: z.string().optional(),
   metadata: JsonObject,
   createdAt: Time,
+}).catchall(z.unknown());
+
+export const StoredCheckpointSchema = z.object({
+  threadId: z.string(),
+  namespace: z.string(),
+  id: z.string(),
+  parentId: z.string().nullable(),
+  checkpoint: CheckpointBlob,
+  metadata: JsonObject,
+  writes: z.array(CheckpointWrite).describe('the writes stored against it, by taskId then idx'),
+});
+
+export const CheckpointPageSchema = z.object({
+  items: z.array(StoredCheckpointSchema),
+  next: CheckpointCursor.nullable().describe('pass as `after` for the next page; null on the last'),
 });
 
 export const SessionSchema = z.object({
@@ -142,6 +162,10 @@ export const RotationEntrySchema = z.object({
   outcome: z.enum(ROTATION_OUTCOMES),
   reason: z.string().nullable(),
   at: Time,
+  handoff: z
+    .object({ from: z.string(), to: z.string(), accepted: z.boolean(), reason: z.string().nullable() })
+    .optional()
+    .describe('on the grant after a speaker named a successor: followed or not, and why not'),
 });
 
 export const GroupTaskSchema = z.object({
@@ -176,6 +200,9 @@ export const GroupSettingsSchema = z.object({
   cooldownTurns: z.number().int(),
   manualWaitMs: z.number().int(),
   allowedTransitions: z.record(z.string(), z.array(z.string())).nullable(),
+  llm: z
+    .object({ endpoint: z.string().optional(), model: z.string().optional(), prompt: z.string().optional(), budgetMs: z.number().int().optional() })
+    .nullable(),
 });
 
 export const GroupTurnSchema = z.object({
@@ -273,7 +300,19 @@ export const AgentSubscriptionsSchema = z.object({
   lag: z.object({ count: z.number().int(), capped: z.boolean(), limit: z.number().int() }).nullable(),
 });
 
-export const AgentTokenSchema = z.object({ agentId: AgentId, token: z.string() });
+export const AgentTokenSchema = z.object({
+  agentId: AgentId,
+  token: z.string().describe('an ah2 token'),
+  tokenId: z.string().describe('the token id, for POST /api/agents/tokens/revoke'),
+  keyId: z.string().describe('the id of the key that signed it'),
+  expiresAt: Time,
+});
+export const AgentTokenRevocationSchema = z.object({
+  revoked: z.union([
+    z.object({ kind: z.literal('token'), jti: z.string(), exp: z.number().int() }),
+    z.object({ kind: z.literal('agent'), agentId: AgentId, at: z.number().int() }),
+  ]),
+});
 
 /** Ties each mirror to its interface: the build fails when either side gains, loses or changes a field. */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

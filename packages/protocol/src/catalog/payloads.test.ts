@@ -18,7 +18,7 @@ describe('the topic schemas', () => {
     fc.assert(fc.property(topics, (t) => {
       expect(accepts(schemas.Topic!, t)).toBe(topicProblem(t, false) === null);
     }), { numRuns: 2000 });
-    for (const t of ['a:b:c:d:e:f:g:h', 'a:b:c:d:e:f:g:h:i', 'x'.repeat(256), 'x'.repeat(257)]) {
+    for (const t of ['a:b:c:d:e:f:g:h', 'a:b:c:d:e:f:g:h:i', 'x'.repeat(256), 'x'.repeat(257), '$hub:audit', '$hub', '$hub:#', 'a:$hub', '$hub:a:b:c:d:e:f:g', '$hub:a:b:c:d:e:f:g:h']) {
       expect(accepts(schemas.Topic!, t), t).toBe(topicProblem(t, false) === null);
     }
   });
@@ -27,7 +27,7 @@ describe('the topic schemas', () => {
     fc.assert(fc.property(topics, (t) => {
       expect(accepts(schemas.TopicPattern!, t)).toBe(topicProblem(t, true) === null);
     }), { numRuns: 2000 });
-    for (const t of ['#', '*', 'a:*', 'a:#', '*:a', 'a:b:c:d:e:f:g:#', 'a:b:c:d:e:f:g:h:#']) {
+    for (const t of ['#', '*', 'a:*', 'a:#', '*:a', 'a:b:c:d:e:f:g:#', 'a:b:c:d:e:f:g:h:#', '$hub:audit', '$hub', '$hub:#', '$hub:*', 'a:$hub', '$hub:a:b:c:d:e:f:#', '$hub:a:b:c:d:e:f:g:#', '$hub:a:b:c:d:e:f:g', '$hub:a:b:c:d:e:f:g:h']) {
       expect(accepts(schemas.TopicPattern!, t), t).toBe(topicProblem(t, true) === null);
     }
   });

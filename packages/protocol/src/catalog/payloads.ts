@@ -1,5 +1,6 @@
+import { AuditEntry, CreateOperatorToken, IssuedOperatorToken, OperatorIdentity, OperatorScope, OperatorTokenInfo } from '../operator-access.ts';
 import { z } from 'zod';
-import { Capability, HealthState, IssueAgentToken, LivenessReport, RecoveryStrategy, RegisterAgent, ReplayReport } from '../agents.ts';
+import { Capability, HealthState, IssueAgentToken, LivenessReport, RecoveryStrategy, RefreshAgentToken, RegisterAgent, ReplayReport, RevokeAgentTokens } from '../agents.ts';
 import { AgentId, JsonObject, Uuid } from '../common.ts';
 import {
   AckEvents,
@@ -44,6 +45,16 @@ import {
   SetAgentState,
   UpdateSession,
 } from '../sessions.ts';
+import { ContentPart, MessageContent, ToolCall } from '../chat-message.ts';
+import {
+  CheckpointBlob,
+  CheckpointWrite,
+  DeleteCheckpointThread,
+  GetCheckpoint,
+  ListCheckpoints,
+  PutCheckpoint,
+  PutCheckpointWrites,
+} from '../checkpoints.ts';
 import * as answers from './answers.ts';
 
 /** Metadata of a catalogued schema: its name, and JSON Schema keywords the zod schema cannot say. */
@@ -57,6 +68,8 @@ export interface PayloadMeta {
 
 const SEGMENT = '[A-Za-z0-9_.-]+';
 const MORE_SEGMENTS = `{0,${LIMITS.topicSegmentsMax - 1}}`;
+/** The first segment of the hub's own topics (`$hub:audit`). */
+const HUB = '\\$hub';
 
 /** Socket payloads that name a session: the session's id next to the operation's own fields. */
 const SessionIdRef = z.object({ id: Uuid });
@@ -88,9 +101,9 @@ const entries: Array<[z.ZodType, PayloadMeta]> = [
     Topic,
     {
       id: 'Topic',
-      description: '`:`-separated segments of letters, digits, "_", "." and "-" (e.g. `orders:eu:created`)',
+      description: '`:`-separated segments of letters, digits, "_", "." and "-" (e.g. `orders:eu:created`); the hub\'s own topics start with `$hub:` (e.g. `$hub:audit`)',
       maxLength: LIMITS.topicMax,
-      pattern: `^${SEGMENT}(:${SEGMENT})${MORE_SEGMENTS}$`,
+      pattern: `^(${SEGMENT}(:${SEGMENT})${MORE_SEGMENTS}|${HUB}(:${SEGMENT}){1,${LIMITS.topicSegmentsMax - 1}})$`,
     },
   ],
   [
@@ -99,7 +112,7 @@ const entries: Array<[z.ZodType, PayloadMeta]> = [
       id: 'TopicPattern',
       description: 'a topic whose last segment may be `*` (exactly one segment) or `#` (one or more); a lone `#` matches every topic',
       maxLength: LIMITS.topicMax,
-      pattern: `^(#|${SEGMENT}(:${SEGMENT})${MORE_SEGMENTS}|(${SEGMENT}:){1,${LIMITS.topicSegmentsMax - 1}}[*#])$`,
+      pattern: `^(#|${SEGMENT}(:${SEGMENT})${MORE_SEGMENTS}|(${SEGMENT}:){1,${LIMITS.topicSegmentsMax - 1}}[*#]|${HUB}(:${SEGMENT}){1,${LIMITS.topicSegmentsMax - 1}}|${HUB}(:${SEGMENT}){0,${LIMITS.topicSegmentsMax - 2}}:[*#])$`,
     },
   ],
   [Priority, { id: 'Priority' }],
@@ -111,6 +124,9 @@ const entries: Array<[z.ZodType, PayloadMeta]> = [
   [SessionState, { id: 'SessionState' }],
   [GroupStrategy, { id: 'GroupStrategy' }],
   [DeadLetterStatus, { id: 'DeadLetterStatus' }],
+  [ContentPart, { id: 'ContentPart' }],
+  [ToolCall, { id: 'ToolCall' }],
+  [MessageContent, { id: 'MessageContent' }],
   [NewMessage, { id: 'NewMessage' }],
   [answers.ErrorBodySchema, { id: 'ErrorBody', description: 'every error, in HTTP bodies (`{error}`) and socket acks alike' }],
 
@@ -121,6 +137,9 @@ const entries: Array<[z.ZodType, PayloadMeta]> = [
   [ReplayReport, { id: 'ReplayReport' }],
   [answers.AgentInfoSchema, { id: 'AgentInfo' }],
   [answers.AgentTokenSchema, { id: 'AgentToken' }],
+  [answers.AgentTokenRevocationSchema, { id: 'AgentTokenRevocation' }],
+  [RevokeAgentTokens, { id: 'RevokeAgentTokens' }],
+  [RefreshAgentToken, { id: 'RefreshAgentToken' }],
   [answers.HealthTransitionSchema, { id: 'HealthTransition' }],
   [answers.HubStatusSchema, { id: 'HubStatus' }],
   [answers.ShutdownNoticeSchema, { id: 'ShutdownNotice' }],
@@ -131,6 +150,14 @@ const entries: Array<[z.ZodType, PayloadMeta]> = [
   [answers.MetricsHistorySchema, { id: 'MetricsHistory' }],
   [answers.MetricsSamplePushSchema, { id: 'MetricsSamplePush' }],
   [answers.OperatorHandshakeSchema, { id: 'OperatorHandshake' }],
+
+  // Operators.
+  [OperatorScope, { id: 'OperatorScope', description: '`read` (view), `operate` (act on groups, dead letters, sessions, events), `admin` (credentials, deletes, configuration); each includes the ones before it' }],
+  [CreateOperatorToken, { id: 'CreateOperatorToken' }],
+  [OperatorTokenInfo, { id: 'OperatorTokenInfo', description: 'an operator credential as listed (the hub keeps only a hash of its token)' }],
+  [IssuedOperatorToken, { id: 'IssuedOperatorToken', description: 'a new credential with its token: shown this once' }],
+  [OperatorIdentity, { id: 'OperatorIdentity' }],
+  [AuditEntry, { id: 'AuditEntry', description: 'the payload of an event on `$hub:audit`' }],
 
   // Events.
   [PublishEvent, { id: 'PublishEvent' }],
@@ -164,6 +191,17 @@ const entries: Array<[z.ZodType, PayloadMeta]> = [
   [answers.SessionSchema, { id: 'Session' }],
   [answers.SessionWithHistorySchema, { id: 'SessionWithHistory' }],
   [answers.AppendResultSchema, { id: 'AppendResult' }],
+
+  // Checkpoints (LangGraph saver).
+  [CheckpointBlob, { id: 'CheckpointBlob' }],
+  [CheckpointWrite, { id: 'CheckpointWrite' }],
+  [PutCheckpoint, { id: 'PutCheckpoint' }],
+  [PutCheckpointWrites, { id: 'PutCheckpointWrites' }],
+  [GetCheckpoint, { id: 'GetCheckpoint' }],
+  [ListCheckpoints, { id: 'ListCheckpoints' }],
+  [DeleteCheckpointThread, { id: 'DeleteCheckpointThread' }],
+  [answers.StoredCheckpointSchema, { id: 'StoredCheckpoint' }],
+  [answers.CheckpointPageSchema, { id: 'CheckpointPage' }],
 
   // Groups.
   [CreateGroup, { id: 'CreateGroup' }],

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { LivenessReport, RegisterAgent, ReplayReport } from '../agents.ts';
+import { LivenessReport, RefreshAgentToken, RegisterAgent, ReplayReport } from '../agents.ts';
 import { AckEvents, NackEvent, PublishEvent, Subscribe, Unsubscribe } from '../events.ts';
 import { CreateSession, SessionListQuery } from '../sessions.ts';
+import { DeleteCheckpointThread, GetCheckpoint, ListCheckpoints, PutCheckpoint, PutCheckpointWrites } from '../checkpoints.ts';
 import { GroupRef, GroupSpeak, GroupTaskAction } from '../groups.ts';
 import type { AgentClientEvents, AgentServerEvents, OperatorClientEvents, OperatorServerEvents } from '../socket.ts';
 import * as answers from './answers.ts';
@@ -31,6 +32,7 @@ export const agentClientMessages: Record<keyof AgentClientEvents, SocketMessage>
   'agent:register': { summary: 'register (must come first on every connection)', payload: RegisterAgent, ack: answers.AgentInfoSchema },
   'agent:replay-report': { summary: 'report how a catch-up replay went', payload: ReplayReport, ack: answers.AgentInfoSchema },
   'agent:restore': { summary: "this agent's saved state per live session", payload: NoInput, ack: list(RestoredState) },
+  'auth:refresh': { summary: "replace this connection's token with a newer one of the same agent (before it expires)", payload: RefreshAgentToken, ack: z.object({ expiresAt: z.string().nullable() }) },
   'session:create': { summary: 'create a session (the agent is always a member)', payload: CreateSession, ack: answers.SessionWithHistorySchema },
   'session:get': { summary: 'read a session', payload: GetSession, ack: answers.SessionWithHistorySchema },
   'session:list': { summary: "list this agent's sessions", payload: SessionListQuery, ack: page(answers.SessionSchema) },
@@ -46,6 +48,11 @@ export const agentClientMessages: Record<keyof AgentClientEvents, SocketMessage>
   'group:join': { summary: 'join a group (its shared context so far)', payload: GroupRef, ack: answers.GroupJoinedSchema },
   'group:leave': { summary: 'leave a group', payload: GroupRef, ack: answers.GroupSchema },
   'group:task': { summary: "one action on a group's task queue", payload: GroupTaskAction, ack: z.union([answers.GroupTaskSchema, TaskList]) },
+  'checkpoint:put': { summary: 'store a graph checkpoint (LangGraph saver)', payload: PutCheckpoint, ack: z.object({ threadId: z.string(), namespace: z.string(), id: z.string() }) },
+  'checkpoint:put-writes': { summary: "store a task's pending writes against a checkpoint", payload: PutCheckpointWrites, ack: z.object({ stored: z.number().int() }) },
+  'checkpoint:get': { summary: 'a checkpoint with its writes (the newest without an id)', payload: GetCheckpoint, ack: answers.StoredCheckpointSchema.nullable() },
+  'checkpoint:list': { summary: 'checkpoints newest first, filtered, paged by cursor', payload: ListCheckpoints, ack: answers.CheckpointPageSchema },
+  'checkpoint:delete-thread': { summary: "delete a thread's checkpoints and writes", payload: DeleteCheckpointThread, ack: z.object({ deleted: z.number().int() }) },
 };
 
 export const agentServerMessages: Record<keyof AgentServerEvents, SocketMessage> = {

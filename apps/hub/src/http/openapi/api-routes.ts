@@ -13,6 +13,11 @@ import {
   GroupListQuery,
   HistoryQuery,
   IssueAgentToken,
+  RevokeAgentTokens,
+  IssuedOperatorToken,
+  CreateOperatorToken,
+  OperatorIdentity,
+  OperatorTokenInfo,
   OperatorMessage,
   PickSpeaker,
   PublishEvent,
@@ -77,10 +82,28 @@ export const API_ROUTES: ApiRoute[] = [
     ok: { status: 200, description: 'samples', schema: wire.MetricsHistorySchema },
   },
 
+  // Operator credentials (admin, but /api/me: any credential).
+  { method: 'get', path: '/api/me', tag: 'operators', summary: 'Who this token is', description: 'The credential\'s name and scopes (the dashboard hides what it may not do).', ok: { status: 200, description: 'name and scopes', schema: OperatorIdentity } },
+  { method: 'get', path: '/api/operators/tokens', tag: 'operators', summary: 'List operator credentials', ok: { status: 200, description: 'the built-in admin token first, then oldest first; revoked ones marked', schema: items(OperatorTokenInfo) } },
+  {
+    method: 'post', path: '/api/operators/tokens', tag: 'operators', summary: 'Create an operator credential', body: { schema: CreateOperatorToken }, errors: ['VERSION_CONFLICT'],
+    ok: { status: 201, description: 'the credential and its token (shown this once)', schema: IssuedOperatorToken },
+  },
+  {
+    method: 'post', path: '/api/operators/tokens/:id/revoke', tag: 'operators', summary: 'Revoke an operator credential', description: 'By id or by name; refused at once on every node, and its dashboards are disconnected.',
+    params: { id: z.string() }, errors: ['NOT_FOUND'],
+    ok: { status: 200, description: 'the credential, revoked', schema: OperatorTokenInfo },
+  },
+
   // Agents.
   {
     method: 'post', path: '/api/agents/tokens', tag: 'agents', summary: 'Issue an agent token', body: { schema: IssueAgentToken },
-    ok: { status: 201, description: 'the token for the agent id', schema: wire.AgentTokenSchema },
+    ok: { status: 201, description: 'an ah2 token for the agent id, with its id, key id and expiry', schema: wire.AgentTokenSchema },
+  },
+  {
+    method: 'post', path: '/api/agents/tokens/revoke', tag: 'agents', summary: 'Revoke one agent token, or every token of an agent',
+    description: 'Refused at connect from now on; connections holding it are closed on every node within 2 s.', body: { schema: RevokeAgentTokens },
+    ok: { status: 200, description: 'the revocation', schema: wire.AgentTokenRevocationSchema },
   },
   { method: 'get', path: '/api/agents', tag: 'agents', summary: 'List agents', ok: { status: 200, description: 'every known agent', schema: items(wire.AgentInfoSchema) } },
   {

@@ -1,6 +1,7 @@
 import { ERROR_CODES, PROTOCOL_VERSION, type ErrorCode } from '@agent-hub/protocol';
 import { componentSchemas, payloads, schemaIn, type JsonSchema } from '@agent-hub/protocol/catalog';
 import type { z } from 'zod';
+import { requiredScope } from '../../auth/route-scopes.ts';
 import { API_ROUTES, COMMON_ERRORS, type ApiRoute } from './api-routes.ts';
 
 const SCHEMAS = '#/components/schemas/';
@@ -43,12 +44,12 @@ export function openApiDocument(): JsonSchema {
       title: 'Agent Hub HTTP API',
       version: String(PROTOCOL_VERSION),
       description:
-        'The operator API under /api. Every route but this document and its reference page needs `Authorization: Bearer <operator token>`. ' +
+        'The operator API under /api. Every route but this document and its reference page needs `Authorization: Bearer <operator token>` of a credential whose scope covers the route (`x-required-scope`: read, operate or admin). ' +
         'Errors are `{ error: { code, message, details? } }` with the stable codes of docs/protocol.md. Generated from packages/protocol and apps/hub/src/http/openapi.',
     },
     servers: [{ url: 'http://localhost:3000', description: 'a local hub' }],
     security: [{ operatorToken: [] }],
-    tags: ['hub', 'agents', 'sessions', 'events', 'groups'].map((name) => ({ name })),
+    tags: ['hub', 'operators', 'agents', 'sessions', 'events', 'groups'].map((name) => ({ name })),
     paths,
     components: {
       securitySchemes: { operatorToken: { type: 'http', scheme: 'bearer', description: 'the operator token (HUB_TOKEN, or the one printed at first start)' } },
@@ -58,6 +59,7 @@ export function openApiDocument(): JsonSchema {
 }
 
 function operation(route: ApiRoute, components: Record<string, JsonSchema>): JsonSchema {
+  const scope = requiredScope(route.method.toUpperCase(), route.path);
   const parameters: JsonSchema[] = [];
   for (const [name, schema] of Object.entries(route.params ?? {})) parameters.push({ name, in: 'path', required: true, schema: schemaIn(schema, SCHEMAS) });
   if (route.query) parameters.push(...queryParameters(route.query, components));
@@ -69,13 +71,16 @@ function operation(route: ApiRoute, components: Record<string, JsonSchema>): Jso
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     operationId: operationId(route),
+    'x-required-scope': scope,
     ...(parameters.length ? { parameters } : {}),
   };
   if (route.body) out.requestBody = { required: !route.body.optional, content: { 'application/json': { schema: schemaIn(route.body.schema, SCHEMAS) } } };
   const ok: JsonSchema = { description: route.ok.description };
   if (route.ok.schema) ok.content = { 'application/json': { schema: schemaIn(route.ok.schema, SCHEMAS) } };
   if (route.ok.etag) ok.headers = { ETag: { description: 'the session version, quoted', schema: { type: 'string' } } };
-  out.responses = { [route.ok.status]: ok, ...errorResponses([...COMMON_ERRORS, ...(route.errors ?? [])]) };
+  // A read credential may call every `read` route, so only the others can answer FORBIDDEN.
+  const forbidden: ErrorCode[] = scope === 'read' ? [] : ['FORBIDDEN'];
+  out.responses = { [route.ok.status]: ok, ...errorResponses([...COMMON_ERRORS, ...forbidden, ...(route.errors ?? [])]) };
   return out;
 }
 
