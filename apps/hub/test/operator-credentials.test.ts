@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io } from 'socket.io-client';
 import type { AuditEntry, HubEvent, IssuedOperatorToken, OperatorTokenInfo } from '@agent-hub/protocol';
@@ -24,14 +25,21 @@ async function auditEntries(hub: HubProcess): Promise<AuditEntry[]> {
   return ((await res.json()) as { items: HubEvent[] }).items.map((e) => e.payload as AuditEntry);
 }
 
-function cli(hub: HubProcess, args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'apps/hub/src/cli/main.ts', ...args], {
+// Asynchronous on purpose: a spawnSync would block this process's event loop for the CLI's whole
+// run, and the hub would close the idle keep-alive socket that fetch then reuses ("other side closed").
+async function cli(hub: HubProcess, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/hub/src/cli/main.ts', ...args], {
     cwd: repoRoot,
     env: { ...process.env, DATA_DIR: hub.dataDir, HUB_TOKEN: hub.token, PORT: String(hub.port), HOST: '127.0.0.1' },
-    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 30_000,
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
 }
 
 describe('operator credentials (a real hub process)', () => {
@@ -139,25 +147,25 @@ describe('operator credentials (a real hub process)', () => {
   });
 
   it('creates, lists and revokes credentials with pnpm hub tokens:*', async () => {
-    const created = cli(hub, ['tokens:create', '--name', 'ci-bot', '--scope', 'operate']);
+    const created = await cli(hub, ['tokens:create', '--name', 'ci-bot', '--scope', 'operate']);
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
     const token = created.stdout.trim().split('\n').at(-1)!;
     expect(token).toMatch(/^aho1\./);
     expect(await (await as(hub, token, '/api/me')).json()).toMatchObject({ name: 'ci-bot', scope: 'operate' });
 
-    const listed = cli(hub, ['tokens:list']);
+    const listed = await cli(hub, ['tokens:list']);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/ci-bot\s+operate\s+.*active/);
     expect(listed.stdout).not.toContain(token);
 
-    const revoked = cli(hub, ['tokens:revoke', 'ci-bot']);
+    const revoked = await cli(hub, ['tokens:revoke', 'ci-bot']);
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toMatch(/^revoked credential "ci-bot"/);
     expect((await as(hub, token, '/api/me')).status).toBe(401);
-    expect(cli(hub, ['tokens:list']).stdout).toMatch(/ci-bot\s+operate\s+.*revoked/);
+    expect((await cli(hub, ['tokens:list'])).stdout).toMatch(/ci-bot\s+operate\s+.*revoked/);
 
-    const bad = cli(hub, ['tokens:create', '--name', 'x', '--scope', 'root']);
+    const bad = await cli(hub, ['tokens:create', '--name', 'x', '--scope', 'root']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^agent-hub: --scope: "root"; one of read, operate, admin/);
   }, 60_000);
