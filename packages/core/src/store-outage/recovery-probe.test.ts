@@ -7,13 +7,14 @@ const flush = async () => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 };
 
-/** A probe whose pings fail while `down`, and hang while `hang`. */
+/** A probe whose pings fail while `down`, hang while `hang`, and answer after `slowMs` if set. */
 function probed(opts: { random?: () => number } = {}) {
   const clock = new FakeClock();
-  const state = { down: true, hang: false, pings: 0, back: 0 };
+  const state = { down: true, hang: false, slowMs: 0, pings: 0, back: 0 };
   const ping = () => {
     state.pings++;
     if (state.hang) return new Promise<void>(() => {});
+    if (state.slowMs > 0) return new Promise<void>((resolve) => clock.setTimeout(resolve, state.slowMs));
     return state.down ? Promise.reject(new Error('refused')) : Promise.resolve();
   };
   const probe = new RecoveryProbe(ping, clock, { intervalMs: 500, timeoutMs: 400 }, () => state.back++, opts.random ?? (() => 0.5));
@@ -28,6 +29,17 @@ function probed(opts: { random?: () => number } = {}) {
 }
 
 describe('recovery probe', () => {
+  it('notices a store that is back but answers slower than the ping timeout', async () => {
+    const { state, probe, advance } = probed();
+    probe.start();
+    await advance(1000);
+    state.down = false;
+    state.slowMs = 1000; // 2.5x the 400 ms timeout: waited for once two pings have timed out
+    await advance(6000);
+    expect(state.back).toBe(1);
+    probe.stop();
+  });
+
   it('calls back within one interval of the store answering again', async () => {
     const { state, probe, advance } = probed();
     probe.start();
@@ -63,12 +75,14 @@ describe('recovery probe', () => {
     state.hang = true;
     probe.start();
     await advance(2000);
-    // A ping every 500 ms, each given up after 400 ms: the next one is sent after that.
-    expect(state.pings).toBe(4);
+    // A ping every 500 ms while none is in flight, each given up after 400 ms, then 800, 1,600:
+    // at 500 (given up at 900), 1,000 (given up at 1,800) and 2,000.
+    expect(state.pings).toBe(3);
     expect(state.back).toBe(0);
     state.hang = false;
     state.down = false;
-    await advance(500);
+    // The ping sent at 2,000 hangs until given up at 3,600; the next one answers.
+    await advance(2500);
     expect(state.back).toBe(1);
     probe.stop();
   });

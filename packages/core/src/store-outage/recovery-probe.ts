@@ -4,9 +4,15 @@ import { settleWithin } from './deadline.ts';
 export interface RecoveryProbeSettings {
   /** Time between pings while the store is failing (spread over ±50%). */
   intervalMs: number;
-  /** A ping not answered within this counts as failed. */
+  /**
+   * A ping not answered within this counts as failed. Each ping that times out doubles the wait
+   * for the next one, up to 8x: a store that is back but answers slowly (a reconnect on a busy
+   * machine) is then still noticed, instead of every ping being abandoned just before its answer.
+   */
   timeoutMs: number;
 }
+
+const MAX_TIMEOUT_FACTOR = 8;
 
 /**
  * Notices the store's return without waiting for the next scheduled retry: while started, pings
@@ -19,6 +25,8 @@ export class RecoveryProbe {
   private inFlight = false;
   /** What the last ping found; false from `start()` on, since a failure is why the probe runs. */
   private reachable = false;
+  /** Multiplies `timeoutMs`; doubled by each ping that timed out, back to 1 at `start()` or a refusal. */
+  private patience = 1;
 
   constructor(
     private readonly ping: () => Promise<void>,
@@ -36,6 +44,7 @@ export class RecoveryProbe {
   start(): void {
     if (this.timer) return;
     this.reachable = false;
+    this.patience = 1;
     this.schedule();
   }
 
@@ -57,10 +66,13 @@ export class RecoveryProbe {
     this.inFlight = true;
     let ok = false;
     try {
-      const outcome = await settleWithin(this.clock, this.s.timeoutMs, this.ping());
+      const outcome = await settleWithin(this.clock, this.s.timeoutMs * this.patience, this.ping());
       ok = outcome.settled;
+      // Kept after an answer: a slow store stays slow for a while, and a shorter wait would flap.
+      if (!outcome.settled) this.patience = Math.min(MAX_TIMEOUT_FACTOR, this.patience * 2);
     } catch {
       ok = false;
+      this.patience = 1; // answered, with a refusal: the store is down, not slow
     } finally {
       this.inFlight = false;
     }
