@@ -13,7 +13,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { GroupEngine, LLM_ENDPOINT_DEFAULTS, LlmSelector, SessionService, silentLogger, systemClock, type LlmEndpoint } from '@agent-hub/core';
+import {
+  GroupEngine,
+  LLM_ENDPOINT_DEFAULTS,
+  LlmSelector,
+  SessionService,
+  silentLogger,
+  systemClock,
+  type LlmEndpoint,
+} from '@agent-hub/core';
 import { MemoryStore } from '@agent-hub/store';
 import { CreateGroup, type AgentInfo } from '@agent-hub/protocol';
 import { Flags } from './flags.ts';
@@ -52,7 +60,22 @@ function fakeModel(delayMs: number): Promise<Server> {
 }
 
 function agent(id: string): AgentInfo {
-  return { id, name: id, capabilities: [], priority: 0, recovery: 'restart', health: 'healthy', connected: true, connectedSince: null, lastSeenAt: null, lastLivenessAt: null, recoveries: 0, degraded: null, node: null, meta: {} } as AgentInfo;
+  return {
+    id,
+    name: id,
+    capabilities: [],
+    priority: 0,
+    recovery: 'restart',
+    health: 'healthy',
+    connected: true,
+    connectedSince: null,
+    lastSeenAt: null,
+    lastLivenessAt: null,
+    recoveries: 0,
+    degraded: null,
+    node: null,
+    meta: {},
+  } as AgentInfo;
 }
 
 interface RowResult {
@@ -72,6 +95,7 @@ async function row(endpoint: string, budgetMs: number, selector: LlmSelector): P
   const sessions = new SessionService({ store: store.sessions, clock: systemClock, newId: randomUUID, cacheSize: 100 });
   const spokeAt = new Map<string, number>();
   const r: RowResult = { decided: 0, grants: 0, turn: [], bystander: [] };
+  // eslint-disable-next-line prefer-const -- assigned below, after the callbacks that use it are built
   let engine!: GroupEngine;
   let llmLeft = GROUPS;
   let allDone!: () => void;
@@ -84,7 +108,9 @@ async function row(endpoint: string, budgetMs: number, selector: LlmSelector): P
     const next = others[(t.turn * 7) % others.length];
     const say = () => {
       spokeAt.set(t.groupId, performance.now());
-      void engine.speak(agentId, { groupId: t.groupId, turnId: t.turnId, content: `done with step ${t.turn}; over to ${next}` }).catch(() => undefined);
+      void engine
+        .speak(agentId, { groupId: t.groupId, turnId: t.turnId, content: `done with step ${t.turn}; over to ${next}` })
+        .catch(() => undefined);
     };
     if (bystander) setTimeout(say, BYSTANDER_THINK_MS);
     else say();
@@ -116,7 +142,9 @@ async function row(endpoint: string, budgetMs: number, selector: LlmSelector): P
   });
   bystanderId = (await engine.create(CreateGroup.parse({ members: seatsOf('rr'), maxTurns: 100_000, maxConsecutive: 1000 }))).id;
   for (let i = 0; i < GROUPS; i++) {
-    await engine.create(CreateGroup.parse({ members: seatsOf(`g${i}`), strategy: 'llm', maxTurns: TURNS, maxConsecutive: 1000, llm: { endpoint, budgetMs } }));
+    await engine.create(
+      CreateGroup.parse({ members: seatsOf(`g${i}`), strategy: 'llm', maxTurns: TURNS, maxConsecutive: 1000, llm: { endpoint, budgetMs } }),
+    );
   }
   await done;
   await engine.end(bystanderId);
@@ -140,7 +168,17 @@ async function main(): Promise<void> {
       const r = await row(`model-${ms}ms`, budget, selector);
       const t = summarize(r.turn);
       const b = summarize(r.bystander);
-      rows.push([`${ms} ms`, `${budget} ms`, `${r.decided}/${r.grants}`, fmtPct(r.decided / r.grants), fmtMs(t.p50), fmtMs(t.p95), String(b.n), fmtMs(b.p50), fmtMs(b.p95)]);
+      rows.push([
+        `${ms} ms`,
+        `${budget} ms`,
+        `${r.decided}/${r.grants}`,
+        fmtPct(r.decided / r.grants),
+        fmtMs(t.p50),
+        fmtMs(t.p95),
+        String(b.n),
+        fmtMs(b.p50),
+        fmtMs(b.p95),
+      ]);
     }
   }
   for (const s of servers) {

@@ -14,7 +14,7 @@
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
-import { guardChild, sleep } from './child-guard.ts';
+import { guardChild } from './child-guard.ts';
 import { waitForQuiet } from './cpu-meter.ts';
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
 import { Flags } from './flags.ts';
@@ -28,7 +28,10 @@ const RECOVERY_WINDOWS = 5;
 const RECOVERY_WINDOW_MS = 2000;
 
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
-const fmtCounts = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${v} ${k}`).join(', ') || '0';
+const fmtCounts = (r: Record<string, number>) =>
+  Object.entries(r)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ') || '0';
 
 async function main(): Promise<void> {
   const f = new Flags();
@@ -40,7 +43,9 @@ async function main(): Promise<void> {
 
   let db: TestDatabase | null = null;
   if (store === 'postgres') db = await createTestDatabase();
-  const hub = await HubProcess.start({ env: { SESSION_LIMIT: '0', STORE: store, DEGRADE_FAILURES: '1000', ...(db ? { DATABASE_URL: db.url } : {}) } });
+  const hub = await HubProcess.start({
+    env: { SESSION_LIMIT: '0', STORE: store, DEGRADE_FAILURES: '1000', ...(db ? { DATABASE_URL: db.url } : {}) },
+  });
   guardChild(hub.child);
   const idleW = WorkerProcess.start(IDLE_WORKER);
   const subW = WorkerProcess.start(LOAD_WORKER);
@@ -76,13 +81,22 @@ async function main(): Promise<void> {
       `Overload on ${store}: ${2 * ceiling}/s offered for ${durationMs / 1000} s (2 x the ceiling ${ceiling}/s), ${idle} idle agents beside it`,
       ['what', 'result'],
       [
-        ['publishes sent / acked (durable)', `${pub.measuredSent} / ${acked} in ${(burstMs / 1000).toFixed(1)} s (${Math.round((acked * 1000) / burstMs)}/s acked)`],
-        ['publishes failed (after the SDK\'s retries)', fmtCounts(pub.errorCodes)],
+        [
+          'publishes sent / acked (durable)',
+          `${pub.measuredSent} / ${acked} in ${(burstMs / 1000).toFixed(1)} s (${Math.round((acked * 1000) / burstMs)}/s acked)`,
+        ],
+        ["publishes failed (after the SDK's retries)", fmtCounts(pub.errorCodes)],
         ['acked events not delivered to the subscriber', String(Math.max(0, acked - sub.received))],
         ['burst: propagation p50 / p95 / max', `${fmtMs(prop.p50)} / ${fmtMs(prop.p95)} / ${fmtMs(prop.max)}`],
         ['burst: publish ack p50 / p95 / max', `${fmtMs(ack.p50)} / ${fmtMs(ack.p95)} / ${fmtMs(ack.max)}`],
-        ['dropped: idle agents / publisher / subscriber', `${sum(idleDrops)} (${fmtCounts(idleDrops)}; ${idleConnected}/${idle} connected at the end) / ${sum(pub.disconnects)} / ${sum(sub.disconnects)}`],
-        ...recovery.map((r, i) => [`after: ${(i * RECOVERY_WINDOW_MS) / 1000}-${((i + 1) * RECOVERY_WINDOW_MS) / 1000} s at ${ceiling / 2}/s, p50 / p95`, `${fmtMs(r.p50)} / ${fmtMs(r.p95)} (${r.n} events)`]),
+        [
+          'dropped: idle agents / publisher / subscriber',
+          `${sum(idleDrops)} (${fmtCounts(idleDrops)}; ${idleConnected}/${idle} connected at the end) / ${sum(pub.disconnects)} / ${sum(sub.disconnects)}`,
+        ],
+        ...recovery.map((r, i) => [
+          `after: ${(i * RECOVERY_WINDOW_MS) / 1000}-${((i + 1) * RECOVERY_WINDOW_MS) / 1000} s at ${ceiling / 2}/s, p50 / p95`,
+          `${fmtMs(r.p50)} / ${fmtMs(r.p95)} (${r.n} events)`,
+        ]),
       ],
       [
         'targets: 0 idle agents, publishers or subscribers dropped; 0 acked events lost; p95 back under 10 ms within seconds.',

@@ -78,7 +78,10 @@ class SdkRun {
         await this.ctx.harness.perform({ op: 'start_hub' });
         return;
       case 'expect_resumed':
-        await waitUntil(() => this.resumed > this.resumedAtStop && this.client.connected, () => `the client did not resume (resumed ${this.resumed} times, connected: ${this.client.connected})`);
+        await waitUntil(
+          () => this.resumed > this.resumedAtStop && this.client.connected,
+          () => `the client did not resume (resumed ${this.resumed} times, connected: ${this.client.connected})`,
+        );
         return;
       case 'session_create': {
         const created = await this.client.sessions.create({ metadata: s.metadata, messages: s.messages });
@@ -159,7 +162,10 @@ class SdkRun {
 
   /** Every listed id handled exactly once, nothing else handled, in offset order. */
   private async expectEvents(ids: string[]): Promise<void> {
-    await waitUntil(() => ids.every((id) => this.handled.has(id)), () => `not handled: ${JSON.stringify(ids.filter((id) => !this.handled.has(id)))}`);
+    await waitUntil(
+      () => ids.every((id) => this.handled.has(id)),
+      () => `not handled: ${JSON.stringify(ids.filter((id) => !this.handled.has(id)))}`,
+    );
     await this.client.idle();
     const twice = [...this.handled].filter(([, n]) => n > 1).map(([id, n]) => `${id} ×${n}`);
     if (twice.length) throw new Error(`handled more than once: ${twice.join(', ')}`);
@@ -173,12 +179,19 @@ class SdkRun {
     this.resumedAtStop = this.resumed;
     const noticesBefore = this.shutdownNotices;
     await this.ctx.harness.perform({ op: 'stop_hub', graceful });
-    await waitUntil(() => !this.client.connected, () => 'the client still reports a connection to the stopped hub', 5_000);
+    await waitUntil(
+      () => !this.client.connected,
+      () => 'the client still reports a connection to the stopped hub',
+      5_000,
+    );
     // A graceful stop announces itself (protocol.md, "Reconnecting", step 3); a kill cannot.
     if (graceful && this.shutdownNotices === noticesBefore) throw new Error('no hub:shutdown notice before the graceful stop');
   }
 
-  private expectRestored(restored: Array<{ sessionId: string; state: unknown }>, expected: Array<{ session: string; state: unknown }>): void {
+  private expectRestored(
+    restored: Array<{ sessionId: string; state: unknown }>,
+    expected: Array<{ session: string; state: unknown }>,
+  ): void {
     for (const want of expected) {
       const id = this.session(want.session);
       const entry = restored.find((r) => r.sessionId === id);
@@ -200,7 +213,9 @@ class SdkRun {
     }
     const members = seated.map(([id]) => id);
     const group = (await this.ctx.harness.perform({ op: 'group_create', members, maxTurns })) as { id: string };
-    const seats = await Promise.all(seated.map(([id, client]) => joinGroup(client, group.id, (turn) => `${id} speaks on turn ${turn.turn}`)));
+    const seats = await Promise.all(
+      seated.map(([id, client]) => joinGroup(client, group.id, (turn) => `${id} speaks on turn ${turn.turn}`)),
+    );
     const reasons = await Promise.all(seats.map((seat) => seat.ended));
     if (!reasons.every((r) => r.includes('max turns'))) throw new Error(`the group ended otherwise: ${JSON.stringify(reasons)}`);
     await this.ctx.harness.perform({ op: 'group_check', groupId: group.id, members, maxTurns });
@@ -217,7 +232,7 @@ class SdkRun {
   }
 
   async closeAll(): Promise<void> {
-    await Promise.all([this.main, ...this.others].map((c) => c?.close()));
+    await Promise.all([this.main, ...this.others].map(async (c) => c?.close()));
   }
 }
 

@@ -23,10 +23,26 @@ const paced = (ms: number) => Math.max(1, Math.round(ms * pace));
 const thinkMs = process.env.DEMO_THINK_MS ?? String(paced(3000));
 
 const CAST = [
-  { id: 'planner', name: 'Planner', capabilities: ['plan'], lines: ['Here is the plan: three tasks on the board.', 'Checking the plan against progress.'] },
-  { id: 'researcher', name: 'Researcher', capabilities: ['research'], lines: ['Gathered the facts we need.', 'Cross-checked the sources.'] },
+  {
+    id: 'planner',
+    name: 'Planner',
+    capabilities: ['plan'],
+    lines: ['Here is the plan: three tasks on the board.', 'Checking the plan against progress.'],
+  },
+  {
+    id: 'researcher',
+    name: 'Researcher',
+    capabilities: ['research'],
+    lines: ['Gathered the facts we need.', 'Cross-checked the sources.'],
+  },
   { id: 'writer', name: 'Writer', capabilities: ['write'], lines: ['Drafted the launch note.', 'Tightened the wording.'] },
-  { id: 'reviewer', name: 'Reviewer', capabilities: ['review'], lines: ['Reviewed the draft; two small fixes.', 'Looks good to me.'], finisher: true },
+  {
+    id: 'reviewer',
+    name: 'Reviewer',
+    capabilities: ['review'],
+    lines: ['Reviewed the draft; two small fixes.', 'Looks good to me.'],
+    finisher: true,
+  },
 ];
 
 async function main(): Promise<void> {
@@ -41,7 +57,10 @@ async function main(): Promise<void> {
 
   const agents = new Map<string, ChildProcess>();
   for (const a of CAST) agents.set(a.id, await startAgent(a));
-  await waitFor(async () => (await api('GET', '/api/agents')).items.filter((a: any) => a.health === 'healthy').length === CAST.length, 20_000);
+  await waitFor(
+    async () => (await api('GET', '/api/agents')).items.filter((a: any) => a.health === 'healthy').length === CAST.length,
+    20_000,
+  );
 
   const group = await api('POST', '/api/groups', {
     members: CAST.map((a) => a.id),
@@ -51,7 +70,8 @@ async function main(): Promise<void> {
     turnTimeoutMs: 8000,
     prompt: 'Write a short launch note for Agent Hub. Planner, break it down.',
   });
-  for (const title of ['Collect facts', 'Draft the note', 'Review the draft']) await api('POST', `/api/groups/${group.id}/tasks`, { title });
+  for (const title of ['Collect facts', 'Draft the note', 'Review the draft'])
+    await api('POST', `/api/groups/${group.id}/tasks`, { title });
   // Agents learn the group from the event bus (critical, so even a late or restarted agent replays it).
   await api('POST', '/api/events', { topic: 'demo:group', priority: 'critical', payload: { groupId: group.id } });
   say(`group ${group.id.slice(0, 8)} created with ${CAST.length} agents, round-robin, 3 tasks`);
@@ -78,12 +98,18 @@ async function main(): Promise<void> {
   const tasks = await api('GET', `/api/groups/${group.id}/tasks`);
   const session = await api('GET', `/api/sessions/${ended.sessionId}`);
   const events = await api('GET', '/api/events?patterns=demo:%23&limit=1000');
-  const rotation = await api('GET', `/api/groups/${group.id}`);
   say(`group ended: ${ended.endedReason}`);
   say(`tasks: ${tasks.items.map((t: any) => `${t.title}=${t.status}`).join(', ')}`);
-  say(`conversation: ${session.messageCount} messages; speakers: ${session.messages.filter((m: any) => m.author).map((m: any) => m.author).join(' → ')}`);
+  say(
+    `conversation: ${session.messageCount} messages; speakers: ${session.messages
+      .filter((m: any) => m.author)
+      .map((m: any) => m.author)
+      .join(' → ')}`,
+  );
   say(`event bus: ${events.items.length} demo events persisted`);
-  say(`SUMMARY ${JSON.stringify({ ended: ended.endedReason, tasksDone: tasks.items.filter((t: any) => t.status === 'done').length, messages: session.messageCount, researcherRecoveries: (await api('GET', '/api/agents/researcher')).recoveries })}`);
+  say(
+    `SUMMARY ${JSON.stringify({ ended: ended.endedReason, tasksDone: tasks.items.filter((t: any) => t.status === 'done').length, messages: session.messageCount, researcherRecoveries: (await api('GET', '/api/agents/researcher')).recoveries })}`,
+  );
 
   if (!exitAtEnd) {
     say(`still running for the dashboard: ${url}/?token=${token}  (Ctrl+C to stop)`);
@@ -121,8 +147,21 @@ function startHub(): ChildProcess {
 
 async function startAgent(a: (typeof CAST)[number]): Promise<ChildProcess> {
   const { token: agentToken } = await api('POST', '/api/agents/tokens', { agentId: a.id });
-  const cfg = { thinkMs: Number(thinkMs), url, agentId: a.id, token: agentToken, name: a.name, capabilities: a.capabilities, lines: a.lines, finisher: a.finisher, stateFile: path.join(dataDir, `${a.id}.json`) };
-  return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'examples/demo-agent.ts'), JSON.stringify(cfg)], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  const cfg = {
+    thinkMs: Number(thinkMs),
+    url,
+    agentId: a.id,
+    token: agentToken,
+    name: a.name,
+    capabilities: a.capabilities,
+    lines: a.lines,
+    finisher: a.finisher,
+    stateFile: path.join(dataDir, `${a.id}.json`),
+  };
+  return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'examples/demo-agent.ts'), JSON.stringify(cfg)], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
 
 async function api(method: string, pathname: string, body?: unknown): Promise<any> {

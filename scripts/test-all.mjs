@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The one test command (`pnpm test`): typecheck, vitest (unit + integration), the Python client's
+// The one test command (`pnpm test`): typecheck, lint (ESLint with types, Prettier), vitest (unit + integration), the Python client's
 // pytest, dashboard build, Playwright e2e. Ends with one line of totals over every runner:
 // `N passed, N failed, N skipped`.
 import { spawnSync } from 'node:child_process';
@@ -30,6 +30,7 @@ function readJson(file) {
 }
 
 run('typecheck', 'pnpm', ['run', '--silent', 'typecheck']);
+run('lint', 'pnpm', ['run', '--silent', 'lint']);
 
 const vitestJson = path.join(out, 'vitest.json');
 run('vitest', 'pnpm', ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);

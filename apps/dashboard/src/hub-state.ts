@@ -96,8 +96,9 @@ export function hubReducer(state: HubState, action: HubAction): HubState {
       };
     case 'deadletters:seed':
       return { ...state, deadLetters: mergeDeadLetters(action.deadLetters, state.deadLetters) };
+    // A new letter, or a status change: the incoming copy replaces the one held (the merge keeps
+    // the first it sees).
     case 'deadletter:new':
-    // A status change: the incoming copy replaces the one held (the merge keeps the first it sees).
     case 'deadletter:update':
       return { ...state, deadLetters: mergeDeadLetters([action.deadLetter], state.deadLetters) };
     case 'groups:seed':

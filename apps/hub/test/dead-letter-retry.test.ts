@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
-import type { AgentClient } from '@agent-hub/sdk';
 import type { DeadLetter, HubEvent } from '@agent-hub/protocol';
 import { eventually, json, startTestHub, type TestHub } from './support/test-hub.ts';
 
@@ -22,8 +21,7 @@ afterAll(async () => {
   await t.close();
 });
 
-const post = (path: string, body?: unknown) =>
-  t.api(path, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) });
+const post = (path: string, body?: unknown) => t.api(path, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) });
 const retry = (id: string, body?: unknown) => post(`/api/deadletters/${id}/retry`, body);
 const discard = (id: string, body?: unknown) => post(`/api/deadletters/${id}/discard`, body);
 
@@ -33,7 +31,11 @@ async function letters(query = ''): Promise<DeadLetter[]> {
 
 async function deadLetterOf(eventId: string): Promise<DeadLetter> {
   let found: DeadLetter | undefined;
-  await eventually(async () => Boolean((found = (await letters()).find((d) => d.eventId === eventId && d.status === 'open'))), 5000, `dead letter of ${eventId}`);
+  await eventually(
+    async () => Boolean((found = (await letters()).find((d) => d.eventId === eventId && d.status === 'open'))),
+    5000,
+    `dead letter of ${eventId}`,
+  );
   return found!;
 }
 
@@ -114,9 +116,16 @@ describe('retrying a dead letter', () => {
     const published = await pub.publish('dlr:three', 1);
     const first = await deadLetterOf(published.id);
     expect((await retry(first.id)).status).toBe(200);
-    await eventually(async () => (await letters()).some((d) => d.eventId === published.id && d.id !== first.id), 5000, 'a second dead letter');
+    await eventually(
+      async () => (await letters()).some((d) => d.eventId === published.id && d.id !== first.id),
+      5000,
+      'a second dead letter',
+    );
     const mine = (await letters()).filter((d) => d.eventId === published.id);
-    expect(mine.map((d) => [d.id === first.id ? 'first' : 'second', d.status]).sort()).toEqual([['first', 'retried'], ['second', 'open']]);
+    expect(mine.map((d) => [d.id === first.id ? 'first' : 'second', d.status]).sort()).toEqual([
+      ['first', 'retried'],
+      ['second', 'open'],
+    ]);
     expect(state.calls).toHaveLength(6);
   });
 
@@ -169,7 +178,11 @@ describe('retrying a dead letter', () => {
 
   it('answers REQUEST_TIMEOUT when the agent is connected but never confirms the redelivery', async () => {
     // A client that dead-letters an event itself and ignores `event:redeliver` (an older SDK, say).
-    const raw = io(`${t.url}/agents`, { auth: { agentId: 'dlr-raw', token: t.agentToken('dlr-raw') }, transports: ['websocket'], forceNew: true });
+    const raw = io(`${t.url}/agents`, {
+      auth: { agentId: 'dlr-raw', token: t.agentToken('dlr-raw') },
+      transports: ['websocket'],
+      forceNew: true,
+    });
     try {
       const call = (event: string, payload: unknown) =>
         new Promise<{ ok: boolean; data?: { id: string; offset: number } }>((resolve) => raw.emit(event, payload, resolve));
@@ -208,7 +221,11 @@ describe('dead letter routes', () => {
     await expectError(await retry('no-such-letter'), 404, 'DEAD_LETTER_NOT_FOUND');
     await expectError(await discard('no-such-letter'), 404, 'DEAD_LETTER_NOT_FOUND');
     await expectError(await retry('bad%20id'), 400, 'VALIDATION_FAILED');
-    await expectError(await t.api('/api/deadletters/x/retry', { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } }), 400, 'VALIDATION_FAILED');
+    await expectError(
+      await t.api('/api/deadletters/x/retry', { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } }),
+      400,
+      'VALIDATION_FAILED',
+    );
     await expectError(await retry('x', { by: '' }), 400, 'VALIDATION_FAILED');
     await expectError(await t.api('/api/deadletters?status=pending'), 400, 'VALIDATION_FAILED');
     await expectError(await t.api('/api/deadletters/x/retry', { method: 'POST', auth: false }), 401, 'UNAUTHENTICATED');

@@ -34,7 +34,10 @@ describe('SDK first connect', () => {
       onConnectRetry: (err) => retries.push(err),
     });
     let settled = false;
-    void pending.then(() => (settled = true), () => (settled = true));
+    void pending.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     // Nothing listens yet: the attempts fail and are retried, the promise stays pending.
     await new Promise((r) => setTimeout(r, 1500));
     expect(settled).toBe(false);
@@ -52,7 +55,12 @@ describe('SDK first connect', () => {
     const hub = await HubProcess.start();
     hubs.push(hub);
     const retries: Error[] = [];
-    const err = await connectAgent({ url: hub.url, agentId: 'mallory', token: hub.tokens.issue('alice'), onConnectRetry: (e) => retries.push(e) }).catch((e: unknown) => e);
+    const err = await connectAgent({
+      url: hub.url,
+      agentId: 'mallory',
+      token: hub.tokens.issue('alice'),
+      onConnectRetry: (e) => retries.push(e),
+    }).catch((e: unknown) => e);
     expect(HubError.is(err, 'AGENT_UNAUTHORIZED')).toBe(true);
     expect(retries).toEqual([]);
   });
@@ -60,7 +68,14 @@ describe('SDK first connect', () => {
   it('gives up after connectTimeoutMs with a typed error', { timeout: 30_000 }, async () => {
     const port = await freePort();
     const t0 = Date.now();
-    const err = await connectAgent({ url: `http://127.0.0.1:${port}`, agentId: 'nobody', token: 'x', connectTimeoutMs: 1500, reconnectDelayMs: 200, reconnectDelayMaxMs: 300 }).catch((e: unknown) => e);
+    const err = await connectAgent({
+      url: `http://127.0.0.1:${port}`,
+      agentId: 'nobody',
+      token: 'x',
+      connectTimeoutMs: 1500,
+      reconnectDelayMs: 200,
+      reconnectDelayMaxMs: 300,
+    }).catch((e: unknown) => e);
     expect(HubError.is(err, 'REQUEST_TIMEOUT')).toBe(true);
     expect(Date.now() - t0).toBeLessThan(10_000);
   });
@@ -74,7 +89,25 @@ describe('SDK first connect', () => {
       socket.on('agent:register', (_p: unknown, ack: (r: unknown) => void) => {
         registers.push(socket.id);
         if (registers.length === 1) return;
-        ack({ ok: true, data: { id: 'slow', name: 'slow', capabilities: [], priority: 0, recovery: 'alert', health: 'healthy', connected: true, connectedSince: null, lastSeenAt: null, lastLivenessAt: null, recoveries: 0, degraded: null, node: 'n', meta: {} } });
+        ack({
+          ok: true,
+          data: {
+            id: 'slow',
+            name: 'slow',
+            capabilities: [],
+            priority: 0,
+            recovery: 'alert',
+            health: 'healthy',
+            connected: true,
+            connectedSince: null,
+            lastSeenAt: null,
+            lastLivenessAt: null,
+            recoveries: 0,
+            degraded: null,
+            node: 'n',
+            meta: {},
+          },
+        });
       });
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
@@ -93,7 +126,7 @@ describe('SDK first connect', () => {
       expect(registers[1]).toBe(registers[0]);
       expect(retries.map((e) => (e as HubError).code)).toEqual(['REQUEST_TIMEOUT']);
     } finally {
-      io.close();
+      await io.close();
     }
   });
 });

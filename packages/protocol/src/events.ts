@@ -6,7 +6,7 @@ export const Priority = z.enum(PRIORITIES);
 export type Priority = z.infer<typeof Priority>;
 export const PRIORITY_RANK: Record<Priority, number> = { low: 0, normal: 1, high: 2, critical: 3 };
 
-const SEGMENT = /^[A-Za-z0-9_.\-]+$/;
+const SEGMENT = /^[A-Za-z0-9_.-]+$/;
 /**
  * Topics under `$hub:` belong to the hub itself (the audit log, `$hub:audit`): readable and
  * exportable like any other, never published by agents or through `POST /api/events`.
@@ -66,7 +66,11 @@ export function topicMatches(pattern: string, topic: string): boolean {
   return patternsMatching(topic).includes(pattern);
 }
 
-export const EventId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'event ids are UUIDs or ULIDs');
+export const EventId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'event ids are UUIDs or ULIDs');
 
 export const PublishEvent = z.object({
   /** Supply your own id to make retries idempotent; the hub makes a UUID v4 otherwise. */

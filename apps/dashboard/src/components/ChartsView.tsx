@@ -41,12 +41,20 @@ export function ChartsView({ api, live }: Props) {
     if (live) setSeries((s) => addSample(s, live));
   }, [live]);
 
-  const samples = series?.samples ?? [];
+  const samples = useMemo(() => series?.samples ?? [], [series]);
   const charts = useMemo(
     () => ({
       bands: degradedBands(samples),
-      throughput: columns(samples, (s) => s.publishedPerSec, (s) => s.deliveredPerSec),
-      latency: columns(samples, (s) => s.propagationP50Ms, (s) => s.propagationP95Ms),
+      throughput: columns(
+        samples,
+        (s) => s.publishedPerSec,
+        (s) => s.deliveredPerSec,
+      ),
+      latency: columns(
+        samples,
+        (s) => s.propagationP50Ms,
+        (s) => s.propagationP95Ms,
+      ),
       agents: columns(samples, (s) => s.connectedAgents),
     }),
     [samples],
@@ -69,16 +77,26 @@ export function ChartsView({ api, live }: Props) {
           </span>
         </div>
         <p className="muted chart-note">
-          Figures are this node's own: with several hub nodes, each shows what it published and what its subscribers received.
-          Shaded: <span className="band-key band-degraded">degraded mode</span> <span className="band-key band-store">store unavailable</span>
+          Figures are this node's own: with several hub nodes, each shows what it published and what its subscribers received. Shaded:{' '}
+          <span className="band-key band-degraded">degraded mode</span> <span className="band-key band-store">store unavailable</span>
           {degradedNow && <strong> · degraded now</strong>}
         </p>
         {error && <p className="form-error">{error}</p>}
         {!series && !error && <p className="empty">Loading charts…</p>}
-        {series && samples.length === 0 && <p className="empty" data-testid="charts-empty">No samples yet: the first arrives within one interval.</p>}
+        {series && samples.length === 0 && (
+          <p className="empty" data-testid="charts-empty">
+            No samples yet: the first arrives within one interval.
+          </p>
+        )}
         {series && (
           <div className="charts">
-            <MetricsChart title="Throughput (events/s)" testId="chart-throughput" series={THROUGHPUT} data={charts.throughput} bands={charts.bands} />
+            <MetricsChart
+              title="Throughput (events/s)"
+              testId="chart-throughput"
+              series={THROUGHPUT}
+              data={charts.throughput}
+              bands={charts.bands}
+            />
             <MetricsChart title="Propagation latency" testId="chart-latency" series={LATENCY} data={charts.latency} bands={charts.bands} />
             <MetricsChart title="Connected agents" testId="chart-agents" series={AGENTS} data={charts.agents} bands={charts.bands} />
           </div>

@@ -73,11 +73,22 @@ export class AgentRevocations {
   /** Drops entries that can no longer refuse anything, here and in the store. */
   async prune(now: number): Promise<void> {
     const gone: string[] = [];
-    for (const [jti, exp] of this.tokens) if (exp < now) (this.tokens.delete(jti), gone.push(`token:${jti}`));
-    if (!this.opts.legacyTokens) {
-      for (const [id, at] of this.agents) if (at + this.opts.maxTtlMs < now) (this.agents.delete(id), gone.push(`agent:${id}`));
+    for (const [jti, exp] of this.tokens) {
+      if (exp >= now) continue;
+      this.tokens.delete(jti);
+      gone.push(`token:${jti}`);
     }
-    for (const k of gone) await this.kv.deleteValue(KEY_PREFIX + k).catch((err) => this.opts.logger.warn({ err: String(err) }, 'revocation not pruned from the store'));
+    if (!this.opts.legacyTokens) {
+      for (const [id, at] of this.agents) {
+        if (at + this.opts.maxTtlMs >= now) continue;
+        this.agents.delete(id);
+        gone.push(`agent:${id}`);
+      }
+    }
+    for (const k of gone)
+      await this.kv
+        .deleteValue(KEY_PREFIX + k)
+        .catch((err) => this.opts.logger.warn({ err: String(err) }, 'revocation not pruned from the store'));
   }
 
   get size(): number {

@@ -45,9 +45,13 @@ export function createAgentsNamespace(
     if (typeof protocol !== 'number' || !SUPPORTED_PROTOCOL_VERSIONS.includes(protocol)) {
       ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: 'PROTOCOL_UNSUPPORTED' });
       return next(
-        handshakeError('PROTOCOL_UNSUPPORTED', `protocol ${JSON.stringify(protocol)} is not supported; this hub speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`, {
-          supported: SUPPORTED_PROTOCOL_VERSIONS,
-        }),
+        handshakeError(
+          'PROTOCOL_UNSUPPORTED',
+          `protocol ${JSON.stringify(protocol)} is not supported; this hub speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`,
+          {
+            supported: SUPPORTED_PROTOCOL_VERSIONS,
+          },
+        ),
       );
     }
     if (ctx.state.phase === 'shutting-down') return next(handshakeError('HUB_SHUTTING_DOWN', 'hub is shutting down'));
@@ -64,17 +68,24 @@ export function createAgentsNamespace(
     const agentId: string = socket.data.agentId;
     ctx.metrics.socketsConnected.inc({ namespace: AGENTS_NAMESPACE });
     replacePreviousConnection(nsp, ctx, socket, agentId);
-    socket.join(`agent:${agentId}`);
+    void socket.join(`agent:${agentId}`); // in-memory adapter: synchronous; Redis: joined before any event reaches it
     ctx.agents.connected(agentId, socket.data.connectionId);
     socket.data.log.info({ transport: socket.conn.transport.name }, 'agent connected');
 
-    onCall(ctx, socket, 'agent:register', RegisterAgent, async ({ input }) => {
-      const info = await ctx.agents.register(agentId, input);
-      if (input.reconnect) ctx.metrics.reconnectDelay.observe(input.reconnect.afterMs / 1000);
-      socket.data.registered = true;
-      hooks.onRegistered?.(socket, agentId);
-      return info;
-    }, { requireRegistered: false });
+    onCall(
+      ctx,
+      socket,
+      'agent:register',
+      RegisterAgent,
+      async ({ input }) => {
+        const info = await ctx.agents.register(agentId, input);
+        if (input.reconnect) ctx.metrics.reconnectDelay.observe(input.reconnect.afterMs / 1000);
+        socket.data.registered = true;
+        hooks.onRegistered?.(socket, agentId);
+        return info;
+      },
+      { requireRegistered: false },
+    );
 
     for (const mount of mounts) mount(socket, ctx);
     answerUnknownEvents(ctx, socket);
@@ -116,4 +127,3 @@ function handshakeError(code: string, message: string, details?: unknown): Error
   err.data = details === undefined ? { code, message } : { code, message, details };
   return err;
 }
-

@@ -71,7 +71,6 @@ export async function eventually(predicate: () => boolean | Promise<boolean>, ti
 }
 
 /** The JSON body of a response, untyped (tests assert on its shape). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function json(res: Response): Promise<any> {
   return res.json();
 }

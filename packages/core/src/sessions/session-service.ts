@@ -1,7 +1,6 @@
 import {
   extraMessageFields,
   HubError,
-  type CreateSession,
   type Page,
   type Session,
   type SessionListQuery,
@@ -178,7 +177,11 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
       this.timed('save', () => this.d.store.appendMessages(id, version, records, at)).catch((err) => this.onWriteError(id, err));
     const result =
       version === undefined
-        ? await this.orQueue({ kind: 'append', sessionId: id, messages: records, at }, { afterWait: bounded, storeSilent: auth === 'store-silent' }, direct)
+        ? await this.orQueue(
+            { kind: 'append', sessionId: id, messages: records, at },
+            { afterWait: bounded, storeSilent: auth === 'store-silent' },
+            direct,
+          )
         : await direct();
     if ('queued' in result) return { session: null, messages: [], pending: result.queued };
     if (result.duplicate) return { session: result.session, messages: result.messages, duplicate: true };
@@ -289,7 +292,18 @@ export type AppendOutcome =
 /** What a client sees of a session whose creation is still queued (version 0 = not stored yet). */
 function provisional(id: string, members: string[], metadata: Record<string, unknown>, at: number): Session {
   const iso = new Date(at).toISOString();
-  return { id, state: 'active', version: 0, members, metadata, agentState: {}, messageCount: 0, createdAt: iso, updatedAt: iso, lastActivityAt: iso };
+  return {
+    id,
+    state: 'active',
+    version: 0,
+    members,
+    metadata,
+    agentState: {},
+    messageCount: 0,
+    createdAt: iso,
+    updatedAt: iso,
+    lastActivityAt: iso,
+  };
 }
 
 function toRecord(m: NewMessageRecordInput, actor: Actor, id: string): NewMessageRecord {
