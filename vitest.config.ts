@@ -2,7 +2,16 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'apps/hub/src/**/*.test.ts', 'apps/hub/test/**/*.test.ts', 'apps/dashboard/src/**/*.test.ts', 'examples/**/*.test.ts', 'bench/**/*.test.ts', 'conformance/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/test/**/*.test.ts',
+      'apps/hub/src/**/*.test.ts',
+      'apps/hub/test/**/*.test.ts',
+      'apps/dashboard/src/**/*.test.ts',
+      'examples/**/*.test.ts',
+      'bench/**/*.test.ts',
+      'conformance/**/*.test.ts',
+    ],
     exclude: ['**/node_modules/**', 'e2e/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

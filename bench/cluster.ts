@@ -23,7 +23,10 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const f = new Flags();
 const quick = f.has('quick');
 const nodeCounts = f.string('nodes', '1,2,3').split(',').map(Number);
-const rates = f.string('rates', quick ? '5000' : '5000,20000').split(',').map(Number);
+const rates = f
+  .string('rates', quick ? '5000' : '5000,20000')
+  .split(',')
+  .map(Number);
 const measureMs = f.number('duration', quick ? 3 : 5) * 1000;
 const warmupMs = 2000;
 
@@ -46,7 +49,12 @@ async function runOne(n: number, rate: number): Promise<string[]> {
     await waitForQuiet(15_000);
     const first = nodes[0]!;
     const last = nodes[nodes.length - 1]!;
-    await subW.call('connect', { mode: 'hub', url: last.url, agents: [{ agentId: 'sub-0', token: first.tokens.issue('sub-0') }], pattern: 'bench:*' });
+    await subW.call('connect', {
+      mode: 'hub',
+      url: last.url,
+      agents: [{ agentId: 'sub-0', token: first.tokens.issue('sub-0') }],
+      pattern: 'bench:*',
+    });
     await pubW.call('connect', { mode: 'hub', url: first.url, agents: [{ agentId: 'pub-0', token: first.tokens.issue('pub-0') }] });
     const args: RunArgs = { rate, warmupMs, measureMs, topicPrefix: 'bench:', room: 'bench' };
     const pub = await pubW.call<PublishReport>('run', args, warmupMs + measureMs + 60_000);

@@ -62,9 +62,7 @@ async function connectBare(url: string): Promise<LoadClient> {
 }
 
 async function connect(a: ConnectArgs): Promise<{ connected: number }> {
-  clients = await Promise.all(
-    a.agents.map((ag) => (a.mode === 'hub' ? connectHub(a.url, ag.agentId, ag.token) : connectBare(a.url))),
-  );
+  clients = await Promise.all(a.agents.map((ag) => (a.mode === 'hub' ? connectHub(a.url, ag.agentId, ag.token) : connectBare(a.url))));
   if (a.pattern) await Promise.all(clients.map((c) => c.subscribe(a.pattern!, (p) => receiver.take(p))));
   return { connected: clients.length };
 }

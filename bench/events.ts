@@ -88,7 +88,15 @@ function readOptions(): Options {
 }
 
 /** Connects both workers, runs the paced load, waits for deliveries to drain, collects samples. */
-async function runLoad(label: string, mode: 'hub' | 'bare', url: string, serverPid: number, pubs: Agents, subs: Agents, o: Options): Promise<LoadOutcome> {
+async function runLoad(
+  label: string,
+  mode: 'hub' | 'bare',
+  url: string,
+  serverPid: number,
+  pubs: Agents,
+  subs: Agents,
+  o: Options,
+): Promise<LoadOutcome> {
   // A shared machine: give someone else's burst a moment to pass rather than measure it.
   await waitForQuiet(QUIET_WAIT_MS);
   const subW = WorkerProcess.start(LOAD_WORKER);
@@ -101,10 +109,7 @@ async function runLoad(label: string, mode: 'hub' | 'bare', url: string, serverP
     const meter = new CpuMeter({ server: storePid ? [serverPid, storePid] : serverPid, publishers: pubW.pid, subscribers: subW.pid });
     let cpu: Record<string, number> = {};
     // CPU is sampled over the measured window only, not the warm-up or the drain.
-    const cpuTimers = [
-      setTimeout(() => meter.start(), o.warmupMs),
-      setTimeout(() => (cpu = meter.stop()), o.warmupMs + o.measureMs),
-    ];
+    const cpuTimers = [setTimeout(() => meter.start(), o.warmupMs), setTimeout(() => (cpu = meter.stop()), o.warmupMs + o.measureMs)];
     const args: RunArgs = { rate: o.rate, warmupMs: o.warmupMs, measureMs: o.measureMs, topicPrefix: 'bench:', room: 'bench' };
     const pub = await pubW.call<PublishReport>('run', args, o.warmupMs + o.measureMs + 60_000);
     cpuTimers.forEach(clearTimeout);
@@ -200,11 +205,31 @@ const HUB_DURABILITY: Record<Options['store'], string> = {
   memory: 'acks after the in-memory append: not durable',
 };
 
-function report(o: Options, ours: LoadOutcome, base: LoadOutcome | null, replay: ReplayOutcome | null, nats: NatsResult | null, runRows: LoadOutcome[] = []): void {
+function report(
+  o: Options,
+  ours: LoadOutcome,
+  base: LoadOutcome | null,
+  replay: ReplayOutcome | null,
+  nats: NatsResult | null,
+  runRows: LoadOutcome[] = [],
+): void {
   const title =
     `Events: ${o.publishers} publisher(s) -> ${o.subscribers} subscriber(s), 100-byte payloads, target ${fmtRate(o.rate)}, ` +
     `${o.measureMs / 1000} s measured after ${o.warmupMs / 1000} s warm-up; hub store: ${o.store}`;
-  const header = ['system', 'sent', 'delivered/sub', 'undelivered', 'prop p50', 'prop p95', 'prop p99', 'prop max', 'ack p50', 'ack p95', 'ack p99', 'CPU server / pub / sub / rest'];
+  const header = [
+    'system',
+    'sent',
+    'delivered/sub',
+    'undelivered',
+    'prop p50',
+    'prop p95',
+    'prop p99',
+    'prop max',
+    'ack p50',
+    'ack p95',
+    'ack p99',
+    'CPU server / pub / sub / rest',
+  ];
   const rows = [...runRows.map((r) => loadRow(r, o, o.subscribers)), loadRow(ours, o, o.subscribers)];
   if (base) rows.push(loadRow(base, o, o.subscribers));
   for (const r of nats?.rows ?? []) rows.push(loadRow(r, o, o.subscribers));
@@ -214,10 +239,15 @@ function report(o: Options, ours: LoadOutcome, base: LoadOutcome | null, replay:
     'prop = publish call -> subscriber handler start (stamp in the payload); ack = publish call -> ack (hub: after the batch commit, durable).',
     'CPU = share of one core over the measured window (2 cores in all); rest = everything else on the machine (PostgreSQL, other users).',
   ];
-  if (runRows.length) notes.push(`${o.runs} interleaved runs per system (hub, baseline, NATS, hub, …); the "median of ${o.runs}" rows take each column's median, and the ratios and targets below use them.`);
+  if (runRows.length)
+    notes.push(
+      `${o.runs} interleaved runs per system (hub, baseline, NATS, hub, …); the "median of ${o.runs}" rows take each column's median, and the ratios and targets below use them.`,
+    );
   if (base) notes.push(`p95 ratio ours/baseline: ${fmtRatio(ratio)}`);
   if (nats) {
-    notes.push('NATS rows: prop = js.publish() call -> consumer callback start; ack = js.publish() call -> PubAck; CPU server = nats-server.');
+    notes.push(
+      'NATS rows: prop = js.publish() call -> consumer callback start; ack = js.publish() call -> PubAck; CPU server = nats-server.',
+    );
     notes.push(`durability, ${ours.label}: ${HUB_DURABILITY[o.store]}.`);
     if (base) notes.push(`durability, ${base.label}: none (nothing stored; acks on receipt).`);
     notes.push(...nats.notes);
@@ -231,7 +261,10 @@ function report(o: Options, ours: LoadOutcome, base: LoadOutcome | null, replay:
   for (const r of [ours, ...(base ? [base] : []), ...(nats?.rows ?? [])]) {
     const codes = Object.entries(r.pub.errorCodes).map(([c, n]) => `${c} x${n}`);
     if (r.pub.errors) notes.push(`${r.label}: ${r.pub.errors} publishes failed: ${codes.join(', ')}`);
-    const drops = [...Object.entries(r.pub.disconnects).map(([k, n]) => `publisher ${k} x${n}`), ...Object.entries(r.sub.disconnects).map(([k, n]) => `subscriber ${k} x${n}`)];
+    const drops = [
+      ...Object.entries(r.pub.disconnects).map(([k, n]) => `publisher ${k} x${n}`),
+      ...Object.entries(r.sub.disconnects).map(([k, n]) => `subscriber ${k} x${n}`),
+    ];
     if (drops.length) notes.push(`${r.label}: connections dropped during the run: ${drops.join(', ')}`);
     if (r.pub.skipped) notes.push(`${r.label}: ${r.pub.skipped} sends skipped (more than 20,000 publishes awaiting acks)`);
   }
@@ -243,14 +276,22 @@ function report(o: Options, ours: LoadOutcome, base: LoadOutcome | null, replay:
     `Replay: ${o.replay.toLocaleString('en')} events to one fresh agent (subscribe fromOffset, policy full), ${replay.times.length} trials`,
     ['trial', 'replayed (ack)', 'subscribe -> ack', 'subscribe -> last handled', 'events/s'],
     [
-      ...replay.times.map((t, i) => [String(i + 1), String(replay.replayed[i]), fmtMs(replay.ackTimes[i]!), fmtMs(t), fmtRate(throughput(o.replay, t))]),
+      ...replay.times.map((t, i) => [
+        String(i + 1),
+        String(replay.replayed[i]),
+        fmtMs(replay.ackTimes[i]!),
+        fmtMs(t),
+        fmtRate(throughput(o.replay, t)),
+      ]),
       ['p50 / max', '', '', `${fmtMs(s.p50)} / ${fmtMs(s.max)}`, ''],
     ],
     [
       'The hub reads the log and emits every replayed event before it acks the subscribe; the SDK holds them until the ack, then runs the handlers.',
       `target < 200 ms: ${verdict(s.p50 < 200)} at the median (${fmtMs(s.p50)}), ${verdict(s.max < 200)} at the worst (${fmtMs(s.max)})`,
       ...(replay.memory
-        ? [`hub memory after the load run and the replays: RSS ${replay.memory.rssMb.toFixed(0)} MB, peak ${replay.memory.peakMb.toFixed(0)} MB (target RSS <= 250 MB on the default store)`]
+        ? [
+            `hub memory after the load run and the replays: RSS ${replay.memory.rssMb.toFixed(0)} MB, peak ${replay.memory.peakMb.toFixed(0)} MB (target RSS <= 250 MB on the default store)`,
+          ]
         : []),
       ...(replay.storeMemory
         ? [
@@ -267,7 +308,15 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
   const hub = await HubProcess.start({ env: { SESSION_LIMIT: '0', STORE: o.store, ...(db ? { DATABASE_URL: db.url } : {}), ...o.hubEnv } });
   guardChild(hub.child);
   try {
-    const ours = await runLoad(`agent hub (${o.store})`, 'hub', hub.url, hub.child!.pid!, agentsFor('bench-pub', o.publishers, hub), agentsFor('bench-sub', o.subscribers, hub), o);
+    const ours = await runLoad(
+      `agent hub (${o.store})`,
+      'hub',
+      hub.url,
+      hub.child!.pid!,
+      agentsFor('bench-pub', o.publishers, hub),
+      agentsFor('bench-sub', o.subscribers, hub),
+      o,
+    );
     const replay = o.replay > 0 ? await runReplay(hub, o.replay, o.replayTrials) : null;
     if (replay) {
       replay.memory = memoryOf(hub.child!.pid!);
@@ -285,7 +334,15 @@ async function runBaseline(o: Options): Promise<LoadOutcome> {
   const relay = WorkerProcess.start(RELAY);
   try {
     const { url } = await relay.call<{ url: string }>('listen');
-    return await runLoad('bare Socket.IO relay', 'bare', url, relay.pid, agentsFor('p', o.publishers, null), agentsFor('s', o.subscribers, null), o);
+    return await runLoad(
+      'bare Socket.IO relay',
+      'bare',
+      url,
+      relay.pid,
+      agentsFor('p', o.publishers, null),
+      agentsFor('s', o.subscribers, null),
+      o,
+    );
   } finally {
     await relay.stop();
   }
@@ -329,7 +386,15 @@ async function main(): Promise<void> {
     }
   }
   const nats: NatsResult | null = natsRuns.length
-    ? { notes: natsRuns[0]!.notes, rows: natsRuns[0]!.rows.map((_, k) => medianOf(natsRuns.map((n) => n.rows[k]!), o.runs)) }
+    ? {
+        notes: natsRuns[0]!.notes,
+        rows: natsRuns[0]!.rows.map((_, k) =>
+          medianOf(
+            natsRuns.map((n) => n.rows[k]!),
+            o.runs,
+          ),
+        ),
+      }
     : null;
   const runRows = [...hubs, ...bases, ...natsRuns.flatMap((n) => n.rows)];
   report(o, medianOf(hubs, o.runs), bases.length ? medianOf(bases, o.runs) : null, replay, nats, runRows);

@@ -127,7 +127,11 @@ async function runHub(o: Options): Promise<RunRow> {
   guardChild(hub.child);
   try {
     const pid = hub.child!.pid!;
-    return await measure({ mode: 'hub', pid, url: hub.url, token: (id) => hub.tokens.issue(id), rssMb: () => rssOf(pid) + rssOf(storeProcessOf(pid) ?? -1) }, 'hub (PGlite, defaults)', o);
+    return await measure(
+      { mode: 'hub', pid, url: hub.url, token: (id) => hub.tokens.issue(id), rssMb: () => rssOf(pid) + rssOf(storeProcessOf(pid) ?? -1) },
+      'hub (PGlite, defaults)',
+      o,
+    );
   } finally {
     await hub.stop();
   }
@@ -189,7 +193,18 @@ async function main(): Promise<void> {
   const rows = o.runs > 1 ? [...hub, ...bare, medianRow(hub), medianRow(bare)] : [...hub, ...bare];
   printTable(
     `Idle fleet: ${o.agents} agents from ${o.workers} worker processes (default heartbeat 1500 + 1500 ms; hub with liveness probes every 5 s)`,
-    ['system', 'in', 'connect (+register) /s', 'server CPU idle', 'fleet CPU', 'rest', 'server RSS', `storm: all ${o.agents} in`, 'failed attempts: typed', 'untyped'],
+    [
+      'system',
+      'in',
+      'connect (+register) /s',
+      'server CPU idle',
+      'fleet CPU',
+      'rest',
+      'server RSS',
+      `storm: all ${o.agents} in`,
+      'failed attempts: typed',
+      'untyped',
+    ],
     rows.map((r) => [
       r.system,
       String(r.connected),

@@ -62,7 +62,12 @@ interface FleetTarget {
   token(agentId: string): string;
 }
 
-const hubTarget = (hub: HubProcess): FleetTarget => ({ mode: 'hub', pid: hub.child!.pid!, url: hub.url, token: (id) => hub.tokens.issue(id) });
+const hubTarget = (hub: HubProcess): FleetTarget => ({
+  mode: 'hub',
+  pid: hub.child!.pid!,
+  url: hub.url,
+  token: (id) => hub.tokens.issue(id),
+});
 
 /** Samples CPU over `ms` for the server and (if any) the fleet's worker processes. */
 async function sampleCpu(target: FleetTarget, workers: WorkerProcess[], ms: number): Promise<Omit<CpuRow, 'label' | 'agents'>> {
@@ -83,7 +88,10 @@ async function fleetCpu(target: FleetTarget, label: string, n: number, ms: numbe
     const t0 = performance.now();
     const got = await Promise.all(
       workers.map((w, k) => {
-        const agents = Array.from({ length: n / workers.length }, (_, i) => `idle-${k}-${i}`).map((agentId) => ({ agentId, token: target.token(agentId) }));
+        const agents = Array.from({ length: n / workers.length }, (_, i) => `idle-${k}-${i}`).map((agentId) => ({
+          agentId,
+          token: target.token(agentId),
+        }));
         return w.call<{ connected: number }>('connect', { mode: target.mode, url: target.url, agents }, 120_000);
       }),
     );
@@ -122,7 +130,9 @@ function printDetection(freeze: FreezeTrials, zombies: ZombieTrials): void {
       row('zombie -> healthy again after `restart`', zombies.recoverMs),
     ],
     [
-      `disconnect reasons: ${Object.entries(freeze.reasons).map(([r, n]) => `${r} x${n}`).join(', ')}`,
+      `disconnect reasons: ${Object.entries(freeze.reasons)
+        .map(([r, n]) => `${r} x${n}`)
+        .join(', ')}`,
       `expected bounds: frozen ${HEARTBEAT_MS}-${2 * HEARTBEAT_MS} ms after the freeze (next ping + pong timeout); ` +
         'zombie <= 2 probe intervals + timeout after registering (probes run on one hub-wide 1 s tick).',
       `restart strategy: ${zombies.recovered}/${zombies.injected} injected zombies recovered on their own` +
@@ -135,7 +145,7 @@ function printCpu(rows: CpuRow[], idle: CpuRow): void {
   const bare = (r: CpuRow) => r.label.startsWith('baseline');
   printTable(
     'Server CPU for idle connections (share of one core; /proc/<pid>/stat utime+stime)',
-    ['server', 'agents', 'server CPU', 'over idle hub', 'agents\' CPU (2 workers)', 'rest of machine', 'connect time'],
+    ['server', 'agents', 'server CPU', 'over idle hub', "agents' CPU (2 workers)", 'rest of machine', 'connect time'],
     [idle, ...rows].map((r) => [
       r.label,
       String(r.agents),
@@ -159,7 +169,16 @@ async function main(): Promise<void> {
   const fleet = f.number('agents', quick ? 250 : 1000);
   const p: Plan = quick
     ? { freezeAgents: 3, freezeRounds: 2, zombies: 5, zombieBatch: 5, fleet, sampleMs: 6000, idleSampleMs: 4000, probeSampleMs: 0 }
-    : { freezeAgents: 10, freezeRounds: 2, zombies: 20, zombieBatch: 10, fleet, sampleMs: 20_000, idleSampleMs: 10_000, probeSampleMs: 10_000 };
+    : {
+        freezeAgents: 10,
+        freezeRounds: 2,
+        zombies: 20,
+        zombieBatch: 10,
+        fleet,
+        sampleMs: 20_000,
+        idleSampleMs: 10_000,
+        probeSampleMs: 10_000,
+      };
 
   const cpuRows: CpuRow[] = [];
   let baseline: CpuRow;

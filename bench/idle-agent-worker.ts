@@ -44,7 +44,12 @@ async function bareSocket(url: string, onError: (err: Error) => void): Promise<I
     // socket.io-client retries a failed connect itself; count each failure, keep waiting.
     s.on('connect_error', onError);
   });
-  return { get connected() { return s.connected; }, close: () => s.close() };
+  return {
+    get connected() {
+      return s.connected;
+    },
+    close: () => s.close(),
+  };
 }
 
 async function connect(a: ConnectArgs): Promise<ConnectResult> {

@@ -79,7 +79,11 @@ export async function probeNats(url = NATS_URL): Promise<Probe> {
     try {
       await (await jetstreamManager(nc, { timeout: 2000 })).getAccountInfo();
     } catch (err) {
-      return { ok: false, version, reason: `nats-server ${version ?? ''} at ${url} answers, but JetStream is not available (${errText(err)})` };
+      return {
+        ok: false,
+        version,
+        reason: `nats-server ${version ?? ''} at ${url} answers, but JetStream is not available (${errText(err)})`,
+      };
     }
     return { ok: true, version };
   } catch (err) {
@@ -103,7 +107,8 @@ export async function runNats(o: NatsLoadOptions, serverBin = NATS_SERVER_BIN): 
     'durability, NATS JetStream (default sync): PubAck once the stream (file storage, 1 replica) has the message in its file store; ' +
       'the server fsyncs in the background (every 2 min by default), so an OS crash or power loss can lose acked messages.',
   );
-  if (pid === null) out.notes.push(`NATS JetStream (default sync): no process found listening on port ${NATS_PORT}; its server CPU is not shown.`);
+  if (pid === null)
+    out.notes.push(`NATS JetStream (default sync): no process found listening on port ${NATS_PORT}; its server CPU is not shown.`);
 
   const server = await startSyncAlwaysServer(serverBin);
   if ('skip' in server) {
@@ -116,7 +121,10 @@ export async function runNats(o: NatsLoadOptions, serverBin = NATS_SERVER_BIN): 
       `durability, NATS JetStream (sync always): a throw-away nats-server ${server.version} with \`jetstream { sync_interval: always }\`, ` +
         `fsyncing each write before the PubAck (store dir under ${tmpdir()}).`,
     );
-    if (server.onTmpfs) out.notes.push(`NATS JetStream (sync always): the store dir ${server.dir} is on tmpfs, where fsync does nothing: this row is not durable.`);
+    if (server.onTmpfs)
+      out.notes.push(
+        `NATS JetStream (sync always): the store dir ${server.dir} is on tmpfs, where fsync does nothing: this row is not durable.`,
+      );
   } finally {
     await server.stop();
   }
@@ -185,12 +193,18 @@ async function startSyncAlwaysServer(bin: string): Promise<SyncAlwaysServer | { 
   const dir = await mkdtemp(join(tmpdir(), 'bench-nats-sync-'));
   const port = await freePort();
   const conf = join(dir, 'server.conf');
-  await writeFile(conf, [`listen: ${NATS_HOST}:${port}`, 'jetstream {', `  store_dir: "${join(dir, 'store')}"`, '  sync_interval: always', '}', ''].join('\n'));
+  await writeFile(
+    conf,
+    [`listen: ${NATS_HOST}:${port}`, 'jetstream {', `  store_dir: "${join(dir, 'store')}"`, '  sync_interval: always', '}', ''].join('\n'),
+  );
   const check = spawnSync(bin, ['-c', conf, '-t'], { encoding: 'utf8' });
   if (check.error || check.status !== 0) {
     await rm(dir, { recursive: true, force: true });
-    if (check.error) return { skip: `cannot run ${bin} (${errText(check.error)}); point --nats-server-bin=PATH at a nats-server 2.10 or later.` };
-    const why = firstLine(check.stderr || check.stdout).replace(/^nats-server:\s*/, '').replace(/^\S+\.conf:\d+:\d+:\s*/, '');
+    if (check.error)
+      return { skip: `cannot run ${bin} (${errText(check.error)}); point --nats-server-bin=PATH at a nats-server 2.10 or later.` };
+    const why = firstLine(check.stderr || check.stdout)
+      .replace(/^nats-server:\s*/, '')
+      .replace(/^\S+\.conf:\d+:\d+:\s*/, '');
     return {
       skip:
         `${bin} ${version} does not take \`jetstream { sync_interval: always }\` (${why}); the option needs nats-server 2.10 or later. ` +

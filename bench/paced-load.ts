@@ -138,7 +138,13 @@ export class Receiver {
 
   /** What was received since the last report (the next run starts from zero). */
   report(): SubscribeReport {
-    const r = { received: this.received, latencies: this.latencies.values().slice(), firstAt: this.firstAt, lastAt: this.lastAt, disconnects: this.disconnects };
+    const r = {
+      received: this.received,
+      latencies: this.latencies.values().slice(),
+      firstAt: this.firstAt,
+      lastAt: this.lastAt,
+      disconnects: this.disconnects,
+    };
     this.received = 0;
     this.latencies = new SampleBuffer();
     this.firstAt = this.lastAt = 0;

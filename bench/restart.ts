@@ -55,7 +55,15 @@ interface Restart {
 interface HubExtras {
   announced: { min: number; max: number; seen: number };
   /** The new hub from /ready until every agent was back (or the wait ended): CPU (share of a core) and RSS. */
-  storm: { windowMs: number; hubCpu: number; fleetCpu: number; benchCpu: number; othersCpu: number; rssAtReadyMb: number; rssPeakMb: number };
+  storm: {
+    windowMs: number;
+    hubCpu: number;
+    fleetCpu: number;
+    benchCpu: number;
+    othersCpu: number;
+    rssAtReadyMb: number;
+    rssPeakMb: number;
+  };
   published: number;
   publishFailures: string[];
   missed: number;
@@ -133,7 +141,15 @@ function watchStorm(hubPid: number, fleet: Fleet): () => HubExtras['storm'] {
   return () => {
     const cpu = meter.stop();
     const fleetCpu = fleet.workers.reduce((s, _, i) => s + cpu[`fleet${i}`]!, 0);
-    return { windowMs: Date.now() - readyAt, hubCpu: cpu.hub!, fleetCpu, benchCpu: cpu.bench!, othersCpu: cpu.others!, rssAtReadyMb, rssPeakMb: rssPeakMb(hubPid) };
+    return {
+      windowMs: Date.now() - readyAt,
+      hubCpu: cpu.hub!,
+      fleetCpu,
+      benchCpu: cpu.bench!,
+      othersCpu: cpu.others!,
+      rssAtReadyMb,
+      rssPeakMb: rssPeakMb(hubPid),
+    };
   };
 }
 
@@ -224,7 +240,9 @@ async function bareRestart(n: number): Promise<Restart> {
   try {
     const ids = shares(n, workers.length, 'bare');
     const url = `http://127.0.0.1:${port}`;
-    await Promise.all(workers.map((w, k) => w.call('connect', { mode: 'bare', url, agents: ids[k]!.map((agentId) => ({ agentId, token: '' })) }, 120_000)));
+    await Promise.all(
+      workers.map((w, k) => w.call('connect', { mode: 'bare', url, agents: ids[k]!.map((agentId) => ({ agentId, token: '' })) }, 120_000)),
+    );
     const connected = async () => (await Promise.all(workers.map((w) => w.call<number>('connected')))).reduce((s, x) => s + x, 0);
 
     const sigtermAt = Date.now();
@@ -279,7 +297,7 @@ function print(hub: Restart, extras: HubExtras, base: Restart | null): void {
       ...latencyCells(r.reconnect),
     ]),
     [
-      'reconnect: hub — from the agent\'s hub:shutdown notice to its `resumed` (registered and re-subscribed);',
+      "reconnect: hub — from the agent's hub:shutdown notice to its `resumed` (registered and re-subscribed);",
       '           baseline — from SIGTERM to connected, polled every 50 ms (there is no notice to start from).',
       `announced reconnectAfterMs: ${extras.announced.min}..${extras.announced.max} ms (seen by ${extras.announced.seen}/${hub.clients} agents)`,
       `new hub during the storm (ready -> all back, ${fmtMs(storm.windowMs)}): CPU ${fmtPct(storm.hubCpu)} of one core ` +

@@ -66,7 +66,10 @@ function storeOps(store: Store): SessionOps {
   return {
     async create(n) {
       const id = randomUUID();
-      await store.sessions.createSession({ id, members: ['bench'], metadata: { bench: true }, at: Date.now() }, Array.from({ length: n }, (_, i) => record(i)));
+      await store.sessions.createSession(
+        { id, members: ['bench'], metadata: { bench: true }, at: Date.now() },
+        Array.from({ length: n }, (_, i) => record(i)),
+      );
       return id;
     },
     async append(id) {
@@ -181,14 +184,21 @@ function print(kind: StoreKind, hub: Results, cold: Results, store: Results, c: 
     `rest of the machine meanwhile (cores busy outside this bench and its hub; PostgreSQL counts here): hub ${load(hub)}, cache off ${load(cold)}, store direct ${load(store)}.`,
   ];
   if (kind === 'postgres') notes.push(...targetNotes(hub, cold));
-  printTable(`Sessions on ${kind}: p50 / p95 / p99`, ['operation', 'hub', 'hub, cache off', 'store direct', 'hub overhead p50'], rows, notes);
+  printTable(
+    `Sessions on ${kind}: p50 / p95 / p99`,
+    ['operation', 'hub', 'hub, cache off', 'store direct', 'hub overhead p50'],
+    rows,
+    notes,
+  );
 }
 
 async function main(): Promise<void> {
   const f = new Flags();
   const quick = f.has('quick');
   const kinds = f.string('stores', 'pglite,postgres').split(',') as StoreKind[];
-  const c: Counts = quick ? { small: 100, large: 30, largeSessions: 3, warmup: 10 } : { small: 400, large: 100, largeSessions: 5, warmup: 30 };
+  const c: Counts = quick
+    ? { small: 100, large: 30, largeSessions: 3, warmup: 10 }
+    : { small: 400, large: 100, largeSessions: 5, warmup: 30 };
   for (const kind of kinds) {
     if (kind !== 'pglite' && kind !== 'postgres') throw new Error(`--stores: unknown store "${kind}"`);
     const store = await direct(kind, c);

@@ -30,7 +30,11 @@ const AGENTS = 10;
 const BUDGET_MS = 100;
 const seats = Array.from({ length: AGENTS }, (_, i) => `agent-${i}`);
 const skills = ['planning', 'typescript', 'testing', 'review', 'deploy', 'security', 'docs', 'design', 'data', 'support'];
-const candidates = seats.map((id, i) => ({ id, capabilities: [skills[i]!, `${skills[(i + 3) % AGENTS]}-${skills[(i + 5) % AGENTS]}`], priority: i % 3 }));
+const candidates = seats.map((id, i) => ({
+  id,
+  capabilities: [skills[i]!, `${skills[(i + 3) % AGENTS]}-${skills[(i + 5) % AGENTS]}`],
+  priority: i % 3,
+}));
 const messages: SessionMessage[] = Array.from({ length: 10 }, (_, i) => ({
   seq: i + 1,
   role: 'agent',
@@ -124,7 +128,20 @@ async function engineRow(n: number): Promise<Row> {
     sessions,
     publish: async () => undefined,
     kv: store.kv,
-    agentInfo: (id) => ({ ...candidates.find((c) => c.id === id)!, name: id, recovery: 'restart', health: 'healthy', connected: true, connectedSince: null, lastSeenAt: null, lastLivenessAt: null, recoveries: 0, degraded: null, node: null, meta: {} }),
+    agentInfo: (id) => ({
+      ...candidates.find((c) => c.id === id)!,
+      name: id,
+      recovery: 'restart',
+      health: 'healthy',
+      connected: true,
+      connectedSince: null,
+      lastSeenAt: null,
+      lastLivenessAt: null,
+      recoveries: 0,
+      degraded: null,
+      node: null,
+      meta: {},
+    }),
     clock: systemClock,
     newId: randomUUID,
     logger: silentLogger,
@@ -174,9 +191,13 @@ async function main(): Promise<void> {
 
   const fmt = (ms: number) => (ms < 0.01 ? `${(ms * 1000).toFixed(2)} µs` : `${ms.toFixed(3)} ms`).padStart(11);
   console.log(`Next-speaker selection, ${AGENTS} agents (${process.version}, ${new Date().toISOString()})\n`);
-  console.log(`${'strategy'.padEnd(42)}${'n'.padStart(8)}${'p50'.padStart(11)}${'p95'.padStart(11)}${'p99'.padStart(11)}${'max'.padStart(11)}${'ops/s'.padStart(12)}`);
+  console.log(
+    `${'strategy'.padEnd(42)}${'n'.padStart(8)}${'p50'.padStart(11)}${'p95'.padStart(11)}${'p99'.padStart(11)}${'max'.padStart(11)}${'ops/s'.padStart(12)}`,
+  );
   for (const r of rows) {
-    console.log(`${r.name.padEnd(42)}${String(r.n).padStart(8)}${fmt(r.p50)}${fmt(r.p95)}${fmt(r.p99)}${fmt(r.max)}${Math.round(r.opsPerSec).toLocaleString('en').padStart(12)}`);
+    console.log(
+      `${r.name.padEnd(42)}${String(r.n).padStart(8)}${fmt(r.p50)}${fmt(r.p95)}${fmt(r.p99)}${fmt(r.max)}${Math.round(r.opsPerSec).toLocaleString('en').padStart(12)}`,
+    );
   }
   // The budget is one timer: a few ms of event-loop lateness is what "hard" can mean in Node.
   const honoured = slowRow.max <= BUDGET_MS + 15;

@@ -260,10 +260,7 @@ function hubEvent(offset: number, at: number): HubEvent {
 }
 
 /** Opens, timing it; on a failed open, still removes what was made for it. */
-async function timedOpen(
-  open: () => Promise<Omit<Opened, 'openMs'>>,
-  onFailure: () => Promise<void> = async () => {},
-): Promise<Opened> {
+async function timedOpen(open: () => Promise<Omit<Opened, 'openMs'>>, onFailure: () => Promise<void> = async () => {}): Promise<Opened> {
   const t0 = performance.now();
   try {
     const opened = await open();

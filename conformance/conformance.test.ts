@@ -34,17 +34,25 @@ function failure(scenario: Scenario, reports: StepReport[], extra = ''): string 
 }
 
 describe('the conformance scenario', () => {
-  it('passes every step with the TypeScript SDK', async () => {
-    const scenario = loadScenario(runId('ts'));
-    const reports = await runWithSdk(scenario, { url: harness.url, operatorToken: harness.operatorToken, harness });
-    expect(failure(scenario, reports, `\nhub output:\n${harness.hub.output}`)).toBeNull();
-  }, RUN_MS);
+  it(
+    'passes every step with the TypeScript SDK',
+    async () => {
+      const scenario = loadScenario(runId('ts'));
+      const reports = await runWithSdk(scenario, { url: harness.url, operatorToken: harness.operatorToken, harness });
+      expect(failure(scenario, reports, `\nhub output:\n${harness.hub.output}`)).toBeNull();
+    },
+    RUN_MS,
+  );
 
-  it('passes every step with the Python client', async () => {
-    const run = runId('py');
-    const scenario = loadScenario(run);
-    const result = await runWithPython({ url: harness.url, operatorToken: harness.operatorToken, run, harness });
-    expect(failure(scenario, result.reports, `\nrunner output:\n${result.output}\nhub output:\n${harness.hub.output}`)).toBeNull();
-    expect(result.exitCode).toBe(0);
-  }, RUN_MS);
+  it(
+    'passes every step with the Python client',
+    async () => {
+      const run = runId('py');
+      const scenario = loadScenario(run);
+      const result = await runWithPython({ url: harness.url, operatorToken: harness.operatorToken, run, harness });
+      expect(failure(scenario, result.reports, `\nrunner output:\n${result.output}\nhub output:\n${harness.hub.output}`)).toBeNull();
+      expect(result.exitCode).toBe(0);
+    },
+    RUN_MS,
+  );
 });

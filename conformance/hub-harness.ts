@@ -35,7 +35,8 @@ export class HubHarness implements Harness {
     switch (request.op) {
       case 'stop_hub': {
         const exit = await this.hub.kill(request.graceful ? 'SIGTERM' : 'SIGKILL');
-        if (request.graceful && exit.code !== 0) throw new Error(`the hub did not stop cleanly: ${JSON.stringify(exit)}\n${this.hub.output}`);
+        if (request.graceful && exit.code !== 0)
+          throw new Error(`the hub did not stop cleanly: ${JSON.stringify(exit)}\n${this.hub.output}`);
         return exit;
       }
       case 'start_hub':
@@ -44,7 +45,12 @@ export class HubHarness implements Harness {
       case 'operator_publish':
         return this.api('POST', '/api/events', { topic: request.topic, payload: request.payload, id: request.id }, 201);
       case 'group_create':
-        return this.api('POST', '/api/groups', { members: request.members, maxTurns: request.maxTurns, prompt: 'Conformance: take turns.' }, 201);
+        return this.api(
+          'POST',
+          '/api/groups',
+          { members: request.members, maxTurns: request.maxTurns, prompt: 'Conformance: take turns.' },
+          201,
+        );
       case 'group_check':
         return this.checkTurns(request.groupId, request.members, request.maxTurns);
     }
@@ -56,11 +62,15 @@ export class HubHarness implements Harness {
     if (group.status !== 'ended' || group.spokenTurns !== maxTurns) {
       throw new Error(`group ${groupId}: expected ended after ${maxTurns} spoken turns, got ${group.status} after ${group.spokenTurns}`);
     }
-    const session = (await this.api('GET', `/api/sessions/${group.sessionId}`)) as { messages: Array<{ role: string; author: string | null }> };
+    const session = (await this.api('GET', `/api/sessions/${group.sessionId}`)) as {
+      messages: Array<{ role: string; author: string | null }>;
+    };
     const authors = session.messages.filter((m) => m.role === 'agent').map((m) => m.author ?? '');
     const rotation = Array.from({ length: maxTurns }, (_, i) => members[i % members.length]);
     if (JSON.stringify(authors) !== JSON.stringify(rotation)) {
-      throw new Error(`group ${groupId}: turns did not alternate: spoken by ${JSON.stringify(authors)}, expected ${JSON.stringify(rotation)}`);
+      throw new Error(
+        `group ${groupId}: turns did not alternate: spoken by ${JSON.stringify(authors)}, expected ${JSON.stringify(rotation)}`,
+      );
     }
     return { authors };
   }

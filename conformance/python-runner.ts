@@ -7,10 +7,7 @@ const PYTHON = '/usr/bin/python3';
 const RUNNER = fileURLToPath(new URL('../clients/python/conformance_runner.py', import.meta.url));
 const PREFIX = '@conformance ';
 
-type RunnerLine =
-  | { type: 'harness'; request: HarnessRequest }
-  | ({ type: 'step' } & StepReport)
-  | { type: 'done'; ok: boolean };
+type RunnerLine = { type: 'harness'; request: HarnessRequest } | ({ type: 'step' } & StepReport) | { type: 'done'; ok: boolean };
 
 export interface PythonRunResult {
   reports: StepReport[];
@@ -51,7 +48,8 @@ export function runWithPython(opts: { url: string; operatorToken: string; run: s
     }
     const message = JSON.parse(line.slice(PREFIX.length)) as RunnerLine;
     if (message.type === 'harness') answer(message.request);
-    else if (message.type === 'step') reports.push({ index: message.index, op: message.op, ok: message.ok, ms: message.ms, error: message.error });
+    else if (message.type === 'step')
+      reports.push({ index: message.index, op: message.op, ok: message.ok, ms: message.ms, error: message.error });
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);

@@ -79,7 +79,8 @@ export function loadScenario(run: string, file = SCENARIO_PATH): Scenario {
 export function mismatch(actual: unknown, expected: unknown, at = '$'): string | null {
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return `${at}: expected an array, got ${JSON.stringify(actual)}`;
-    if (actual.length !== expected.length) return `${at}: expected ${expected.length} items, got ${actual.length}: ${JSON.stringify(actual)}`;
+    if (actual.length !== expected.length)
+      return `${at}: expected ${expected.length} items, got ${actual.length}: ${JSON.stringify(actual)}`;
     for (let i = 0; i < expected.length; i++) {
       const m = mismatch(actual[i], expected[i], `${at}[${i}]`);
       if (m) return m;
@@ -87,7 +88,8 @@ export function mismatch(actual: unknown, expected: unknown, at = '$'): string |
     return null;
   }
   if (expected !== null && typeof expected === 'object') {
-    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return `${at}: expected an object, got ${JSON.stringify(actual)}`;
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual))
+      return `${at}: expected an object, got ${JSON.stringify(actual)}`;
     for (const [key, value] of Object.entries(expected)) {
       const m = mismatch((actual as Record<string, unknown>)[key], value, `${at}.${key}`);
       if (m) return m;

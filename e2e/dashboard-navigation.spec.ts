@@ -23,9 +23,7 @@ test.beforeAll(async () => {
   // A disconnected agent stays listed: the hub keeps its row and history.
   await agents.get(GONE)!.close();
   agents.delete(GONE);
-  await expect
-    .poll(async () => (await operatorRequest<{ health: string }>(hub, 'GET', `/agents/${GONE}`)).health)
-    .toBe('disconnected');
+  await expect.poll(async () => (await operatorRequest<{ health: string }>(hub, 'GET', `/agents/${GONE}`)).health).toBe('disconnected');
 });
 
 test.afterAll(async () => {
@@ -50,7 +48,10 @@ function pathOf(page: Page): string {
 
 /** The `data-at` of each timeline entry, top to bottom. */
 function timelineTimes(page: Page, testId: string): Promise<string[]> {
-  return page.getByTestId(testId).locator('li[data-at]').evaluateAll((items) => items.map((i) => i.getAttribute('data-at') ?? ''));
+  return page
+    .getByTestId(testId)
+    .locator('li[data-at]')
+    .evaluateAll((items) => items.map((i) => i.getAttribute('data-at') ?? ''));
 }
 
 function isNewestFirst(times: string[]): boolean {
@@ -110,7 +111,10 @@ test('opens an agent page from a deep link with its history, sessions and recove
   await page.screenshot({ path: testInfo.outputPath('agent-detail.png'), fullPage: true });
 
   // The session links to its own URL.
-  await page.getByTestId('agent-detail-sessions').getByRole('link', { name: session.id.slice(0, 8) }).click();
+  await page
+    .getByTestId('agent-detail-sessions')
+    .getByRole('link', { name: session.id.slice(0, 8) })
+    .click();
   expect(pathOf(page)).toBe(`/sessions/${session.id}`);
   await expect(page.getByTestId('session-detail')).toContainText('hello from the agent page');
 

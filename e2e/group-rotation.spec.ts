@@ -123,9 +123,7 @@ test('shows the rotation live, and an operator pick made while paused speaks fir
   const resumedTurn = String(paused.turn + 1);
   const nextSpoken = entries.and(page.locator(`[data-outcome="spoken"][data-turn="${resumedTurn}"]`));
   await expect(nextSpoken).toHaveAttribute('data-agent', picked, { timeout: 15_000 });
-  await expect(
-    entries.and(page.locator(`[data-outcome="granted"][data-turn="${resumedTurn}"]`)),
-  ).toContainText('operator pick');
+  await expect(entries.and(page.locator(`[data-outcome="granted"][data-turn="${resumedTurn}"]`))).toContainText('operator pick');
   await expect(detail.getByTestId('pending-pick')).toHaveText('—');
   await page.screenshot({ path: testInfo.outputPath('group-rotation-resumed.png'), fullPage: true });
 

@@ -45,9 +45,7 @@ async function openSignedIn(page: Page): Promise<void> {
   await expect(page.getByTestId('live-indicator')).toHaveText('live');
 }
 
-test('marks a frozen agent disconnected, enters degraded mode after more failures and leaves it on its own', async ({
-  page,
-}, testInfo) => {
+test('marks a frozen agent disconnected, enters degraded mode after more failures and leaves it on its own', async ({ page }, testInfo) => {
   // Three child processes, a hub and a browser on a small machine: give the whole story room.
   test.setTimeout(120_000);
   const shot = (name: string) => page.screenshot({ path: testInfo.outputPath(name), fullPage: true });

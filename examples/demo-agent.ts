@@ -19,7 +19,11 @@ interface DemoAgentConfig {
 
 const cfg = JSON.parse(process.argv[2]!) as DemoAgentConfig;
 const log = (msg: string) => process.stdout.write(`[${cfg.agentId}] ${msg}\n`);
-const saved = JSON.parse(await readFile(cfg.stateFile, 'utf8').catch(() => '{}')) as { lastOffset?: number; turns?: number; groupId?: string };
+const saved = JSON.parse(await readFile(cfg.stateFile, 'utf8').catch(() => '{}')) as {
+  lastOffset?: number;
+  turns?: number;
+  groupId?: string;
+};
 let turns = saved.turns ?? 0;
 
 const agent = await connectAgent({
@@ -88,7 +92,7 @@ async function speak(groupId: string, turn: number, seen: number) {
     }
   }
   const line = cfg.lines[(turns - 1) % cfg.lines.length]!;
-  const allDone = items.length > 0 && items.every((t) => t.status === 'done' || (t.id === mine?.id));
+  const allDone = items.length > 0 && items.every((t) => t.status === 'done' || t.id === mine?.id);
   await agent.sessions.setState(seat!.group.sessionId, { turns, lastTurn: turn });
   await agent.publish('demo:progress', { agent: cfg.agentId, turn, note }, { priority: 'low' });
   await persist();

@@ -13,7 +13,14 @@ it('runs the demo end to end: conversation, injected failure, recovery, finished
   const dataDir = await mkdtemp(path.join(tmpdir(), 'agent-hub-demo-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo.ts'], {
     cwd: root,
-    env: { ...process.env, DEMO_EXIT: '1', DEMO_PORT: String(await freePort()), DEMO_DATA_DIR: dataDir, DEMO_THINK_MS: '150', DEMO_PACE: '0.1' },
+    env: {
+      ...process.env,
+      DEMO_EXIT: '1',
+      DEMO_PORT: String(await freePort()),
+      DEMO_DATA_DIR: dataDir,
+      DEMO_THINK_MS: '150',
+      DEMO_PACE: '0.1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -72,11 +72,7 @@ export async function startHub(options: StartHubOptions = {}): Promise<HubProces
   return { url, operatorToken, agentSecret, dataDir, stderr: () => output.stderr, stop };
 }
 
-async function waitForHealth(
-  url: string,
-  child: ChildProcess,
-  output: { stderr: string; stdout: string },
-): Promise<void> {
+async function waitForHealth(url: string, child: ChildProcess, output: { stderr: string; stdout: string }): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let last = 'no answer yet';
   while (Date.now() < deadline) {

@@ -1,15 +1,7 @@
 import type { AgentInfo, HealthState, HealthTransition } from '@agent-hub/protocol';
 
 // What needs an operator first: lost agents, then ones at risk, then ones on their way, then the rest.
-export const HEALTH_ORDER: readonly HealthState[] = [
-  'failed',
-  'zombie',
-  'recovering',
-  'suspect',
-  'disconnected',
-  'connecting',
-  'healthy',
-];
+export const HEALTH_ORDER: readonly HealthState[] = ['failed', 'zombie', 'recovering', 'suspect', 'disconnected', 'connecting', 'healthy'];
 
 export function isProblem(state: HealthState): boolean {
   return state !== 'healthy' && state !== 'connecting';

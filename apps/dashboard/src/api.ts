@@ -136,8 +136,7 @@ export function createHubApi(token: string, onUnauthorized: () => void): HubApi 
     getAgentHealth: (id) => get(`/api/agents/${encodeURIComponent(id)}/health`),
     getAgentSubscriptions: (id) => get(`/api/agents/${encodeURIComponent(id)}/subscriptions`),
     getMetricsHistory: () => get('/api/metrics/history'),
-    listAgentSessions: async (agentId) =>
-      (await get<Page<Session>>(`/api/sessions?limit=100&agent=${encodeURIComponent(agentId)}`)).items,
+    listAgentSessions: async (agentId) => (await get<Page<Session>>(`/api/sessions?limit=100&agent=${encodeURIComponent(agentId)}`)).items,
     listRecentTransitions: async () => (await get<{ items: HealthTransition[] }>('/api/health/transitions')).items,
     queryEvents: async (query) => (await get<{ items: HubEvent[] }>(`/api/events?${eventSearch(query)}`)).items,
     listSessions: () => get<Page<Session>>('/api/sessions?limit=100'),

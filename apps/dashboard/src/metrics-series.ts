@@ -54,6 +54,9 @@ export function degradedBands(samples: MetricsSample[]): Band[] {
 }
 
 /** uPlot's columnar data: time (s) first, then one array per series. */
-export function columns(samples: MetricsSample[], ...picks: Array<(s: MetricsSample) => number | null>): [number[], ...Array<Array<number | null>>] {
+export function columns(
+  samples: MetricsSample[],
+  ...picks: Array<(s: MetricsSample) => number | null>
+): [number[], ...Array<Array<number | null>>] {
   return [samples.map((s) => Date.parse(s.at) / 1000), ...picks.map((pick) => samples.map(pick))];
 }

@@ -3,9 +3,7 @@ import { errorMessage, isTokenValid } from './api.ts';
 import { clearToken, loadToken, saveToken, takeTokenFromUrl } from './token-storage.ts';
 
 export type AuthState =
-  | { phase: 'checking' }
-  | { phase: 'signed-out'; error: string | null; lastToken: string }
-  | { phase: 'signed-in'; token: string };
+  { phase: 'checking' } | { phase: 'signed-out'; error: string | null; lastToken: string } | { phase: 'signed-in'; token: string };
 
 export interface Auth {
   state: AuthState;
@@ -32,8 +30,7 @@ export function useAuth(): Auth {
         setState({ phase: 'signed-in', token });
       },
       // The hub may just be restarting: keep the token so the operator can retry it.
-      (err: unknown) =>
-        setState({ phase: 'signed-out', error: `Could not reach the hub: ${errorMessage(err)}`, lastToken: token }),
+      (err: unknown) => setState({ phase: 'signed-out', error: `Could not reach the hub: ${errorMessage(err)}`, lastToken: token }),
     );
   }, []);
 

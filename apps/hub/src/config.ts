@@ -5,18 +5,20 @@ import { TASK_LEASE_DEFAULT_MS, type LlmEndpoint } from '@agent-hub/core';
 import { llmEndpointsOf } from './llm-endpoints.ts';
 import { parseAgentKeys } from './auth/agent-keys.ts';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const ms = (def: number) => z.coerce.number().int().min(1).default(def);
 /** `10.0.0.1, 10.1.0.0/16, ::1`: what TRUSTED_PROXIES takes. */
 function isAddressList(v: string): boolean {
-  return v.split(',').map((e) => e.trim()).filter(Boolean).every((e) => {
-    const [addr = '', bits, extra] = e.split('/');
-    const family = isIP(addr);
-    if (!family || extra !== undefined) return false;
-    return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
-  });
+  return v
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)
+    .every((e) => {
+      const [addr = '', bits, extra] = e.split('/');
+      const family = isIP(addr);
+      if (!family || extra !== undefined) return false;
+      return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+    });
 }
 const count = (def: number) => z.coerce.number().int().min(0).default(def);
 

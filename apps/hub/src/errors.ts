@@ -6,11 +6,9 @@ import type { Logger } from '@agent-hub/core';
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
-  throw new HubError(
-    'VALIDATION_FAILED',
-    r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-    { issues: r.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
-  );
+  throw new HubError('VALIDATION_FAILED', r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '), {
+    issues: r.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+  });
 }
 
 /** Any thrown value as the wire error body; unexpected errors are logged and hidden. */

@@ -74,13 +74,23 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
       throw storeStartupError(config, err);
     }));
   const state = new HubState(HUB_VERSION, node, config.SESSION_LIMIT);
-  const agents = new AgentDirectory({ store: store.agents, clock, node, defaultRecovery: config.DEFAULT_RECOVERY, log: logger.child({ module: 'agents' }) });
+  const agents = new AgentDirectory({
+    store: store.agents,
+    clock,
+    node,
+    defaultRecovery: config.DEFAULT_RECOVERY,
+    log: logger.child({ module: 'agents' }),
+  });
   const keys = config.AGENT_KEYS ? parseAgentKeys(config.AGENT_KEYS) : null;
   const agentTokens = new AgentTokens(agentSecret.value);
   const agentAuth = new AgentAuth({
     legacy: agentTokens,
     v2: new AgentTokensV2(keys && 'ring' in keys ? keys.ring : singleKeyRing(agentSecret.value)),
-    revocations: new AgentRevocations(store.kv, { maxTtlMs: config.AGENT_TOKEN_MAX_TTL_MS, legacyTokens: config.LEGACY_AGENT_TOKENS, logger: logger.child({ module: 'auth' }) }),
+    revocations: new AgentRevocations(store.kv, {
+      maxTtlMs: config.AGENT_TOKEN_MAX_TTL_MS,
+      legacyTokens: config.LEGACY_AGENT_TOKENS,
+      logger: logger.child({ module: 'auth' }),
+    }),
     acceptLegacy: config.LEGACY_AGENT_TOKENS,
     defaultTtlMs: config.AGENT_TOKEN_TTL_MS,
     maxTtlMs: config.AGENT_TOKEN_MAX_TTL_MS,
@@ -128,25 +138,41 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const { modules, audit } = buildModules(ctx, io, gate);
   for (const m of modules) await m.start?.();
 
-  const app = createHttpApp(ctx, modules.flatMap((m) => (m.api ? [m.api] : [])), audit);
+  const app = createHttpApp(
+    ctx,
+    modules.flatMap((m) => (m.api ? [m.api] : [])),
+    audit,
+  );
   const server = createAdaptorServer({ fetch: app.fetch }) as HttpServer;
   io.attach(server);
   const registerRate = new RegisterRate();
   // Before the namespace's own check: an address locked out by failed sign-ins is not even verified.
   io.of(AGENTS_NAMESPACE).use(refuseLockedOut(ctx, 'agent'));
-  createAgentsNamespace(io, ctx, modules.flatMap((m) => (m.agentSocket ? [m.agentSocket] : [])), {
-    onRegistered: (s, id) => {
-      registerRate.record();
-      modules.forEach((m) => m.onAgentRegistered?.(s, id));
+  createAgentsNamespace(
+    io,
+    ctx,
+    modules.flatMap((m) => (m.agentSocket ? [m.agentSocket] : [])),
+    {
+      onRegistered: (s, id) => {
+        registerRate.record();
+        modules.forEach((m) => m.onAgentRegistered?.(s, id));
+      },
+      onDisconnected: (s, id, r) => modules.forEach((m) => m.onAgentDisconnected?.(s, id, r)),
     },
-    onDisconnected: (s, id, r) => modules.forEach((m) => m.onAgentDisconnected?.(s, id, r)),
-  });
-  createOperatorsNamespace(io, ctx, modules.flatMap((m) => (m.operatorFeed ? [m.operatorFeed] : [])), audit);
+  );
+  createOperatorsNamespace(
+    io,
+    ctx,
+    modules.flatMap((m) => (m.operatorFeed ? [m.operatorFeed] : [])),
+    audit,
+  );
   const slowConsumers = watchSlowConsumers(io, ctx, config.SLOW_CONSUMER_MAX_PACKETS);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new StartupError('PORT', String(config.PORT), `port ${config.PORT} on ${config.HOST} is in use`) : err),
+      reject(
+        err.code === 'EADDRINUSE' ? new StartupError('PORT', String(config.PORT), `port ${config.PORT} on ${config.HOST} is in use`) : err,
+      ),
     );
     server.listen(config.PORT, config.HOST, () => resolve());
   });
@@ -158,7 +184,16 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
 
   let closing: Promise<void> | null = null;
   const close = (reason = 'shutdown') =>
-    (closing ??= shutdown({ ctx, io, server, modules, reason, redis, registerRate, stopWatches: () => (gate.close(), slowConsumers.close()) }));
+    (closing ??= shutdown({
+      ctx,
+      io,
+      server,
+      modules,
+      reason,
+      redis,
+      registerRate,
+      stopWatches: () => (gate.close(), slowConsumers.close()),
+    }));
   return { ctx, url, port, operatorTokenCreated: operator.created, modules, close };
 }
 
@@ -195,7 +230,10 @@ async function shutdown({ ctx, io, server, modules, reason, redis, registerRate,
   const rate = Math.max(ctx.config.RECONNECT_RATE, registerRate.peak);
   const delays = spreadReconnects(agents.length, rate, ctx.config.RECONNECT_BASE_MS);
   agents.forEach((s, i) => s.emit('hub:shutdown', { reason, reconnectAfterMs: delays[i]! }));
-  log.info({ agents: agents.length, ratePerSec: rate, spreadMs: delays.reduce((m, d) => Math.max(m, d - ctx.config.RECONNECT_BASE_MS), 0) }, 'agents told to reconnect');
+  log.info(
+    { agents: agents.length, ratePerSec: rate, spreadMs: delays.reduce((m, d) => Math.max(m, d - ctx.config.RECONNECT_BASE_MS), 0) },
+    'agents told to reconnect',
+  );
   // Close the transport, not the namespace: socket.io-client treats a namespace disconnect
   // ("io server disconnect") as final and never reconnects, while a closed transport ("transport
   // close") is retried by every deployed client. Engine.IO sends what is buffered (the notice) first.

@@ -42,11 +42,18 @@ export interface LlmEndpointSource {
  * older LLM_URL / LLM_MODEL / LLM_API_KEY as the endpoint `default`. Problems are returned, not
  * thrown, so the config loader reports them with the rest.
  */
-export function llmEndpointsOf(c: LlmEndpointSource, env: Record<string, string | undefined>): { endpoints: Record<string, LlmEndpoint>; problems: string[] } {
+export function llmEndpointsOf(
+  c: LlmEndpointSource,
+  env: Record<string, string | undefined>,
+): { endpoints: Record<string, LlmEndpoint>; problems: string[] } {
   const problems: string[] = [];
   const endpoints: Record<string, LlmEndpoint> = {};
   if (c.LLM_ENDPOINTS && c.LLM_ENDPOINTS_FILE) problems.push('set LLM_ENDPOINTS or LLM_ENDPOINTS_FILE, not both');
-  const source = c.LLM_ENDPOINTS ? { name: 'LLM_ENDPOINTS', text: c.LLM_ENDPOINTS } : c.LLM_ENDPOINTS_FILE ? readSource(c.LLM_ENDPOINTS_FILE, problems) : null;
+  const source = c.LLM_ENDPOINTS
+    ? { name: 'LLM_ENDPOINTS', text: c.LLM_ENDPOINTS }
+    : c.LLM_ENDPOINTS_FILE
+      ? readSource(c.LLM_ENDPOINTS_FILE, problems)
+      : null;
   if (source) {
     let raw: unknown;
     try {
@@ -62,12 +69,23 @@ export function llmEndpointsOf(c: LlmEndpointSource, env: Record<string, string 
       const apiKey = e.apiKey ?? (e.apiKeyEnv ? env[e.apiKeyEnv] : undefined);
       if (e.apiKeyEnv && !apiKey) problems.push(`${source.name}: ${name}.apiKeyEnv: ${e.apiKeyEnv} is not set`);
       if (e.model && e.models && !e.models.includes(e.model)) problems.push(`${source.name}: ${name}.model is not among its models`);
-      const maxTokens = e.maxTokens ?? (e.tokenLimitParam === 'max_completion_tokens' ? REASONING_MAX_TOKENS : LLM_ENDPOINT_DEFAULTS.maxTokens);
-      endpoints[name] = { url: e.url, apiKey, model: e.model, models: e.models, tokenLimitParam: e.tokenLimitParam, maxTokens, temperature: e.temperature, structuredOutput: e.structuredOutput };
+      const maxTokens =
+        e.maxTokens ?? (e.tokenLimitParam === 'max_completion_tokens' ? REASONING_MAX_TOKENS : LLM_ENDPOINT_DEFAULTS.maxTokens);
+      endpoints[name] = {
+        url: e.url,
+        apiKey,
+        model: e.model,
+        models: e.models,
+        tokenLimitParam: e.tokenLimitParam,
+        maxTokens,
+        temperature: e.temperature,
+        structuredOutput: e.structuredOutput,
+      };
     }
   }
   if (c.LLM_URL) {
-    if (DEFAULT_LLM_ENDPOINT in endpoints) problems.push(`LLM_URL defines the endpoint "${DEFAULT_LLM_ENDPOINT}", which ${source?.name ?? 'LLM_ENDPOINTS'} defines too`);
+    if (DEFAULT_LLM_ENDPOINT in endpoints)
+      problems.push(`LLM_URL defines the endpoint "${DEFAULT_LLM_ENDPOINT}", which ${source?.name ?? 'LLM_ENDPOINTS'} defines too`);
     else endpoints[DEFAULT_LLM_ENDPOINT] = { ...LLM_ENDPOINT_DEFAULTS, url: c.LLM_URL, model: c.LLM_MODEL, apiKey: c.LLM_API_KEY };
   }
   return { endpoints, problems };

@@ -18,7 +18,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const stuck = (phase: string, ms: number) =>
-    setTimeout(() => failStart(`${phase} did not finish within ${ms / 1000} s (store: ${config.storeKind}, DATA_DIR=${config.DATA_DIR})`), ms);
+    setTimeout(
+      () => failStart(`${phase} did not finish within ${ms / 1000} s (store: ${config.storeKind}, DATA_DIR=${config.DATA_DIR})`),
+      ms,
+    );
   const deadline = stuck('start-up', START_DEADLINE_MS);
   let hub: Hub;
   try {

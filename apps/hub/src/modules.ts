@@ -42,6 +42,16 @@ export function buildModules(ctx: HubContext, io: Server, gate: LoadGate): Built
   const groups = groupsModule(ctx, io, { bus: events.bus, sessions: sessions.service, onReplaced: health.onReplaced });
   const cluster = url && offsets ? [clusterModule(ctx, io, { url, offsets, onGroupLeadership: () => groups.engine.restore() })] : [];
   const audit = new AuditTrail(events.bus, () => ctx.clock.now(), ctx.logger.child({ module: 'audit' }));
-  const modules = [agentAuthModule(ctx, io), sessions, events, health, groups, ...cluster, metricsHistoryModule(ctx), operatorAccessModule(ctx, io), checkpointsModule(ctx)];
+  const modules = [
+    agentAuthModule(ctx, io),
+    sessions,
+    events,
+    health,
+    groups,
+    ...cluster,
+    metricsHistoryModule(ctx),
+    operatorAccessModule(ctx, io),
+    checkpointsModule(ctx),
+  ];
   return { modules, audit };
 }

@@ -28,9 +28,22 @@ async function issue(hub: HubProcess, body: Record<string, unknown>): Promise<Is
   return (await res.json()) as IssuedAgentToken;
 }
 
-async function agent(hub: HubProcess | HubProcess[], agentId: string, token: string, extra: Partial<Parameters<typeof connectAgent>[0]> = {}): Promise<AgentClient> {
+async function agent(
+  hub: HubProcess | HubProcess[],
+  agentId: string,
+  token: string,
+  extra: Partial<Parameters<typeof connectAgent>[0]> = {},
+): Promise<AgentClient> {
   const urls = (Array.isArray(hub) ? hub : [hub]).map((h) => h.url);
-  const c = await connectAgent({ url: urls, agentId, token, reconnectDelayMs: 100, reconnectDelayMaxMs: 300, connectTimeoutMs: 5000, ...extra });
+  const c = await connectAgent({
+    url: urls,
+    agentId,
+    token,
+    reconnectDelayMs: 100,
+    reconnectDelayMaxMs: 300,
+    connectTimeoutMs: 5000,
+    ...extra,
+  });
   clients.push(c);
   return c;
 }
@@ -81,7 +94,11 @@ describe('agent credentials on one hub', () => {
     await watcher.subscribe(['agent:watched'], (e) => void onLegacy.push(e));
     const watched = await agent(hub, 'watched', (await issue(hub, { agentId: 'watched' })).token);
     await watched.close();
-    await eventually(() => onHub.some((e) => e.topic === '$hub:agent:watched' && (e.payload as { to?: string }).to === 'disconnected'), 5000, 'the $hub: health event');
+    await eventually(
+      () => onHub.some((e) => e.topic === '$hub:agent:watched' && (e.payload as { to?: string }).to === 'disconnected'),
+      5000,
+      'the $hub: health event',
+    );
     await eventually(() => onLegacy.some((e) => (e.payload as { to?: string }).to === 'disconnected'), 5000, 'the legacy health event');
     expect(onHub.every((e) => e.publisher === 'hub')).toBe(true);
   });
@@ -133,7 +150,10 @@ describe('agent credentials on one hub', () => {
 
   it('refuses a refresh with a token of another agent and keeps the current one', async () => {
     const a = await agent(hub, 'no-swap', (await issue(hub, { agentId: 'no-swap' })).token);
-    const ack = (await a.socket.timeout(5000).emitWithAck('auth:refresh', { token: (await issue(hub, { agentId: 'other' })).token })) as { ok: boolean; error?: { code: string } };
+    const ack = (await a.socket.timeout(5000).emitWithAck('auth:refresh', { token: (await issue(hub, { agentId: 'other' })).token })) as {
+      ok: boolean;
+      error?: { code: string };
+    };
     expect(ack).toMatchObject({ ok: false, error: { code: 'AGENT_UNAUTHORIZED' } });
     await expect(a.publish('still:ok', 1)).resolves.toMatchObject({ durable: true });
   });
@@ -144,7 +164,9 @@ describe('agent credentials on one hub', () => {
     const res = await hub.api('/api/agents/tokens/revoke', { method: 'POST', body: JSON.stringify({ tokenId: t.tokenId }) });
     expect(res.status).toBe(200);
     expect((await a.closed()).error?.code).toBe('AGENT_UNAUTHORIZED');
-    expect((await refusal(connectAgent({ url: hub.url, agentId: 'revoked-one', token: t.token, connectTimeoutMs: 3000 }))).code).toBe('AGENT_UNAUTHORIZED');
+    expect((await refusal(connectAgent({ url: hub.url, agentId: 'revoked-one', token: t.token, connectTimeoutMs: 3000 }))).code).toBe(
+      'AGENT_UNAUTHORIZED',
+    );
     // A new token of the same agent is not affected.
     await agent(hub, 'revoked-one', (await issue(hub, { agentId: 'revoked-one' })).token);
   });
@@ -206,7 +228,9 @@ const redisUrl = await redisUrlOrSkip('agent revocation across nodes (Redis)');
     expect(Date.now() - revokedAt).toBeLessThan(2000);
     expect(info.error?.code).toBe('AGENT_UNAUTHORIZED');
     for (const hub of [a, b]) {
-      expect((await refusal(connectAgent({ url: hub.url, agentId: 'banned', token: t.token, connectTimeoutMs: 3000 }))).code).toBe('AGENT_UNAUTHORIZED');
+      expect((await refusal(connectAgent({ url: hub.url, agentId: 'banned', token: t.token, connectTimeoutMs: 3000 }))).code).toBe(
+        'AGENT_UNAUTHORIZED',
+      );
     }
     // Tokens issued after the revocation work again.
     await agent(b, 'banned', (await issue(b, { agentId: 'banned' })).token);

@@ -38,8 +38,14 @@ describe('the generated protocol documents', () => {
       if (!existsSync(full) || readFileSync(full, 'utf8') !== text) stale.push(file);
     }
     const extra = readdirSync(path.join(REPO_ROOT, SCHEMAS_DIR)).filter((f) => !generated.has(`${SCHEMAS_DIR}/${f}`));
-    const problems = [...stale.map((f) => `${f} differs from what the schemas generate`), ...extra.map((f) => `${SCHEMAS_DIR}/${f} is no longer generated`)];
-    expect(problems, `The protocol documents are out of date. Run \`${GENERATE_COMMAND}\` and commit the result.\n  ${problems.join('\n  ')}\n`).toEqual([]);
+    const problems = [
+      ...stale.map((f) => `${f} differs from what the schemas generate`),
+      ...extra.map((f) => `${SCHEMAS_DIR}/${f} is no longer generated`),
+    ];
+    expect(
+      problems,
+      `The protocol documents are out of date. Run \`${GENERATE_COMMAND}\` and commit the result.\n  ${problems.join('\n  ')}\n`,
+    ).toEqual([]);
   });
 
   it('resolve every $ref: in-document pointers, and sibling files in docs/schemas', () => {
@@ -65,12 +71,22 @@ describe('the OpenAPI document', () => {
   });
 
   it('describes exactly the /api routes the hub registers', () => {
-    const app = createHttpApp(t.hub.ctx, t.hub.modules.flatMap((m) => (m.api ? [m.api] : [])));
+    const app = createHttpApp(
+      t.hub.ctx,
+      t.hub.modules.flatMap((m) => (m.api ? [m.api] : [])),
+    );
     const methods = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
-    const registered = new Set(app.routes.filter((r) => methods.has(r.method) && r.path.startsWith('/api/') && !r.path.includes('*')).map((r) => `${r.method} ${openApiPath(r.path)}`));
+    const registered = new Set(
+      app.routes
+        .filter((r) => methods.has(r.method) && r.path.startsWith('/api/') && !r.path.includes('*'))
+        .map((r) => `${r.method} ${openApiPath(r.path)}`),
+    );
     const doc = JSON.parse(generated.get('docs/openapi.json')!) as { paths: Record<string, Json> };
     const described = new Set(Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)));
-    expect({ undescribed: [...registered].filter((r) => !described.has(r)), unregistered: [...described].filter((r) => !registered.has(r)) }, 'add or remove the route in apps/hub/src/http/openapi/api-routes.ts').toEqual({
+    expect(
+      { undescribed: [...registered].filter((r) => !described.has(r)), unregistered: [...described].filter((r) => !registered.has(r)) },
+      'add or remove the route in apps/hub/src/http/openapi/api-routes.ts',
+    ).toEqual({
       undescribed: [],
       unregistered: [],
     });
@@ -93,7 +109,10 @@ describe('the OpenAPI document', () => {
     await agent.subscribe(['docs:#'], () => undefined);
     const plain = API_ROUTES.filter((r) => r.method === 'get' && r.ok.schema && !r.params);
     expect(plain.length).toBeGreaterThan(5);
-    for (const route of [...plain, ...API_ROUTES.filter((r) => r.path === '/api/agents/:id' || r.path === '/api/agents/:id/subscriptions')]) {
+    for (const route of [
+      ...plain,
+      ...API_ROUTES.filter((r) => r.path === '/api/agents/:id' || r.path === '/api/agents/:id/subscriptions'),
+    ]) {
       const res = await t.api(route.path.replace(':id', 'doc-agent'));
       expect(res.status, `${route.method} ${route.path}`).toBe(route.ok.status);
       const parsed = route.ok.schema!.safeParse(await res.json());

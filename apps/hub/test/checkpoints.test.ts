@@ -21,10 +21,25 @@ describe('checkpoints over the agent socket', () => {
     t.hub.ctx.state.set({ degradedReason: 'test: agents failing', degradedSince: new Date().toISOString() });
     try {
       await expect(agent.sessions.create()).rejects.toMatchObject({ code: 'HUB_DEGRADED' });
-      expect(await cps.put({ threadId: 'th-1', id: '0001', checkpoint: blob('{"v":4}'), metadata: { step: 0 } })).toEqual({ threadId: 'th-1', namespace: '', id: '0001' });
-      expect(await cps.putWrites({ threadId: 'th-1', checkpointId: '0001', writes: [{ taskId: 'task', idx: 0, channel: 'x', value: blob('1') }] })).toEqual({ stored: 1 });
+      expect(await cps.put({ threadId: 'th-1', id: '0001', checkpoint: blob('{"v":4}'), metadata: { step: 0 } })).toEqual({
+        threadId: 'th-1',
+        namespace: '',
+        id: '0001',
+      });
+      expect(
+        await cps.putWrites({
+          threadId: 'th-1',
+          checkpointId: '0001',
+          writes: [{ taskId: 'task', idx: 0, channel: 'x', value: blob('1') }],
+        }),
+      ).toEqual({ stored: 1 });
       expect(await cps.get({ threadId: 'th-1' })).toEqual({
-        threadId: 'th-1', namespace: '', id: '0001', parentId: null, checkpoint: blob('{"v":4}'), metadata: { step: 0 },
+        threadId: 'th-1',
+        namespace: '',
+        id: '0001',
+        parentId: null,
+        checkpoint: blob('{"v":4}'),
+        metadata: { step: 0 },
         writes: [{ taskId: 'task', idx: 0, channel: 'x', value: blob('1'), taskPath: '' }],
       });
     } finally {
@@ -48,7 +63,9 @@ describe('checkpoints over the agent socket', () => {
   });
 
   it('refuses a checkpoint whose bytes are not base64, with VALIDATION_FAILED', async () => {
-    const err = await hubCheckpoints(agent).put({ threadId: 'bad', id: '1', checkpoint: { type: 'json', data: 'not base64!' } }).catch((e: unknown) => e);
+    const err = await hubCheckpoints(agent)
+      .put({ threadId: 'bad', id: '1', checkpoint: { type: 'json', data: 'not base64!' } })
+      .catch((e: unknown) => e);
     expect(HubError.is(err, 'VALIDATION_FAILED')).toBe(true);
   });
 });

@@ -66,7 +66,11 @@ describe.each(stores)('a hub crash under load on %s', (_name, env) => {
         await hub.spawn();
       });
       expect(results.every((r) => r.durable)).toBe(true);
-      await waitFor(() => ids.every((id) => s.handled.has(id)), 30_000, () => `${ids.filter((id) => !s.handled.has(id)).length} ids not handled`);
+      await waitFor(
+        () => ids.every((id) => s.handled.has(id)),
+        30_000,
+        () => `${ids.filter((id) => !s.handled.has(id)).length} ids not handled`,
+      );
       await s.subscriber.idle();
       expect([...s.handled.values()].every((n) => n === 1)).toBe(true);
       expect(s.reused()).toBe(0);
@@ -97,7 +101,11 @@ describe.each(stores)('a hub crash under load on %s', (_name, env) => {
       expect(notices).toHaveLength(1);
       expect(s.subscriber.connected && s.publisher.connected).toBe(true);
       expect(results.every((r) => r.durable)).toBe(true);
-      await waitFor(() => ids.every((id) => s.handled.has(id)), 30_000, () => `${ids.filter((id) => !s.handled.has(id)).length} ids not handled`);
+      await waitFor(
+        () => ids.every((id) => s.handled.has(id)),
+        30_000,
+        () => `${ids.filter((id) => !s.handled.has(id)).length} ids not handled`,
+      );
       await s.subscriber.idle();
       expect([...s.handled.values()].every((n) => n === 1)).toBe(true);
       expect(s.reused()).toBe(0);

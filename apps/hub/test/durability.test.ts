@@ -37,7 +37,9 @@ async function writeAcknowledged(hub: HubProcess, agent: AgentClient) {
     expect(e.durable).toBe(true);
     events.push(e);
   }
-  const httpSession = await (await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ messages: [{ content: 'via http' }] }) })).json();
+  const httpSession = await (
+    await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ messages: [{ content: 'via http' }] }) })
+  ).json();
   sessions.push({ id: (httpSession as { id: string }).id, contents: ['via http'], state: undefined });
   return { sessions, events };
 }

@@ -15,7 +15,14 @@ afterAll(async () => {
   await hub.stop();
 });
 const agent = async (id: string, extra: Record<string, unknown> = {}) => {
-  const c = await connectAgent({ url: hub.url, agentId: id, token: hub.tokens.issue(id), reconnectDelayMs: 100, reconnectDelayMaxMs: 300, ...extra });
+  const c = await connectAgent({
+    url: hub.url,
+    agentId: id,
+    token: hub.tokens.issue(id),
+    reconnectDelayMs: 100,
+    reconnectDelayMaxMs: 300,
+    ...extra,
+  });
   clients.push(c);
   return c;
 };
@@ -24,7 +31,14 @@ describe('at-least-once across crashes and restarts', () => {
   it('redelivers the event a subscriber crashed on, and only that one, to its next run', async () => {
     const pub = await agent('crash-pub');
     const token = hub.tokens.issue('crash-sub');
-    const first = await AgentProcess.start({ url: hub.url, agentId: 'crash-sub', token, subscribe: ['crash:*'], policy: 'full', crashOn: 'boom' });
+    const first = await AgentProcess.start({
+      url: hub.url,
+      agentId: 'crash-sub',
+      token,
+      subscribe: ['crash:*'],
+      policy: 'full',
+      crashOn: 'boom',
+    });
     await pub.publish('crash:x', 'one');
     // Generous waits: in CI this file shares two cores with the 1,000-agent restart test.
     await first.waitFor((l) => l.type === 'event' && l.payload === 'one', 20_000);
@@ -62,7 +76,8 @@ describe('retention', () => {
   it('deletes events older than the retention period in the background', async () => {
     const pub = await agent('retention-pub');
     const old = await pub.publish('retention:x', 'old');
-    const before = async () => ((await (await hub.api('/api/events?patterns=retention:x')).json()) as { items: Array<{ id: string }> }).items.map((e) => e.id);
+    const before = async () =>
+      ((await (await hub.api('/api/events?patterns=retention:x')).json()) as { items: Array<{ id: string }> }).items.map((e) => e.id);
     expect(await before()).toContain(old.id);
     await eventually(async () => !(await before()).includes(old.id), 8000, 'old event removed');
   });

@@ -69,7 +69,10 @@ describe('publish/subscribe', () => {
     const sub = await t.agent('sub-http');
     const c = collect();
     await sub.subscribe(['http:*'], c.handler);
-    const res = await t.api('/api/events', { method: 'POST', body: JSON.stringify({ topic: 'http:in', priority: 'high', payload: { x: 1 } }) });
+    const res = await t.api('/api/events', {
+      method: 'POST',
+      body: JSON.stringify({ topic: 'http:in', priority: 'high', payload: { x: 1 } }),
+    });
     expect(res.status).toBe(201);
     await eventually(() => c.got.length === 1);
     expect(c.got[0]).toMatchObject({ topic: 'http:in', priority: 'high', publisher: 'operator', payload: { x: 1 } });
@@ -195,9 +198,13 @@ describe('catch-up health', () => {
     const sub = await t.agent('sub-degrade', { handlerAttempts: 1 });
     sub.on('error', () => undefined);
     let failing = false;
-    await sub.subscribe(['degrade:*'], () => {
-      if (failing) throw new Error('cannot handle');
-    }, { policy: 'full' });
+    await sub.subscribe(
+      ['degrade:*'],
+      () => {
+        if (failing) throw new Error('cannot handle');
+      },
+      { policy: 'full' },
+    );
     await pub.publish('degrade:x', 0);
     await sub.idle();
     sub.socket.disconnect();

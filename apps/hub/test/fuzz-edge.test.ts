@@ -29,16 +29,76 @@ const ANSWER_MS = 1000;
 // Arbitraries
 // ---------------------------------------------------------------------------------------------
 
-const CONTROL = Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).concat(['\u007f', '\u0085', '\u2028', '\u2029', '\ufeff', '\u202e']);
+const CONTROL = Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).concat([
+  '\u007f',
+  '\u0085',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\u202e',
+]);
 
 const hostileString: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(
-    '', ' ', '\u0000', 'a\u0000b', '../', '../../etc/passwd', '..%2f..%2f', '%00', '%2500', '%', '%zz', '%c0%ae',
-    'x'.repeat(64), 'x'.repeat(65), 'x'.repeat(128), 'x'.repeat(129), 'x'.repeat(256), 'x'.repeat(257), 'x'.repeat(513),
-    '😀', '\ud800', '\udfff', 'é', '\u202e', '__proto__', 'constructor', 'prototype', 'toString', 'null', 'undefined',
-    'true', '0', '-1', '1e308', 'NaN', 'Infinity', '2147483648', '9007199254740993', '#', '*', ':', '::', 'a:*', 'a:#',
-    '#:a', '*:a', 'a:*:b', 'a::b', 'a:b:c:d:e:f:g:h:i', '<script>', "'; drop table sessions; --", '\n', '\r\n', '\t',
-    '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'W/"1"', '"1"', '*',
+    '',
+    ' ',
+    '\u0000',
+    'a\u0000b',
+    '../',
+    '../../etc/passwd',
+    '..%2f..%2f',
+    '%00',
+    '%2500',
+    '%',
+    '%zz',
+    '%c0%ae',
+    'x'.repeat(64),
+    'x'.repeat(65),
+    'x'.repeat(128),
+    'x'.repeat(129),
+    'x'.repeat(256),
+    'x'.repeat(257),
+    'x'.repeat(513),
+    '😀',
+    '\ud800',
+    '\udfff',
+    'é',
+    '\u202e',
+    '__proto__',
+    'constructor',
+    'prototype',
+    'toString',
+    'null',
+    'undefined',
+    'true',
+    '0',
+    '-1',
+    '1e308',
+    'NaN',
+    'Infinity',
+    '2147483648',
+    '9007199254740993',
+    '#',
+    '*',
+    ':',
+    '::',
+    'a:*',
+    'a:#',
+    '#:a',
+    '*:a',
+    'a:*:b',
+    'a::b',
+    'a:b:c:d:e:f:g:h:i',
+    '<script>',
+    "'; drop table sessions; --",
+    '\n',
+    '\r\n',
+    '\t',
+    '00000000-0000-0000-0000-000000000000',
+    'ffffffff-ffff-ffff-ffff-ffffffffffff',
+    'W/"1"',
+    '"1"',
+    '*',
   ),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 80 }),
@@ -48,9 +108,48 @@ const hostileString: fc.Arbitrary<string> = fc.oneof(
 
 const hostileNumber: fc.Arbitrary<number> = fc.oneof(
   fc.constantFrom(
-    0, -0, -1, 1, 2, 63, 64, 65, 99, 100, 101, 499, 500, 501, 999, 1000, 1001, 2000, 2001, 4999, 5000, 5001, 100_000, 100_001,
-    86_400_000, 86_400_001, 3_600_000, 3_600_001, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, -(2 ** 31),
-    -(2 ** 53), 1e308, -1e308, 0.5, 1.5, Number.MIN_VALUE, Number.EPSILON,
+    0,
+    -0,
+    -1,
+    1,
+    2,
+    63,
+    64,
+    65,
+    99,
+    100,
+    101,
+    499,
+    500,
+    501,
+    999,
+    1000,
+    1001,
+    2000,
+    2001,
+    4999,
+    5000,
+    5001,
+    100_000,
+    100_001,
+    86_400_000,
+    86_400_001,
+    3_600_000,
+    3_600_001,
+    2 ** 31 - 1,
+    2 ** 31,
+    2 ** 32,
+    2 ** 53 - 1,
+    2 ** 53,
+    2 ** 53 + 2,
+    -(2 ** 31),
+    -(2 ** 53),
+    1e308,
+    -1e308,
+    0.5,
+    1.5,
+    Number.MIN_VALUE,
+    Number.EPSILON,
   ),
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
@@ -79,8 +178,14 @@ const cursor: fc.Arbitrary<string> = fc.oneof(
   fc
     .record(
       {
-        createdAt: fc.oneof(hostileString, fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
-        updatedAt: fc.oneof(hostileString, fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
+        createdAt: fc.oneof(
+          hostileString,
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        ),
+        updatedAt: fc.oneof(
+          hostileString,
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        ),
         id: fc.oneof(hostileString, fc.uuid()),
         offset: hostileNumber,
         seq: hostileNumber,
@@ -92,7 +197,10 @@ const cursor: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('', '=', '===', 'e30', 'bnVsbA', 'W10', 'InN0cmluZyI', b64('{"createdAt":"\u0000","id":"x"}'), b64('{"offset":1e308}')),
 );
 
-const segment = fc.oneof(fc.constantFrom('a', 'agent', 'session', 'x-1', '*', '#', '', ' ', 'é', '\u0000', 'a/b'), fc.string({ maxLength: 12 }));
+const segment = fc.oneof(
+  fc.constantFrom('a', 'agent', 'session', 'x-1', '*', '#', '', ' ', 'é', '\u0000', 'a/b'),
+  fc.string({ maxLength: 12 }),
+);
 const topic: fc.Arbitrary<string> = fc.oneof(
   fc.array(segment, { minLength: 1, maxLength: 12 }).map((s) => s.join(':')),
   hostileString,
@@ -101,17 +209,18 @@ const topic: fc.Arbitrary<string> = fc.oneof(
 
 const isoTime = fc.oneof(
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
-  fc.constantFrom('2024-01-01T00:00:00Z', '2024-01-01T00:00:00+14:00', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '+275760-09-13T00:00:00Z', '2024-02-30T00:00:00Z'),
+  fc.constantFrom(
+    '2024-01-01T00:00:00Z',
+    '2024-01-01T00:00:00+14:00',
+    '0000-01-01T00:00:00Z',
+    '9999-12-31T23:59:59.999Z',
+    '+275760-09-13T00:00:00Z',
+    '2024-02-30T00:00:00Z',
+  ),
   hostileString,
 );
 
-const leaf: fc.Arbitrary<unknown> = fc.oneof(
-  hostileString,
-  hostileNumber,
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant(undefined),
-);
+const leaf: fc.Arbitrary<unknown> = fc.oneof(hostileString, hostileNumber, fc.boolean(), fc.constant(null), fc.constant(undefined));
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: leaf },
   { weight: 1, arbitrary: fc.array(leaf, { maxLength: 5 }) },
@@ -126,10 +235,7 @@ const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
 function shaped(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<unknown> {
   const arbs: Record<string, fc.Arbitrary<unknown>> = {};
   for (const [k, a] of Object.entries(fields)) arbs[k] = fc.oneof({ weight: 8, arbitrary: a }, { weight: 1, arbitrary: hostileValue });
-  return fc.oneof(
-    { weight: 1, arbitrary: hostileValue },
-    { weight: 6, arbitrary: fc.record(arbs, { requiredKeys: [] }) },
-  );
+  return fc.oneof({ weight: 1, arbitrary: hostileValue }, { weight: 6, arbitrary: fc.record(arbs, { requiredKeys: [] }) });
 }
 
 /** Mostly plausible text, sometimes hostile. */
@@ -138,9 +244,21 @@ const text = fc.oneof({ weight: 3, arbitrary: fc.string({ maxLength: 60 }) }, { 
 // Fixtures created in beforeAll: real ids let the fuzz reach past "not found" into the handlers.
 const fixtures = { sessionId: '', groupId: '', taskId: '', agents: ['fuzzer', 'fuzz-peer', 'probe'] };
 const agentId = fc.oneof(fc.constantFrom('fuzzer', 'fuzz-peer', 'probe', 'nobody'), hostileString);
-const sessionId = fc.oneof(fc.constant(null).map(() => fixtures.sessionId), fc.uuid(), hostileString);
-const groupId = fc.oneof(fc.constant(null).map(() => fixtures.groupId), fc.uuid(), hostileString);
-const taskId = fc.oneof(fc.constant(null).map(() => fixtures.taskId), fc.uuid(), hostileString);
+const sessionId = fc.oneof(
+  fc.constant(null).map(() => fixtures.sessionId),
+  fc.uuid(),
+  hostileString,
+);
+const groupId = fc.oneof(
+  fc.constant(null).map(() => fixtures.groupId),
+  fc.uuid(),
+  hostileString,
+);
+const taskId = fc.oneof(
+  fc.constant(null).map(() => fixtures.taskId),
+  fc.uuid(),
+  hostileString,
+);
 const version = fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 5 }) }, { weight: 1, arbitrary: hostileNumber });
 const metadata = fc.oneof(
   { weight: 3, arbitrary: fc.dictionary(text, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }) },
@@ -148,7 +266,10 @@ const metadata = fc.oneof(
   { weight: 1, arbitrary: hostileValue },
 );
 const message = shaped({
-  role: fc.oneof({ weight: 3, arbitrary: fc.constantFrom('system', 'user', 'assistant', 'agent', 'tool', 'operator') }, { weight: 1, arbitrary: hostileString }),
+  role: fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom('system', 'user', 'assistant', 'agent', 'tool', 'operator') },
+    { weight: 1, arbitrary: hostileString },
+  ),
   author: text,
   content: fc.oneof(text, nearLimit),
   metadata,
@@ -158,9 +279,19 @@ const messages = fc.oneof(
   { weight: 2, arbitrary: fc.array(message, { maxLength: 4 }) },
   { weight: 1, arbitrary: hostileValue },
 );
-const patterns = fc.oneof(fc.array(topic, { maxLength: 5 }), fc.array(fc.constant('a:#'), { minLength: 100, maxLength: 101 }), hostileValue);
-const plausiblePatterns = fc.oneof({ weight: 3, arbitrary: fc.array(fc.constantFrom('fuzz:#', 'fuzz:*', 'agent:fuzzer', 'x'), { minLength: 1, maxLength: 3 }) }, { weight: 2, arbitrary: patterns });
-const plausibleTopic = fc.oneof({ weight: 3, arbitrary: fc.constantFrom('fuzz:a', 'fuzz:b:c', 'agent:fuzzer', 'x') }, { weight: 2, arbitrary: topic });
+const patterns = fc.oneof(
+  fc.array(topic, { maxLength: 5 }),
+  fc.array(fc.constant('a:#'), { minLength: 100, maxLength: 101 }),
+  hostileValue,
+);
+const plausiblePatterns = fc.oneof(
+  { weight: 3, arbitrary: fc.array(fc.constantFrom('fuzz:#', 'fuzz:*', 'agent:fuzzer', 'x'), { minLength: 1, maxLength: 3 }) },
+  { weight: 2, arbitrary: patterns },
+);
+const plausibleTopic = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('fuzz:a', 'fuzz:b:c', 'agent:fuzzer', 'x') },
+  { weight: 2, arbitrary: topic },
+);
 const offset = fc.oneof({ weight: 2, arbitrary: fc.integer({ min: 0, max: 50 }) }, { weight: 1, arbitrary: hostileNumber });
 const priority = fc.oneof(fc.constantFrom('low', 'normal', 'high', 'critical'), hostileString);
 
@@ -195,8 +326,18 @@ const SOCKET_EVENTS: Record<string, fc.Arbitrary<unknown>> = {
   }),
   'session:append': shaped({ id: sessionId, version, messages }),
   'session:state': shaped({ id: sessionId, version, state: hostileValue }),
-  'event:publish': shaped({ id: fc.oneof(fc.uuid(), hostileString), topic: plausibleTopic, priority, payload: fc.oneof(fc.jsonValue({ maxDepth: 3 }), hostileValue), retry: fc.oneof(fc.boolean(), hostileValue) }),
-  'event:subscribe': shaped({ patterns: plausiblePatterns, fromOffset: offset, policy: fc.oneof(fc.constantFrom('none', 'full', 'critical-only'), hostileString) }),
+  'event:publish': shaped({
+    id: fc.oneof(fc.uuid(), hostileString),
+    topic: plausibleTopic,
+    priority,
+    payload: fc.oneof(fc.jsonValue({ maxDepth: 3 }), hostileValue),
+    retry: fc.oneof(fc.boolean(), hostileValue),
+  }),
+  'event:subscribe': shaped({
+    patterns: plausiblePatterns,
+    fromOffset: offset,
+    policy: fc.oneof(fc.constantFrom('none', 'full', 'critical-only'), hostileString),
+  }),
   'event:unsubscribe': shaped({ patterns: plausiblePatterns }),
   'event:nack': shaped({ id: fc.oneof(fc.uuid(), hostileString), offset, attempts: offset, error: fc.oneof(text, nearLimit) }),
   'group:join': shaped({ groupId }),
@@ -270,7 +411,9 @@ async function call(agent: AgentClient, event: string, ...args: unknown[]): Prom
   try {
     return await agent.socket.timeout(ANSWER_MS).emitWithAck(event, ...args);
   } catch (err) {
-    throw new Error(`no answer to "${event}" within ${ANSWER_MS} ms (${Math.round(performance.now() - start)} ms): ${preview(args)}`, { cause: err });
+    throw new Error(`no answer to "${event}" within ${ANSWER_MS} ms (${Math.round(performance.now() - start)} ms): ${preview(args)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -309,81 +452,186 @@ const route: fc.Arbitrary<{ method: string; path: string }> = fc.oneof(
     { method: 'GET', path: '/api/groups' },
     { method: 'POST', path: '/api/groups' },
   ),
-  fc.tuple(fc.constantFrom('GET', 'POST', 'PATCH', 'PUT', 'DELETE'), agentPath, fc.constantFrom('', '/health')).map(([method, id, s]) => ({ method, path: `/api/agents/${id}${s}` })),
-  fc.tuple(fc.constantFrom('GET', 'PATCH', 'DELETE', 'POST', 'PUT'), sessionPath, fc.constantFrom('', '/messages')).map(([method, id, s]) => ({ method, path: `/api/sessions/${id}${s}` })),
-  fc.tuple(fc.constantFrom('PUT', 'GET'), sessionPath, agentPath).map(([method, id, a]) => ({ method, path: `/api/sessions/${id}/agents/${a}/state` })),
-  fc.tuple(fc.constantFrom('GET', 'POST', 'DELETE'), groupPath, fc.constantFrom('', '/end', '/pause', '/resume', '/next', '/messages', '/tasks')).map(([method, id, s]) => ({ method, path: `/api/groups/${id}${s}` })),
-  fc.tuple(fc.constantFrom('POST', 'GET'), groupPath, taskPath, fc.constantFrom('claim', 'complete', 'fail')).map(([method, g, tk, s]) => ({ method, path: `/api/groups/${g}/tasks/${tk}/${s}` })),
-  fc.tuple(fc.constantFrom('POST', 'GET'), agentPath, fc.constantFrom('/retry', '/discard')).map(([method, id, s]) => ({ method, path: `/api/deadletters/${id}${s}` })),
-  fc.tuple(fc.constantFrom('GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS', 'HEAD'), hostileString).map(([method, p]) => ({ method, path: `/api/${p}` })),
+  fc
+    .tuple(fc.constantFrom('GET', 'POST', 'PATCH', 'PUT', 'DELETE'), agentPath, fc.constantFrom('', '/health'))
+    .map(([method, id, s]) => ({ method, path: `/api/agents/${id}${s}` })),
+  fc
+    .tuple(fc.constantFrom('GET', 'PATCH', 'DELETE', 'POST', 'PUT'), sessionPath, fc.constantFrom('', '/messages'))
+    .map(([method, id, s]) => ({ method, path: `/api/sessions/${id}${s}` })),
+  fc
+    .tuple(fc.constantFrom('PUT', 'GET'), sessionPath, agentPath)
+    .map(([method, id, a]) => ({ method, path: `/api/sessions/${id}/agents/${a}/state` })),
+  fc
+    .tuple(
+      fc.constantFrom('GET', 'POST', 'DELETE'),
+      groupPath,
+      fc.constantFrom('', '/end', '/pause', '/resume', '/next', '/messages', '/tasks'),
+    )
+    .map(([method, id, s]) => ({ method, path: `/api/groups/${id}${s}` })),
+  fc
+    .tuple(fc.constantFrom('POST', 'GET'), groupPath, taskPath, fc.constantFrom('claim', 'complete', 'fail'))
+    .map(([method, g, tk, s]) => ({ method, path: `/api/groups/${g}/tasks/${tk}/${s}` })),
+  fc
+    .tuple(fc.constantFrom('POST', 'GET'), agentPath, fc.constantFrom('/retry', '/discard'))
+    .map(([method, id, s]) => ({ method, path: `/api/deadletters/${id}${s}` })),
+  fc
+    .tuple(fc.constantFrom('GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS', 'HEAD'), hostileString)
+    .map(([method, p]) => ({ method, path: `/api/${p}` })),
 );
 
-const QUERY_KEYS = ['state', 'agent', 'createdAfter', 'createdBefore', 'updatedAfter', 'updatedBefore', 'cursor', 'limit', 'history', 'afterSeq', 'patterns', 'from', 'to', 'afterOffset', 'minPriority', 'status', '__proto__', 'constructor'];
+const QUERY_KEYS = [
+  'state',
+  'agent',
+  'createdAfter',
+  'createdBefore',
+  'updatedAfter',
+  'updatedBefore',
+  'cursor',
+  'limit',
+  'history',
+  'afterSeq',
+  'patterns',
+  'from',
+  'to',
+  'afterOffset',
+  'minPriority',
+  'status',
+  '__proto__',
+  'constructor',
+];
 const queryString: fc.Arbitrary<string> = fc.oneof(
   fc.constant(''),
   fc
-    .array(fc.tuple(fc.oneof(fc.constantFrom(...QUERY_KEYS), hostileString), fc.oneof(hostileString, hostileNumber.map(String), cursor, isoTime, topic)), { maxLength: 5 })
+    .array(
+      fc.tuple(
+        fc.oneof(fc.constantFrom(...QUERY_KEYS), hostileString),
+        fc.oneof(hostileString, hostileNumber.map(String), cursor, isoTime, topic),
+      ),
+      { maxLength: 5 },
+    )
     .map((pairs) => `?${new URLSearchParams(pairs).toString()}`),
-  fc.constantFrom('?%', '?limit=%00', '?cursor=%zz', '?limit=1&limit=2', '?patterns=', '?patterns=,,', '?patterns=%23', '?a[b]=1', '?limit=1e308', '?afterSeq=9007199254740993', '?afterOffset=-0', '?limit=0x10', '?&&&=', '?' + 'a=1&'.repeat(300)),
+  fc.constantFrom(
+    '?%',
+    '?limit=%00',
+    '?cursor=%zz',
+    '?limit=1&limit=2',
+    '?patterns=',
+    '?patterns=,,',
+    '?patterns=%23',
+    '?a[b]=1',
+    '?limit=1e308',
+    '?afterSeq=9007199254740993',
+    '?afterOffset=-0',
+    '?limit=0x10',
+    '?&&&=',
+    '?' + 'a=1&'.repeat(300),
+  ),
 );
 
 const bodyText: fc.Arbitrary<string | undefined> = fc.oneof(
   fc.constant(undefined),
   hostileValue.map((v) => JSON.stringify(v) ?? 'undefined'),
-  fc.constantFrom('', '{', '{"members": [', 'null', '[]', '"x"', '1e999', '{"__proto__": {"x": 1}}', '{"a":1,"a":2}', '\u0000', '{"content":"\\u0000"}', '\ufeff{}'),
-  fc.record(
-    {
-      members: fc.oneof(fc.array(agentId, { maxLength: 12 }), fc.constant(['fuzzer', 'fuzz-peer'])),
-      strategy: fc.oneof(fc.constantFrom('round-robin', 'priority', 'capability', 'llm', 'manual'), hostileString),
-      maxTurns: hostileNumber,
-      stopWord: text,
-      turnTimeoutMs: hostileNumber,
-      timeoutMs: hostileNumber,
-      manualWaitMs: hostileNumber,
-      cooldownTurns: hostileNumber,
-      allowedTransitions: fc.oneof(fc.dictionary(agentId, fc.array(agentId, { maxLength: 3 }), { maxKeys: 3 }), hostileValue),
-      prompt: text,
-      agentId,
-      topic,
-      payload: hostileValue,
-      priority,
-      id: hostileString,
-      version,
-      state: hostileValue,
-      messages,
-      metadata,
-      content: text,
-      author: text,
-      title: text,
-      details: text,
-      reason: text,
-      result: hostileValue,
-      error: text,
-    },
-    { requiredKeys: [] },
-  ).map((o) => JSON.stringify(o)),
+  fc.constantFrom(
+    '',
+    '{',
+    '{"members": [',
+    'null',
+    '[]',
+    '"x"',
+    '1e999',
+    '{"__proto__": {"x": 1}}',
+    '{"a":1,"a":2}',
+    '\u0000',
+    '{"content":"\\u0000"}',
+    '\ufeff{}',
+  ),
+  fc
+    .record(
+      {
+        members: fc.oneof(fc.array(agentId, { maxLength: 12 }), fc.constant(['fuzzer', 'fuzz-peer'])),
+        strategy: fc.oneof(fc.constantFrom('round-robin', 'priority', 'capability', 'llm', 'manual'), hostileString),
+        maxTurns: hostileNumber,
+        stopWord: text,
+        turnTimeoutMs: hostileNumber,
+        timeoutMs: hostileNumber,
+        manualWaitMs: hostileNumber,
+        cooldownTurns: hostileNumber,
+        allowedTransitions: fc.oneof(fc.dictionary(agentId, fc.array(agentId, { maxLength: 3 }), { maxKeys: 3 }), hostileValue),
+        prompt: text,
+        agentId,
+        topic,
+        payload: hostileValue,
+        priority,
+        id: hostileString,
+        version,
+        state: hostileValue,
+        messages,
+        metadata,
+        content: text,
+        author: text,
+        title: text,
+        details: text,
+        reason: text,
+        result: hostileValue,
+        error: text,
+      },
+      { requiredKeys: [] },
+    )
+    .map((o) => JSON.stringify(o)),
 );
 
 const ifMatch = fc.oneof(
-  fc.constantFrom('"1"', '"2"', '1', '*', 'W/"1"', '"0"', '"-1"', '"2147483647"', '"2147483648"', '"9007199254740993"', '"1e308"', '"1.5"', '""', '"', 'a, b', '"1", "2"'),
+  fc.constantFrom(
+    '"1"',
+    '"2"',
+    '1',
+    '*',
+    'W/"1"',
+    '"0"',
+    '"-1"',
+    '"2147483647"',
+    '"2147483648"',
+    '"9007199254740993"',
+    '"1e308"',
+    '"1.5"',
+    '""',
+    '"',
+    'a, b',
+    '"1", "2"',
+  ),
   hostileString,
 );
 
-const httpCase: fc.Arbitrary<HttpCase> = fc.record({
-  method: fc.constant(''),
-  path: fc.constant(''),
-  route,
-  query: queryString,
-  body: bodyText,
-  headers: fc.record(
-    {
-      'if-match': ifMatch,
-      'content-type': fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data', 'application/json; charset=utf-16', ''),
-      'x-request-id': hostileString,
-    },
-    { requiredKeys: [] },
-  ),
-}).map(({ route: r, query, body, headers }) => ({ method: r.method, path: r.path, query, body: r.method === 'GET' || r.method === 'HEAD' ? undefined : body, headers }));
+const httpCase: fc.Arbitrary<HttpCase> = fc
+  .record({
+    method: fc.constant(''),
+    path: fc.constant(''),
+    route,
+    query: queryString,
+    body: bodyText,
+    headers: fc.record(
+      {
+        'if-match': ifMatch,
+        'content-type': fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data',
+          'application/json; charset=utf-16',
+          '',
+        ),
+        'x-request-id': hostileString,
+      },
+      { requiredKeys: [] },
+    ),
+  })
+  .map(({ route: r, query, body, headers }) => ({
+    method: r.method,
+    path: r.path,
+    query,
+    body: r.method === 'GET' || r.method === 'HEAD' ? undefined : body,
+    headers,
+  }));
 
 /** Requests fetch itself refuses to build (invalid URL or header) never reach the hub. */
 function buildable(t: TestHub, c: HttpCase): boolean {
@@ -480,15 +728,24 @@ function fuzzSuite(name: string, env: Record<string, string>, runs: { socket: nu
     const params = (extra = 0) => ({ seed: SEED + extra, numRuns: Math.round(runs.socket * RUNS), endOnFailure: !SHRINK });
 
     beforeAll(async () => {
-      t = await startTestHub({ HTTP_MAX_BODY_BYTES: String(LIMIT), SOCKET_MAX_PAYLOAD_BYTES: String(LIMIT), SESSION_LIMIT: '100000', ...env });
+      t = await startTestHub({
+        HTTP_MAX_BODY_BYTES: String(LIMIT),
+        SOCKET_MAX_PAYLOAD_BYTES: String(LIMIT),
+        SESSION_LIMIT: '100000',
+        ...env,
+      });
       fuzzer = await t.agent('fuzzer');
       await t.agent('fuzz-peer');
       const probe = await t.agent('probe');
       const s = (await call(fuzzer, 'session:create', { members: ['fuzz-peer'] })) as { ok: true; data: { id: string } };
       fixtures.sessionId = s.data.id;
-      const g = (await (await t.api('/api/groups', { method: 'POST', body: JSON.stringify({ members: ['fuzzer', 'fuzz-peer'] }) })).json()) as { id: string };
+      const g = (await (
+        await t.api('/api/groups', { method: 'POST', body: JSON.stringify({ members: ['fuzzer', 'fuzz-peer'] }) })
+      ).json()) as { id: string };
       fixtures.groupId = g.id;
-      const task = (await (await t.api(`/api/groups/${g.id}/tasks`, { method: 'POST', body: JSON.stringify({ title: 'fixture' }) })).json()) as { id: string };
+      const task = (await (
+        await t.api(`/api/groups/${g.id}/tasks`, { method: 'POST', body: JSON.stringify({ title: 'fixture' }) })
+      ).json()) as { id: string };
       fixtures.taskId = task.id;
       probeRun = startProbe(probe);
     }, 30_000);
@@ -499,7 +756,10 @@ function fuzzSuite(name: string, env: Record<string, string>, runs: { socket: nu
 
     it('answers every agent socket event with a documented code, never INTERNAL, within 1 s', async () => {
       const start = performance.now();
-      const event = fc.constantFrom(...Object.keys(SOCKET_EVENTS)).chain((e) => fc.tuple(fc.constant(e), SOCKET_EVENTS[e]!)).filter(([, p]) => underHardCap(p));
+      const event = fc
+        .constantFrom(...Object.keys(SOCKET_EVENTS))
+        .chain((e) => fc.tuple(fc.constant(e), SOCKET_EVENTS[e]!))
+        .filter(([, p]) => underHardCap(p));
       await fc.assert(
         fc.asyncProperty(event, async ([e, payload]) => {
           expectDocumentedAck(e, payload, await call(fuzzer, e, payload));
@@ -521,17 +781,24 @@ function fuzzSuite(name: string, env: Record<string, string>, runs: { socket: nu
 
     it('answers an unknown event with NOT_FOUND', async () => {
       await fc.assert(
-        fc.asyncProperty(unknownEvent, hostileValue.filter((p) => underHardCap(p)), async (e, payload) => {
-          const ack = (await call(fuzzer, e, payload)) as Answer;
-          expectDocumentedAck('(unknown event)', payload, ack);
-          expect(ack.ok === false && ack.error.code).toBe('NOT_FOUND');
-        }),
+        fc.asyncProperty(
+          unknownEvent,
+          hostileValue.filter((p) => underHardCap(p)),
+          async (e, payload) => {
+            const ack = (await call(fuzzer, e, payload)) as Answer;
+            expectDocumentedAck('(unknown event)', payload, ack);
+            expect(ack.ok === false && ack.error.code).toBe('NOT_FOUND');
+          },
+        ),
         { ...params(1), numRuns: Math.ceil(params().numRuns / 5) },
       );
     }, 30_000);
 
     it('answers an event sent with extra arguments before its acknowledgement', async () => {
-      const event = fc.constantFrom(...Object.keys(SOCKET_EVENTS)).chain((e) => fc.tuple(fc.constant(e), SOCKET_EVENTS[e]!, hostileValue)).filter(([, p, x]) => underHardCap(p, x));
+      const event = fc
+        .constantFrom(...Object.keys(SOCKET_EVENTS))
+        .chain((e) => fc.tuple(fc.constant(e), SOCKET_EVENTS[e]!, hostileValue))
+        .filter(([, p, x]) => underHardCap(p, x));
       await fc.assert(
         fc.asyncProperty(event, async ([e, payload, extra]) => {
           expectDocumentedAck(`${e} (extra argument)`, payload, await call(fuzzer, e, payload, extra));
@@ -556,7 +823,15 @@ function fuzzSuite(name: string, env: Record<string, string>, runs: { socket: nu
           endOnFailure: !SHRINK,
           examples: [
             [{ method: 'POST', path: '/api/sessions', query: '', headers: {}, body: '{"metadata":{"k":"\\ud800"}}' }],
-            [{ method: 'POST', path: '/api/groups', query: '', headers: {}, body: '{"members":["fuzzer","fuzz-peer"],"metadata":{"\\udc00":1}}' }],
+            [
+              {
+                method: 'POST',
+                path: '/api/groups',
+                query: '',
+                headers: {},
+                body: '{"members":["fuzzer","fuzz-peer"],"metadata":{"\\udc00":1}}',
+              },
+            ],
             [{ method: 'GET', path: '/api/sessions', query: '?cursor=%ED%A0%80', headers: {}, body: undefined }],
           ],
         },
@@ -569,7 +844,9 @@ function fuzzSuite(name: string, env: Record<string, string>, runs: { socket: nu
       expect((await t.api('/health', { auth: false, signal: AbortSignal.timeout(ANSWER_MS) })).status).toBe(200);
       const samples = await probeRun.stop();
       const got = p99(samples);
-      console.info(`[fuzz-edge] ${name}: probe round trips n=${samples.length} p50=${pct(samples, 0.5).toFixed(1)} ms p99=${got.toFixed(1)} ms max=${Math.max(...samples).toFixed(1)} ms`);
+      console.info(
+        `[fuzz-edge] ${name}: probe round trips n=${samples.length} p50=${pct(samples, 0.5).toFixed(1)} ms p99=${got.toFixed(1)} ms max=${Math.max(...samples).toFixed(1)} ms`,
+      );
       expect(samples.length).toBeGreaterThan(10);
       expect(got).toBeLessThan(250);
       // One more round trip after the fuzz, on a fresh probe.

@@ -38,7 +38,9 @@ describe('handoffs between SDK agents on a real hub', () => {
 
     // The same verdicts travel in the turn events on the group's topic.
     const events = await json(await t.api(`/api/events?patterns=group:${group.id}&limit=100`));
-    const turnEvents: RotationEntry[] = events.items.map((e: { payload: RotationEntry & { type: string } }) => e.payload).filter((p: { type: string; outcome?: string }) => p.type === 'turn' && p.outcome === 'granted');
+    const turnEvents: RotationEntry[] = events.items
+      .map((e: { payload: RotationEntry & { type: string } }) => e.payload)
+      .filter((p: { type: string; outcome?: string }) => p.type === 'turn' && p.outcome === 'granted');
     expect(turnEvents.map((e) => e.handoff ?? null)).toEqual(grants.map((e) => e.handoff ?? null));
   });
 
@@ -58,6 +60,10 @@ describe('handoffs between SDK agents on a real hub', () => {
     const final: Group = await json(await t.api(`/api/groups/${group.id}`));
     const second = final.history.filter((e) => e.outcome === 'granted')[1]!;
     expect(second.agentId).toBe('hx-b');
-    expect(second.handoff).toMatchObject({ to: 'hx-gone', accepted: false, reason: expect.stringMatching(/^hx-gone is (unknown|disconnected)$/) });
+    expect(second.handoff).toMatchObject({
+      to: 'hx-gone',
+      accepted: false,
+      reason: expect.stringMatching(/^hx-gone is (unknown|disconnected)$/),
+    });
   });
 });

@@ -38,7 +38,16 @@ describe('llm groups on named endpoints', () => {
   let canary: Awaited<ReturnType<typeof fakeLlm>>;
   beforeAll(async () => {
     [local, canary] = await Promise.all([fakeLlm(300), fakeLlm(0)]);
-    const endpoints = { local: { url: local.url, apiKeyEnv: 'TEST_LOCAL_LLM_KEY', model: 'reasoner-1', tokenLimitParam: 'max_completion_tokens', temperature: null, structuredOutput: true } };
+    const endpoints = {
+      local: {
+        url: local.url,
+        apiKeyEnv: 'TEST_LOCAL_LLM_KEY',
+        model: 'reasoner-1',
+        tokenLimitParam: 'max_completion_tokens',
+        temperature: null,
+        structuredOutput: true,
+      },
+    };
     t = await startTestHub({ LLM_ENDPOINTS: JSON.stringify(endpoints), TEST_LOCAL_LLM_KEY: 'sk-local' });
   });
   afterAll(async () => {
@@ -56,11 +65,14 @@ describe('llm groups on named endpoints', () => {
     expect(canary.seen).toHaveLength(0);
   });
 
-  it('asks the named endpoint, with its key and parameters, within the group\'s own budget', async () => {
+  it("asks the named endpoint, with its key and parameters, within the group's own budget", async () => {
     const names = ['n-a', 'n-b', 'n-c'];
     const clients = await Promise.all(names.map((n) => t.agent(n)));
     // The hub default budget is 100 ms; this model answers in 300 ms, so only the group's 5 s lets it decide.
-    const created = await t.api('/api/groups', post({ members: names, strategy: 'llm', maxTurns: 2, llm: { endpoint: 'local', budgetMs: 5000 } }));
+    const created = await t.api(
+      '/api/groups',
+      post({ members: names, strategy: 'llm', maxTurns: 2, llm: { endpoint: 'local', budgetMs: 5000 } }),
+    );
     expect(created.status).toBe(201);
     const group: Group = await json(created);
     expect(group.settings.llm).toEqual({ endpoint: 'local', budgetMs: 5000 });

@@ -36,7 +36,9 @@ afterAll(async () => {
 
 /** Transitions that do not start where the one before ended: each should follow the last. */
 const outOfOrder = (list: HealthTransition[]) =>
-  list.flatMap((t, i) => (i > 0 && t.from !== list[i - 1]!.to ? [`${list[i - 1]!.from} -> ${list[i - 1]!.to}, then ${t.from} -> ${t.to}`] : []));
+  list.flatMap((t, i) =>
+    i > 0 && t.from !== list[i - 1]!.to ? [`${list[i - 1]!.from} -> ${list[i - 1]!.to}, then ${t.from} -> ${t.to}`] : [],
+  );
 
 const spawnAgent = async (agentId: string, extra: Record<string, unknown> = {}) => {
   const a = await AgentProcess.start({ url: hub.url, agentId, token: hub.tokens.issue(agentId), ...extra });
@@ -102,7 +104,11 @@ describe('recovery strategies', () => {
     expect(history.slice(-2).map((t) => `${t.from} -> ${t.to}`)).toEqual(['healthy -> disconnected', 'disconnected -> recovering']);
     expect(outOfOrder(history)).toEqual([]);
     expect(outOfOrder(ops.transitions.filter((t) => t.agentId === id))).toEqual([]);
-    await eventually(async () => (await readFile(path.join(hub.dataDir, 'restarted'), 'utf8').catch(() => '')).includes(id), 5000, 'restart hook');
+    await eventually(
+      async () => (await readFile(path.join(hub.dataDir, 'restarted'), 'utf8').catch(() => '')).includes(id),
+      5000,
+      'restart hook',
+    );
     await pub.publish('work:a', 2);
     await pub.publish('work:a', 3);
     // The supervisor (here: the test) starts the agent again with the offset it had reached.
@@ -113,15 +119,23 @@ describe('recovery strategies', () => {
     await pub.close();
   });
 
-  it('replace: a failed agent\'s sessions and state go to a healthy agent with the same capabilities', async () => {
+  it("replace: a failed agent's sessions and state go to a healthy agent with the same capabilities", async () => {
     const stand = await spawnAgent('standin-1', { capabilities: ['translate'] });
     const doomed = await spawnAgent('doomed-1', { capabilities: ['translate'], recovery: 'replace' });
-    const created = await (await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ members: ['doomed-1'] }) })).json() as { id: string };
-    await hub.api(`/api/sessions/${created.id}/agents/doomed-1/state`, { method: 'PUT', body: JSON.stringify({ state: { draft: 'hola' } }) });
+    const created = (await (
+      await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ members: ['doomed-1'] }) })
+    ).json()) as { id: string };
+    await hub.api(`/api/sessions/${created.id}/agents/doomed-1/state`, {
+      method: 'PUT',
+      body: JSON.stringify({ state: { draft: 'hola' } }),
+    });
     doomed.signal('SIGKILL');
     const assigned = await stand.waitFor((l) => l.type === 'assigned', 5000);
     expect(assigned).toMatchObject({ replaces: 'doomed-1', sessions: [created.id] });
-    const session = await (await hub.api(`/api/sessions/${created.id}`)).json() as { members: string[]; agentState: Record<string, unknown> };
+    const session = (await (await hub.api(`/api/sessions/${created.id}`)).json()) as {
+      members: string[];
+      agentState: Record<string, unknown>;
+    };
     expect(session.members).toContain('standin-1');
     expect(session.agentState['standin-1']).toEqual({ draft: 'hola' });
     await ops.waitFor('doomed-1', 'failed', 3000);
@@ -143,10 +157,12 @@ describe('recovery strategies', () => {
 describe('scale', () => {
   it('tracks 50 agents at once and sees each of them go', async () => {
     const clients = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => connectAgent({ url: hub.url, agentId: `many-${i}`, token: hub.tokens.issue(`many-${i}`), recovery: 'alert' })),
+      Array.from({ length: 50 }, (_, i) =>
+        connectAgent({ url: hub.url, agentId: `many-${i}`, token: hub.tokens.issue(`many-${i}`), recovery: 'alert' }),
+      ),
     );
     await eventually(() => clients.every((_, i) => ops.agents.get(`many-${i}`)?.health === 'healthy'), 10_000, '50 healthy');
-    const agentsRes = await (await hub.api('/api/agents')).json() as { items: Array<{ id: string; connected: boolean }> };
+    const agentsRes = (await (await hub.api('/api/agents')).json()) as { items: Array<{ id: string; connected: boolean }> };
     expect(agentsRes.items.filter((a) => a.id.startsWith('many-') && a.connected)).toHaveLength(50);
     await Promise.all(clients.map((c) => c.close()));
     await eventually(() => clients.every((_, i) => ops.agents.get(`many-${i}`)?.health === 'disconnected'), 10_000, '50 gone');
@@ -154,14 +170,19 @@ describe('scale', () => {
 });
 
 describe('liveness probes', () => {
-  it('does not hold a probe stuck on a dropped connection against the agent\'s new one', async () => {
+  it("does not hold a probe stuck on a dropped connection against the agent's new one", async () => {
     // A long probe timeout, so the probe sent to the first connection is still out when the agent is back.
     const t = await startTestHub({ LIVENESS_INTERVAL_MS: '200', LIVENESS_TIMEOUT_MS: '4000', DEGRADE_FAILURES: '1000' });
     try {
       const id = 'probe-reconnect';
       const token = t.agentToken(id);
       // First connection: registers, then stops answering probes (a frozen agent, seen from the hub).
-      const frozen = io(t.url + AGENTS_NAMESPACE, { auth: { agentId: id, token, protocol: PROTOCOL_VERSION }, transports: ['websocket'], reconnection: false, forceNew: true });
+      const frozen = io(t.url + AGENTS_NAMESPACE, {
+        auth: { agentId: id, token, protocol: PROTOCOL_VERSION },
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+      });
       let probedAt = 0;
       frozen.on('liveness:probe', () => void (probedAt ||= Date.now()));
       await new Promise<void>((resolve, reject) => {
@@ -180,7 +201,10 @@ describe('liveness probes', () => {
       // Until the hub has probed the new connection well after the old probe timed out.
       await eventually(() => answered.some((at) => at > probedAt + 4000 + 500), 10_000, 'probes answered after the old one timed out');
 
-      const { agent, history } = (await (await t.api(`/api/agents/${id}/health`)).json()) as { agent: { health: string }; history: HealthTransition[] };
+      const { agent, history } = (await (await t.api(`/api/agents/${id}/health`)).json()) as {
+        agent: { health: string };
+        history: HealthTransition[];
+      };
       const sinceBack = history.slice(history.findLastIndex((x) => x.to === 'connecting'));
       expect(sinceBack.map((x) => x.to)).toEqual(['connecting', 'healthy']);
       expect(agent.health).toBe('healthy');

@@ -58,7 +58,9 @@ async function dashboardExprs(): Promise<string[]> {
   return [...dash.panels.flatMap((p) => p.targets.map((t) => t.expr)), ...variables];
 }
 
-async function alertRules(): Promise<Array<{ alert: string; expr: string; labels?: { severity?: string }; annotations?: { summary?: string } }>> {
+async function alertRules(): Promise<
+  Array<{ alert: string; expr: string; labels?: { severity?: string }; annotations?: { summary?: string } }>
+> {
   const doc = parse(await readFile(new URL('prometheus-alerts.yml', DEPLOY), 'utf8')) as {
     groups: Array<{ rules: Array<{ alert: string; expr: string; labels?: { severity?: string }; annotations?: { summary?: string } }> }>;
   };
@@ -79,9 +81,15 @@ describe('metrics contract', () => {
 
   it('finds metric names in PromQL', () => {
     expect(
-      metricNamesIn('histogram_quantile(0.95, sum by (le, event) (rate(a_seconds_bucket{x="y", z=~"$i"}[$__rate_interval]))) > 0.1 or b_total offset 5m'),
+      metricNamesIn(
+        'histogram_quantile(0.95, sum by (le, event) (rate(a_seconds_bucket{x="y", z=~"$i"}[$__rate_interval]))) > 0.1 or b_total offset 5m',
+      ),
     ).toEqual(['a_seconds_bucket', 'b_total']);
-    expect(metricNamesIn('sum(x{namespace="/agents"}) < 0.5 * sum(max_over_time(y[15m])) and on (instance) up == 0')).toEqual(['x', 'y', 'up']);
+    expect(metricNamesIn('sum(x{namespace="/agents"}) < 0.5 * sum(max_over_time(y[15m])) and on (instance) up == 0')).toEqual([
+      'x',
+      'y',
+      'up',
+    ]);
   });
 
   it('exports every metric the Grafana dashboard reads', async () => {
@@ -163,7 +171,14 @@ const redisUrl = await redisUrlOrSkip('metrics summed over a cluster (Redis)');
     const healthy = async () => Promise.all(nodes.map(async (n) => (await samples(n, 'agenthub_agents')).get('{state="healthy"}') ?? 0));
     await eventually(async () => (await healthy()).every((v) => v === 1), 10_000, 'one healthy agent on each node');
     // Each node has heard of the other's agent by now, and still counts only its own.
-    await eventually(async () => (await Promise.all(nodes.map(async (n) => (await (await n.api('/api/agents')).json()) as { items: unknown[] }))).every((l) => l.items.length === 2), 10_000, 'both nodes know both agents');
+    await eventually(
+      async () =>
+        (await Promise.all(nodes.map(async (n) => (await (await n.api('/api/agents')).json()) as { items: unknown[] }))).every(
+          (l) => l.items.length === 2,
+        ),
+      10_000,
+      'both nodes know both agents',
+    );
     expect(await healthy()).toEqual([1, 1]);
   });
 });

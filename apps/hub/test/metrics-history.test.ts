@@ -20,7 +20,7 @@ const total = (samples: MetricsSample[], rate: (s: MetricsSample) => number) =>
   Math.round(samples.reduce((sum, s) => sum + (rate(s) * s.intervalMs) / 1000, 0));
 
 describe('metrics history', () => {
-  it('serves this node\'s samples, with published and delivered events, to operators only', async () => {
+  it("serves this node's samples, with published and delivered events, to operators only", async () => {
     expect((await t.api('/api/metrics/history', { auth: false })).status).toBe(401);
 
     const sub = await t.agent('charts-sub');

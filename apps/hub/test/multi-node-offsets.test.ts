@@ -21,7 +21,13 @@ const agentSecret = randomBytes(18).toString('base64url');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startNodes(redisUrl: string, ids: string[]): Promise<HubProcess[]> {
-  const env = { DATABASE_URL: pg!.url, REDIS_URL: redisUrl, REDIS_PREFIX: `${prefixRoot}${randomBytes(4).toString('hex')}:`, NODE_TTL_MS: '2000', SESSION_LIMIT: '0' };
+  const env = {
+    DATABASE_URL: pg!.url,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: `${prefixRoot}${randomBytes(4).toString('hex')}:`,
+    NODE_TTL_MS: '2000',
+    SESSION_LIMIT: '0',
+  };
   const nodes: HubProcess[] = [];
   for (const id of ids) nodes.push(await HubProcess.start({ env: { ...env, NODE_ID: id }, token, agentSecret }));
   return nodes;
@@ -34,7 +40,9 @@ function agent(node: HubProcess, id: string): Promise<AgentClient> {
 /** A publish that must be answered within a few seconds, whatever Redis is doing. */
 async function publishWithin(client: AgentClient, topic: string, payload: unknown, ms = 5000): Promise<PublishResult> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`publish of ${JSON.stringify(payload)} not answered within ${ms} ms`)), ms)));
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`publish of ${JSON.stringify(payload)} not answered within ${ms} ms`)), ms)),
+  );
   try {
     return await Promise.race([client.publish(topic, payload), late]);
   } finally {

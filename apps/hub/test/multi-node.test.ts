@@ -38,11 +38,18 @@ async function healthEventsOf(subscriber: AgentClient, agentId: string) {
     count: (to: string) => events.filter((t) => t.to === to).length,
     async settle(live: HubProcess[], to: string): Promise<void> {
       for (const node of live) {
-        await eventually(async () => {
-          const res = await node.api(`/api/agents/${agentId}/health`);
-          return res.ok && ((await res.json()) as { history: HealthTransition[] }).history.some((t) => t.to === to);
-        }, 10_000, `${node.url} seeing ${agentId} ${to}`);
-        const marker = await node.api('/api/events', { method: 'POST', body: JSON.stringify({ topic: `agent:${agentId}`, payload: { type: 'marker', node: node.url } }) });
+        await eventually(
+          async () => {
+            const res = await node.api(`/api/agents/${agentId}/health`);
+            return res.ok && ((await res.json()) as { history: HealthTransition[] }).history.some((t) => t.to === to);
+          },
+          10_000,
+          `${node.url} seeing ${agentId} ${to}`,
+        );
+        const marker = await node.api('/api/events', {
+          method: 'POST',
+          body: JSON.stringify({ topic: `agent:${agentId}`, payload: { type: 'marker', node: node.url } }),
+        });
         expect(marker.status).toBe(201);
       }
       await eventually(() => live.every((n) => markers.has(n.url)), 10_000, 'a marker from every live node');
@@ -78,7 +85,13 @@ suite('several hub nodes on one PostgreSQL and one Redis', () => {
   const clients: AgentClient[] = [];
   const token = randomBytes(18).toString('base64url');
   const agentSecret = randomBytes(18).toString('base64url');
-  const env = () => ({ DATABASE_URL: pg!.url, REDIS_URL: redisUrl!, REDIS_PREFIX: `${prefixRoot}${randomBytes(4).toString('hex')}:`, NODE_TTL_MS: '3000', SESSION_LIMIT: '0' });
+  const env = () => ({
+    DATABASE_URL: pg!.url,
+    REDIS_URL: redisUrl!,
+    REDIS_PREFIX: `${prefixRoot}${randomBytes(4).toString('hex')}:`,
+    NODE_TTL_MS: '3000',
+    SESSION_LIMIT: '0',
+  });
 
   beforeAll(async () => {
     const shared = env();
@@ -126,7 +139,11 @@ suite('several hub nodes on one PostgreSQL and one Redis', () => {
     const agent = await agentOn(b, 'once-1');
     await agent.close();
     await feed.settle(nodes, 'disconnected');
-    expect(feed.events.map((t) => `${t.from ?? '-'} -> ${t.to}`)).toEqual(['- -> connecting', 'connecting -> healthy', 'healthy -> disconnected']);
+    expect(feed.events.map((t) => `${t.from ?? '-'} -> ${t.to}`)).toEqual([
+      '- -> connecting',
+      'connecting -> healthy',
+      'healthy -> disconnected',
+    ]);
   });
 
   it('keeps a group conversation going when a node is SIGKILLed mid-conversation', async () => {
@@ -143,7 +160,11 @@ suite('several hub nodes on one PostgreSQL and one Redis', () => {
     });
     expect(create.status).toBe(201);
     const group = (await create.json()) as { id: string; sessionId: string };
-    for (const [client, id] of [[g1, 'g1'], [g2, 'g2'], [g3, 'g3']] as const) {
+    for (const [client, id] of [
+      [g1, 'g1'],
+      [g2, 'g2'],
+      [g3, 'g3'],
+    ] as const) {
       await joinGroup(client, group.id, async (turn) => {
         spoken.push(id);
         await new Promise((r) => setTimeout(r, 50));
@@ -156,10 +177,14 @@ suite('several hub nodes on one PostgreSQL and one Redis', () => {
     const killedAt = Date.now();
     await nodes[c]!.kill('SIGKILL');
     // The agent that can only reach node c is reported disconnected by a survivor within 10 s.
-    await eventually(async () => {
-      const res = await nodes[a]!.api('/api/agents/stays-on-c');
-      return res.ok && ((await res.json()) as { connected: boolean }).connected === false;
-    }, 10_000, 'dead node noticed');
+    await eventually(
+      async () => {
+        const res = await nodes[a]!.api('/api/agents/stays-on-c');
+        return res.ok && ((await res.json()) as { connected: boolean }).connected === false;
+      },
+      10_000,
+      'dead node noticed',
+    );
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     // One survivor reaps node c and announces it; the other hears of it: one event, not one per node.
     await stayFeed.settle([nodes[a]!, nodes[b]!], 'disconnected');
@@ -171,7 +196,10 @@ suite('several hub nodes on one PostgreSQL and one Redis', () => {
     await eventually(() => spoken.slice(before).includes('g3'), 20_000, 'g3 speaks again from another node');
     await eventually(() => spoken.length >= before + 6, 20_000, 'conversation continues');
     const session = (await (await nodes[b]!.api(`/api/sessions/${group.sessionId}`)).json()) as { messages: Array<{ author: string }> };
-    expect(session.messages.filter((m) => m.author === "g3").length, JSON.stringify({ spoken, authors: session.messages.map((m) => m.author) })).toBeGreaterThanOrEqual(2);
+    expect(
+      session.messages.filter((m) => m.author === 'g3').length,
+      JSON.stringify({ spoken, authors: session.messages.map((m) => m.author) }),
+    ).toBeGreaterThanOrEqual(2);
     void stay;
   });
 
@@ -201,7 +229,12 @@ suite('a Redis outage during traffic', () => {
     const port = await proxy.start();
     const token = randomBytes(18).toString('base64url');
     const agentSecret = randomBytes(18).toString('base64url');
-    const shared = { DATABASE_URL: pg!.url, REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PREFIX: `${prefixRoot}${randomBytes(4).toString('hex')}:`, SESSION_LIMIT: '0' };
+    const shared = {
+      DATABASE_URL: pg!.url,
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_PREFIX: `${prefixRoot}${randomBytes(4).toString('hex')}:`,
+      SESSION_LIMIT: '0',
+    };
     for (const id of ['ro-a', 'ro-b']) nodes.push(await HubProcess.start({ env: { ...shared, NODE_ID: id }, token, agentSecret }));
   });
   afterAll(async () => {
@@ -220,7 +253,11 @@ suite('a Redis outage during traffic', () => {
     await eventually(() => got.has('before'), 5000, 'delivery before the outage');
 
     await proxy.cut();
-    await eventually(async () => ((await (await fetch(`${nodes[0]!.url}/health`)).json()) as { status: string }).status === 'degraded', 10_000, 'health says degraded');
+    await eventually(
+      async () => ((await (await fetch(`${nodes[0]!.url}/health`)).json()) as { status: string }).status === 'degraded',
+      10_000,
+      'health says degraded',
+    );
     const ready = (await (await fetch(`${nodes[0]!.url}/ready`)).json()) as { ready: boolean; warnings?: string[] };
     expect(ready.ready).toBe(true);
     expect(ready.warnings?.[0]).toMatch(/redis unavailable/);
@@ -245,9 +282,16 @@ suite('a turn holder whose hub node is SIGKILLed', () => {
   const agentSecret = randomBytes(18).toString('base64url');
 
   beforeAll(async () => {
-    const shared = { DATABASE_URL: pg!.url, REDIS_URL: redisUrl!, REDIS_PREFIX: `${prefixRoot}${randomBytes(4).toString('hex')}:`, NODE_TTL_MS: '3000', SESSION_LIMIT: '0' };
+    const shared = {
+      DATABASE_URL: pg!.url,
+      REDIS_URL: redisUrl!,
+      REDIS_PREFIX: `${prefixRoot}${randomBytes(4).toString('hex')}:`,
+      NODE_TTL_MS: '3000',
+      SESSION_LIMIT: '0',
+    };
     // node-a starts first and so holds the groups lease throughout: no restore re-grants turns here.
-    for (const id of ['node-a', 'node-b', 'node-c']) nodes.push(await HubProcess.start({ env: { ...shared, NODE_ID: id }, token, agentSecret }));
+    for (const id of ['node-a', 'node-b', 'node-c'])
+      nodes.push(await HubProcess.start({ env: { ...shared, NODE_ID: id }, token, agentSecret }));
   });
   afterAll(async () => {
     await Promise.all(closers.map((close) => close()));
@@ -260,15 +304,22 @@ suite('a turn holder whose hub node is SIGKILLed', () => {
     closers.push(() => speaker.close());
     const holder = await rawAgent(c.url, 'fo-holder', a.tokens.issue('fo-holder'));
     closers.push(() => holder.socket.close());
-    await eventually(async () => {
-      const res = await a.api('/api/agents');
-      const items = ((await res.json()) as { items: Array<{ id: string; health: string }> }).items;
-      return ['fo-speaker', 'fo-holder'].every((id) => items.some((x) => x.id === id && x.health === 'healthy'));
-    }, 10_000, 'node a seeing both agents healthy');
+    await eventually(
+      async () => {
+        const res = await a.api('/api/agents');
+        const items = ((await res.json()) as { items: Array<{ id: string; health: string }> }).items;
+        return ['fo-speaker', 'fo-holder'].every((id) => items.some((x) => x.id === id && x.health === 'healthy'));
+      },
+      10_000,
+      'node a seeing both agents healthy',
+    );
 
     // Created on node a, which grants the first turn; the speaker answers through node b, which
     // grants the holder its turn. Node a's copy of the group still shows the speaker's turn.
-    const create = await a.api('/api/groups', { method: 'POST', body: JSON.stringify({ members: ['fo-speaker', 'fo-holder'], turnTimeoutMs: 60_000, maxTurns: 2 }) });
+    const create = await a.api('/api/groups', {
+      method: 'POST',
+      body: JSON.stringify({ members: ['fo-speaker', 'fo-holder'], turnTimeoutMs: 60_000, maxTurns: 2 }),
+    });
     expect(create.status).toBe(201);
     const group = (await create.json()) as { id: string };
     await holder.call('group:join', { groupId: group.id });

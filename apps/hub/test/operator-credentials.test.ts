@@ -69,7 +69,9 @@ describe('operator credentials (a real hub process)', () => {
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toContain('agenthub_auth_failures_total');
 
-    const group = (await (await hub.api('/api/groups', { method: 'POST', body: JSON.stringify({ members: ['a1', 'a2'] }) })).json()) as { id: string };
+    const group = (await (await hub.api('/api/groups', { method: 'POST', body: JSON.stringify({ members: ['a1', 'a2'] }) })).json()) as {
+      id: string;
+    };
     const pause = await as(hub, read.token, `/api/groups/${group.id}/pause`, { method: 'POST' });
     expect(pause.status).toBe(403);
     const body = (await pause.json()) as { error: { code: string; message: string; details: { required: string } } };
@@ -82,9 +84,14 @@ describe('operator credentials (a real hub process)', () => {
 
   it('refuses what needs a wider scope: operate may pause but not manage tokens or delete', async () => {
     const op = await issue(hub, 'oncall', 'operate');
-    const group = (await (await hub.api('/api/groups', { method: 'POST', body: JSON.stringify({ members: ['b1', 'b2'] }) })).json()) as { id: string };
+    const group = (await (await hub.api('/api/groups', { method: 'POST', body: JSON.stringify({ members: ['b1', 'b2'] }) })).json()) as {
+      id: string;
+    };
     expect((await as(hub, op.token, `/api/groups/${group.id}/pause`, { method: 'POST' })).status).toBe(200);
-    const tokens = await as(hub, op.token, '/api/operators/tokens', { method: 'POST', body: JSON.stringify({ name: 'x', scope: 'admin' }) });
+    const tokens = await as(hub, op.token, '/api/operators/tokens', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'x', scope: 'admin' }),
+    });
     expect(tokens.status).toBe(403);
     expect(((await tokens.json()) as { error: { details: { required: string } } }).error.details.required).toBe('admin');
     expect((await as(hub, op.token, '/api/operators/tokens')).status).toBe(403);
@@ -95,12 +102,22 @@ describe('operator credentials (a real hub process)', () => {
   it('writes who, what, when and where to $hub:audit for a group pause and a token issue', async () => {
     const since = new Date().toISOString();
     const op = await issue(hub, 'auditor-test', 'operate');
-    const group = (await (await hub.api('/api/groups', { method: 'POST', body: JSON.stringify({ members: ['c1', 'c2'] }) })).json()) as { id: string };
+    const group = (await (await hub.api('/api/groups', { method: 'POST', body: JSON.stringify({ members: ['c1', 'c2'] }) })).json()) as {
+      id: string;
+    };
     expect((await as(hub, op.token, `/api/groups/${group.id}/pause`, { method: 'POST' })).status).toBe(200);
 
     const entries = (await auditEntries(hub)).filter((e) => e.at >= since);
     const issued = entries.find((e) => e.action === 'token.issue' && e.details?.name === 'auditor-test');
-    expect(issued).toMatchObject({ type: 'audit', who: 'admin', scope: 'admin', outcome: 'ok', status: 201, source: '127.0.0.1', details: { scope: 'operate' } });
+    expect(issued).toMatchObject({
+      type: 'audit',
+      who: 'admin',
+      scope: 'admin',
+      outcome: 'ok',
+      status: 201,
+      source: '127.0.0.1',
+      details: { scope: 'operate' },
+    });
     expect(issued!.details).not.toHaveProperty('token');
     const paused = entries.find((e) => e.action === `POST /api/groups/${group.id}/pause`);
     expect(paused).toMatchObject({ who: 'auditor-test', scope: 'operate', outcome: 'ok', status: 200, source: '127.0.0.1' });
@@ -141,7 +158,10 @@ describe('operator credentials (a real hub process)', () => {
     });
     const watch = (await socket.timeout(5000).emitWithAck('events:watch', { pattern: 'orders:#' })) as { ok: boolean };
     expect(watch.ok).toBe(true);
-    const other = (await socket.timeout(5000).emitWithAck('groups:pause', { id: 'x' })) as { ok: boolean; error: { code: string; details: { required: string } } };
+    const other = (await socket.timeout(5000).emitWithAck('groups:pause', { id: 'x' })) as {
+      ok: boolean;
+      error: { code: string; details: { required: string } };
+    };
     expect(other).toMatchObject({ ok: false, error: { code: 'FORBIDDEN', details: { required: 'operate' } } });
     socket.close();
   });

@@ -35,7 +35,9 @@ describe('overload', () => {
     expect(await metric(t, 'agenthub_event_publishes_refused_overload_total')).toBeGreaterThan(0);
     // Refused publishes were never taken: they come back as plain publishes, not re-sends.
     expect(await metric(t, 'agenthub_event_republished_total')).toBe(0);
-    const logged = ((await (await t.api('/api/events?patterns=ov:x&limit=1000')).json()) as { items: Array<{ id: string }> }).items.map((e) => e.id);
+    const logged = ((await (await t.api('/api/events?patterns=ov:x&limit=1000')).json()) as { items: Array<{ id: string }> }).items.map(
+      (e) => e.id,
+    );
     expect(logged).toHaveLength(100);
     expect(new Set(logged).size).toBe(100);
     expect(idle.connected && pub.connected).toBe(true);
@@ -64,7 +66,11 @@ describe('overload', () => {
       settled.push(pub.publish('slow:x', { blob }, { id: `slow-${i}` }).catch((err: unknown) => void failed.push(err)));
       if (i % 200 === 0) await new Promise((r) => setTimeout(r, 5));
     }
-    await eventually(async () => (await metric(t!, 'agenthub_agent_slow_consumer_disconnects_total')) >= 1, 15_000, 'slow consumer noticed');
+    await eventually(
+      async () => (await metric(t!, 'agenthub_agent_slow_consumer_disconnects_total')) >= 1,
+      15_000,
+      'slow consumer noticed',
+    );
     engine.transport.ws._socket.resume();
     await eventually(() => got.fast.size === ids.length, 20_000, 'fast subscriber has everything');
     await eventually(() => got.slow.size === ids.length, 30_000, 'slow subscriber caught up after its reconnect');

@@ -60,7 +60,10 @@ describe.skipIf(!pg)('probes with the shared PostgreSQL away', () => {
             expect(r.status, p).toBe(200);
             expect(r.ms, p).toBeLessThan(PROBE_BUDGET_MS);
             expect(r.body.ready).toBe(true);
-            expect((r.body.warnings as string[]).some((w) => /store/.test(w)), p).toBe(true);
+            expect(
+              (r.body.warnings as string[]).some((w) => /store/.test(w)),
+              p,
+            ).toBe(true);
           }
         }
       } finally {

@@ -33,7 +33,11 @@ describe('SDK publishes across a cut connection', () => {
         const id = `blip-${i}`;
         ids.push(id);
         pending.push(publisher.publish('blip:x', { i }, { id }));
-        if (i === 1000) cut = proxy.cut().then(() => new Promise((r) => setTimeout(r, 3000))).then(() => proxy.restore().then(() => undefined));
+        if (i === 1000)
+          cut = proxy
+            .cut()
+            .then(() => new Promise((r) => setTimeout(r, 3000)))
+            .then(() => proxy.restore().then(() => undefined));
         if (i % 10 === 0) await new Promise((r) => setTimeout(r, 10));
       }
       await cut;
@@ -60,7 +64,9 @@ describe('SDK publishes across a cut connection', () => {
         transports: ['websocket'],
         reconnection: false,
       });
-      const err = await new Promise<Error & { data?: { code: string; details?: { supported: number[] } } }>((resolve) => socket.once('connect_error', resolve));
+      const err = await new Promise<Error & { data?: { code: string; details?: { supported: number[] } } }>((resolve) =>
+        socket.once('connect_error', resolve),
+      );
       socket.close();
       expect(err.data?.code).toBe('PROTOCOL_UNSUPPORTED');
       expect(err.data?.details?.supported).toContain(2);
@@ -126,7 +132,12 @@ describe('the SDK journal', () => {
       await other.publish('journal:x', 1, { id: 'j-1' });
 
       const settled: string[] = [];
-      const second = await connectAgent({ url: t.url, agentId: 'journaled', token: t.agentToken('journaled'), journal: new FileJournal(file) });
+      const second = await connectAgent({
+        url: t.url,
+        agentId: 'journaled',
+        token: t.agentToken('journaled'),
+        journal: new FileJournal(file),
+      });
       second.on('journal:settled', (s: { id: string; outcome: unknown }) => settled.push(s.id));
       await eventually(() => settled.length === 2, 5000, 'journaled publishes settled');
       expect(settled.sort()).toEqual(['j-1', 'j-2']);

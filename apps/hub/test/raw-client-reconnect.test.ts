@@ -14,7 +14,13 @@ afterAll(async () => pg?.drop());
  */
 function rawAgent(url: string, agentId: string, token: string) {
   const handled = new Map<string, number>();
-  const state = { highest: null as number | null, watermark: null as number | null, shutdowns: [] as number[], reasons: [] as string[], registrations: 0 };
+  const state = {
+    highest: null as number | null,
+    watermark: null as number | null,
+    shutdowns: [] as number[],
+    reasons: [] as string[],
+    registrations: 0,
+  };
   const resume = () => (state.highest === null ? undefined : Math.min(state.highest, state.watermark ?? state.highest));
   const socket: Socket = io(url + AGENTS_NAMESPACE, {
     // Step 4: the handshake carries the protocol version and the resume point R.
@@ -50,7 +56,9 @@ function rawAgent(url: string, agentId: string, token: string) {
       expect(reg.ok).toBe(true);
       state.registrations++;
       held = [];
-      const sub = await socket.timeout(10_000).emitWithAck('event:subscribe', { patterns: ['raw:#'], fromOffset: resume(), policy: 'full' });
+      const sub = await socket
+        .timeout(10_000)
+        .emitWithAck('event:subscribe', { patterns: ['raw:#'], fromOffset: resume(), policy: 'full' });
       expect(sub.ok).toBe(true);
       state.watermark = sub.data.watermark;
       const live = held.sort((a, b) => a.offset - b.offset);
@@ -62,7 +70,9 @@ function rawAgent(url: string, agentId: string, token: string) {
   return { socket, handled, state, ready };
 }
 
-const stores: Array<[string, () => Record<string, string>]> = pg ? [['PostgreSQL', () => ({ DATABASE_URL: pg.url })]] : [['PGlite', () => ({})]];
+const stores: Array<[string, () => Record<string, string>]> = pg
+  ? [['PostgreSQL', () => ({ DATABASE_URL: pg.url })]]
+  : [['PGlite', () => ({})]];
 
 describe.each(stores)('a raw socket.io-client following the protocol on %s', (_name, env) => {
   it('is told its delay, sees a retryable close, comes back by itself and misses nothing', async () => {

@@ -65,7 +65,10 @@ describe.each(stores)('a graceful restart of a hub on %s with 1,000 SDK agents',
         // 250 SDK agents per child process, driven over IPC (the same fixture bench/restart.ts uses).
         const fleet = WorkerProcess.start(FIXTURE);
         fleets.push(fleet);
-        const agents = Array.from({ length: perProcess }, (_, i) => `fleet-agent-${p}-${i}`).map((agentId) => ({ agentId, token: h.tokens.issue(agentId) }));
+        const agents = Array.from({ length: perProcess }, (_, i) => `fleet-agent-${p}-${i}`).map((agentId) => ({
+          agentId,
+          token: h.tokens.issue(agentId),
+        }));
         await fleet.call('connect', { url: h.url, agents, topic: TOPIC } satisfies ConnectArgs, 90_000);
       }),
     );
@@ -138,7 +141,8 @@ describe.each(stores)('a graceful restart of a hub on %s with 1,000 SDK agents',
       }
     }
     const stragglers = o.records.filter((r) => o.ids.some((id) => !r.handled[id]));
-    for (const r of stragglers.slice(0, 5)) console.info(`[restart-fleet] ${r.agentId} missed events; connected=${r.connected}; ${r.notes.join(' | ')}`);
+    for (const r of stragglers.slice(0, 5))
+      console.info(`[restart-fleet] ${r.agentId} missed events; connected=${r.connected}; ${r.notes.join(' | ')}`);
     // Keyed by event id -> number of agents, so a failure reads as which events went wrong where.
     expect({ agents: o.records.length, missing: Object.fromEntries(missing), twice: Object.fromEntries(twice) }).toEqual({
       agents: AGENTS,
@@ -149,7 +153,9 @@ describe.each(stores)('a graceful restart of a hub on %s with 1,000 SDK agents',
 
   it('spreads the announced reconnectAfterMs and the actual reconnect times', () => {
     const announced = o.records.flatMap((r) => (r.reconnectAfterMs === null ? [] : [r.reconnectAfterMs])).sort((a, b) => a - b);
-    const took = o.records.flatMap((r) => (r.shutdownAt !== null && r.resumedAt !== null ? [r.resumedAt - r.shutdownAt] : [])).sort((a, b) => a - b);
+    const took = o.records
+      .flatMap((r) => (r.shutdownAt !== null && r.resumedAt !== null ? [r.resumedAt - r.shutdownAt] : []))
+      .sort((a, b) => a - b);
     console.info(
       `[restart-fleet ${store}] hub:shutdown seen by ${announced.length}/${AGENTS}; reconnectAfterMs ${announced[0]}..${announced.at(-1)} ms; ` +
         `shutdown -> resumed for ${took.length}: p50 ${percentile(took, 0.5)} ms, p95 ${percentile(took, 0.95)} ms, max ${took.at(-1)} ms`,

@@ -24,7 +24,14 @@ async function hub(opts: { agentSecret?: string } = {}): Promise<HubProcess> {
 }
 
 async function agent(h: HubProcess, agentId: string, extra: Partial<ConnectOptions> = {}): Promise<AgentClient> {
-  const c = await connectAgent({ url: h.url, agentId, token: h.tokens.issue(agentId), reconnectDelayMs: 100, reconnectDelayMaxMs: 300, ...extra });
+  const c = await connectAgent({
+    url: h.url,
+    agentId,
+    token: h.tokens.issue(agentId),
+    reconnectDelayMs: 100,
+    reconnectDelayMaxMs: 300,
+    ...extra,
+  });
   clients.push(c);
   return c;
 }
@@ -44,7 +51,10 @@ function recordStates(c: AgentClient): StateChange[] {
   return seen;
 }
 
-async function subscriptionsOf(h: HubProcess, agentId: string): Promise<{ connected: boolean; subscriptions: Array<{ pattern: string }>; ackedOffset: number | null }> {
+async function subscriptionsOf(
+  h: HubProcess,
+  agentId: string,
+): Promise<{ connected: boolean; subscriptions: Array<{ pattern: string }>; ackedOffset: number | null }> {
   return (await h.api(`/api/agents/${agentId}/subscriptions`)).json() as never;
 }
 
@@ -104,7 +114,10 @@ describe('SDK connection states', () => {
     // The same hub comes back with another agent secret: the token is refused for good.
     h.env.AGENT_SECRET = 'another-secret-0123456789abcdef';
     await h.spawn();
-    const info = await Promise.race([c.closed(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not closed within 20 s')), 20_000))]);
+    const info = await Promise.race([
+      c.closed(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not closed within 20 s')), 20_000)),
+    ]);
     expect(info.reason).toBe('refused');
     expect(['AGENT_UNAUTHORIZED', 'UNAUTHENTICATED']).toContain(info.error?.code);
     expect(seen.map((s) => s.state).at(-1)).toBe('closed');
@@ -138,7 +151,10 @@ describe('SDK AbortSignal on calls', () => {
     const t0 = Date.now();
     const pending = c.sessions.get(s.id, true, { signal: ac.signal });
     let settled = false;
-    void pending.then(() => (settled = true), () => (settled = true));
+    void pending.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(settled).toBe(false); // no answer: without the abort it would wait the full 10 s
     ac.abort();
@@ -194,7 +210,11 @@ describe('SDK subscription handles', () => {
     expect(handle.closed).toBe(true);
 
     // The hub no longer holds the pattern, and no longer delivers it.
-    await eventually(async () => !(await subscriptionsOf(h, 'iter-sub')).subscriptions.some((s) => s.pattern === 'iter:#'), 5000, 'iter:# unsubscribed');
+    await eventually(
+      async () => !(await subscriptionsOf(h, 'iter-sub')).subscriptions.some((s) => s.pattern === 'iter:#'),
+      5000,
+      'iter:# unsubscribed',
+    );
     const wire: string[] = [];
     sub.socket.on('event', (e: HubEvent) => wire.push(e.topic));
     await pub.publish('iter:late', 4);
@@ -235,7 +255,13 @@ describe('SDK failover between hub URLs', () => {
     const secret = 'failover-secret-0123456789abcdef';
     const first = await hub({ agentSecret: secret });
     const second = await hub({ agentSecret: secret });
-    const c = await connectAgent({ url: [first.url, second.url], agentId: 'mover', token: first.tokens.issue('mover'), reconnectDelayMs: 100, reconnectDelayMaxMs: 300 });
+    const c = await connectAgent({
+      url: [first.url, second.url],
+      agentId: 'mover',
+      token: first.tokens.issue('mover'),
+      reconnectDelayMs: 100,
+      reconnectDelayMaxMs: 300,
+    });
     clients.push(c);
     const states = recordStates(c);
     const got: unknown[] = [];
@@ -246,15 +272,23 @@ describe('SDK failover between hub URLs', () => {
     const socketBefore = c.socket;
 
     await first.stop();
-    await eventually(async () => {
-      const res = await second.api('/api/agents/mover');
-      return c.state === 'connected' && res.ok && ((await res.json()) as { connected: boolean }).connected;
-    }, 30_000, 'the client registered on the second hub');
+    await eventually(
+      async () => {
+        const res = await second.api('/api/agents/mover');
+        return c.state === 'connected' && res.ok && ((await res.json()) as { connected: boolean }).connected;
+      },
+      30_000,
+      'the client registered on the second hub',
+    );
     expect(c.socket).not.toBe(socketBefore);
     expect(states.map((s) => s.state)).toContain('disconnected');
     expect(states.at(-1)?.state).toBe('connected');
     // Re-subscribed there: the second hub knows its pattern and delivers to it.
-    await eventually(async () => (await subscriptionsOf(second, 'mover')).subscriptions.some((s) => s.pattern === 'fo:#'), 5000, 'fo:# on the second hub');
+    await eventually(
+      async () => (await subscriptionsOf(second, 'mover')).subscriptions.some((s) => s.pattern === 'fo:#'),
+      5000,
+      'fo:# on the second hub',
+    );
     const onSecond = await agent(second, 'pub-second');
     await onSecond.publish('fo:x', 'after');
     await eventually(() => got.includes('after'), 5000, 'delivery from the second hub');

@@ -66,7 +66,7 @@ describe('socket credentials', () => {
     expect(err.data?.code).toBe('UNAUTHENTICATED');
   });
 
-  it('refuses an agent using another agent\'s token', async () => {
+  it("refuses an agent using another agent's token", async () => {
     const err = await connectAgent({ url: t.url, agentId: 'mallory', token: t.agentToken('alice') }).catch((e: any) => e);
     expect(err).toBeInstanceOf(HubError);
     expect(err.code).toBe('AGENT_UNAUTHORIZED');
@@ -183,7 +183,11 @@ describe('values the store would refuse are refused at the edge', () => {
   it('refuses numbers past their column: versions, attempts', async () => {
     const s = await json(await t.api('/api/sessions', { method: 'POST', body: JSON.stringify({}) }));
     for (const v of ['"9007199254740993"', '"1e308"', '"2147483648"']) {
-      const res = await t.api(`/api/sessions/${s.id}`, { method: 'PATCH', headers: { 'if-match': v }, body: JSON.stringify({ metadata: {} }) });
+      const res = await t.api(`/api/sessions/${s.id}`, {
+        method: 'PATCH',
+        headers: { 'if-match': v },
+        body: JSON.stringify({ metadata: {} }),
+      });
       expect(res.status, v).toBe(400);
     }
     const a = await t.agent('num-1');
@@ -193,7 +197,13 @@ describe('values the store would refuse are refused at the edge', () => {
 
   it('answers a crafted session-list cursor with VALIDATION_FAILED', async () => {
     const a = await t.agent('cursor-1');
-    for (const raw of [[1e308, 'x'], [0, 'not a uuid!'], [0, '\u0000'], [1.5, 'a'], ['x', 'y']]) {
+    for (const raw of [
+      [1e308, 'x'],
+      [0, 'not a uuid!'],
+      [0, '\u0000'],
+      [1.5, 'a'],
+      ['x', 'y'],
+    ]) {
       const cursor = Buffer.from(JSON.stringify(raw)).toString('base64url');
       const res = await t.api(`/api/sessions?cursor=${cursor}`);
       expect(res.status, JSON.stringify(raw)).toBe(400);

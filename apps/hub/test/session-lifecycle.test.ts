@@ -32,10 +32,16 @@ describe('session lifecycle (background sweep on PGlite)', () => {
   it('brings an idle session back to active on activity, and refuses writes to an expired one', async () => {
     const s = await json(await t.api('/api/sessions', { method: 'POST', body: '{}' }));
     await eventually(async () => (await stateOf(s.id)) === 'idle', 5000, 'idle');
-    const appended = await t.api(`/api/sessions/${s.id}/messages`, { method: 'POST', body: JSON.stringify({ messages: [{ content: 'wake up' }] }) });
+    const appended = await t.api(`/api/sessions/${s.id}/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: [{ content: 'wake up' }] }),
+    });
     expect((await json(appended)).session.state).toBe('active');
     await eventually(async () => (await stateOf(s.id)) === 'expired', 5000, 'expired');
-    const late = await t.api(`/api/sessions/${s.id}/messages`, { method: 'POST', body: JSON.stringify({ messages: [{ content: 'too late' }] }) });
+    const late = await t.api(`/api/sessions/${s.id}/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ messages: [{ content: 'too late' }] }),
+    });
     expect(late.status).toBe(409);
     expect((await json(late)).error.code).toBe('SESSION_EXPIRED');
   });

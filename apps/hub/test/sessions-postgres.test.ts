@@ -24,7 +24,13 @@ suite('sessions on a shared PostgreSQL', () => {
     const ids: string[] = [];
     for (let i = 0; i < 100; i++) {
       const hub = i % 2 ? a : b;
-      ids.push(((await (await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ metadata: { n: 0 } }) })).json()) as { id: string }).id);
+      ids.push(
+        (
+          (await (await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ metadata: { n: 0 } }) })).json()) as {
+            id: string;
+          }
+        ).id,
+      );
     }
     let conflicts = 0;
     // Each hub increments every session's counter 3 times, read-modify-write under If-Match.
@@ -41,9 +47,13 @@ suite('sessions on a shared PostgreSQL', () => {
         conflicts++;
       }
     };
-    await Promise.all(ids.flatMap((id) => [a, b].map(async (hub) => {
-      for (let k = 0; k < 3; k++) await increment(hub, id);
-    })));
+    await Promise.all(
+      ids.flatMap((id) =>
+        [a, b].map(async (hub) => {
+          for (let k = 0; k < 3; k++) await increment(hub, id);
+        }),
+      ),
+    );
     for (const id of ids) {
       const s = (await (await a.api(`/api/sessions/${id}?history=false`)).json()) as { metadata: { n: number } };
       expect(s.metadata.n).toBe(6);
@@ -52,7 +62,9 @@ suite('sessions on a shared PostgreSQL', () => {
   });
 
   it('serves a history appended through the other hub (cache stays correct)', async () => {
-    const s = (await (await a.api('/api/sessions', { method: 'POST', body: JSON.stringify({ messages: [{ content: 'one' }] }) })).json()) as { id: string };
+    const s = (await (
+      await a.api('/api/sessions', { method: 'POST', body: JSON.stringify({ messages: [{ content: 'one' }] }) })
+    ).json()) as { id: string };
     await a.api(`/api/sessions/${s.id}`); // warm a's cache
     await b.api(`/api/sessions/${s.id}/messages`, { method: 'POST', body: JSON.stringify({ messages: [{ content: 'two' }] }) });
     const seen = (await (await a.api(`/api/sessions/${s.id}`)).json()) as { messages: Array<{ content: string }> };
@@ -76,17 +88,24 @@ suite('store outage', () => {
   });
 
   it('accepts writes while PostgreSQL is unreachable and applies each exactly once when it returns', async () => {
-    const s = (await (await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ messages: [{ content: 'before' }] }) })).json()) as { id: string };
+    const s = (await (
+      await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ messages: [{ content: 'before' }] }) })
+    ).json()) as { id: string };
     await proxy.cut();
     const accepted: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await hub.api(`/api/sessions/${s.id}/messages`, { method: 'POST', body: JSON.stringify({ messages: [{ content: `during-${i}` }] }) });
+      const res = await hub.api(`/api/sessions/${s.id}/messages`, {
+        method: 'POST',
+        body: JSON.stringify({ messages: [{ content: `during-${i}` }] }),
+      });
       expect(res.status).toBe(201);
       const body = (await res.json()) as { pending?: { position: number } };
       expect(body.pending?.position).toBe(i + 1);
       accepted.push(i);
     }
-    const created = (await (await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ metadata: { made: 'offline' } }) })).json()) as {
+    const created = (await (
+      await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ metadata: { made: 'offline' } }) })
+    ).json()) as {
       id: string;
       version: number;
       pending?: unknown;
@@ -94,7 +113,11 @@ suite('store outage', () => {
     expect(created.version).toBe(0);
     expect(created.pending).toBeDefined();
     // A versioned write cannot be checked without the store: refused, so nothing is acknowledged falsely.
-    const versioned = await hub.api(`/api/sessions/${s.id}`, { method: 'PATCH', headers: { 'if-match': '1' }, body: JSON.stringify({ metadata: {} }) });
+    const versioned = await hub.api(`/api/sessions/${s.id}`, {
+      method: 'PATCH',
+      headers: { 'if-match': '1' },
+      body: JSON.stringify({ metadata: {} }),
+    });
     expect(versioned.status).toBe(503);
     expect(((await versioned.json()) as { error: { code: string } }).error.code).toBe('STORE_UNAVAILABLE');
     // A shared store outage is reported by readiness, not used to take every node out at once.
@@ -127,50 +150,54 @@ suite('store outage, as an agent sees it', () => {
     await proxy?.close();
   });
 
-  it('answers appends pending at once while PostgreSQL is cut, keeps retries single, and drains within seconds of its return', { timeout: 90_000 }, async () => {
-    const agent = await connectAgent({ url: hub.url, agentId: 'outage-writer', token: hub.tokens.issue('outage-writer') });
-    try {
-      const s = await agent.sessions.create({ messages: [{ content: 'before' }] });
-      await proxy.cut();
-      const cutAt = Date.now();
-      const latencies: number[] = [];
-      for (let i = 0; i < 100; i++) {
-        const start = performance.now();
-        const r = await agent.sessions.append(s.id, { messages: [{ id: `during-${i}`, content: `during-${i}` }] });
-        latencies.push(performance.now() - start);
-        expect(r.pending?.position).toBe(i + 1);
-      }
-      latencies.sort((a, b) => a - b);
-      const p99 = latencies[98]!;
-      expect(p99, `pending answers: p50 ${latencies[49]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`).toBeLessThan(100);
-      // A retry of a write still queued is the same pending write, not a second one.
-      const again = await agent.sessions.append(s.id, { messages: [{ id: 'during-7', content: 'during-7' }] });
-      expect(again).toMatchObject({ pending: { position: 8 }, duplicate: true });
+  it(
+    'answers appends pending at once while PostgreSQL is cut, keeps retries single, and drains within seconds of its return',
+    { timeout: 90_000 },
+    async () => {
+      const agent = await connectAgent({ url: hub.url, agentId: 'outage-writer', token: hub.tokens.issue('outage-writer') });
+      try {
+        const s = await agent.sessions.create({ messages: [{ content: 'before' }] });
+        await proxy.cut();
+        const cutAt = Date.now();
+        const latencies: number[] = [];
+        for (let i = 0; i < 100; i++) {
+          const start = performance.now();
+          const r = await agent.sessions.append(s.id, { messages: [{ id: `during-${i}`, content: `during-${i}` }] });
+          latencies.push(performance.now() - start);
+          expect(r.pending?.position).toBe(i + 1);
+        }
+        latencies.sort((a, b) => a - b);
+        const p99 = latencies[98]!;
+        expect(p99, `pending answers: p50 ${latencies[49]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms`).toBeLessThan(100);
+        // A retry of a write still queued is the same pending write, not a second one.
+        const again = await agent.sessions.append(s.id, { messages: [{ id: 'during-7', content: 'during-7' }] });
+        expect(again).toMatchObject({ pending: { position: 8 }, duplicate: true });
 
-      // Down long enough for the scheduled retries to back off to 30 s: only noticing the store's
-      // return (not the schedule) drains the queue within seconds.
-      await new Promise((r) => setTimeout(r, Math.max(0, 8000 - (Date.now() - cutAt))));
-      await proxy.restore();
-      const restoredAt = Date.now();
-      let stored = false;
-      for (let n = 0; !stored && Date.now() - restoredAt < 20_000; n++) {
-        const r = await agent.sessions.append(s.id, { messages: [{ id: `after-${n}`, content: `after-${n}` }] });
-        stored = r.session !== null;
-        if (!stored) await new Promise((res) => setTimeout(res, 100));
-      }
-      const drainedInMs = Date.now() - restoredAt;
-      expect(drainedInMs).toBeLessThan(5000);
+        // Down long enough for the scheduled retries to back off to 30 s: only noticing the store's
+        // return (not the schedule) drains the queue within seconds.
+        await new Promise((r) => setTimeout(r, Math.max(0, 8000 - (Date.now() - cutAt))));
+        await proxy.restore();
+        const restoredAt = Date.now();
+        let stored = false;
+        for (let n = 0; !stored && Date.now() - restoredAt < 20_000; n++) {
+          const r = await agent.sessions.append(s.id, { messages: [{ id: `after-${n}`, content: `after-${n}` }] });
+          stored = r.session !== null;
+          if (!stored) await new Promise((res) => setTimeout(res, 100));
+        }
+        const drainedInMs = Date.now() - restoredAt;
+        expect(drainedInMs).toBeLessThan(5000);
 
-      // The retry of a write that went through the outbox answers its original seq.
-      const retried = await agent.sessions.append(s.id, { messages: [{ id: 'during-7', content: 'during-7' }] });
-      expect(retried.duplicate).toBe(true);
-      expect(retried.messages.map((m) => [m.seq, m.id])).toEqual([[9, 'during-7']]);
-      const got = (await (await hub.api(`/api/sessions/${s.id}`)).json()) as { messages: Array<{ content: string }> };
-      const contents = got.messages.map((m) => m.content);
-      expect(contents.slice(0, 101)).toEqual(['before', ...Array.from({ length: 100 }, (_, i) => `during-${i}`)]);
-      expect(new Set(contents).size).toBe(contents.length);
-    } finally {
-      await agent.close();
-    }
-  });
+        // The retry of a write that went through the outbox answers its original seq.
+        const retried = await agent.sessions.append(s.id, { messages: [{ id: 'during-7', content: 'during-7' }] });
+        expect(retried.duplicate).toBe(true);
+        expect(retried.messages.map((m) => [m.seq, m.id])).toEqual([[9, 'during-7']]);
+        const got = (await (await hub.api(`/api/sessions/${s.id}`)).json()) as { messages: Array<{ content: string }> };
+        const contents = got.messages.map((m) => m.content);
+        expect(contents.slice(0, 101)).toEqual(['before', ...Array.from({ length: 100 }, (_, i) => `during-${i}`)]);
+        expect(new Set(contents).size).toBe(contents.length);
+      } finally {
+        await agent.close();
+      }
+    },
+  );
 });

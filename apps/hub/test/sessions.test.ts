@@ -10,7 +10,10 @@ afterAll(() => t.close());
 
 describe('sessions over HTTP', () => {
   it('creates with a UUID v4, reads back with history, and reports 404 for unknown ids', async () => {
-    const res = await t.api('/api/sessions', { method: 'POST', body: JSON.stringify({ members: ['a1'], messages: [{ content: 'hello' }] }) });
+    const res = await t.api('/api/sessions', {
+      method: 'POST',
+      body: JSON.stringify({ members: ['a1'], messages: [{ content: 'hello' }] }),
+    });
     expect(res.status).toBe(201);
     const s = await json(res);
     expect(s.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -23,10 +26,18 @@ describe('sessions over HTTP', () => {
 
   it('refuses a stale If-Match with 409 naming the current version', async () => {
     const s = await json(await t.api('/api/sessions', { method: 'POST', body: '{}' }));
-    const ok = await t.api(`/api/sessions/${s.id}`, { method: 'PATCH', headers: { 'if-match': `"${s.version}"` }, body: JSON.stringify({ metadata: { a: 1 } }) });
+    const ok = await t.api(`/api/sessions/${s.id}`, {
+      method: 'PATCH',
+      headers: { 'if-match': `"${s.version}"` },
+      body: JSON.stringify({ metadata: { a: 1 } }),
+    });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('etag')).toBe(`"${s.version + 1}"`);
-    const stale = await t.api(`/api/sessions/${s.id}`, { method: 'PATCH', headers: { 'if-match': `"${s.version}"` }, body: JSON.stringify({ metadata: { a: 2 } }) });
+    const stale = await t.api(`/api/sessions/${s.id}`, {
+      method: 'PATCH',
+      headers: { 'if-match': `"${s.version}"` },
+      body: JSON.stringify({ metadata: { a: 2 } }),
+    });
     expect(stale.status).toBe(409);
     const body = await json(stale);
     expect(body.error).toMatchObject({ code: 'SESSION_VERSION_CONFLICT', details: { currentVersion: s.version + 1 } });
@@ -55,10 +66,20 @@ describe('sessions over HTTP', () => {
     expect(again.status).toBe(201);
     expect(await json(again)).toMatchObject({ duplicate: true, messages: first.messages, session: { version: first.session.version } });
     expect((await json(await t.api(`/api/sessions/${s.id}`))).messages.map((m: any) => m.content)).toEqual(['once', 'other']);
-    const twice = await append({ messages: [{ id: 'x', content: 'a' }, { id: 'x', content: 'b' }] });
+    const twice = await append({
+      messages: [
+        { id: 'x', content: 'a' },
+        { id: 'x', content: 'b' },
+      ],
+    });
     expect(twice.status).toBe(400);
     expect((await json(twice)).error.code).toBe('VALIDATION_FAILED');
-    const mixed = await append({ messages: [{ id: 'retry-1', content: 'once' }, { id: 'new', content: 'new' }] });
+    const mixed = await append({
+      messages: [
+        { id: 'retry-1', content: 'once' },
+        { id: 'new', content: 'new' },
+      ],
+    });
     expect(mixed.status).toBe(409);
     expect((await json(mixed)).error.code).toBe('SESSION_MESSAGE_ID_CONFLICT');
   });

@@ -12,7 +12,13 @@ function from(hub: HubProcess, address: string, token: string, pathname = '/api/
 
 /** Resolves with the handshake's outcome: `connected`, or the refusal's code. */
 function handshake(url: string, auth: Record<string, unknown>, address: string): Promise<string> {
-  const socket = io(url, { auth, transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: { 'x-forwarded-for': address } });
+  const socket = io(url, {
+    auth,
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+    extraHeaders: { 'x-forwarded-for': address },
+  });
   return new Promise<string>((resolve) => {
     socket.once('connect', () => resolve('connected'));
     socket.once('connect_error', (err: Error & { data?: { code: string } }) => resolve(err.data?.code ?? err.message));
@@ -29,7 +35,10 @@ describe('failed sign-ins are limited per source address (a real hub process beh
   let hub: HubProcess;
   beforeAll(async () => {
     // The test client is the "load balancer" (127.0.0.1) and says who it forwards for.
-    hub = await HubProcess.start({ readyTimeoutMs: 90_000, env: { STORE: 'memory', TRUSTED_PROXIES: '127.0.0.1,::1', AUTH_FAILURES_MAX: String(MAX), AUTH_FAILURE_WINDOW_MS: '600000' } });
+    hub = await HubProcess.start({
+      readyTimeoutMs: 90_000,
+      env: { STORE: 'memory', TRUSTED_PROXIES: '127.0.0.1,::1', AUTH_FAILURES_MAX: String(MAX), AUTH_FAILURE_WINDOW_MS: '600000' },
+    });
   }, 100_000);
   afterAll(async () => {
     await hub?.stop();
@@ -65,11 +74,14 @@ describe('failed sign-ins are limited per source address (a real hub process beh
 
     const intruder = '198.51.100.77';
     const outcomes: string[] = [];
-    for (let i = 0; i < MAX + 3; i++) outcomes.push(await handshake(`${hub.url}/agents`, { agentId: 'victim', token: `ah1.victim.guess${i}` }, intruder));
+    for (let i = 0; i < MAX + 3; i++)
+      outcomes.push(await handshake(`${hub.url}/agents`, { agentId: 'victim', token: `ah1.victim.guess${i}` }, intruder));
     expect(outcomes.slice(0, MAX).every((o) => o === 'AGENT_UNAUTHORIZED')).toBe(true);
     expect(outcomes.slice(MAX)).toEqual(['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
 
-    const issued = (await (await hub.api('/api/agents/tokens', { method: 'POST', body: JSON.stringify({ agentId: 'victim' }) })).json()) as { token: string };
+    const issued = (await (
+      await hub.api('/api/agents/tokens', { method: 'POST', body: JSON.stringify({ agentId: 'victim' }) })
+    ).json()) as { token: string };
     expect(await handshake(`${hub.url}/agents`, { agentId: 'victim', token: issued.token }, intruder)).toBe('RATE_LIMITED');
     expect(await handshake(`${hub.url}/agents`, { agentId: 'victim', token: issued.token }, '198.51.100.78')).toBe('connected');
 

@@ -23,7 +23,11 @@ function expectOneLineFailure(r: FailedStart, setting: string, cause: RegExp): v
 describe('start-up failures', () => {
   it('names DATABASE_URL when PostgreSQL is not listening', async () => {
     const port = await freePort();
-    const r = await runHubExpectingFailure({ DATABASE_URL: `postgres://u:secret@127.0.0.1:${port}/test`, PORT: String(await freePort()), DATA_DIR: scratch });
+    const r = await runHubExpectingFailure({
+      DATABASE_URL: `postgres://u:secret@127.0.0.1:${port}/test`,
+      PORT: String(await freePort()),
+      DATA_DIR: scratch,
+    });
     expectOneLineFailure(r, 'DATABASE_URL', /cannot reach 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
     expect(r.stderr).not.toContain('secret');
   });

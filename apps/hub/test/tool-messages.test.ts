@@ -50,7 +50,7 @@ describe.each(stores)('tool-call messages through the hub (%s store)', (_name, e
     expect(overHttp.items.map(asSent)).toEqual(EXCHANGE);
   });
 
-  it('still takes an old client\'s string-only message and answers it in the old shape', async () => {
+  it("still takes an old client's string-only message and answers it in the old shape", async () => {
     const agent = await t.agent('old-client');
     const s = await agent.sessions.create();
     const res = await t.api(`/api/sessions/${s.id}/messages`, { method: 'POST', body: JSON.stringify({ messages: [{ content: 'hi' }] }) });
@@ -63,7 +63,11 @@ describe.each(stores)('tool-call messages through the hub (%s store)', (_name, e
   it('refuses null content without tool calls, and fields the hub assigns', async () => {
     const agent = await t.agent('bad-client');
     const s = await agent.sessions.create();
-    for (const bad of [{ role: 'assistant', content: null }, { content: 'x', seq: 9 }, { content: 'x', tool_calls: [{ type: 'function' }] }]) {
+    for (const bad of [
+      { role: 'assistant', content: null },
+      { content: 'x', seq: 9 },
+      { content: 'x', tool_calls: [{ type: 'function' }] },
+    ]) {
       const res = await t.api(`/api/sessions/${s.id}/messages`, { method: 'POST', body: JSON.stringify({ messages: [bad] }) });
       expect(res.status).toBe(400);
       expect((await json(res)).error.code).toBe('VALIDATION_FAILED');

@@ -86,7 +86,12 @@ export class HubCheckpointSaver extends BaseCheckpointSaver {
    * finds the others in the ancestors that stored them, so a long run does not rewrite its whole
    * state at every step.
    */
-  async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {
+  async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
     const threadId = config.configurable?.thread_id as string | undefined;
     if (threadId === undefined) {
       throw new Error('HubCheckpointSaver.put needs configurable.thread_id (graph.invoke(input, { configurable: { thread_id } }))');
@@ -141,7 +146,8 @@ export class HubCheckpointSaver extends BaseCheckpointSaver {
       metadata: stored.metadata as CheckpointMetadata,
       pendingWrites: await this.pendingWrites(stored.writes),
     };
-    if (parentId !== null) tuple.parentConfig = { configurable: { thread_id: threadId, checkpoint_ns: namespace, checkpoint_id: parentId } };
+    if (parentId !== null)
+      tuple.parentConfig = { configurable: { thread_id: threadId, checkpoint_ns: namespace, checkpoint_id: parentId } };
     return tuple;
   }
 

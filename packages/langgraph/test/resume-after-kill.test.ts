@@ -31,11 +31,15 @@ function runAgent(options: Record<string, unknown>) {
   child.on('exit', () => waiters.forEach((w) => w()));
   const waitFor = (type: string, timeoutMs = 30_000) =>
     new Promise<Line>((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`no "${type}" line within ${timeoutMs} ms: ${JSON.stringify(lines)}\n${stderr}`)), timeoutMs);
+      const timer = setTimeout(
+        () => done(new Error(`no "${type}" line within ${timeoutMs} ms: ${JSON.stringify(lines)}\n${stderr}`)),
+        timeoutMs,
+      );
       const check = () => {
         const hit = lines.find((l) => l.type === type);
         if (hit) done(undefined, hit);
-        else if (child.exitCode !== null || child.signalCode !== null) done(new Error(`agent exited before "${type}": ${JSON.stringify(lines)}\n${stderr}`));
+        else if (child.exitCode !== null || child.signalCode !== null)
+          done(new Error(`agent exited before "${type}": ${JSON.stringify(lines)}\n${stderr}`));
       };
       function done(err?: Error, line?: Line) {
         clearTimeout(timer);

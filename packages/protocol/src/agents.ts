@@ -3,15 +3,7 @@ import { AgentId } from './common.ts';
 import { INT32_MAX, LIMITS } from './limits.ts';
 import { TopicPattern } from './events.ts';
 
-export const HEALTH_STATES = [
-  'connecting',
-  'healthy',
-  'suspect',
-  'zombie',
-  'disconnected',
-  'recovering',
-  'failed',
-] as const;
+export const HEALTH_STATES = ['connecting', 'healthy', 'suspect', 'zombie', 'disconnected', 'recovering', 'failed'] as const;
 export const HealthState = z.enum(HEALTH_STATES);
 export type HealthState = z.infer<typeof HealthState>;
 

@@ -16,7 +16,15 @@ describe('session messages in the OpenAI chat shape', () => {
       x_vendor: { a: [1] },
     };
     expect(NewMessage.parse(call)).toEqual({ ...call, metadata: {} });
-    const result = { role: 'tool', content: [{ type: 'text', text: '42' }, { type: 'input_audio', input_audio: { data: 'AA==' } }], tool_call_id: 'c1', name: 'f' };
+    const result = {
+      role: 'tool',
+      content: [
+        { type: 'text', text: '42' },
+        { type: 'input_audio', input_audio: { data: 'AA==' } },
+      ],
+      tool_call_id: 'c1',
+      name: 'f',
+    };
     expect(NewMessage.parse(result)).toEqual({ ...result, metadata: {} });
   });
 
@@ -33,9 +41,14 @@ describe('session messages in the OpenAI chat shape', () => {
   });
 
   it('renders a message as one line for transcripts', () => {
-    expect(messageText({ content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }] })).toBe(
-      '→ weather({"city":"Oslo"})',
+    expect(
+      messageText({
+        content: null,
+        tool_calls: [{ id: 'c1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }],
+      }),
+    ).toBe('→ weather({"city":"Oslo"})');
+    expect(messageText({ content: [{ type: 'text', text: 'see' }, { type: 'image_url' }], tool_call_id: 'c1' })).toBe(
+      '[result of c1] see [image_url]',
     );
-    expect(messageText({ content: [{ type: 'text', text: 'see' }, { type: 'image_url' }], tool_call_id: 'c1' })).toBe('[result of c1] see [image_url]');
   });
 });

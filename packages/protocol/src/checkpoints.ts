@@ -11,7 +11,10 @@ export const CheckpointBlob = z.object({
   /** The serializer's type tag (LangGraph: "json", "bytes" …). */
   type: z.string().min(1).max(64),
   /** The serialized bytes, base64. */
-  data: z.string().max(900_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'),
+  data: z
+    .string()
+    .max(900_000)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'),
 });
 export type CheckpointBlob = z.infer<typeof CheckpointBlob>;
 

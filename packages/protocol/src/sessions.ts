@@ -12,7 +12,11 @@ export const MessageRole = z.enum(['system', 'user', 'assistant', 'agent', 'tool
 export type MessageRole = z.infer<typeof MessageRole>;
 
 /** A message's id: yours (the SDK makes a UUID) or one the hub makes; unique within its session. */
-export const MessageId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'message ids are UUIDs or ULIDs');
+export const MessageId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'message ids are UUIDs or ULIDs');
 
 /**
  * A message in the OpenAI chat shape plus the hub's `id`, `author` and `metadata`. Fields the hub

@@ -20,7 +20,11 @@ export interface CallOptions {
 /** The typed error an aborted call rejects with. */
 export function abortedError(what: string, signal?: AbortSignal): HubError {
   const reason = signal?.reason;
-  return new HubError('ABORTED', `"${what}" was aborted by the caller`, reason === undefined ? undefined : { reason: reason instanceof Error ? reason.message : String(reason) });
+  return new HubError(
+    'ABORTED',
+    `"${what}" was aborted by the caller`,
+    reason === undefined ? undefined : { reason: reason instanceof Error ? reason.message : String(reason) },
+  );
 }
 
 /**

@@ -220,7 +220,8 @@ export class AgentClient extends EventEmitter {
     const opts = this.opts;
     const socket: Socket = io(url + AGENTS_NAMESPACE, {
       // A function, so every reconnect sends the resume point reached by then.
-      auth: (cb) => cb({ agentId: opts.agentId, token: this.tokens.current, lastOffset: this.resumeOffset ?? undefined, protocol: PROTOCOL_VERSION }),
+      auth: (cb) =>
+        cb({ agentId: opts.agentId, token: this.tokens.current, lastOffset: this.resumeOffset ?? undefined, protocol: PROTOCOL_VERSION }),
       transports: ['websocket'],
       // One connection per agent: its own heartbeat, its own fate (no multiplexing with other sockets).
       forceNew: true,
@@ -289,10 +290,15 @@ export class AgentClient extends EventEmitter {
       this.disconnectedAt ??= Date.now();
       this.emit('disconnected', reason);
       // The hub ended this connection on purpose (replaced by a newer one, or refused): final.
-      if (reason === 'io server disconnect' && !this.ended) return this.finish(new HubError('AGENT_UNAUTHORIZED', 'the hub closed this connection (replaced by a newer connection of the same agent?)'), 'replaced');
+      if (reason === 'io server disconnect' && !this.ended)
+        return this.finish(
+          new HubError('AGENT_UNAUTHORIZED', 'the hub closed this connection (replaced by a newer connection of the same agent?)'),
+          'replaced',
+        );
       if (this.ended) return;
       this.lifecycle.to('disconnected', reason);
-      if (this.failover.several && reason !== 'io client disconnect') this.failover.moveOn(this.nextAttemptDelay(), () => this.lifecycle.to('connecting', 'next hub url'));
+      if (this.failover.several && reason !== 'io client disconnect')
+        this.failover.moveOn(this.nextAttemptDelay(), () => this.lifecycle.to('connecting', 'next hub url'));
     });
     socket.on('connect', () => {
       if (!this.failover.isCurrent(socket)) return;
@@ -314,7 +320,8 @@ export class AgentClient extends EventEmitter {
     if (!this.failover.isCurrent(socket) || this.ended) return;
     const code = err.data?.code;
     const final = code !== undefined && FINAL_REFUSALS.has(code);
-    if (!final && this.failover.several) this.failover.moveOn(this.nextAttemptDelay(), () => this.lifecycle.to('connecting', 'next hub url'));
+    if (!final && this.failover.several)
+      this.failover.moveOn(this.nextAttemptDelay(), () => this.lifecycle.to('connecting', 'next hub url'));
     // The first connect's own bookkeeping (deadline, final refusals, onConnectRetry): start().
     this.link.emit('connect_error', err);
     if (!this.info || this.ended) return;
@@ -374,7 +381,9 @@ export class AgentClient extends EventEmitter {
           cleanup();
           if (typed && FINAL_REFUSALS.has(typed.code)) this.refusal = typed;
           this.failover.stop();
-          reject(typed ?? new HubError('REQUEST_TIMEOUT', `could not connect within ${this.opts.connectTimeoutMs ?? 30_000} ms: ${err.message}`));
+          reject(
+            typed ?? new HubError('REQUEST_TIMEOUT', `could not connect within ${this.opts.connectTimeoutMs ?? 30_000} ms: ${err.message}`),
+          );
           return;
         }
         this.opts.onConnectRetry?.(typed ?? err);
@@ -419,7 +428,8 @@ export class AgentClient extends EventEmitter {
           throw err;
         }
         this.opts.onConnectRetry?.(err as HubError);
-        const wait = (HubError.is(err) ? retryAfterOf(err) : undefined) ?? Math.min(this.reconnectDefaults.max, this.reconnectDefaults.min * attempt);
+        const wait =
+          (HubError.is(err) ? retryAfterOf(err) : undefined) ?? Math.min(this.reconnectDefaults.max, this.reconnectDefaults.min * attempt);
         await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(0, deadline - Date.now()))));
       }
     }

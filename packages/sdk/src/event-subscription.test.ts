@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import type { HubEvent } from '@agent-hub/protocol';
 import { EventSubscription } from './event-subscription.ts';
 
-const ev = (offset: number): HubEvent => ({ id: `e${offset}`, offset, topic: 't:x', payload: offset, priority: 'normal', publisher: 'p', ts: new Date().toISOString() }) as HubEvent;
+const ev = (offset: number): HubEvent =>
+  ({
+    id: `e${offset}`,
+    offset,
+    topic: 't:x',
+    payload: offset,
+    priority: 'normal',
+    publisher: 'p',
+    ts: new Date().toISOString(),
+  }) as HubEvent;
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 /** A subscription whose pins are visible: what the client may ack is below the lowest pinned offset. */

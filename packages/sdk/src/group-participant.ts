@@ -25,10 +25,7 @@ export interface GroupTurnContext {
  * Returns what the agent says this turn; `{ content, priority: 'critical' }` may keep the floor
  * past the throttle, `{ content, handoff: agentId }` names the next speaker.
  */
-export type TurnHandler = (
-  turn: GroupTurnGrant,
-  context: GroupTurnContext,
-) => Promise<string | TurnAnswer> | string | TurnAnswer;
+export type TurnHandler = (turn: GroupTurnGrant, context: GroupTurnContext) => Promise<string | TurnAnswer> | string | TurnAnswer;
 
 export interface TurnAnswer {
   content: string;
@@ -69,7 +66,12 @@ export interface JoinOptions extends CallOptions {
  * const seat = await joinGroup(client, groupId, (turn, { messages }) => `I have read ${messages.length} messages`);
  * console.log('group ended:', await seat.ended);
  */
-export async function joinGroup(client: AgentClient, groupId: string, onTurn: TurnHandler, opts: JoinOptions = {}): Promise<GroupParticipant> {
+export async function joinGroup(
+  client: AgentClient,
+  groupId: string,
+  onTurn: TurnHandler,
+  opts: JoinOptions = {},
+): Promise<GroupParticipant> {
   const messages: SessionMessage[] = [];
   const answered = new Set<string>();
   let group: Group | null = null;

@@ -6,7 +6,10 @@ function fakeHub() {
   const sent: Array<{ p: PublishEvent; answer(): void }> = [];
   return {
     sent,
-    send: (p: PublishEvent) => new Promise<PublishResult>((resolve) => sent.push({ p, answer: () => resolve({ id: p.id!, offset: 1, durable: true, duplicate: false }) })),
+    send: (p: PublishEvent) =>
+      new Promise<PublishResult>((resolve) =>
+        sent.push({ p, answer: () => resolve({ id: p.id!, offset: 1, durable: true, duplicate: false }) }),
+      ),
   };
 }
 const ev = (id: string) => ({ id, topic: 't', payload: id });
@@ -15,7 +18,13 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 describe('PublishWindow with an AbortSignal', () => {
   it('never sends a publish aborted while it waited for a reconnect, and frees its slot', async () => {
     const hub = fakeHub();
-    const journal = { added: [] as string[], removed: [] as string[], load: () => [], add: (p: { id: string }) => void journal.added.push(p.id), remove: (id: string) => void journal.removed.push(id) };
+    const journal = {
+      added: [] as string[],
+      removed: [] as string[],
+      load: () => [],
+      add: (p: { id: string }) => void journal.added.push(p.id),
+      remove: (id: string) => void journal.removed.push(id),
+    };
     const w = new PublishWindow({ capacity: 1, deadlineMs: 5000, send: hub.send, journal });
     const ac = new AbortController();
     const held = w.publish(ev('a'), ac.signal); // paused: not sent

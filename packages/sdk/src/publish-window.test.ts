@@ -32,7 +32,11 @@ describe('PublishWindow', () => {
     expect(hub.sent).toHaveLength(2);
     w.resume();
     await tick();
-    expect(hub.sent.slice(2).map((s) => [s.p.id, s.p.retry])).toEqual([['a', true], ['b', true], ['c', undefined]]);
+    expect(hub.sent.slice(2).map((s) => [s.p.id, s.p.retry])).toEqual([
+      ['a', true],
+      ['b', true],
+      ['c', undefined],
+    ]);
     hub.sent.slice(2).forEach((s) => s.answer({}));
     await expect(Promise.all([a, b, c])).resolves.toHaveLength(3);
     expect(w.depth).toBe(0);

@@ -35,7 +35,14 @@ interface Entry {
 }
 
 /** Codes after which the same publish may succeed later: it stays in the window and is re-sent. */
-const TRANSIENT = new Set(['REQUEST_TIMEOUT', 'STORE_UNAVAILABLE', 'HUB_SHUTTING_DOWN', 'AGENT_NOT_REGISTERED', 'RATE_LIMITED', 'HUB_DEGRADED']);
+const TRANSIENT = new Set([
+  'REQUEST_TIMEOUT',
+  'STORE_UNAVAILABLE',
+  'HUB_SHUTTING_DOWN',
+  'AGENT_NOT_REGISTERED',
+  'RATE_LIMITED',
+  'HUB_DEGRADED',
+]);
 /** Of those, the hub's refusals: it answered, so it did not take the event. */
 const REFUSED = new Set(['HUB_SHUTTING_DOWN', 'AGENT_NOT_REGISTERED', 'RATE_LIMITED', 'HUB_DEGRADED', 'STORE_UNAVAILABLE']);
 
@@ -171,7 +178,7 @@ export class PublishWindow {
         if (!TRANSIENT.has(code)) return this.fail(e, err);
         if (REFUSED.has(code)) e.sent = wasSent;
         // Disconnected: `resume()` re-sends it. Still connected (a slow hub, a refusal): retry here.
-        const wait = code === 'RATE_LIMITED' ? retryAfter(err) : this.o.retryDelayMs ?? 500;
+        const wait = code === 'RATE_LIMITED' ? retryAfter(err) : (this.o.retryDelayMs ?? 500);
         setTimeout(() => this.open && this.entries.has(e.input.id) && attempt === e.attempt && this.send(e), wait).unref?.();
       },
     );
@@ -200,7 +207,11 @@ export class PublishWindow {
     this.fail(
       e,
       e.accepted
-        ? new HubError('STORE_UNAVAILABLE', `event ${e.input.id} was accepted (offset ${e.accepted.offset}) but not durable within ${ms} ms; the hub keeps it queued`, { id: e.input.id, offset: e.accepted.offset })
+        ? new HubError(
+            'STORE_UNAVAILABLE',
+            `event ${e.input.id} was accepted (offset ${e.accepted.offset}) but not durable within ${ms} ms; the hub keeps it queued`,
+            { id: e.input.id, offset: e.accepted.offset },
+          )
         : new HubError('REQUEST_TIMEOUT', `event ${e.input.id} was not acknowledged within ${ms} ms`, { id: e.input.id }),
     );
   }

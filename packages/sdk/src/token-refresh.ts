@@ -43,7 +43,8 @@ export class TokenRefresher {
     const exp = tokenExpiry(this.current);
     if (this.closed || !this.o.refresh || exp === null) return;
     const now = Date.now();
-    const at = failures > 0 ? now + Math.min(RETRY_MS * 2 ** (failures - 1), 30_000) : exp - Math.min(LEAD_MAX_MS, Math.max(0, exp - now) * 0.2);
+    const at =
+      failures > 0 ? now + Math.min(RETRY_MS * 2 ** (failures - 1), 30_000) : exp - Math.min(LEAD_MAX_MS, Math.max(0, exp - now) * 0.2);
     this.timer = setTimeout(() => void this.run(failures), Math.min(MAX_TIMER_MS, Math.max(0, at - now)));
     (this.timer as { unref?: () => void }).unref?.();
   }

@@ -78,7 +78,10 @@ describe('the packed SDK', () => {
   });
 
   it('ships built JavaScript and declarations, no TypeScript source', async () => {
-    expect(tarballs.map((t) => path.basename(t)).sort()).toEqual([expect.stringMatching(/^agent-hub-protocol-.+\.tgz$/), expect.stringMatching(/^agent-hub-sdk-.+\.tgz$/)]);
+    expect(tarballs.map((t) => path.basename(t)).sort()).toEqual([
+      expect.stringMatching(/^agent-hub-protocol-.+\.tgz$/),
+      expect.stringMatching(/^agent-hub-sdk-.+\.tgz$/),
+    ]);
     for (const tarball of tarballs) {
       const { stdout } = await run('tar', ['tzf', tarball]);
       const files = stdout.trim().split('\n');
@@ -98,7 +101,13 @@ describe('the packed SDK', () => {
     const out = JSON.parse(stdout.trim().split('\n').pop()!);
     expect(out.info).toMatchObject({ id: 'packed-agent', capabilities: ['packed'], connected: true });
     expect(out.published).toMatchObject({ durable: true, duplicate: false });
-    expect(out.event).toMatchObject({ id: out.published.id, offset: out.published.offset, topic: 'packed:hello', publisher: 'packed-agent', payload: { from: 'tarball' } });
+    expect(out.event).toMatchObject({
+      id: out.published.id,
+      offset: out.published.offset,
+      topic: 'packed:hello',
+      publisher: 'packed-agent',
+      payload: { from: 'tarball' },
+    });
 
     // And the hub saw both: the agent on its roster, the event in its log.
     const agent = await (await hub.api('/api/agents/packed-agent')).json();
@@ -118,7 +127,15 @@ describe('the packed SDK', () => {
 
   it('bundles its main entry for a browser, with no Node module in it', async () => {
     const bundle = (entry: string) =>
-      build({ stdin: { contents: `export * from '${entry}';`, resolveDir: consumer }, bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent', metafile: true });
+      build({
+        stdin: { contents: `export * from '${entry}';`, resolveDir: consumer },
+        bundle: true,
+        platform: 'browser',
+        format: 'esm',
+        write: false,
+        logLevel: 'silent',
+        metafile: true,
+      });
     const result = await bundle('@agent-hub/sdk');
     expect(Object.keys(result.metafile.inputs).filter((f) => f.startsWith('node:'))).toEqual([]);
     // The check bites: the Node entry (the on-disk journal) does not bundle for a browser.

@@ -13,7 +13,12 @@ export function applyStatus(d: DeadLetter, change: DeadLetterStatusChange): Dead
 }
 
 /** In-process compare-and-set over a map of letters (the memory and file adapters). */
-export function transition(letters: Map<string, DeadLetter>, id: string, from: DeadLetterStatus, change: DeadLetterStatusChange): DeadLetter {
+export function transition(
+  letters: Map<string, DeadLetter>,
+  id: string,
+  from: DeadLetterStatus,
+  change: DeadLetterStatusChange,
+): DeadLetter {
   const d = letters.get(id);
   if (!d) throw deadLetterNotFound(id);
   if (d.status !== from) throw deadLetterConflict(d, from);

@@ -14,21 +14,10 @@ export {
 export { openPgliteStoreInWorker, openPgliteWorkerStoreOn, PgliteWorkerStore } from './pglite/pglite-worker-store.ts';
 export { PgliteThread } from './pglite/pglite-thread.ts';
 export { openPostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.ts';
-export {
-  createTestDatabase,
-  createTestDatabaseOrSkip,
-  DEFAULT_TEST_DATABASE_URL,
-  type TestDatabase,
-} from './postgres/test-database.ts';
+export { createTestDatabase, createTestDatabaseOrSkip, DEFAULT_TEST_DATABASE_URL, type TestDatabase } from './postgres/test-database.ts';
 export { openStore, type OpenStoreOptions } from './open-store.ts';
 export { toStoreError } from './store-unavailable.ts';
 export { openRedisStore, RedisStore, type RedisStoreOptions } from './redis/redis-store.ts';
 export { DEFAULT_REDIS_KEY_PREFIX } from './redis/redis-keys.ts';
-export {
-  createTestRedis,
-  deleteKeysWithPrefix,
-  redisOrSkip,
-  DEFAULT_TEST_REDIS_URL,
-  type TestRedis,
-} from './redis/test-redis.ts';
+export { createTestRedis, deleteKeysWithPrefix, redisOrSkip, DEFAULT_TEST_REDIS_URL, type TestRedis } from './redis/test-redis.ts';
 export { openFileStore, FileStore, type FileStoreOptions } from './file/file-store.ts';

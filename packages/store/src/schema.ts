@@ -34,7 +34,10 @@ export const sessions = pgTable(
     id: uuid('id').primaryKey(),
     state: text('state').notNull(),
     version: integer('version').notNull(),
-    members: text('members').array().notNull().default(sql`'{}'::text[]`),
+    members: text('members')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     metadata: jsonDocument('metadata').$type<Record<string, unknown>>().notNull(),
     agentState: jsonDocument('agent_state').$type<Record<string, unknown>>().notNull(),
     messageCount: integer('message_count').notNull().default(0),
@@ -130,7 +133,10 @@ export const deadLetters = pgTable(
 export const agents = pgTable('agents', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
-  capabilities: text('capabilities').array().notNull().default(sql`'{}'::text[]`),
+  capabilities: text('capabilities')
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
   priority: integer('priority').notNull(),
   recovery: text('recovery').notNull(),
   meta: jsonDocument('meta').$type<Record<string, unknown>>().notNull(),

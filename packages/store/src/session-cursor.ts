@@ -18,7 +18,14 @@ export function decodeSessionCursor(cursor: string): SessionCursor {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     // Only what this module encodes: a time a Date can hold, and a session id (a UUID).
-    if (Array.isArray(parsed) && parsed.length === 2 && Number.isInteger(parsed[0]) && Math.abs(parsed[0] as number) <= MAX_DATE_MS && typeof parsed[1] === 'string' && SESSION_ID.test(parsed[1])) {
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      Number.isInteger(parsed[0]) &&
+      Math.abs(parsed[0] as number) <= MAX_DATE_MS &&
+      typeof parsed[1] === 'string' &&
+      SESSION_ID.test(parsed[1])
+    ) {
       return { updatedAt: parsed[0] as number, id: parsed[1] };
     }
   } catch {

@@ -1,4 +1,13 @@
-import { earlierWriteOf, messageIdsOf, storedMessage, type NewMessageRecord, type NewSessionRecord, type SessionFilter, type SessionPatch, type StoredAppend } from '@agent-hub/core';
+import {
+  earlierWriteOf,
+  messageIdsOf,
+  storedMessage,
+  type NewMessageRecord,
+  type NewSessionRecord,
+  type SessionFilter,
+  type SessionPatch,
+  type StoredAppend,
+} from '@agent-hub/core';
 import { SESSION_STATES, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
 import { jsonCopy } from './memory/json-copy.ts';
 import { compareSessionsForListing, decodeSessionCursor, encodeSessionCursor } from './session-cursor.ts';
@@ -162,10 +171,7 @@ export function toSession(record: SessionRecord, messageCount: number): Session 
 }
 
 /** The filter as the SQL adapters apply it in their WHERE: time bounds exclusive. */
-export function matchesSessionFilter(
-  s: Pick<SessionRecord, 'state' | 'members' | 'createdAt' | 'updatedAt'>,
-  f: SessionFilter,
-): boolean {
+export function matchesSessionFilter(s: Pick<SessionRecord, 'state' | 'members' | 'createdAt' | 'updatedAt'>, f: SessionFilter): boolean {
   if (f.state && s.state !== f.state) return false;
   if (f.agent !== undefined && !s.members.includes(f.agent)) return false;
   if (f.createdAfter !== undefined && !(s.createdAt > f.createdAfter)) return false;

@@ -5,10 +5,7 @@ import { HubError, topicProblem } from '@agent-hub/protocol';
  * `exact` one topic, `one` = `prefix:*` (exactly one more segment), `many` = `prefix:#`
  * (one or more), `all` = `#`.
  */
-export type TopicPattern =
-  | { kind: 'all' }
-  | { kind: 'exact'; topic: string }
-  | { kind: 'one' | 'many'; prefix: string };
+export type TopicPattern = { kind: 'all' } | { kind: 'exact'; topic: string } | { kind: 'one' | 'many'; prefix: string };
 
 export function parseTopicPattern(pattern: string): TopicPattern {
   const problem = topicProblem(pattern, true);

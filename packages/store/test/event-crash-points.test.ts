@@ -30,10 +30,14 @@ const stores: Array<[string, () => Promise<{ store: Store; done: () => Promise<v
     },
   ],
 ];
-if (pg) stores.push(['PostgreSQL', async () => {
-  const store = await openPostgresStore({ url: pg.url });
-  return { store, done: () => store.close() };
-}]);
+if (pg)
+  stores.push([
+    'PostgreSQL',
+    async () => {
+      const store = await openPostgresStore({ url: pg.url });
+      return { store, done: () => store.close() };
+    },
+  ]);
 
 /** One "process": a bus whose outputs all stop at the crash. */
 function processOn(store: Store, seen: { live: HubEvent[] }) {
@@ -143,7 +147,8 @@ describe.each(stores)('crash points on %s', (_name, open) => {
       };
       // Another publisher is quicker after the restart: its events take the next numbers.
       const others = Array.from({ length: 10 }, (_, i) => `other-${point}-${i}`);
-      for (const id of others) expect((await publish2('other', { id, topic: 'orders:new', priority: 'normal', payload: {} })).durable).toBe(true);
+      for (const id of others)
+        expect((await publish2('other', { id, topic: 'orders:new', priority: 'normal', payload: {} })).durable).toBe(true);
       for (const id of unconfirmed) {
         const r = await publish2('pub', { id, topic: 'orders:new', priority: 'normal', payload: {}, retry: true });
         expect(r.durable).toBe(true);

@@ -35,7 +35,10 @@ export function AgentDetail({ api, id, live, transitions, deadLetters, onClose, 
   const agent = live ?? loaded?.agent ?? null;
   const own = transitions.filter((t) => t.agentId === id);
   const history = newestFirst(mergeTransitions(own, loaded?.history ?? []));
-  const errors = recentErrors(history, deadLetters.filter((d) => d.agentId === id));
+  const errors = recentErrors(
+    history,
+    deadLetters.filter((d) => d.agentId === id),
+  );
 
   return (
     <div className="stack" data-testid="agent-detail">
@@ -148,9 +151,7 @@ interface ErrorLine {
 /** Transitions into a problem state and dead-lettered events, newest first. */
 function recentErrors(history: HealthTransition[], deadLetters: DeadLetter[]): ErrorLine[] {
   const lines: ErrorLine[] = [
-    ...history
-      .filter((t) => isProblem(t.to))
-      .map((t) => ({ key: `t|${t.at}|${t.to}`, at: t.at, text: `${t.to}: ${t.reason}` })),
+    ...history.filter((t) => isProblem(t.to)).map((t) => ({ key: `t|${t.at}|${t.to}`, at: t.at, text: `${t.to}: ${t.reason}` })),
     ...deadLetters.map((d) => ({
       key: `d|${d.id}`,
       at: d.at,

@@ -18,7 +18,12 @@ export function AgentSubscriptions({ api, id }: Props) {
   if (load.status === 'loading') return <p className="empty">Loading subscriptions…</p>;
   if (load.status === 'error') return <p className="form-error">Could not load subscriptions: {load.message}</p>;
   const s = load.value;
-  if (!s.connected) return <p className="empty" data-testid="agent-subscriptions-offline">Not connected: subscriptions are known while the agent is connected</p>;
+  if (!s.connected)
+    return (
+      <p className="empty" data-testid="agent-subscriptions-offline">
+        Not connected: subscriptions are known while the agent is connected
+      </p>
+    );
   if (s.lag === null) {
     return (
       <p className="empty" data-testid="agent-subscriptions-elsewhere">
@@ -30,7 +35,10 @@ export function AgentSubscriptions({ api, id }: Props) {
     <div data-testid="agent-subscriptions">
       <dl className="facts">
         <dt>Lag</dt>
-        <dd data-testid="agent-lag" title="Events matching its patterns after the last offset it acked (offsets may have gaps, so this is a count, not a difference)">
+        <dd
+          data-testid="agent-lag"
+          title="Events matching its patterns after the last offset it acked (offsets may have gaps, so this is a count, not a difference)"
+        >
           {formatLag(s.lag)} {s.lag.count === 1 ? 'event' : 'events'} not yet processed
         </dd>
         <dt>Counted after offset</dt>

@@ -31,8 +31,8 @@ export function AuditView({ api }: Props) {
         </button>
       </div>
       <p className="muted">
-        Every change made through the API or the dashboard, every refusal for scope, and every credential issued or revoked: the
-        newest {SHOWN}, kept as long as the event log keeps topic <code>$hub:audit</code>.
+        Every change made through the API or the dashboard, every refusal for scope, and every credential issued or revoked: the newest{' '}
+        {SHOWN}, kept as long as the event log keeps topic <code>$hub:audit</code>.
       </p>
       <div className="filter">
         <label htmlFor="audit-filter">Who or what</label>

@@ -36,62 +36,54 @@ export function Dashboard({ token, onSignOut }: Props) {
 
   return (
     <IdentityContext.Provider value={identity}>
-    <div className="app">
-      <Header status={status} connected={hub.connected} identity={identity} onSignOut={() => onSignOut()} />
-      {hub.reconnecting && <ReconnectingBanner lastUpdateAt={hub.lastUpdateAt} />}
-      {/* The last status a stopped hub sent is stale: only a live connection's banners are shown. */}
-      {hub.connected && status?.degraded && <DegradedBanner status={status} />}
-      {hub.connected && status?.storeDegraded && <StoreBanner />}
-      {hub.connected && status?.shuttingDown && <ShutdownBanner />}
-      {hub.loadError && <div className="banner banner-error">{hub.loadError}</div>}
-      <TabBar
-        active={route.tab}
-        onChange={(tab) => navigate({ tab, id: null })}
-        counts={{
-          agents: Object.keys(hub.agents).length,
-          sessions: Object.keys(hub.sessions).length,
-          groups: Object.keys(hub.groups).length,
-        }}
-      />
-      <main className="content">
-        {route.tab === 'agents' && (
-          <AgentsView
-            api={api}
-            agents={hub.agents}
-            transitions={hub.transitions}
-            deadLetters={hub.deadLetters}
-            selectedId={route.id}
-            onSelect={open('agents')}
-            onOpenSession={open('sessions')}
-          />
-        )}
-        {route.tab === 'sessions' && (
-          <SessionsView
-            api={api}
-            sessions={hub.sessions}
-            loaded={hub.sessionsLoaded}
-            selectedId={route.id}
-            onSelect={open('sessions')}
-          />
-        )}
-        {route.tab === 'groups' && (
-          <GroupsView
-            api={api}
-            groups={hub.groups}
-            loaded={hub.groupsLoaded}
-            agents={hub.agents}
-            sessions={hub.sessions}
-            selectedId={route.id}
-            onSelect={open('groups')}
-          />
-        )}
-        {route.tab === 'events' && (
-          <EventsView api={api} events={hub.events} arrivals={hub.arrivals} deadLetters={hub.deadLetters} />
-        )}
-        {route.tab === 'charts' && <ChartsView api={api} live={hub.metricsSample} />}
-        {route.tab === 'audit' && <AuditView api={api} />}
-      </main>
-    </div>
+      <div className="app">
+        <Header status={status} connected={hub.connected} identity={identity} onSignOut={() => onSignOut()} />
+        {hub.reconnecting && <ReconnectingBanner lastUpdateAt={hub.lastUpdateAt} />}
+        {/* The last status a stopped hub sent is stale: only a live connection's banners are shown. */}
+        {hub.connected && status?.degraded && <DegradedBanner status={status} />}
+        {hub.connected && status?.storeDegraded && <StoreBanner />}
+        {hub.connected && status?.shuttingDown && <ShutdownBanner />}
+        {hub.loadError && <div className="banner banner-error">{hub.loadError}</div>}
+        <TabBar
+          active={route.tab}
+          onChange={(tab) => navigate({ tab, id: null })}
+          counts={{
+            agents: Object.keys(hub.agents).length,
+            sessions: Object.keys(hub.sessions).length,
+            groups: Object.keys(hub.groups).length,
+          }}
+        />
+        <main className="content">
+          {route.tab === 'agents' && (
+            <AgentsView
+              api={api}
+              agents={hub.agents}
+              transitions={hub.transitions}
+              deadLetters={hub.deadLetters}
+              selectedId={route.id}
+              onSelect={open('agents')}
+              onOpenSession={open('sessions')}
+            />
+          )}
+          {route.tab === 'sessions' && (
+            <SessionsView api={api} sessions={hub.sessions} loaded={hub.sessionsLoaded} selectedId={route.id} onSelect={open('sessions')} />
+          )}
+          {route.tab === 'groups' && (
+            <GroupsView
+              api={api}
+              groups={hub.groups}
+              loaded={hub.groupsLoaded}
+              agents={hub.agents}
+              sessions={hub.sessions}
+              selectedId={route.id}
+              onSelect={open('groups')}
+            />
+          )}
+          {route.tab === 'events' && <EventsView api={api} events={hub.events} arrivals={hub.arrivals} deadLetters={hub.deadLetters} />}
+          {route.tab === 'charts' && <ChartsView api={api} live={hub.metricsSample} />}
+          {route.tab === 'audit' && <AuditView api={api} />}
+        </main>
+      </div>
     </IdentityContext.Provider>
   );
 }

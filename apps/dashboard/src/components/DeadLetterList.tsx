@@ -87,10 +87,21 @@ export function DeadLetterList({ api, deadLetters }: Props) {
               <td>
                 {d.status === 'open' && (
                   <>
-                    <button type="button" disabled={pending !== undefined || !canOperate} title={needsOperate} onClick={() => void act(d, 'retry')}>
+                    <button
+                      type="button"
+                      disabled={pending !== undefined || !canOperate}
+                      title={needsOperate}
+                      onClick={() => void act(d, 'retry')}
+                    >
                       {pending === 'retry' ? 'Retrying…' : 'Retry'}
                     </button>{' '}
-                    <button type="button" className="secondary" disabled={pending !== undefined || !canOperate} title={needsOperate} onClick={() => void act(d, 'discard')}>
+                    <button
+                      type="button"
+                      className="secondary"
+                      disabled={pending !== undefined || !canOperate}
+                      title={needsOperate}
+                      onClick={() => void act(d, 'discard')}
+                    >
                       Discard
                     </button>
                   </>

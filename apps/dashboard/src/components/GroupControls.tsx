@@ -18,7 +18,12 @@ const PICK_APPLIES: Record<PickTiming, string> = {
 export function GroupControls(props: Props) {
   const canOperate = useCan('operate');
   // A read-only credential sees the conversation, not controls it may not use.
-  if (!canOperate) return <p className="muted" data-testid="group-controls-readonly">Viewing only: pausing, picking, posting and ending need the operate scope.</p>;
+  if (!canOperate)
+    return (
+      <p className="muted" data-testid="group-controls-readonly">
+        Viewing only: pausing, picking, posting and ending need the operate scope.
+      </p>
+    );
   return <Controls {...props} />;
 }
 

@@ -79,11 +79,7 @@ export function GroupDetail({ api, group, agents, sessionVersion, onClose }: Pro
           </section>
           <section>
             <h3>Conversation</h3>
-            <GroupConversation
-              api={api}
-              sessionId={group.sessionId}
-              refreshKey={`${group.spokenTurns}|${sessionVersion ?? ''}`}
-            />
+            <GroupConversation api={api} sessionId={group.sessionId} refreshKey={`${group.spokenTurns}|${sessionVersion ?? ''}`} />
           </section>
         </div>
       </div>

@@ -36,11 +36,7 @@ export function GroupMembers({ group, agents }: Props) {
                 {speaking && <span className="chip chip-speaking">speaking</span>}
               </td>
               <td>
-                {agent ? (
-                  <HealthBadge state={agent.health} testId={`group-member-health-${id}`} />
-                ) : (
-                  <span className="muted">unknown</span>
-                )}
+                {agent ? <HealthBadge state={agent.health} testId={`group-member-health-${id}`} /> : <span className="muted">unknown</span>}
               </td>
               <td className="num">{inARow}</td>
               <td className="num">{cooldown > 0 ? `${cooldown} turn${cooldown === 1 ? '' : 's'}` : '—'}</td>

@@ -12,11 +12,7 @@ export function GroupThrottle({ group }: { group: Group }) {
 
   return (
     <div className="throttle" data-testid="throttle">
-      <p>
-        {cooldownTurns === 0
-          ? 'Throttling is off.'
-          : `At most ${maxConsecutive} turns in a row, then ${turns(cooldownTurns)} out.`}
-      </p>
+      <p>{cooldownTurns === 0 ? 'Throttling is off.' : `At most ${maxConsecutive} turns in a row, then ${turns(cooldownTurns)} out.`}</p>
       <p>
         Current run:{' '}
         {run.agentId ? (

@@ -14,9 +14,13 @@ export function MessageBody({ message }: { message: SessionMessage }) {
       {Array.isArray(content) &&
         content.map((part, i) =>
           typeof part.text === 'string' ? (
-            <pre key={i} className="message-content">{part.text}</pre>
+            <pre key={i} className="message-content">
+              {part.text}
+            </pre>
           ) : (
-            <div key={i} className="message-part">[{part.type}]</div>
+            <div key={i} className="message-part">
+              [{part.type}]
+            </div>
           ),
         )}
       {calls && calls.length > 0 && (

@@ -43,7 +43,10 @@ export function MetricsChart({ title, testId, series, data, bands }: Props) {
       height: HEIGHT,
       legend: { show: false },
       scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(1, max ?? min ?? 1)] } },
-      axes: [{ stroke: '#6b7385', grid: { stroke: '#eceef2' } }, { stroke: '#6b7385', grid: { stroke: '#eceef2' }, size: 44 }],
+      axes: [
+        { stroke: '#6b7385', grid: { stroke: '#eceef2' } },
+        { stroke: '#6b7385', grid: { stroke: '#eceef2' }, size: 44 },
+      ],
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: false, points: { show: false } }))],
       hooks: { drawClear: [(u) => shade(u, bandsRef.current)] },
     };

@@ -9,8 +9,7 @@ export function ReconnectingBanner({ lastUpdateAt }: { lastUpdateAt: number | nu
     <div className="banner banner-warning" role="status" data-testid="reconnecting-banner">
       <strong>Reconnecting to the hub…</strong>
       <span>
-        Data below is from the last update at <time dateTime={iso ?? undefined}>{formatTime(iso)}</time> (
-        {formatAgo(iso, now)}).
+        Data below is from the last update at <time dateTime={iso ?? undefined}>{formatTime(iso)}</time> ({formatAgo(iso, now)}).
       </span>
     </div>
   );

@@ -21,9 +21,8 @@ export function SignInForm({ busy, error, initialToken, onSubmit }: Props) {
       <form className="sign-in-card" onSubmit={submit}>
         <h1>Agent Hub</h1>
         <p className="muted">
-          Paste the operator token: the hub keeps it in the file <code>operator-token</code> in its data folder
-          (<code>DATA_DIR</code>, <code>./data/operator-token</code> by default) unless <code>HUB_TOKEN</code> sets it, and
-          prints that path at every start.
+          Paste the operator token: the hub keeps it in the file <code>operator-token</code> in its data folder (<code>DATA_DIR</code>,{' '}
+          <code>./data/operator-token</code> by default) unless <code>HUB_TOKEN</code> sets it, and prints that path at every start.
         </p>
         <label htmlFor="operator-token">Operator token</label>
         <input

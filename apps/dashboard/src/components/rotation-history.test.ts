@@ -7,10 +7,24 @@ import { RotationHistory } from './RotationHistory.tsx';
 const at = '2026-12-05T18:00:00.000Z';
 
 describe('rotation history', () => {
-  it('shows a followed handoff and a refused one with the hub\'s reason', () => {
+  it("shows a followed handoff and a refused one with the hub's reason", () => {
     const history: RotationEntry[] = [
-      { turn: 2, agentId: 'cy', outcome: 'granted', reason: 'handoff from ann', at, handoff: { from: 'ann', to: 'cy', accepted: true, reason: null } },
-      { turn: 3, agentId: 'ann', outcome: 'granted', reason: 'round-robin', at, handoff: { from: 'cy', to: 'dee', accepted: false, reason: 'dee may not follow cy' } },
+      {
+        turn: 2,
+        agentId: 'cy',
+        outcome: 'granted',
+        reason: 'handoff from ann',
+        at,
+        handoff: { from: 'ann', to: 'cy', accepted: true, reason: null },
+      },
+      {
+        turn: 3,
+        agentId: 'ann',
+        outcome: 'granted',
+        reason: 'round-robin',
+        at,
+        handoff: { from: 'cy', to: 'dee', accepted: false, reason: 'dee may not follow cy' },
+      },
       { turn: 3, agentId: 'ann', outcome: 'spoken', reason: null, at },
     ];
     const html = renderToStaticMarkup(createElement(RotationHistory, { history }));

@@ -45,7 +45,11 @@ export class AgentAuth {
 
   issue(agentId: string, now: number, ttlMs: number | undefined, permissions?: AgentPermissions) {
     const ttl = ttlMs ?? this.o.defaultTtlMs;
-    if (ttl > this.o.maxTtlMs) throw new HubError('VALIDATION_FAILED', `ttlSeconds is above the hub's maximum of ${Math.floor(this.o.maxTtlMs / 1000)} s (AGENT_TOKEN_MAX_TTL_MS)`);
+    if (ttl > this.o.maxTtlMs)
+      throw new HubError(
+        'VALIDATION_FAILED',
+        `ttlSeconds is above the hub's maximum of ${Math.floor(this.o.maxTtlMs / 1000)} s (AGENT_TOKEN_MAX_TTL_MS)`,
+      );
     return this.o.v2.issue(agentId, now, ttl, permissions);
   }
 
@@ -67,7 +71,8 @@ export class AgentAuth {
       this.legacyUsed.inc();
       return { agentId, exp: null };
     }
-    if (!this.o.acceptLegacy && token.startsWith('ah1.')) throw new HubError('AGENT_UNAUTHORIZED', 'ah1 agent tokens are no longer accepted (LEGACY_AGENT_TOKENS=false); get an ah2 token');
+    if (!this.o.acceptLegacy && token.startsWith('ah1.'))
+      throw new HubError('AGENT_UNAUTHORIZED', 'ah1 agent tokens are no longer accepted (LEGACY_AGENT_TOKENS=false); get an ah2 token');
     throw new HubError('AGENT_UNAUTHORIZED', `token is not valid for agent "${agentId}"`);
   }
 }

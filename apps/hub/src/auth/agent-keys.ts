@@ -13,7 +13,10 @@ const KID = /^[A-Za-z0-9_-]{1,32}$/;
 /** Parses `AGENT_KEYS` (`kid=secret,kid2=secret2`); returns problems instead of throwing. */
 export function parseAgentKeys(text: string): { ring: AgentKeyRing } | { problem: string } {
   const entries: Array<[string, string]> = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     const kid = eq > 0 ? part.slice(0, eq) : '';
     const secret = eq > 0 ? part.slice(eq + 1) : '';

@@ -16,16 +16,24 @@ const LEGACY_HUB_PAYLOADS: Record<string, readonly string[]> = { agent: ['health
  * closed, other payloads on those topics stay allowed.
  */
 export function authorizePublish(grants: Grants, topic: string, payload: unknown, legacyHubTopics: boolean): void {
-  if (isHubTopic(topic)) throw new HubError('FORBIDDEN', `"${topic}" is a hub topic: only the hub publishes on "$hub:" topics`, { topic, pattern: '$hub:#' });
+  if (isHubTopic(topic))
+    throw new HubError('FORBIDDEN', `"${topic}" is a hub topic: only the hub publishes on "$hub:" topics`, { topic, pattern: '$hub:#' });
   if (legacyHubTopics) {
     const [head, , extra] = topic.split(':');
     const type = (payload as { type?: unknown } | null)?.type;
     if (extra === undefined && head && typeof type === 'string' && LEGACY_HUB_PAYLOADS[head]?.includes(type)) {
-      throw new HubError('FORBIDDEN', `a "${type}" event on "${topic}" is the hub's to publish (it publishes them on "$hub:${topic}" too)`, { topic, pattern: `${head}:*` });
+      throw new HubError(
+        'FORBIDDEN',
+        `a "${type}" event on "${topic}" is the hub's to publish (it publishes them on "$hub:${topic}" too)`,
+        { topic, pattern: `${head}:*` },
+      );
     }
   }
   if (!grants.pub || grants.pub.some((p) => topicMatches(p, topic))) return;
-  throw new HubError('FORBIDDEN', `this token may not publish to "${topic}": allowed patterns are ${list(grants.pub)}`, { topic, allowed: grants.pub });
+  throw new HubError('FORBIDDEN', `this token may not publish to "${topic}": allowed patterns are ${list(grants.pub)}`, {
+    topic,
+    allowed: grants.pub,
+  });
 }
 
 /** May this connection subscribe to every one of `patterns`? Each must be covered by an allowed pattern. */
@@ -33,7 +41,10 @@ export function authorizeSubscribe(grants: Grants, patterns: readonly string[]):
   if (!grants.sub) return;
   for (const p of patterns) {
     if (grants.sub.some((a) => patternCovers(a, p))) continue;
-    throw new HubError('FORBIDDEN', `this token may not subscribe to "${p}": allowed patterns are ${list(grants.sub)}`, { pattern: p, allowed: grants.sub });
+    throw new HubError('FORBIDDEN', `this token may not subscribe to "${p}": allowed patterns are ${list(grants.sub)}`, {
+      pattern: p,
+      allowed: grants.sub,
+    });
   }
 }
 

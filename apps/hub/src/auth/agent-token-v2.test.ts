@@ -16,7 +16,10 @@ describe('ah2 agent tokens', () => {
 
   it('accepts a token for its agent until it expires', () => {
     const t = tokens.issue('alice', now, 60_000, { publish: ['orders:*'] });
-    expect(tokens.verify('alice', t.token, now + 60_000)).toMatchObject({ ok: true, claims: { agent: 'alice', jti: t.jti, pub: ['orders:*'] } });
+    expect(tokens.verify('alice', t.token, now + 60_000)).toMatchObject({
+      ok: true,
+      claims: { agent: 'alice', jti: t.jti, pub: ['orders:*'] },
+    });
     expect(tokens.verify('alice', t.token, now + 60_001)).toMatchObject({ ok: false, reason: expect.stringContaining('expired') });
   });
 
@@ -24,7 +27,9 @@ describe('ah2 agent tokens', () => {
     const t = tokens.issue('alice', now, 60_000).token;
     expect(tokens.verify('mallory', t, now).ok).toBe(false);
     const [head, body, sig] = t.split('.');
-    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!, 'base64url').toString()), exp: now * 2 })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!, 'base64url').toString()), exp: now * 2 })).toString(
+      'base64url',
+    );
     expect(tokens.verify('alice', `${head}.${forged}.${sig}`, now)).toMatchObject({ ok: false, reason: 'bad signature' });
     expect(new AgentTokensV2(singleKeyRing('another-secret-entirely')).verify('alice', t, now).ok).toBe(false);
   });
@@ -34,12 +39,17 @@ describe('ah2 agent tokens', () => {
     const both = new AgentTokensV2(ring('k2=new-secret-of-length,k1=old-secret-of-length'));
     expect(both.verify('a', old.token, now).ok).toBe(true);
     expect(both.issue('a', now, 1000).kid).toBe('k2');
-    expect(new AgentTokensV2(ring('k2=new-secret-of-length')).verify('a', old.token, now)).toMatchObject({ ok: false, reason: expect.stringContaining('"k1"') });
+    expect(new AgentTokensV2(ring('k2=new-secret-of-length')).verify('a', old.token, now)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('"k1"'),
+    });
   });
 
   it('refuses AGENT_KEYS it cannot use', () => {
     expect(parseAgentKeys('k1=short')).toEqual({ problem: expect.stringContaining('16') });
-    expect(parseAgentKeys('k1=a-secret-of-enough-length,k1=a-secret-of-enough-length')).toEqual({ problem: expect.stringContaining('twice') });
+    expect(parseAgentKeys('k1=a-secret-of-enough-length,k1=a-secret-of-enough-length')).toEqual({
+      problem: expect.stringContaining('twice'),
+    });
     expect(parseAgentKeys('')).toEqual({ problem: expect.any(String) });
   });
 });

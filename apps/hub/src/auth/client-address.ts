@@ -9,7 +9,10 @@ export class TrustedProxies {
   readonly size: number;
 
   constructor(spec: string) {
-    const entries = spec.split(',').map((s) => s.trim()).filter(Boolean);
+    const entries = spec
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const e of entries) {
       const [addr, bits] = e.split('/');
       const family = isIP(addr ?? '');
@@ -37,7 +40,10 @@ export class TrustedProxies {
 export function clientAddress(peer: string | undefined, forwardedFor: string | string[] | undefined, trusted: TrustedProxies): string {
   let address = plain(peer ?? 'unknown');
   if (!trusted.has(address) || !forwardedFor) return address;
-  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',').map((h) => plain(h.trim())).filter(Boolean);
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor)
+    .split(',')
+    .map((h) => plain(h.trim()))
+    .filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) {
     address = hops[i]!;
     if (!trusted.has(address)) break;

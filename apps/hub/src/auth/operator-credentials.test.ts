@@ -44,7 +44,10 @@ describe('OperatorCredentials', () => {
     expect(revoked.revokedBy).toBe('admin');
     expect(await creds.authenticate(t.token)).toBeNull();
     const list = await creds.list();
-    expect(list.map((c) => [c.name, c.builtIn, c.revokedAt !== null])).toEqual([['admin', true, false], ['oncall', false, true]]);
+    expect(list.map((c) => [c.name, c.builtIn, c.revokedAt !== null])).toEqual([
+      ['admin', true, false],
+      ['oncall', false, true],
+    ]);
     await expect(creds.revoke('admin', 'admin')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(creds.revoke('nobody', 'admin')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });

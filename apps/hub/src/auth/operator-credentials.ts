@@ -73,7 +73,10 @@ export class OperatorCredentials {
   async issue(name: string, scope: OperatorScope, by: string): Promise<IssuedOperatorToken> {
     if (name === BUILT_IN_NAME) throw new HubError('VALIDATION_FAILED', `"${BUILT_IN_NAME}" names the built-in token; choose another name`);
     const active = (await this.list()).filter((c) => !c.revokedAt && c.name === name);
-    if (active.length) throw new HubError('VERSION_CONFLICT', `a credential named "${name}" exists; revoke it first or choose another name`, { id: active[0]!.id });
+    if (active.length)
+      throw new HubError('VERSION_CONFLICT', `a credential named "${name}" exists; revoke it first or choose another name`, {
+        id: active[0]!.id,
+      });
     const id = randomBytes(8).toString('hex');
     const token = `aho1.${id}.${randomBytes(32).toString('base64url')}`;
     const rec: StoredCredential = {
@@ -94,15 +97,29 @@ export class OperatorCredentials {
   async list(): Promise<OperatorTokenInfo[]> {
     const keys = await this.kv.listKeys(KEY_PREFIX);
     const docs = await Promise.all(keys.map((k) => this.kv.getValue<StoredCredential>(k)));
-    const stored = docs.flatMap((d) => (d ? [infoOf(d.value)] : [])).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-    const builtIn: OperatorTokenInfo = { id: BUILT_IN_ID, name: BUILT_IN_NAME, scope: 'admin', createdAt: '', createdBy: 'first start', revokedAt: null, revokedBy: null, builtIn: true };
+    const stored = docs
+      .flatMap((d) => (d ? [infoOf(d.value)] : []))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    const builtIn: OperatorTokenInfo = {
+      id: BUILT_IN_ID,
+      name: BUILT_IN_NAME,
+      scope: 'admin',
+      createdAt: '',
+      createdBy: 'first start',
+      revokedAt: null,
+      revokedBy: null,
+      builtIn: true,
+    };
     return [builtIn, ...stored];
   }
 
   /** Revokes by id or by name (an active credential's); answers the credential as revoked. */
   async revoke(idOrName: string, by: string): Promise<OperatorTokenInfo> {
     if (idOrName === BUILT_IN_ID || idOrName === BUILT_IN_NAME) {
-      throw new HubError('VALIDATION_FAILED', 'the built-in admin token cannot be revoked here: change HUB_TOKEN or replace DATA_DIR/operator-token and restart');
+      throw new HubError(
+        'VALIDATION_FAILED',
+        'the built-in admin token cannot be revoked here: change HUB_TOKEN or replace DATA_DIR/operator-token and restart',
+      );
     }
     let doc = /^[a-f0-9]{16}$/.test(idOrName) ? await this.kv.getValue<StoredCredential>(KEY_PREFIX + idOrName) : null;
     if (!doc) {
@@ -123,5 +140,14 @@ function hashOf(token: string): string {
 }
 
 function infoOf(rec: StoredCredential): OperatorTokenInfo {
-  return { id: rec.id, name: rec.name, scope: rec.scope, createdAt: rec.createdAt, createdBy: rec.createdBy, revokedAt: rec.revokedAt, revokedBy: rec.revokedBy, builtIn: false };
+  return {
+    id: rec.id,
+    name: rec.name,
+    scope: rec.scope,
+    createdAt: rec.createdAt,
+    createdBy: rec.createdBy,
+    revokedAt: rec.revokedAt,
+    revokedBy: rec.revokedBy,
+    builtIn: false,
+  };
 }

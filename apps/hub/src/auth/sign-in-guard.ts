@@ -28,7 +28,9 @@ export class SignInGuard {
     const ms = this.limiter.retryAfterMs(address);
     if (ms <= 0) return;
     this.metrics.authRateLimited.inc({ transport, client });
-    throw new HubError('RATE_LIMITED', `too many failed sign-ins from ${address}; try again in ${Math.ceil(ms / 1000)} s`, { retryAfterMs: ms });
+    throw new HubError('RATE_LIMITED', `too many failed sign-ins from ${address}; try again in ${Math.ceil(ms / 1000)} s`, {
+      retryAfterMs: ms,
+    });
   }
 
   failed(address: string, transport: Transport, client: ClientKind): void {

@@ -83,7 +83,13 @@ async function main(argv: string[]): Promise<number> {
 async function tokens(command: string, argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { name: { type: 'string' }, scope: { type: 'string' }, url: { type: 'string' }, 'token-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      name: { type: 'string' },
+      scope: { type: 'string' },
+      url: { type: 'string' },
+      'token-file': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: command === 'tokens:revoke',
   });
   if (values.help) {
@@ -120,7 +126,11 @@ function parsePattern(p: string): string {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    const usage = err instanceof UsageError || err instanceof TokenCommandError || err instanceof ConfigError || /^ERR_PARSE_ARGS/.test((err as NodeJS.ErrnoException)?.code ?? '');
+    const usage =
+      err instanceof UsageError ||
+      err instanceof TokenCommandError ||
+      err instanceof ConfigError ||
+      /^ERR_PARSE_ARGS/.test((err as NodeJS.ErrnoException)?.code ?? '');
     const line = err instanceof ConfigError ? err.problems.join('; ') : describeError(err);
     process.stderr.write(`agent-hub: ${line}\n`);
     process.exit(usage ? 2 : 1);

@@ -33,9 +33,15 @@ export async function hubLink(config: HubConfig, opts: { url?: string; tokenFile
 
 export async function createToken(link: HubLink, name: string | undefined, scope: string | undefined): Promise<IssuedOperatorToken> {
   const n = OperatorTokenName.safeParse(name);
-  if (!n.success) throw new TokenCommandError(`--name: ${name === undefined ? 'required' : `${JSON.stringify(name)} must be 1-64 letters, digits, "_", ".", "@" or "-"`}`);
+  if (!n.success)
+    throw new TokenCommandError(
+      `--name: ${name === undefined ? 'required' : `${JSON.stringify(name)} must be 1-64 letters, digits, "_", ".", "@" or "-"`}`,
+    );
   const s = OperatorScope.safeParse(scope);
-  if (!s.success) throw new TokenCommandError(`--scope: ${scope === undefined ? 'required' : JSON.stringify(scope)}; one of ${OPERATOR_SCOPES.join(', ')}`);
+  if (!s.success)
+    throw new TokenCommandError(
+      `--scope: ${scope === undefined ? 'required' : JSON.stringify(scope)}; one of ${OPERATOR_SCOPES.join(', ')}`,
+    );
   return call<IssuedOperatorToken>(link, 'POST', '/api/operators/tokens', { name: n.data, scope: s.data });
 }
 
@@ -44,13 +50,19 @@ export async function listTokens(link: HubLink): Promise<OperatorTokenInfo[]> {
 }
 
 export async function revokeToken(link: HubLink, idOrName: string | undefined): Promise<OperatorTokenInfo> {
-  if (!idOrName) throw new TokenCommandError('tokens:revoke needs the credential\'s id or name');
+  if (!idOrName) throw new TokenCommandError("tokens:revoke needs the credential's id or name");
   return call<OperatorTokenInfo>(link, 'POST', `/api/operators/tokens/${encodeURIComponent(idOrName)}/revoke`);
 }
 
 /** One line per credential: id, name, scope, created, and revoked when it is. */
 export function formatTokenList(items: OperatorTokenInfo[]): string {
-  const rows = items.map((t) => [t.id, t.name, t.scope, t.builtIn ? 'built-in' : `${t.createdAt} by ${t.createdBy}`, t.revokedAt ? `revoked ${t.revokedAt} by ${t.revokedBy}` : 'active']);
+  const rows = items.map((t) => [
+    t.id,
+    t.name,
+    t.scope,
+    t.builtIn ? 'built-in' : `${t.createdAt} by ${t.createdBy}`,
+    t.revokedAt ? `revoked ${t.revokedAt} by ${t.revokedBy}` : 'active',
+  ]);
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length), 2));
   return rows.map((r) => r.map((c, i) => (i < 4 ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n');
 }
@@ -65,7 +77,9 @@ async function call<T>(link: HubLink, method: string, pathname: string, body?: u
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {
-    throw new Error(`cannot reach the hub at ${link.url}: ${(err as Error).cause ?? (err as Error).message} (is it running? --url sets where)`);
+    throw new Error(
+      `cannot reach the hub at ${link.url}: ${(err as Error).cause ?? (err as Error).message} (is it running? --url sets where)`,
+    );
   }
   const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
   if (!res.ok) throw new Error(`${link.url}: ${res.status} ${json?.error?.code ?? ''}: ${json?.error?.message ?? 'no answer body'}`);

@@ -35,7 +35,9 @@ export function clusterModule(ctx: HubContext, io: Server, { url, offsets, onGro
     { prefix: ctx.config.REDIS_PREFIX, node: ctx.state.node, heartbeatMs: 1000, ttlMs: ctx.config.NODE_TTL_MS, checkMs: 1000 },
     log,
     ({ node, agents }) => {
-      offsets.releaseNode(node).catch((err) => log.warn({ err: String(err), deadNode: node }, 'could not release a dead node\'s offsets; the next sweep will'));
+      offsets
+        .releaseNode(node)
+        .catch((err) => log.warn({ err: String(err), deadNode: node }, "could not release a dead node's offsets; the next sweep will"));
       for (const a of agents) {
         // This node (the one reaper) announces the transition like one of its own: the health
         // module publishes it on agent:<id> and the dashboards get it, once for the cluster.
@@ -60,7 +62,14 @@ export function clusterModule(ctx: HubContext, io: Server, { url, offsets, onGro
     agents: async () => mergeAgents(ctx.agents.list(), await registry.agents().catch(() => [])),
   };
   // One node at a time re-arms group timers (after a start, or when the previous holder died).
-  const lease = new LeaderLease(url, `${ctx.config.REDIS_PREFIX}groups:leader`, ctx.state.node, ctx.config.NODE_TTL_MS, log, onGroupLeadership);
+  const lease = new LeaderLease(
+    url,
+    `${ctx.config.REDIS_PREFIX}groups:leader`,
+    ctx.state.node,
+    ctx.config.NODE_TTL_MS,
+    log,
+    onGroupLeadership,
+  );
   // Ranges of nodes that are no longer registered: left by a node that died while no survivor
   // was running, or whose release after a reap failed. Swept at start and every TTL. A node seen
   // registered in the previous round is spared once: it may be a clean stop still flushing its

@@ -40,7 +40,10 @@ export class LeaderLease {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    if (this.held) await this.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1, this.key, this.node).catch(() => undefined);
+    if (this.held)
+      await this.redis
+        .eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1, this.key, this.node)
+        .catch(() => undefined);
     this.redis.disconnect();
   }
 

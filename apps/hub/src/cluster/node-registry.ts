@@ -84,17 +84,18 @@ export class NodeRegistry {
     this.timers.forEach(clearInterval);
     this.timers = [];
     // A clean stop: leave at once instead of waiting for the TTL.
-    await this.redis.multi().del(this.k.node(this.s.node)).srem(this.k.nodes, this.s.node).exec().catch(() => undefined);
+    await this.redis
+      .multi()
+      .del(this.k.node(this.s.node))
+      .srem(this.k.nodes, this.s.node)
+      .exec()
+      .catch(() => undefined);
     this.redis.disconnect();
   }
 
   private async beat(): Promise<void> {
     try {
-      await this.redis
-        .multi()
-        .set(this.k.node(this.s.node), String(Date.now()), 'PX', this.s.ttlMs)
-        .sadd(this.k.nodes, this.s.node)
-        .exec();
+      await this.redis.multi().set(this.k.node(this.s.node), String(Date.now()), 'PX', this.s.ttlMs).sadd(this.k.nodes, this.s.node).exec();
     } catch {
       // Redis away: this node keeps serving its own agents; the heartbeat resumes with Redis.
     }

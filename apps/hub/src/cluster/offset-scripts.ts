@@ -155,11 +155,20 @@ export function offsetScripts(redis: Redis, k: OffsetKeys): OffsetScripts {
     },
     async poll() {
       const [low, counter, state] = (await poll(k.inflight, k.counter, k.epoch, k.hold)) as [string, string, number];
-      return { lowest: low === '' ? null : Number(low), counter: Number(counter), state: state === 2 ? 'lost' : state === 1 ? 'hold' : 'ok' };
+      return {
+        lowest: low === '' ? null : Number(low),
+        counter: Number(counter),
+        state: state === 2 ? 'lost' : state === 1 ? 'hold' : 'ok',
+      };
     },
     async sync(r) {
       const args = [r.node, r.target, r.seen, r.margin, r.holdMs, r.wantSlot ? '1' : '0', ...r.ranges];
-      const [before, after, reset, slot] = (await sync(k.counter, k.inflight, k.epoch, k.hold, k.slot, ...args)) as [string, string, number, number];
+      const [before, after, reset, slot] = (await sync(k.counter, k.inflight, k.epoch, k.hold, k.slot, ...args)) as [
+        string,
+        string,
+        number,
+        number,
+      ];
       return { before: Number(before), after: Number(after), reset: reset === 1, slot: slot >= 0 ? slot : null };
     },
     async release(node) {

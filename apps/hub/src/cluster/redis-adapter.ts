@@ -31,7 +31,10 @@ export function attachRedisAdapter(io: Server, url: string, prefix: string, log:
   let downSince: number | null = null;
   const recovered: Array<(since: number) => void> = [];
   let wasReady = false;
-  for (const [name, client] of [['pub', pub], ['sub', sub]] as const) {
+  for (const [name, client] of [
+    ['pub', pub],
+    ['sub', sub],
+  ] as const) {
     // ioredis retries every few hundred ms: warn once per outage, the rest at debug.
     let warned = false;
     client.on('error', (err) => {

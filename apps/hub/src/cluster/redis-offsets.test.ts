@@ -42,7 +42,10 @@ suite('RedisOffsets on one Redis', () => {
     const got: Record<'a' | 'b', number[]> = { a: [], b: [] };
     const rounds = [];
     for (let i = 0; i < 30; i++) {
-      for (const [name, o] of [['a', a], ['b', b]] as const) {
+      for (const [name, o] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
         rounds.push(...Array.from({ length: 7 }, () => o.next().then((x) => got[name].push(x))));
       }
       await new Promise((r) => setImmediate(r));
@@ -59,7 +62,14 @@ suite('RedisOffsets on one Redis', () => {
     const fresh = await allocator(redisUrl!, cluster(), 'node-a');
     expect(await fresh.next()).toBe(1);
     expect(fresh.gaps()).toBe(0);
-    const o = new RedisOffsets({ url: redisUrl!, key: cluster(), node: 'node-a', logMax: async () => 500, resetHoldMs: 100, logger: silentLogger });
+    const o = new RedisOffsets({
+      url: redisUrl!,
+      key: cluster(),
+      node: 'node-a',
+      logMax: async () => 500,
+      resetHoldMs: 100,
+      logger: silentLogger,
+    });
     open.push(o);
     await o.start(500); // the log has events, Redis has nothing: it lost its data
     expect(await o.next()).toBe(500 + 1_000_000 + 1);

@@ -116,7 +116,11 @@ export class RedisOffsets implements OffsetAllocator {
   async start(logMax: number): Promise<void> {
     this.logMaxKnown = Math.max(this.logMaxKnown, logMax);
     this.last = Math.max(this.last, logMax);
-    await this.client.connect().catch((err) => this.log.warn({ err: String(err) }, 'redis offsets: Redis not reachable at start; numbering on this node until it answers'));
+    await this.client
+      .connect()
+      .catch((err) =>
+        this.log.warn({ err: String(err) }, 'redis offsets: Redis not reachable at start; numbering on this node until it answers'),
+      );
     if (this.client.status === 'ready' && this.mode === 'offline' && !this.syncing) this.requestSync();
     while (this.syncing) await this.syncing;
     await this.w.pollOnce();
@@ -217,7 +221,8 @@ export class RedisOffsets implements OffsetAllocator {
       first = null;
     }
     if (first === null) {
-      if (!this.fallback.active) this.log.warn({ slot: this.fallbackSlot() }, "redis offsets: Redis unavailable; numbering from this node's fallback range");
+      if (!this.fallback.active)
+        this.log.warn({ slot: this.fallbackSlot() }, "redis offsets: Redis unavailable; numbering from this node's fallback range");
       first = this.fallback.take(n, Math.max(this.seen, this.last), this.fallbackSlot());
     }
     this.ranges.add(first, n);
@@ -289,8 +294,13 @@ export class RedisOffsets implements OffsetAllocator {
       else if (outage.first !== null) this.skipped += Math.max(0, outage.first - 1 - r.before);
       this.seen = Math.max(this.seen, r.after);
       this.mode = 'online';
-      if (r.reset) this.log.warn({ before: r.before, after: r.after, holdMs: this.o.resetHoldMs }, 'redis offsets: Redis lost its data; counter raised above everything known, with a margin; watermark held meanwhile');
-      if (outage.used > 0) this.log.info({ fallbackUsed: outage.used, counter: r.after }, 'redis offsets: Redis is back; numbering from it again');
+      if (r.reset)
+        this.log.warn(
+          { before: r.before, after: r.after, holdMs: this.o.resetHoldMs },
+          'redis offsets: Redis lost its data; counter raised above everything known, with a margin; watermark held meanwhile',
+        );
+      if (outage.used > 0)
+        this.log.info({ fallbackUsed: outage.used, counter: r.after }, 'redis offsets: Redis is back; numbering from it again');
     } catch (err) {
       this.mode = 'offline';
       this.log.warn({ err: String(err) }, 'redis offsets: re-sync with Redis failed; numbering on this node meanwhile');
@@ -304,7 +314,9 @@ export class RedisOffsets implements OffsetAllocator {
   private async readLogMax(): Promise<number> {
     let timer: TimerHandle | undefined;
     try {
-      const timeout = new Promise<never>((_, reject) => (timer = this.clock.setTimeout(() => reject(new Error('timed out')), LOG_MAX_TIMEOUT_MS)));
+      const timeout = new Promise<never>(
+        (_, reject) => (timer = this.clock.setTimeout(() => reject(new Error('timed out')), LOG_MAX_TIMEOUT_MS)),
+      );
       this.logMaxKnown = Math.max(this.logMaxKnown, await Promise.race([this.o.logMax(), timeout]));
     } catch (err) {
       // The last known value still bounds everything this node has seen committed.

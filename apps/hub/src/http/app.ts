@@ -29,12 +29,15 @@ export function createHttpApp(ctx: HubContext, mounts: ApiMount[] = [], audit: A
 
   const api = new Hono<HttpEnv>();
   api.use('*', requireOperator);
-  api.use('*', bodyLimit({
-    maxSize: ctx.config.HTTP_MAX_BODY_BYTES,
-    onError: () => {
-      throw new HubError('PAYLOAD_TOO_LARGE', `body exceeds ${ctx.config.HTTP_MAX_BODY_BYTES} bytes`);
-    },
-  }));
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize: ctx.config.HTTP_MAX_BODY_BYTES,
+      onError: () => {
+        throw new HubError('PAYLOAD_TOO_LARGE', `body exceeds ${ctx.config.HTTP_MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
   // Path parameters go to the store as text: one NUL (refused by PostgreSQL) would be INTERNAL.
   api.use('*', async (c, next) => {
     let path: string;
@@ -99,9 +102,7 @@ function correlation(ctx: HubContext): MiddlewareHandler<HttpEnv> {
 function mountDashboard(app: Hono<HttpEnv>, ctx: HubContext): void {
   const dir = path.resolve(ctx.config.DASHBOARD_DIR ?? defaultDashboardDir());
   if (!existsSync(path.join(dir, 'index.html'))) {
-    app.get('/', (c) =>
-      c.text('Agent Hub is running. The dashboard is not built: run `pnpm --filter @agent-hub/dashboard build`.', 200),
-    );
+    app.get('/', (c) => c.text('Agent Hub is running. The dashboard is not built: run `pnpm --filter @agent-hub/dashboard build`.', 200));
     return;
   }
   const root = path.relative(process.cwd(), dir) || '.';

@@ -37,7 +37,10 @@ export function operatorGuard(ctx: HubContext, audit: AuditSink): MiddlewareHand
     const needed = requiredScope(method, c.req.path);
     if (!scopeIncludes(operator.scope, needed)) {
       await audit.record({ ...entry, outcome: 'FORBIDDEN', status: 403, details: { required: needed } });
-      throw new HubError('FORBIDDEN', `this needs the "${needed}" scope; credential "${operator.name}" has "${operator.scope}"`, { required: needed, scope: operator.scope });
+      throw new HubError('FORBIDDEN', `this needs the "${needed}" scope; credential "${operator.name}" has "${operator.scope}"`, {
+        required: needed,
+        scope: operator.scope,
+      });
     }
     await next();
     if (method === 'GET' || method === 'HEAD') return;

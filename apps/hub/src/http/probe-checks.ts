@@ -10,7 +10,10 @@ export interface CheckResult {
 }
 
 /** Runs `fn`, reporting a failure instead of waiting once `ms` has passed; the work itself is left to finish. */
-export async function bounded<T>(fn: () => Promise<T>, ms = CHECK_TIMEOUT_MS): Promise<{ ok: true; value: T; latencyMs: number } | { ok: false; error: string }> {
+export async function bounded<T>(
+  fn: () => Promise<T>,
+  ms = CHECK_TIMEOUT_MS,
+): Promise<{ ok: true; value: T; latencyMs: number } | { ok: false; error: string }> {
   const start = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

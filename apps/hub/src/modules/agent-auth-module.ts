@@ -40,11 +40,14 @@ export function agentAuthModule(ctx: HubContext, io: Server): HubModule {
     const cred: AgentCredential = socket.data.credential;
     if (cred.exp === null) return void expiryTimers.delete(socket.id);
     const closeAt = cred.exp + ctx.config.AGENT_TOKEN_GRACE_MS;
-    const t = setTimeout(() => {
-      if (ctx.clock.now() < closeAt) return armExpiry(socket);
-      expiryTimers.delete(socket.id);
-      end(socket, `token expired at ${new Date(cred.exp!).toISOString()} and was not refreshed`);
-    }, Math.min(MAX_TIMER_MS, Math.max(0, closeAt - ctx.clock.now())));
+    const t = setTimeout(
+      () => {
+        if (ctx.clock.now() < closeAt) return armExpiry(socket);
+        expiryTimers.delete(socket.id);
+        end(socket, `token expired at ${new Date(cred.exp!).toISOString()} and was not refreshed`);
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, closeAt - ctx.clock.now())),
+    );
     t.unref();
     expiryTimers.set(socket.id, t);
   };
@@ -103,12 +106,19 @@ export function agentAuthModule(ctx: HubContext, io: Server): HubModule {
         expiryTimers.delete(socket.id);
       });
       // A newer token of the same agent, on the same connection: subscriptions and state stay.
-      onCall(ctx, socket, 'auth:refresh', RefreshAgentToken, ({ input }) => {
-        const cred = ctx.agentAuth.verify(socket.data.agentId, input.token, ctx.clock.now());
-        socket.data.credential = cred;
-        armExpiry(socket);
-        return { expiresAt: cred.exp === null ? null : new Date(cred.exp).toISOString() };
-      }, { requireRegistered: false });
+      onCall(
+        ctx,
+        socket,
+        'auth:refresh',
+        RefreshAgentToken,
+        ({ input }) => {
+          const cred = ctx.agentAuth.verify(socket.data.agentId, input.token, ctx.clock.now());
+          socket.data.credential = cred;
+          armExpiry(socket);
+          return { expiresAt: cred.exp === null ? null : new Date(cred.exp).toISOString() };
+        },
+        { requireRegistered: false },
+      );
     },
   };
 }

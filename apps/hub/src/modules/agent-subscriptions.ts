@@ -47,7 +47,12 @@ export function noteAcked(socket: Socket, offset: number): void {
  * the batch not yet written) that match its patterns above the offset it acked, read with the
  * log's own query capped at `limit`: offsets may have gaps, so subtracting them would overstate it.
  */
-export async function agentSubscriptions(nsp: Namespace, bus: EventBus, agentId: string, limit = LAG_COUNT_LIMIT): Promise<Omit<AgentSubscriptions, 'node'>> {
+export async function agentSubscriptions(
+  nsp: Namespace,
+  bus: EventBus,
+  agentId: string,
+  limit = LAG_COUNT_LIMIT,
+): Promise<Omit<AgentSubscriptions, 'node'>> {
   const socket = localSocketsOf(nsp, agentId).find((s) => s.connected);
   if (!socket) {
     return { agentId, connected: false, subscriptions: [], ackedOffset: await bus.agentOffset(agentId), lag: null };

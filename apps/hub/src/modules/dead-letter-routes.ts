@@ -60,7 +60,8 @@ export function socketRedeliverer(agents: Namespace, timeoutMs: number): Redeliv
               return reject(new HubError('AGENT_NOT_SUBSCRIBED', `agent ${agentId} has no handler for ${redelivery.event.topic} any more`));
             }
             // Nobody answered: with no connection the broadcast completes at once, without an error.
-            if (err) return reject(new HubError('REQUEST_TIMEOUT', `agent ${agentId} did not confirm the redelivery within ${timeoutMs} ms`));
+            if (err)
+              return reject(new HubError('REQUEST_TIMEOUT', `agent ${agentId} did not confirm the redelivery within ${timeoutMs} ms`));
             reject(new HubError('AGENT_OFFLINE', `agent ${agentId} is not connected; retry once it is`));
           });
       });

@@ -45,18 +45,53 @@ const REDELIVERY_TIMEOUT_MS = 5000;
 const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 1];
 
 /** The event bus over Socket.IO rooms and HTTP, with the persisted log, replay and dead letters. */
-export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: OffsetAllocator; gate: LoadGate }): HubModule & { bus: EventBus } {
+export function eventsModule(
+  ctx: HubContext,
+  io: Server,
+  deps: { offsets?: OffsetAllocator; gate: LoadGate },
+): HubModule & { bus: EventBus } {
   const { offsets, gate } = deps;
   const policies = loadReplayPolicies(ctx.config.REPLAY_POLICY_FILE, ctx.config.DEFAULT_REPLAY_POLICY);
   const registers = [ctx.metrics.registry];
-  const latency = new Histogram({ name: 'agenthub_event_propagation_latency_seconds', help: 'Publish to subscriber receipt in seconds (reported by SDK acks)', buckets: LATENCY_BUCKETS_SECONDS, registers });
-  const throughput = new Counter({ name: 'agenthub_events_published_total', help: 'Events published through this node, by priority', labelNames: ['priority'], registers });
+  const latency = new Histogram({
+    name: 'agenthub_event_propagation_latency_seconds',
+    help: 'Publish to subscriber receipt in seconds (reported by SDK acks)',
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers,
+  });
+  const throughput = new Counter({
+    name: 'agenthub_events_published_total',
+    help: 'Events published through this node, by priority',
+    labelNames: ['priority'],
+    registers,
+  });
   const deadLetters = new Counter({ name: 'agenthub_event_dead_letters_total', help: 'Events dead-lettered by subscribers', registers });
   const storeDown = new Gauge({ name: 'agenthub_event_log_degraded', help: '1 while the event log cannot be written', registers });
-  const duplicates = new Counter({ name: 'agenthub_event_duplicate_publishes_total', help: 'Publishes of an id already accepted (not delivered again)', labelNames: ['retry'], registers });
-  const overloadRefusals = new Counter({ name: 'agenthub_event_publishes_refused_overload_total', help: 'Publishes refused with RATE_LIMITED because the hub was overloaded', registers });
-  new Gauge({ name: 'agenthub_event_loop_lag_max_seconds', help: 'Worst event-loop delay of the last 250 ms window, in seconds', registers, collect() { this.set(gate.lagMs / 1000); } });
-  const republished = new Counter({ name: 'agenthub_event_republished_total', help: 'Publishes marked as re-sends, by whether the log already had them', labelNames: ['found'], registers });
+  const duplicates = new Counter({
+    name: 'agenthub_event_duplicate_publishes_total',
+    help: 'Publishes of an id already accepted (not delivered again)',
+    labelNames: ['retry'],
+    registers,
+  });
+  const overloadRefusals = new Counter({
+    name: 'agenthub_event_publishes_refused_overload_total',
+    help: 'Publishes refused with RATE_LIMITED because the hub was overloaded',
+    registers,
+  });
+  new Gauge({
+    name: 'agenthub_event_loop_lag_max_seconds',
+    help: 'Worst event-loop delay of the last 250 ms window, in seconds',
+    registers,
+    collect() {
+      this.set(gate.lagMs / 1000);
+    },
+  });
+  const republished = new Counter({
+    name: 'agenthub_event_republished_total',
+    help: 'Publishes marked as re-sends, by whether the log already had them',
+    labelNames: ['found'],
+    registers,
+  });
   const monitor = new LatencyMonitor(ctx.logger.child({ module: 'events' }));
   const agents = io.of(AGENTS_NAMESPACE);
   const operators = io.of(OPERATORS_NAMESPACE);
@@ -84,7 +119,11 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
       storeDown.set(down ? 1 : 0);
       ctx.storeHealth.set('events', down);
     },
-    storeProbe: { ping: () => ctx.store.ping(), intervalMs: ctx.config.STORE_PROBE_INTERVAL_MS, timeoutMs: ctx.config.STORE_QUEUE_AFTER_MS },
+    storeProbe: {
+      ping: () => ctx.store.ping(),
+      intervalMs: ctx.config.STORE_PROBE_INTERVAL_MS,
+      timeoutMs: ctx.config.STORE_QUEUE_AFTER_MS,
+    },
   });
   bus.on('published', (e) => throughput.inc({ priority: e.priority }));
   bus.on('duplicate', (d) => duplicates.inc({ retry: String(d.retry) }));
@@ -99,8 +138,23 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
     }
     for (const [publisher, ids] of byPublisher) agents.to(`agent:${publisher}`).emit('event:durable', { ids });
   });
-  new Counter({ name: 'agenthub_event_offset_gaps_total', help: 'Offsets skipped for good (reserved by a run that crashed, or jumped over after a Redis reset)', registers, collect() { this.reset(); this.inc(bus.gaps); } });
-  new Gauge({ name: 'agenthub_event_watermark_lag_offsets', help: 'Offsets handed out on this node above the committed watermark', registers, collect() { this.set(Math.max(0, bus.currentOffset - bus.watermark)); } });
+  new Counter({
+    name: 'agenthub_event_offset_gaps_total',
+    help: 'Offsets skipped for good (reserved by a run that crashed, or jumped over after a Redis reset)',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(bus.gaps);
+    },
+  });
+  new Gauge({
+    name: 'agenthub_event_watermark_lag_offsets',
+    help: 'Offsets handed out on this node above the committed watermark',
+    registers,
+    collect() {
+      this.set(Math.max(0, bus.currentOffset - bus.watermark));
+    },
+  });
   bus.on('deadLetter', (d) => {
     deadLetters.inc();
     operators.emit('deadletter:new', d);
@@ -117,7 +171,7 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
   /** Streamed page by page, so a long absence does not load the whole log at once. */
   async function replay(socket: Socket, patterns: string[], from: number, policy?: ReplayPolicyName): Promise<number> {
     let replayed = 0;
-    for (let after = from; ; ) {
+    for (let after = from; ;) {
       const page = await bus.replayFor(patterns, after, policy, REPLAY_PAGE);
       // One message per page: per-event messages made Socket.IO framing dominate long replays.
       if (page.length) socket.emit('events', page);
@@ -191,7 +245,11 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
       const r = new Hono<HttpEnv>();
       r.post('/', async (c) => {
         const input = await jsonBody(c, PublishEvent);
-        if (isHubTopic(input.topic)) throw new HubError('FORBIDDEN', `"${input.topic}" is a hub topic: only the hub publishes on "$hub:" topics`, { topic: input.topic, pattern: '$hub:#' });
+        if (isHubTopic(input.topic))
+          throw new HubError('FORBIDDEN', `"${input.topic}" is a hub topic: only the hub publishes on "$hub:" topics`, {
+            topic: input.topic,
+            pattern: '$hub:#',
+          });
         return c.json(await bus.publish('operator', input), 201);
       });
       r.get('/', async (c) => {
@@ -226,7 +284,9 @@ export function eventsModule(ctx: HubContext, io: Server, deps: { offsets?: Offs
         // Past the sustainable rate the hub pushes back instead of falling behind its heartbeats.
         if (gate.overloaded) {
           overloadRefusals.inc();
-          throw new HubError('RATE_LIMITED', `hub overloaded (event loop ${Math.round(gate.lagMs)} ms late); retry after retryAfterMs`, { retryAfterMs: gate.retryAfterMs() });
+          throw new HubError('RATE_LIMITED', `hub overloaded (event loop ${Math.round(gate.lagMs)} ms late); retry after retryAfterMs`, {
+            retryAfterMs: gate.retryAfterMs(),
+          });
         }
         if (!tail && !input.retry) return bus.publish(agentId, input);
         const accepted = (tail ?? Promise.resolve()).then(() => bus.accept(agentId, input));

@@ -29,7 +29,11 @@ async function startGroupsHub(env: Record<string, string> = {}) {
 type GroupsHub = Awaited<ReturnType<typeof startGroupsHub>>;
 const post = (body: unknown): RequestInit => ({ method: 'POST', body: JSON.stringify(body) });
 /** The error code a rejected socket call acked with. */
-const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (err: unknown) => (err instanceof HubError ? err.code : String(err)));
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (err: unknown) => (err instanceof HubError ? err.code : String(err)),
+  );
 
 describe('groups over HTTP and sockets', () => {
   let hub: GroupsHub;
@@ -85,7 +89,9 @@ describe('groups over HTTP and sockets', () => {
     a.on('group:turn', (t: GroupTurnGrant) => turns.push(t));
     const group: Group = await json(await hub.api('/api/groups', post({ members: ['ooo-a', 'ooo-b'] })));
     await eventually(() => turns.length === 1, 2000, 'first turn');
-    expect(await codeOf(b.call('group:speak', { groupId: group.id, turnId: turns[0]!.turnId, content: 'me!' }))).toBe('GROUP_NOT_YOUR_TURN');
+    expect(await codeOf(b.call('group:speak', { groupId: group.id, turnId: turns[0]!.turnId, content: 'me!' }))).toBe(
+      'GROUP_NOT_YOUR_TURN',
+    );
     await a.call('group:speak', { groupId: group.id, turnId: turns[0]!.turnId, content: 'mine' });
     await hub.api(`/api/groups/${group.id}/end`, { method: 'POST' });
   });
@@ -97,10 +103,16 @@ describe('groups over HTTP and sockets', () => {
     ops.on('group:update', (g: Group) => updates.push(g));
     await new Promise<void>((r) => ops.once('connect', () => r()));
     const turns: Array<{ agent: string; turn: GroupTurnGrant }> = [];
-    for (const [name, client] of [['man-a', a], ['man-b', b], ['man-c', c]] as const) {
+    for (const [name, client] of [
+      ['man-a', a],
+      ['man-b', b],
+      ['man-c', c],
+    ] as const) {
       client.on('group:turn', (turn: GroupTurnGrant) => turns.push({ agent: name, turn }));
     }
-    const group: Group = await json(await hub.api('/api/groups', post({ members: ['man-a', 'man-b', 'man-c'], strategy: 'manual', manualWaitMs: 60_000 })));
+    const group: Group = await json(
+      await hub.api('/api/groups', post({ members: ['man-a', 'man-b', 'man-c'], strategy: 'manual', manualWaitMs: 60_000 })),
+    );
     const picked = await json(await hub.api(`/api/groups/${group.id}/next`, post({ agentId: 'man-c' })));
     expect(picked.appliesAt).toBe('now');
     expect(picked.group.current.agentId).toBe('man-c');
@@ -161,7 +173,7 @@ describe('groups over HTTP and sockets', () => {
     await hub.engine.end(group.id);
   });
 
-  it('hands a replaced agent\'s seat and turn to the stand-in, which joins the room', async () => {
+  it("hands a replaced agent's seat and turn to the stand-in, which joins the room", async () => {
     const [, , stand] = await Promise.all([hub.agent('rep-a'), hub.agent('rep-b'), hub.agent('rep-c')]);
     const group: Group = await json(await hub.api('/api/groups', post({ members: ['rep-a', 'rep-b'] })));
     await eventually(async () => (await hub.engine.get(group.id)).current?.agentId === 'rep-a', 2000, 'first turn');
@@ -211,7 +223,13 @@ describe('group task leases', () => {
     expect(await codeOf(groupTasks(other, group.id).claim(added.id))).toBe('TASK_STATE_INVALID');
 
     finish({ pages: 42 });
-    expect(await working).toMatchObject({ status: 'done', claimedBy: 'lease-worker', attempts: 1, leaseExpiresAt: null, result: { pages: 42 } });
+    expect(await working).toMatchObject({
+      status: 'done',
+      claimedBy: 'lease-worker',
+      attempts: 1,
+      leaseExpiresAt: null,
+      result: { pages: 42 },
+    });
     await hub.api(`/api/groups/${group.id}/end`, { method: 'POST' });
   });
 
@@ -222,7 +240,11 @@ describe('group task leases', () => {
     const claimed = await groupTasks(idle, group.id).claim(added.id);
     expect(claimed).toMatchObject({ status: 'claimed', claimedBy: 'lease-idle', attempts: 1 });
 
-    await eventually(async () => (await taskOf(group.id, added.id)).status === 'open', LEASE_MS + 5000, 'the lapsed claim back in the queue');
+    await eventually(
+      async () => (await taskOf(group.id, added.id)).status === 'open',
+      LEASE_MS + 5000,
+      'the lapsed claim back in the queue',
+    );
     expect(idle.connected).toBe(true);
     expect(await taskOf(group.id, added.id)).toMatchObject({ status: 'open', claimedBy: null, attempts: 1, leaseExpiresAt: null });
     expect(await codeOf(groupTasks(idle, group.id).complete(added.id, 'too late'))).toBe('TASK_STATE_INVALID');
@@ -271,7 +293,11 @@ describe('llm groups against an OpenAI-compatible endpoint', () => {
   afterAll(() => new Promise((r) => llm.close(r)));
 
   it('grants the turn the model chooses', async () => {
-    hub = await startGroupsHub({ LLM_URL: `http://127.0.0.1:${(llm.address() as AddressInfo).port}`, LLM_MODEL: 'picker', LLM_TIMEOUT_MS: '2000' });
+    hub = await startGroupsHub({
+      LLM_URL: `http://127.0.0.1:${(llm.address() as AddressInfo).port}`,
+      LLM_MODEL: 'picker',
+      LLM_TIMEOUT_MS: '2000',
+    });
     const clients = await Promise.all(['l-a', 'l-b', 'l-c'].map((n) => hub.agent(n)));
     const group: Group = await json(await hub.api('/api/groups', post({ members: ['l-a', 'l-b', 'l-c'], strategy: 'llm', maxTurns: 2 })));
     await Promise.all(clients.map((c, i) => joinGroup(c, group.id, () => `from ${i}`)));

@@ -178,7 +178,12 @@ function llmSelector(ctx: HubContext, onFallback: (f: LlmFallback) => void): Spe
 function groupMetrics(ctx: HubContext) {
   const registers = [ctx.metrics.registry];
   return {
-    decisions: new Counter({ name: 'agenthub_group_turn_decisions_total', help: 'Group turn decisions by outcome', labelNames: ['outcome'], registers }),
+    decisions: new Counter({
+      name: 'agenthub_group_turn_decisions_total',
+      help: 'Group turn decisions by outcome',
+      labelNames: ['outcome'],
+      registers,
+    }),
     selection: new Histogram({
       name: 'agenthub_group_speaker_selection_duration_seconds',
       help: 'Time to choose the next speaker in seconds, by strategy',
@@ -186,6 +191,11 @@ function groupMetrics(ctx: HubContext) {
       buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 1, 30],
       registers,
     }),
-    llmFallbacks: new Counter({ name: 'agenthub_group_llm_fallbacks_total', help: 'LLM speaker selections that fell back to round-robin', labelNames: ['reason'], registers }),
+    llmFallbacks: new Counter({
+      name: 'agenthub_group_llm_fallbacks_total',
+      help: 'LLM speaker selections that fell back to round-robin',
+      labelNames: ['reason'],
+      registers,
+    }),
   };
 }

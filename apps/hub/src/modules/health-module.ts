@@ -2,7 +2,15 @@ import { spawn } from 'node:child_process';
 import { Hono } from 'hono';
 import type { Server, Socket } from 'socket.io';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { AGENTS_NAMESPACE, HEALTH_STATES, HubError, LivenessReport, ReplayReport, type HealthTransition, type Priority } from '@agent-hub/protocol';
+import {
+  AGENTS_NAMESPACE,
+  HEALTH_STATES,
+  HubError,
+  LivenessReport,
+  ReplayReport,
+  type HealthTransition,
+  type Priority,
+} from '@agent-hub/protocol';
 import { DegradationController, HealthMonitor, type AgentControl, type EventBus, type SessionService } from '@agent-hub/core';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
@@ -95,8 +103,9 @@ export function healthModule(
     // ... but only the node that saw the transition counts and publishes it: one transition, one event.
     if (origin !== 'local') return;
     m.transitions.inc({ to: t.to });
-    void publishAsHub({ topic: `agent:${t.agentId}`, priority: PRIORITY_OF[t.to] ?? 'low', payload: { type: 'health', ...t } })
-      .catch((err) => log.warn({ err: String(err) }, 'health event not published'));
+    void publishAsHub({ topic: `agent:${t.agentId}`, priority: PRIORITY_OF[t.to] ?? 'low', payload: { type: 'health', ...t } }).catch(
+      (err) => log.warn({ err: String(err) }, 'health event not published'),
+    );
   });
   monitor.on('detected', (d) => m.detect.observe({ kind: d.kind }, d.ms / 1000));
   monitor.on('recovered', () => m.recoveries.inc({ outcome: 'recovered' }));
@@ -137,7 +146,10 @@ export function healthModule(
       // Every agent's recent transitions, newest first: the dashboard's timeline starts full on load.
       api.get('/health/transitions', (c) => {
         // Oldest first (a stable sort keeps same-millisecond transitions in the order they happened), then reversed.
-        const all = [...history.values()].flat().sort((a, b) => a.at.localeCompare(b.at)).reverse();
+        const all = [...history.values()]
+          .flat()
+          .sort((a, b) => a.at.localeCompare(b.at))
+          .reverse();
         return c.json({ items: all.slice(0, HISTORY) });
       });
       api.get('/degradation', (c) => c.json(degradation.current()));
@@ -229,7 +241,12 @@ function healthMetrics(ctx: HubContext, windows: Map<string, number>) {
       },
     }),
     heartbeats: new Counter({ name: 'agenthub_agent_heartbeats_total', help: 'Heartbeat pongs received from agents', registers }),
-    transitions: new Counter({ name: 'agenthub_agent_health_transitions_total', help: 'Health transitions', labelNames: ['to'], registers }),
+    transitions: new Counter({
+      name: 'agenthub_agent_health_transitions_total',
+      help: 'Health transitions',
+      labelNames: ['to'],
+      registers,
+    }),
     restarts: new Counter({ name: 'agenthub_agent_restarts_requested_total', help: 'Restart requests and hooks run', registers }),
     recoveries: new Counter({ name: 'agenthub_agent_recoveries_total', help: 'Recovery outcomes', labelNames: ['outcome'], registers }),
     detect: new Histogram({

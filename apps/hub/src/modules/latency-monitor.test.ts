@@ -5,7 +5,14 @@ import { LatencyMonitor, p95 } from './latency-monitor.ts';
 function recordingLogger() {
   const fatal: string[] = [];
   const noop = () => undefined;
-  const log: Logger = { debug: noop, info: noop, warn: noop, error: noop, fatal: (_o, msg) => void fatal.push(msg ?? ''), child: () => log };
+  const log: Logger = {
+    debug: noop,
+    info: noop,
+    warn: noop,
+    error: noop,
+    fatal: (_o, msg) => void fatal.push(msg ?? ''),
+    child: () => log,
+  };
   return { log, fatal };
 }
 

@@ -25,7 +25,10 @@ export class LatencyMonitor {
     const full = this.minutes.length >= this.windowMinutes && p95s.length >= this.windowMinutes;
     const breach = full && p95s.every((v) => v > this.thresholdMs);
     if (breach && !this.alerting) {
-      this.log.fatal({ p95s, thresholdMs: this.thresholdMs }, `CRITICAL: event propagation p95 above ${this.thresholdMs} ms for ${this.windowMinutes} minutes`);
+      this.log.fatal(
+        { p95s, thresholdMs: this.thresholdMs },
+        `CRITICAL: event propagation p95 above ${this.thresholdMs} ms for ${this.windowMinutes} minutes`,
+      );
     }
     if (!breach && this.alerting) this.log.info({ p95s }, 'event propagation latency back under threshold');
     this.alerting = breach;

@@ -27,7 +27,13 @@ export function metricsHistoryModule(ctx: HubContext): HubModule & { sampler: Me
     close: () => sampler.close(),
     api(api) {
       api.get('/metrics/history', (c) => {
-        const body: MetricsHistory = { scope: 'node', node, intervalMs: sampler.intervalMs, windowMs: sampler.windowMs, samples: sampler.samples() };
+        const body: MetricsHistory = {
+          scope: 'node',
+          node,
+          intervalMs: sampler.intervalMs,
+          windowMs: sampler.windowMs,
+          samples: sampler.samples(),
+        };
         return c.json(body);
       });
     },

@@ -19,7 +19,11 @@ export function operatorAccessModule(ctx: HubContext, io: Server): HubModule {
     api(api) {
       api.get('/me', (c) => {
         const op = c.get('operator');
-        const body: OperatorIdentity = { name: op.name, scope: op.scope, scopes: OPERATOR_SCOPES.filter((s) => scopeIncludes(op.scope, s)) };
+        const body: OperatorIdentity = {
+          name: op.name,
+          scope: op.scope,
+          scopes: OPERATOR_SCOPES.filter((s) => scopeIncludes(op.scope, s)),
+        };
         return c.json(body);
       });
 

@@ -85,7 +85,10 @@ export function sessionsModule(ctx: HubContext): HubModule & { service: SessionS
     (ids) => {
       // Lifecycle changes reach the dashboard like any other session change.
       for (const id of ids) {
-        void ctx.store.sessions.getSession(id).then((s) => s && service.emit('updated', s), () => undefined);
+        void ctx.store.sessions.getSession(id).then(
+          (s) => s && service.emit('updated', s),
+          () => undefined,
+        );
       }
     },
   );
@@ -150,9 +153,7 @@ export function sessionsModule(ctx: HubContext): HubModule & { service: SessionS
     agentSocket(socket) {
       const actor = (): Actor => ({ kind: 'agent', id: socket.data.agentId });
       onCall(ctx, socket, 'session:create', CreateSession, ({ input }) => service.create(actor(), input, EDGE));
-      onCall(ctx, socket, 'session:get', GetSession, ({ input }) =>
-        service.get(actor(), input.id, input.history),
-      );
+      onCall(ctx, socket, 'session:get', GetSession, ({ input }) => service.get(actor(), input.id, input.history));
       onCall(ctx, socket, 'session:list', SessionListQuery, ({ input }) => service.list(actor(), input));
       onCall(ctx, socket, 'session:update', UpdateSessionById, ({ input }) =>
         service.update(actor(), input.id, input.version, { metadata: input.metadata, members: input.members, state: input.state }),
@@ -190,7 +191,8 @@ async function admission(ctx: HubContext) {
 function ifMatch(header: string | undefined): number | undefined {
   if (!header) return undefined;
   const n = Number(header.replace(/^W\//, '').replace(/"/g, ''));
-  if (!Number.isInteger(n) || n < 1 || n > INT32_MAX) throw new HubError('VALIDATION_FAILED', `If-Match must be a session version number (1..${INT32_MAX})`);
+  if (!Number.isInteger(n) || n < 1 || n > INT32_MAX)
+    throw new HubError('VALIDATION_FAILED', `If-Match must be a session version number (1..${INT32_MAX})`);
   return n;
 }
 
@@ -216,11 +218,28 @@ function sessionMetrics(ctx: HubContext) {
   return {
     gauge,
     save: new Histogram({ name: 'agenthub_session_save_duration_seconds', help: 'Session write latency in seconds', buckets, registers }),
-    restore: new Histogram({ name: 'agenthub_session_restore_duration_seconds', help: 'Session read (restore) latency in seconds', buckets, registers }),
+    restore: new Histogram({
+      name: 'agenthub_session_restore_duration_seconds',
+      help: 'Session read (restore) latency in seconds',
+      buckets,
+      registers,
+    }),
     conflicts: new Counter({ name: 'agenthub_session_conflicts_total', help: 'Writes refused for a stale version', registers }),
-    writeFailures: new Counter({ name: 'agenthub_store_write_failures_total', help: 'Queued session writes that failed to apply', registers }),
-    degraded: new Gauge({ name: 'agenthub_store_degraded', help: '1 while session writes are queued because the store is down', registers }),
-    alert: new Gauge({ name: 'agenthub_store_degraded_alert', help: '1 once the store has been failing past STORE_ALERT_AFTER_MS', registers }),
-    queued: new Gauge({ name: 'agenthub_store_outbox_queued_writes', help: 'Session writes waiting in this node\'s outbox', registers }),
+    writeFailures: new Counter({
+      name: 'agenthub_store_write_failures_total',
+      help: 'Queued session writes that failed to apply',
+      registers,
+    }),
+    degraded: new Gauge({
+      name: 'agenthub_store_degraded',
+      help: '1 while session writes are queued because the store is down',
+      registers,
+    }),
+    alert: new Gauge({
+      name: 'agenthub_store_degraded_alert',
+      help: '1 once the store has been failing past STORE_ALERT_AFTER_MS',
+      registers,
+    }),
+    queued: new Gauge({ name: 'agenthub_store_outbox_queued_writes', help: "Session writes waiting in this node's outbox", registers }),
   };
 }

@@ -21,7 +21,11 @@ export class HistogramReading {
   minus(earlier: HistogramReading): HistogramReading {
     const before = new Map(earlier.bounds.map((b, i) => [b, earlier.cumulative[i]!]));
     const deltas = this.cumulative.map((c, i) => c - (before.get(this.bounds[i]!) ?? 0));
-    if (deltas.some((d) => d < 0)) return new HistogramReading(this.bounds, this.bounds.map(() => 0));
+    if (deltas.some((d) => d < 0))
+      return new HistogramReading(
+        this.bounds,
+        this.bounds.map(() => 0),
+      );
     return new HistogramReading(this.bounds, deltas);
   }
 }
@@ -62,7 +66,10 @@ export async function readHistogram(registry: Registry, name: string): Promise<H
   }
   if (!byBound.size) return new HistogramReading([Infinity], [0]);
   const bounds = [...byBound.keys()].sort((a, b) => a - b);
-  return new HistogramReading(bounds, bounds.map((b) => byBound.get(b)!));
+  return new HistogramReading(
+    bounds,
+    bounds.map((b) => byBound.get(b)!),
+  );
 }
 
 /** A counter's value summed over its label sets (0 when it is not registered). */

@@ -144,7 +144,10 @@ export class MetricsSampler extends TypedEmitter<{ sample: [MetricsSample] }> {
 
   private async read(): Promise<Reading> {
     const at = this.o.clock.now();
-    const [published, latency] = await Promise.all([readCounterTotal(this.o.registry, PUBLISHED), readHistogram(this.o.registry, PROPAGATION)]);
+    const [published, latency] = await Promise.all([
+      readCounterTotal(this.o.registry, PUBLISHED),
+      readHistogram(this.o.registry, PROPAGATION),
+    ]);
     return { at, published, latency };
   }
 }

@@ -38,7 +38,11 @@ export function onCall<S extends z.ZodType, R>(
     const reply = ack as (a: Ack<R>) => void;
     let outcome = 'ok';
     try {
-      if (args.length > 1) throw new HubError('VALIDATION_FAILED', `"${event}" takes one payload argument and an acknowledgement; got ${args.length} arguments`);
+      if (args.length > 1)
+        throw new HubError(
+          'VALIDATION_FAILED',
+          `"${event}" takes one payload argument and an acknowledgement; got ${args.length} arguments`,
+        );
       checkSize(ctx, socket, payload);
       refuseBinary(payload);
       if (opts.requireRegistered !== false && !socket.data.registered) {
@@ -103,7 +107,10 @@ function refuseBinary(payload: unknown): void {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return;
   const proto = Object.getPrototypeOf(payload);
   if (proto !== Object.prototype && proto !== null) {
-    throw new HubError('VALIDATION_FAILED', `payload must be a JSON object, not ${ArrayBuffer.isView(payload) || payload instanceof ArrayBuffer ? 'binary data' : (proto?.constructor?.name ?? 'an object with a prototype')}`);
+    throw new HubError(
+      'VALIDATION_FAILED',
+      `payload must be a JSON object, not ${ArrayBuffer.isView(payload) || payload instanceof ArrayBuffer ? 'binary data' : (proto?.constructor?.name ?? 'an object with a prototype')}`,
+    );
   }
 }
 
@@ -116,7 +123,10 @@ export function answerUnknownEvents(ctx: HubContext, socket: Socket): void {
     if (typeof event !== 'string' || socket.listeners(event).length > 0) return;
     const ack = args.at(-1);
     ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: 'NOT_FOUND' });
-    const error = { code: 'NOT_FOUND' as const, message: `unknown event "${event.slice(0, 100)}"; see docs/protocol.md for the events this namespace takes` };
+    const error = {
+      code: 'NOT_FOUND' as const,
+      message: `unknown event "${event.slice(0, 100)}"; see docs/protocol.md for the events this namespace takes`,
+    };
     if (typeof ack === 'function') (ack as (a: unknown) => void)({ ok: false, error });
     else socket.emit('hub:error', error);
   });

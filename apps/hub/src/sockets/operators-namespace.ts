@@ -21,7 +21,10 @@ export function createOperatorsNamespace(io: Server, ctx: HubContext, feeds: Ope
   const nsp = io.of(OPERATORS_NAMESPACE);
 
   nsp.use((socket, next) => {
-    authenticate(ctx, socket).then(() => next(), (err: unknown) => next(handshakeRefusal(HubError.is(err) ? err : new HubError('INTERNAL', 'sign-in failed'))));
+    authenticate(ctx, socket).then(
+      () => next(),
+      (err: unknown) => next(handshakeRefusal(HubError.is(err) ? err : new HubError('INTERNAL', 'sign-in failed'))),
+    );
   });
 
   nsp.on('connection', (socket) => {
@@ -35,13 +38,20 @@ export function createOperatorsNamespace(io: Server, ctx: HubContext, feeds: Ope
       const entry = { who: operator.name, scope: operator.scope, action: `socket ${event}`, source: socket.data.source as string };
       void audit.record({ ...entry, outcome: allowed ? 'ok' : 'FORBIDDEN', details: allowed ? undefined : { required: needed } });
       if (allowed) return next();
-      const error = new HubError('FORBIDDEN', `this needs the "${needed}" scope; credential "${operator.name}" has "${operator.scope}"`, { required: needed, scope: operator.scope }).toJSON();
+      const error = new HubError('FORBIDDEN', `this needs the "${needed}" scope; credential "${operator.name}" has "${operator.scope}"`, {
+        required: needed,
+        scope: operator.scope,
+      }).toJSON();
       const ack = packet.at(-1);
       if (typeof ack === 'function') (ack as (a: unknown) => void)({ ok: false, error });
       else socket.emit('hub:error', error);
     });
     socket.emit('hub:status', ctx.state.status());
-    if (ctx.cluster) void ctx.cluster.agents().then((list) => socket.emit('agents:snapshot', list), () => socket.emit('agents:snapshot', ctx.agents.list()));
+    if (ctx.cluster)
+      void ctx.cluster.agents().then(
+        (list) => socket.emit('agents:snapshot', list),
+        () => socket.emit('agents:snapshot', ctx.agents.list()),
+      );
     else socket.emit('agents:snapshot', ctx.agents.list());
     socket.on('disconnect', () => ctx.metrics.socketsConnected.dec({ namespace: OPERATORS_NAMESPACE }));
   });

@@ -11,7 +11,8 @@ export function trackPacketBytes(socket: Socket): void {
     const d = p.data;
     // A text frame starts a message; binary frames that follow are its attachments.
     if (typeof d === 'string') socket.data.packetBytes = d.length;
-    else if (d && typeof (d as ArrayBufferLike).byteLength === 'number') socket.data.packetBytes = (socket.data.packetBytes ?? 0) + (d as ArrayBufferLike).byteLength;
+    else if (d && typeof (d as ArrayBufferLike).byteLength === 'number')
+      socket.data.packetBytes = (socket.data.packetBytes ?? 0) + (d as ArrayBufferLike).byteLength;
   });
 }
 

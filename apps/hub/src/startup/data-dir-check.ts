@@ -12,7 +12,9 @@ export async function checkDataDir(dataDir: string): Promise<void> {
   const missing: string[] = [];
   let at = dir;
   for (;;) {
-    const st = await stat(at).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(fail(describeError(err)))));
+    const st = await stat(at).catch((err: NodeJS.ErrnoException) =>
+      err.code === 'ENOENT' ? null : Promise.reject(fail(describeError(err))),
+    );
     if (st) {
       if (!st.isDirectory()) throw fail(at === dir ? 'is not a directory' : `${at} is not a directory`);
       break;

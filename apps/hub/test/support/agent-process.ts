@@ -53,7 +53,8 @@ export class AgentProcess {
         throw new Error(`agent exited ${this.child.exitCode} before the expected line:\n${this.stderr}`);
       }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`agent line not seen within ${timeoutMs} ms; have ${JSON.stringify(this.lines.slice(-5))}\n${this.stderr}`);
+      if (left <= 0)
+        throw new Error(`agent line not seen within ${timeoutMs} ms; have ${JSON.stringify(this.lines.slice(-5))}\n${this.stderr}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, Math.min(left, 200));
         this.waiters.push(() => {

@@ -41,7 +41,8 @@ export class OperatorWatch {
     for (;;) {
       const hit = this.statuses.find(pred);
       if (hit) return hit;
-      if (Date.now() > deadline) throw new Error(`hub status not reached within ${timeoutMs} ms; last ${JSON.stringify(this.statuses.at(-1))}`);
+      if (Date.now() > deadline)
+        throw new Error(`hub status not reached within ${timeoutMs} ms; last ${JSON.stringify(this.statuses.at(-1))}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

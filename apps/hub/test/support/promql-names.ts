@@ -3,7 +3,21 @@
  * expressions in deploy/ (functions, aggregations with by/without, matchers, ranges, binary
  * operators, Grafana variables), and it errs towards reporting a name rather than missing one.
  */
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 export function metricNamesIn(expr: string): string[] {
   const stripped = expr

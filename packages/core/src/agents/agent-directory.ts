@@ -153,7 +153,8 @@ export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
   probeTargets(): ProbeTarget[] {
     const out: ProbeTarget[] = [];
     for (const a of this.agents.values()) {
-      if (a.connectionId && a.info.connected && a.info.health !== 'connecting') out.push({ id: a.info.id, connectionId: a.connectionId, health: a.info.health });
+      if (a.connectionId && a.info.connected && a.info.health !== 'connecting')
+        out.push({ id: a.info.id, connectionId: a.connectionId, health: a.info.health });
     }
     return out;
   }
@@ -222,7 +223,7 @@ export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
 
   /** The agents whose connection is (or was last) on this node. */
   listLocal(): AgentInfo[] {
-    return [...this.agents.values()].map((a) => (this.snapshot(a)));
+    return [...this.agents.values()].map((a) => this.snapshot(a));
   }
 
   private transition(live: LiveAgent, to: HealthState, reason: string): void {

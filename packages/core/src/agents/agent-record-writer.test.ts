@@ -10,7 +10,9 @@ class HeldStore implements AgentStore {
     throw new Error('the writer only writes batches');
   }
   upsertAgents(recs: AgentRecord[]): Promise<void> {
-    return new Promise((resolve, reject) => this.writes.push({ ids: recs.map((r) => `${r.id}:${r.name}`), finish: (err) => (err ? reject(err) : resolve()) }));
+    return new Promise((resolve, reject) =>
+      this.writes.push({ ids: recs.map((r) => `${r.id}:${r.name}`), finish: (err) => (err ? reject(err) : resolve()) }),
+    );
   }
   async getAgent(): Promise<AgentRecord | null> {
     return null;
@@ -20,7 +22,15 @@ class HeldStore implements AgentStore {
   }
 }
 
-const rec = (id: string, name = id): AgentRecord => ({ id, name, capabilities: [], priority: 0, recovery: 'alert', meta: {}, registeredAt: 0 });
+const rec = (id: string, name = id): AgentRecord => ({
+  id,
+  name,
+  capabilities: [],
+  priority: 0,
+  recovery: 'alert',
+  meta: {},
+  registeredAt: 0,
+});
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('AgentRecordWriter', () => {

@@ -296,7 +296,10 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
     return Math.max(pending ?? -1, stored ?? -1) >= 0 ? Math.max(pending ?? 0, stored ?? 0) : null;
   }
 
-  async deadLetter(agentId: string, input: { id: string; offset: number; topic?: string; attempts: number; error: string }): Promise<DeadLetter> {
+  async deadLetter(
+    agentId: string,
+    input: { id: string; offset: number; topic?: string; attempts: number; error: string },
+  ): Promise<DeadLetter> {
     const d: DeadLetter = {
       id: this.o.newId(),
       eventId: input.id,
@@ -367,4 +370,3 @@ function matches(e: HubEvent, q: EventQuery): boolean {
   if (q.patterns?.length && !q.patterns.some((p) => topicMatches(p, e.topic))) return false;
   return true;
 }
-

@@ -54,7 +54,9 @@ export class ReservedOffsets implements OffsetAllocator {
     return this.reserve().then(
       () => this.next(),
       (err: unknown) => {
-        throw HubError.is(err, 'STORE_UNAVAILABLE') ? err : new HubError('STORE_UNAVAILABLE', 'event offsets cannot be reserved', { cause: String(err) });
+        throw HubError.is(err, 'STORE_UNAVAILABLE')
+          ? err
+          : new HubError('STORE_UNAVAILABLE', 'event offsets cannot be reserved', { cause: String(err) });
       },
     );
   }

@@ -53,7 +53,7 @@ describe('turn-taking', () => {
     expect(h.transport.rooms.get(g.id)).toEqual(new Set(['ann', 'bob', 'cy']));
   });
 
-  it('accepts the speaker\'s message, appends it to the session as that agent and broadcasts it', async () => {
+  it("accepts the speaker's message, appends it to the session as that agent and broadcasts it", async () => {
     h = groupHarness({ agents: trio() });
     const g = await h.create({ members: ['ann', 'bob', 'cy'], prompt: 'Plan the release' });
     await h.settle();
@@ -164,13 +164,15 @@ describe('termination', () => {
     await h.advance(1);
     expect(h.granted().slice(0, 3)).toEqual(['ann', 'bob', 'cy']);
     const view = await h.view(g.id);
-    expect(view.history).toContainEqual(expect.objectContaining({ agentId: 'bob', outcome: 'skipped', reason: 'no message within 1000 ms' }));
+    expect(view.history).toContainEqual(
+      expect.objectContaining({ agentId: 'bob', outcome: 'skipped', reason: 'no message within 1000 ms' }),
+    );
     await h.advance(10_000);
     expect((await h.view(g.id)).status).toBe('ended');
     expect(h.transport.endings).toEqual([{ groupId: g.id, reason: 'timed out after 10000 ms' }]);
   });
 
-  it('ends on an operator\'s request and refuses to end twice', async () => {
+  it("ends on an operator's request and refuses to end twice", async () => {
     h = groupHarness({ agents: trio() });
     const g = await h.create({ members: ['ann', 'bob', 'cy'] });
     await h.settle();
@@ -217,7 +219,9 @@ describe('health', () => {
     h.setHealth('bob', 'disconnected');
     await h.settle();
     const view = await h.view(g.id);
-    expect(view.history).toContainEqual(expect.objectContaining({ turn: 2, agentId: 'bob', outcome: 'skipped', reason: 'speaker is disconnected' }));
+    expect(view.history).toContainEqual(
+      expect.objectContaining({ turn: 2, agentId: 'bob', outcome: 'skipped', reason: 'speaker is disconnected' }),
+    );
     expect(h.granted()).toEqual(['ann', 'bob', 'cy', 'ann', 'cy']);
     expect(view.status).toBe('ended');
   });
@@ -233,7 +237,7 @@ describe('health', () => {
     expect((await h.view(g.id)).waiting).toBeNull();
   });
 
-  it('gives a replaced agent\'s seat, claims and turn to its replacement, which joins the room', async () => {
+  it("gives a replaced agent's seat, claims and turn to its replacement, which joins the room", async () => {
     h = groupHarness({ agents: [...trio(), agentInfo('dee')] });
     const g = await h.create({ members: ['ann', 'bob', 'cy'] });
     await h.settle();

@@ -107,7 +107,10 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
     checkTransitions(members, input.allowedTransitions);
     const selector = this.selectors[input.strategy];
     if (!selector) {
-      throw new HubError('CONFIG_INVALID', `strategy "${input.strategy}" is not configured on this hub (set LLM_ENDPOINTS, or LLM_URL and LLM_MODEL)`);
+      throw new HubError(
+        'CONFIG_INVALID',
+        `strategy "${input.strategy}" is not configured on this hub (set LLM_ENDPOINTS, or LLM_URL and LLM_MODEL)`,
+      );
     }
     selector.checkSettings?.(input);
     const id = this.d.newId();
@@ -193,7 +196,10 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
   }
 
   /** An operator's message joins the shared context (role `operator`); it does not take a turn. */
-  async operatorMessage(groupId: string, input: { content: string; author?: string; metadata?: Record<string, unknown> }): Promise<SessionMessage> {
+  async operatorMessage(
+    groupId: string,
+    input: { content: string; author?: string; metadata?: Record<string, unknown> },
+  ): Promise<SessionMessage> {
     return this.step(groupId, async (rt) => {
       checkOpen(rt.state);
       const { messages } = await this.d.sessions.append(OPERATOR, rt.state.sessionId, undefined, [
@@ -268,7 +274,9 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
 
   /** The claim is a lease: it lapses `taskLeaseMs` from now unless the claimant extends it. */
   async claimTask(groupId: string, agentId: string, taskId: string): Promise<GroupTask> {
-    return this.taskChange(groupId, { kind: 'agent', id: agentId }, (d, at, until) => taskQueue.claimTask(d.tasks, taskId, agentId, at, until));
+    return this.taskChange(groupId, { kind: 'agent', id: agentId }, (d, at, until) =>
+      taskQueue.claimTask(d.tasks, taskId, agentId, at, until),
+    );
   }
 
   /** The claimant is still working: its lease runs a full term from now. */
@@ -439,7 +447,9 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
       const now = eligibleSpeakers(s, this.d.agentInfo);
       if (now.candidates.length === 0) return this.mutate(rt, (d) => void (d.waiting = now.none));
       const stillEligible = now.candidates.some((c) => c.id === choice.agentId);
-      const agentId = stillEligible ? choice.agentId : roundRobin({ seats: s.members, previousId: s.previousId, candidates: now.candidates });
+      const agentId = stillEligible
+        ? choice.agentId
+        : roundRobin({ seats: s.members, previousId: s.previousId, candidates: now.candidates });
       let reason = stillEligible ? choice.reason : `${choice.agentId} no longer eligible (round-robin)`;
       if (now.throttleWaived) reason += '; throttle waived: nobody else may speak';
       await this.mutate(rt, (d, fx, env) => {
@@ -557,7 +567,11 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
    * on a node that died: an abandoned task can be claimed again at once, and its former holder can
    * no longer extend or finish it.
    */
-  private async taskChange(groupId: string, actor: Actor, change: (d: GroupState, at: string, leaseUntil: string) => GroupTask): Promise<GroupTask> {
+  private async taskChange(
+    groupId: string,
+    actor: Actor,
+    change: (d: GroupState, at: string, leaseUntil: string) => GroupTask,
+  ): Promise<GroupTask> {
     return this.step(groupId, async (rt) => {
       checkOpen(rt.state);
       if (actor.kind === 'agent') checkMember(rt.state, actor.id);

@@ -53,7 +53,9 @@ describe('a group served by several hub nodes', () => {
     // bob never answers: node a skips him at his deadline and the conversation goes on.
     await a.advance(5000);
     const view = await a.view(g.id);
-    expect(view.history).toContainEqual(expect.objectContaining({ agentId: 'bob', outcome: 'skipped', reason: 'no message within 5000 ms' }));
+    expect(view.history).toContainEqual(
+      expect.objectContaining({ agentId: 'bob', outcome: 'skipped', reason: 'no message within 5000 ms' }),
+    );
     expect(view.current?.agentId).toBe('cy');
   });
 });

@@ -16,9 +16,17 @@ describe('strategies inside the engine', () => {
 
   it('capability gives the turn to whoever the last message calls for', async () => {
     h = groupHarness({
-      agents: [agentInfo('writer', { capabilities: ['writing'] }), agentInfo('tester', { capabilities: ['testing'] }), agentInfo('ops', { capabilities: ['deploy'] })],
+      agents: [
+        agentInfo('writer', { capabilities: ['writing'] }),
+        agentInfo('tester', { capabilities: ['testing'] }),
+        agentInfo('ops', { capabilities: ['deploy'] }),
+      ],
     });
-    const lines: Record<string, string> = { writer: 'Draft ready; needs testing', tester: 'Tests pass, please deploy', ops: 'Deployed; back to writing' };
+    const lines: Record<string, string> = {
+      writer: 'Draft ready; needs testing',
+      tester: 'Tests pass, please deploy',
+      ops: 'Deployed; back to writing',
+    };
     h.autoReply((id) => lines[id]!);
     await h.create({ members: ['writer', 'tester', 'ops'], strategy: 'capability', prompt: 'Start with writing the spec', maxTurns: 4 });
     await h.settle();

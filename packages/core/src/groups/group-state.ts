@@ -70,13 +70,7 @@ export function settingsOf(input: CreateGroupParsed): GroupSettings {
   };
 }
 
-export function newGroupState(p: {
-  id: string;
-  sessionId: string;
-  input: CreateGroupParsed;
-  members: string[];
-  now: number;
-}): GroupState {
+export function newGroupState(p: { id: string; sessionId: string; input: CreateGroupParsed; members: string[]; now: number }): GroupState {
   const settings = settingsOf(p.input);
   const at = new Date(p.now).toISOString();
   return {
@@ -159,7 +153,13 @@ export function removeSeat(s: GroupState, agentId: string): void {
 
 export function toView(s: GroupState, version: number, waiting: string | null = s.waiting): Group {
   const current = s.current
-    ? { agentId: s.current.agentId, turnId: s.current.turnId, turn: s.current.turn, grantedAt: s.current.grantedAt, deadlineAt: s.current.deadlineAt }
+    ? {
+        agentId: s.current.agentId,
+        turnId: s.current.turnId,
+        turn: s.current.turn,
+        grantedAt: s.current.grantedAt,
+        deadlineAt: s.current.deadlineAt,
+      }
     : null;
   return {
     id: s.id,

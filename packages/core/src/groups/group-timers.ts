@@ -76,9 +76,12 @@ export class GroupTimers {
   }
 
   private arm(at: number, fn: () => Promise<void>): TimerHandle {
-    const handle = this.clock.setTimeout(() => {
-      fn().catch((err) => this.log.error({ err }, 'group timer failed'));
-    }, Math.max(0, at - this.clock.now()));
+    const handle = this.clock.setTimeout(
+      () => {
+        fn().catch((err) => this.log.error({ err }, 'group timer failed'));
+      },
+      Math.max(0, at - this.clock.now()),
+    );
     handle.unref?.();
     return handle;
   }

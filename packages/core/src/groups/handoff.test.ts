@@ -13,7 +13,8 @@ async function speakHandingOff(groupId: string, handoff: string, priority?: 'cri
   await h.settle();
 }
 
-const lastGrant = async (groupId: string): Promise<RotationEntry> => (await h.view(groupId)).history.filter((e) => e.outcome === 'granted').at(-1)!;
+const lastGrant = async (groupId: string): Promise<RotationEntry> =>
+  (await h.view(groupId)).history.filter((e) => e.outcome === 'granted').at(-1)!;
 
 describe('handoffs', () => {
   it('grants the named agent when it may speak next, and says so in the turn event', async () => {
@@ -21,12 +22,22 @@ describe('handoffs', () => {
     const g = await h.create({ members: ['ann', 'bob', 'cy', 'dee'] });
     await h.settle();
     await speakHandingOff(g.id, 'dee');
-    expect(await lastGrant(g.id)).toMatchObject({ agentId: 'dee', reason: 'handoff from ann', handoff: { from: 'ann', to: 'dee', accepted: true, reason: null } });
+    expect(await lastGrant(g.id)).toMatchObject({
+      agentId: 'dee',
+      reason: 'handoff from ann',
+      handoff: { from: 'ann', to: 'dee', accepted: true, reason: null },
+    });
     const events = h.published.map((e) => e.payload as { type: string; outcome?: string; handoff?: unknown });
-    expect(events.filter((e) => e.type === 'turn' && e.outcome === 'granted').at(-1)).toMatchObject({ agentId: 'dee', handoff: { accepted: true } });
+    expect(events.filter((e) => e.type === 'turn' && e.outcome === 'granted').at(-1)).toMatchObject({
+      agentId: 'dee',
+      handoff: { accepted: true },
+    });
     // The rotation continues from the agent handed to.
     await speakHandingOff(g.id, 'nobody-here');
-    expect(await lastGrant(g.id)).toMatchObject({ agentId: 'ann', handoff: { to: 'nobody-here', accepted: false, reason: 'nobody-here is not a member' } });
+    expect(await lastGrant(g.id)).toMatchObject({
+      agentId: 'ann',
+      handoff: { to: 'nobody-here', accepted: false, reason: 'nobody-here is not a member' },
+    });
   });
 
   it('falls back to the strategy, with the reason, for an unhealthy, disallowed or throttled agent', async () => {
@@ -35,9 +46,15 @@ describe('handoffs', () => {
     await h.settle();
     h.setHealth('cy', 'zombie');
     await speakHandingOff(g.id, 'cy');
-    expect(await lastGrant(g.id)).toMatchObject({ agentId: 'bob', handoff: { from: 'ann', to: 'cy', accepted: false, reason: 'cy is zombie' } });
+    expect(await lastGrant(g.id)).toMatchObject({
+      agentId: 'bob',
+      handoff: { from: 'ann', to: 'cy', accepted: false, reason: 'cy is zombie' },
+    });
     await speakHandingOff(g.id, 'dee');
-    expect(await lastGrant(g.id)).toMatchObject({ agentId: 'ann', handoff: { from: 'bob', to: 'dee', accepted: false, reason: 'dee may not follow bob' } });
+    expect(await lastGrant(g.id)).toMatchObject({
+      agentId: 'ann',
+      handoff: { from: 'bob', to: 'dee', accepted: false, reason: 'dee may not follow bob' },
+    });
     // maxConsecutive 1: ann, who just spoke, sits out a turn.
     await speakHandingOff(g.id, 'ann');
     const refused = await lastGrant(g.id);
@@ -51,6 +68,10 @@ describe('handoffs', () => {
     await h.settle();
     await h.engine.pick(g.id, 'cy');
     await speakHandingOff(g.id, 'dee');
-    expect(await lastGrant(g.id)).toMatchObject({ agentId: 'cy', reason: 'operator pick', handoff: { to: 'dee', accepted: false, reason: 'an operator pick came first' } });
+    expect(await lastGrant(g.id)).toMatchObject({
+      agentId: 'cy',
+      reason: 'operator pick',
+      handoff: { to: 'dee', accepted: false, reason: 'an operator pick came first' },
+    });
   });
 });

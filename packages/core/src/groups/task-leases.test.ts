@@ -46,7 +46,12 @@ describe('a task claim is a lease', () => {
     await h.advance(1);
     expect(await taskOf(h, g.id, added.id)).toMatchObject({ status: 'open', claimedBy: null, attempts: 1, leaseExpiresAt: null });
     expect(h.published.map((e) => e.payload)).toContainEqual(
-      expect.objectContaining({ type: 'group', event: 'task', reason: 'lease expired', task: expect.objectContaining({ id: added.id, status: 'open' }) }),
+      expect.objectContaining({
+        type: 'group',
+        event: 'task',
+        reason: 'lease expired',
+        task: expect.objectContaining({ id: added.id, status: 'open' }),
+      }),
     );
 
     // The former holder cannot finish it any more; another member takes it, a second attempt.

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { HubError, type GroupTask } from '@agent-hub/protocol';
-import { addTask, claimTask, completeTask, expireLeases, extendLease, failTask, hasLapsed, nextLeaseExpiry, summarize, upgradeTasks } from './task-queue.ts';
+import {
+  addTask,
+  claimTask,
+  completeTask,
+  expireLeases,
+  extendLease,
+  failTask,
+  hasLapsed,
+  nextLeaseExpiry,
+  summarize,
+  upgradeTasks,
+} from './task-queue.ts';
 
 const at = '2026-01-01T00:00:00.000Z';
 const until = '2026-01-01T00:00:30.000Z';

@@ -58,14 +58,7 @@ export function withdraw(d: GroupState, fx: Effects, env: TurnEnv, reason: strin
   skip(d, fx, env, reason);
 }
 
-export function spoken(
-  d: GroupState,
-  fx: Effects,
-  env: TurnEnv,
-  message: SessionMessage,
-  priority: Priority,
-  handoff?: string,
-): void {
+export function spoken(d: GroupState, fx: Effects, env: TurnEnv, message: SessionMessage, priority: Priority, handoff?: string): void {
   const cur = d.current!;
   d.current = null;
   d.handoff = handoff ? { from: cur.agentId, to: handoff } : null;

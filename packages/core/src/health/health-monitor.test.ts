@@ -24,7 +24,14 @@ class AgentRecords implements AgentStore {
 }
 
 /** Degradation settings for these tests; each sets how many failures trip it. */
-const DEGRADATION = { windowMs: 30_000, checkIntervalMs: 60_000, recoverAfterMs: 120_000, recoverMaxFailures: 2, normalSessionLimit: 100, degradedSessionLimit: 50 };
+const DEGRADATION = {
+  windowMs: 30_000,
+  checkIntervalMs: 60_000,
+  recoverAfterMs: 120_000,
+  recoverMaxFailures: 2,
+  normalSessionLimit: 100,
+  degradedSessionLimit: 50,
+};
 
 async function setup(hubOverloaded: () => boolean) {
   const clock = new FakeClock();
@@ -137,14 +144,19 @@ describe('liveness probes belong to the connection they were sent on', () => {
 });
 
 describe('health transitions', () => {
-  it('reach every listener in the order they happened, even when one is raised inside another\'s handler', async () => {
+  it("reach every listener in the order they happened, even when one is raised inside another's handler", async () => {
     const { agents, monitor, restarts, seen } = await watched('restart');
     agents.connected('a', 'conn-1');
     await agents.register('a', { name: 'a', capabilities: [], priority: 0, meta: {} });
     // The monitor starts the recovery while the disconnect is being announced.
     agents.disconnected('a', 'conn-1', 'transport close');
     expect(restarts).toEqual(['a']);
-    expect(seen.map((t) => `${t.from ?? '-'} -> ${t.to}`)).toEqual(['- -> connecting', 'connecting -> healthy', 'healthy -> disconnected', 'disconnected -> recovering']);
+    expect(seen.map((t) => `${t.from ?? '-'} -> ${t.to}`)).toEqual([
+      '- -> connecting',
+      'connecting -> healthy',
+      'healthy -> disconnected',
+      'disconnected -> recovering',
+    ]);
     monitor.close();
   });
 });
@@ -155,8 +167,14 @@ describe('a large fleet\u2019s liveness round', () => {
     const agents = new AgentDirectory({ store: new AgentRecords(), clock, node: 'n1', defaultRecovery: 'alert' });
     const degradation = new DegradationController(clock, { ...DEGRADATION, failures: 100 });
     const probes = new ManualProbes();
-    const monitor = new HealthMonitor(agents, { probe: probes.probe, restart: () => undefined }, degradation, clock,
-      { livenessIntervalMs: 5000, livenessTimeoutMs: 1000, zombieAfter: 2, recoveryTimeoutMs: 10_000, probeSpreadMs: 2500 }, silentLogger);
+    const monitor = new HealthMonitor(
+      agents,
+      { probe: probes.probe, restart: () => undefined },
+      degradation,
+      clock,
+      { livenessIntervalMs: 5000, livenessTimeoutMs: 1000, zombieAfter: 2, recoveryTimeoutMs: 10_000, probeSpreadMs: 2500 },
+      silentLogger,
+    );
     const n = 1000;
     for (let i = 0; i < n; i++) {
       agents.connected(`a${i}`, `c${i}`);

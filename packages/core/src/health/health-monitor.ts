@@ -109,7 +109,8 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
       const slice = targets.filter((_, i) => i % slices === k);
       const run = () => Promise.all(slice.map((t) => this.probe(t))).then(() => undefined);
       if (k === 0) rounds.push(run());
-      else rounds.push(new Promise<void>((resolve) => this.clock.setTimeout(() => void run().then(resolve), (spread * k) / slices).unref?.()));
+      else
+        rounds.push(new Promise<void>((resolve) => this.clock.setTimeout(() => void run().then(resolve), (spread * k) / slices).unref?.()));
     }
     await Promise.all(rounds);
   }
@@ -168,7 +169,8 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
   private startRecovery(agentId: string, cause: string, connected: boolean): void {
     const agent = this.agents.get(agentId);
     if (!agent || this.recovering.has(agentId)) return;
-    if (this.s.hubOverloaded?.()) this.log.warn({ agentId, cause }, 'agent failure while the hub was overloaded; not counted toward degraded mode');
+    if (this.s.hubOverloaded?.())
+      this.log.warn({ agentId, cause }, 'agent failure while the hub was overloaded; not counted toward degraded mode');
     else this.degradation.recordFailure();
     const strategy = agent.recovery;
     this.emit('recovery', { agentId, strategy, cause });
@@ -185,7 +187,9 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
   private replace(agent: AgentInfo, cause: string): void {
     const candidates = this.agents
       .list()
-      .filter((a) => a.id !== agent.id && a.connected && a.health === 'healthy' && agent.capabilities.every((c) => a.capabilities.includes(c)))
+      .filter(
+        (a) => a.id !== agent.id && a.connected && a.health === 'healthy' && agent.capabilities.every((c) => a.capabilities.includes(c)),
+      )
       .sort((x, y) => y.priority - x.priority || x.id.localeCompare(y.id));
     const stand = candidates[0];
     if (!stand) {

@@ -83,12 +83,7 @@ export interface SessionStore {
   /** Newest-updated first; the cursor is opaque to callers. */
   listSessions(filter: SessionFilter, limit: number, cursor?: string): Promise<Page<Session>>;
   updateSession(id: string, expectedVersion: number | undefined, patch: SessionPatch, at: number): Promise<Session>;
-  appendMessages(
-    id: string,
-    expectedVersion: number | undefined,
-    messages: NewMessageRecord[],
-    at: number,
-  ): Promise<StoredAppend>;
+  appendMessages(id: string, expectedVersion: number | undefined, messages: NewMessageRecord[], at: number): Promise<StoredAppend>;
   deleteSession(id: string): Promise<boolean>;
   /**
    * Lifecycle sweep: active sessions with no activity since `idleBefore` become idle, idle ones

@@ -175,7 +175,8 @@ export class WriteOutbox extends TypedEmitter<{ state: [OutboxState]; failure: [
     this.retry = this.interval = null;
     this.probe.stop();
     await this.drain();
-    if (this.queue.length) this.d.log.warn({ queued: this.queue.length }, 'store still down at shutdown; journaled writes will be applied at next start');
+    if (this.queue.length)
+      this.d.log.warn({ queued: this.queue.length }, 'store still down at shutdown; journaled writes will be applied at next start');
   }
 
   private async applyAll(): Promise<void> {
@@ -246,10 +247,13 @@ export class WriteOutbox extends TypedEmitter<{ state: [OutboxState]; failure: [
     if (this.closed) return;
     this.probe.start();
     if (this.retry) return;
-    this.retry = this.d.clock.setTimeout(() => {
-      this.retry = null;
-      void this.drain();
-    }, jitteredDelay(OUTBOX_RETRY_MS, this.failures + 1, this.random));
+    this.retry = this.d.clock.setTimeout(
+      () => {
+        this.retry = null;
+        void this.drain();
+      },
+      jitteredDelay(OUTBOX_RETRY_MS, this.failures + 1, this.random),
+    );
     this.retry.unref?.();
   }
 

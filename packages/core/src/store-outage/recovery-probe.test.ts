@@ -122,7 +122,7 @@ describe('jittered retry schedule', () => {
 
   it('gives nodes that failed together different retry times', () => {
     let seed = 1;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const delays = new Set(Array.from({ length: 10 }, () => jitteredDelay([30_000], 1, random)));
     expect(delays.size).toBe(10);
   });

@@ -1,10 +1,28 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorBody, type ErrorCode } from '../errors.ts';
 import { HealthState, RecoveryStrategy, type AgentInfo, type HealthTransition } from '../agents.ts';
-import { DeadLetterStatus, EventId, Priority, ReplayPolicy, type DeadLetter, type HubEvent, type PublishResult, type Redelivery, type RedeliveryReceipt } from '../events.ts';
+import {
+  DeadLetterStatus,
+  EventId,
+  Priority,
+  ReplayPolicy,
+  type DeadLetter,
+  type HubEvent,
+  type PublishResult,
+  type Redelivery,
+  type RedeliveryReceipt,
+} from '../events.ts';
 import { MessageContent, ToolCall } from '../chat-message.ts';
 import { CheckpointBlob, CheckpointCursor, CheckpointWrite } from '../checkpoints.ts';
-import { MessageId, MessageRole, SessionState, type AppendResult, type Session, type SessionMessage, type SessionWithHistory } from '../sessions.ts';
+import {
+  MessageId,
+  MessageRole,
+  SessionState,
+  type AppendResult,
+  type Session,
+  type SessionMessage,
+  type SessionWithHistory,
+} from '../sessions.ts';
 import { AgentId, JsonObject } from '../common.ts';
 import {
   GROUP_STATUSES,
@@ -107,18 +125,20 @@ export const SubscribeResultSchema = z.object({
   watermark: z.number().int().describe('every event of these patterns up to this offset has reached this connection'),
 });
 
-export const SessionMessageSchema = z.object({
-  seq: z.number().int(),
-  id: MessageId.optional(),
-  role: MessageRole,
-  author: z.string().nullable(),
-  content: MessageContent,
-  tool_calls: z.array(ToolCall).optional(),
-  tool_call_id: z.string().optional(),
-  name: z.string().optional(),
-  metadata: JsonObject,
-  createdAt: Time,
-}).catchall(z.unknown());
+export const SessionMessageSchema = z
+  .object({
+    seq: z.number().int(),
+    id: MessageId.optional(),
+    role: MessageRole,
+    author: z.string().nullable(),
+    content: MessageContent,
+    tool_calls: z.array(ToolCall).optional(),
+    tool_call_id: z.string().optional(),
+    name: z.string().optional(),
+    metadata: JsonObject,
+    createdAt: Time,
+  })
+  .catchall(z.unknown());
 
 export const StoredCheckpointSchema = z.object({
   threadId: z.string(),
@@ -152,8 +172,18 @@ export const SessionSchema = z.object({
 export const SessionWithHistorySchema = SessionSchema.extend({ messages: z.array(SessionMessageSchema) });
 
 export const AppendResultSchema = z.union([
-  z.object({ session: SessionSchema, messages: z.array(SessionMessageSchema), duplicate: z.boolean().optional(), pending: z.never().optional() }),
-  z.object({ session: z.null(), messages: z.array(SessionMessageSchema), duplicate: z.boolean().optional(), pending: z.object({ position: z.number().int() }) }),
+  z.object({
+    session: SessionSchema,
+    messages: z.array(SessionMessageSchema),
+    duplicate: z.boolean().optional(),
+    pending: z.never().optional(),
+  }),
+  z.object({
+    session: z.null(),
+    messages: z.array(SessionMessageSchema),
+    duplicate: z.boolean().optional(),
+    pending: z.object({ position: z.number().int() }),
+  }),
 ]);
 
 export const RotationEntrySchema = z.object({
@@ -201,7 +231,12 @@ export const GroupSettingsSchema = z.object({
   manualWaitMs: z.number().int(),
   allowedTransitions: z.record(z.string(), z.array(z.string())).nullable(),
   llm: z
-    .object({ endpoint: z.string().optional(), model: z.string().optional(), prompt: z.string().optional(), budgetMs: z.number().int().optional() })
+    .object({
+      endpoint: z.string().optional(),
+      model: z.string().optional(),
+      prompt: z.string().optional(),
+      budgetMs: z.number().int().optional(),
+    })
     .nullable(),
 });
 
@@ -239,7 +274,12 @@ export const GroupSchema = z.object({
   version: z.number().int(),
 });
 
-export const GroupTurnGrantSchema = z.object({ groupId: z.string(), turnId: z.string(), turn: z.number().int(), deadlineAt: Time.nullable() });
+export const GroupTurnGrantSchema = z.object({
+  groupId: z.string(),
+  turnId: z.string(),
+  turn: z.number().int(),
+  deadlineAt: Time.nullable(),
+});
 export const GroupMessageEventSchema = z.object({ groupId: z.string(), message: SessionMessageSchema });
 export const GroupEndedEventSchema = z.object({ groupId: z.string(), reason: z.string() });
 export const GroupJoinedSchema = z.object({ group: GroupSchema, messages: z.array(SessionMessageSchema) });

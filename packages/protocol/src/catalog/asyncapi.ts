@@ -1,6 +1,12 @@
 import { AGENTS_NAMESPACE, OPERATORS_NAMESPACE, PROTOCOL_VERSION } from '../socket.ts';
 import { jsonSchemas, schemaIn, type JsonSchema } from './payloads.ts';
-import { agentClientMessages, agentServerMessages, operatorClientMessages, operatorServerMessages, type SocketMessage } from './socket-events.ts';
+import {
+  agentClientMessages,
+  agentServerMessages,
+  operatorClientMessages,
+  operatorServerMessages,
+  type SocketMessage,
+} from './socket-events.ts';
 
 const SCHEMAS = '#/components/schemas/';
 
@@ -19,7 +25,8 @@ const NAMESPACES: Namespace[] = [
   {
     key: 'agents',
     address: AGENTS_NAMESPACE,
-    description: 'One connection per agent. Send `agent:register` first; every event sent takes an ack `{ ok: true, data } | { ok: false, error }`.',
+    description:
+      'One connection per agent. Send `agent:register` first; every event sent takes an ack `{ ok: true, data } | { ok: false, error }`.',
     handshake: 'AgentHandshake',
     received: agentClientMessages,
     sent: agentServerMessages,
@@ -71,7 +78,10 @@ export function asyncApiDocument(): JsonSchema {
         const replyId = `${id}.ack`;
         messages[replyId] = { name: `${event} ack`, summary: `the ack of ${event}`, payload: answer };
         channelMessages[`${key(event)}.ack`] = { $ref: `#/components/messages/${replyId}` };
-        operation.reply = { channel: { $ref: `#/channels/${ns.key}` }, messages: [{ $ref: `#/channels/${ns.key}/messages/${key(event)}.ack` }] };
+        operation.reply = {
+          channel: { $ref: `#/channels/${ns.key}` },
+          messages: [{ $ref: `#/channels/${ns.key}/messages/${key(event)}.ack` }],
+        };
       }
       operations[id] = operation;
     };
@@ -89,9 +99,12 @@ export function asyncApiDocument(): JsonSchema {
     info: {
       title: 'Agent Hub sockets',
       version: String(PROTOCOL_VERSION),
-      description: 'Socket.IO namespaces of Agent Hub (wire protocol version in `info.version`). Generated from packages/protocol; see docs/protocol.md.',
+      description:
+        'Socket.IO namespaces of Agent Hub (wire protocol version in `info.version`). Generated from packages/protocol; see docs/protocol.md.',
     },
-    servers: { hub: { host: 'localhost:3000', protocol: 'ws', pathname: '/socket.io', description: 'Socket.IO (Engine.IO v4) on the hub HTTP port' } },
+    servers: {
+      hub: { host: 'localhost:3000', protocol: 'ws', pathname: '/socket.io', description: 'Socket.IO (Engine.IO v4) on the hub HTTP port' },
+    },
     defaultContentType: 'application/json',
     channels,
     operations,

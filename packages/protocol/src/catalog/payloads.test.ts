@@ -15,19 +15,53 @@ const topics = fc.stringMatching(/^[a-c1_.:*# -]{0,20}$/).chain((s) => fc.consta
 
 describe('the topic schemas', () => {
   it('accept exactly the topics the hub accepts', () => {
-    fc.assert(fc.property(topics, (t) => {
-      expect(accepts(schemas.Topic!, t)).toBe(topicProblem(t, false) === null);
-    }), { numRuns: 2000 });
-    for (const t of ['a:b:c:d:e:f:g:h', 'a:b:c:d:e:f:g:h:i', 'x'.repeat(256), 'x'.repeat(257), '$hub:audit', '$hub', '$hub:#', 'a:$hub', '$hub:a:b:c:d:e:f:g', '$hub:a:b:c:d:e:f:g:h']) {
+    fc.assert(
+      fc.property(topics, (t) => {
+        expect(accepts(schemas.Topic!, t)).toBe(topicProblem(t, false) === null);
+      }),
+      { numRuns: 2000 },
+    );
+    for (const t of [
+      'a:b:c:d:e:f:g:h',
+      'a:b:c:d:e:f:g:h:i',
+      'x'.repeat(256),
+      'x'.repeat(257),
+      '$hub:audit',
+      '$hub',
+      '$hub:#',
+      'a:$hub',
+      '$hub:a:b:c:d:e:f:g',
+      '$hub:a:b:c:d:e:f:g:h',
+    ]) {
       expect(accepts(schemas.Topic!, t), t).toBe(topicProblem(t, false) === null);
     }
   });
 
   it('accept exactly the patterns the hub accepts', () => {
-    fc.assert(fc.property(topics, (t) => {
-      expect(accepts(schemas.TopicPattern!, t)).toBe(topicProblem(t, true) === null);
-    }), { numRuns: 2000 });
-    for (const t of ['#', '*', 'a:*', 'a:#', '*:a', 'a:b:c:d:e:f:g:#', 'a:b:c:d:e:f:g:h:#', '$hub:audit', '$hub', '$hub:#', '$hub:*', 'a:$hub', '$hub:a:b:c:d:e:f:#', '$hub:a:b:c:d:e:f:g:#', '$hub:a:b:c:d:e:f:g', '$hub:a:b:c:d:e:f:g:h']) {
+    fc.assert(
+      fc.property(topics, (t) => {
+        expect(accepts(schemas.TopicPattern!, t)).toBe(topicProblem(t, true) === null);
+      }),
+      { numRuns: 2000 },
+    );
+    for (const t of [
+      '#',
+      '*',
+      'a:*',
+      'a:#',
+      '*:a',
+      'a:b:c:d:e:f:g:#',
+      'a:b:c:d:e:f:g:h:#',
+      '$hub:audit',
+      '$hub',
+      '$hub:#',
+      '$hub:*',
+      'a:$hub',
+      '$hub:a:b:c:d:e:f:#',
+      '$hub:a:b:c:d:e:f:g:#',
+      '$hub:a:b:c:d:e:f:g',
+      '$hub:a:b:c:d:e:f:g:h',
+    ]) {
       expect(accepts(schemas.TopicPattern!, t), t).toBe(topicProblem(t, true) === null);
     }
   });

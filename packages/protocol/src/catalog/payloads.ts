@@ -1,6 +1,23 @@
-import { AuditEntry, CreateOperatorToken, IssuedOperatorToken, OperatorIdentity, OperatorScope, OperatorTokenInfo } from '../operator-access.ts';
+import {
+  AuditEntry,
+  CreateOperatorToken,
+  IssuedOperatorToken,
+  OperatorIdentity,
+  OperatorScope,
+  OperatorTokenInfo,
+} from '../operator-access.ts';
 import { z } from 'zod';
-import { Capability, HealthState, IssueAgentToken, LivenessReport, RecoveryStrategy, RefreshAgentToken, RegisterAgent, ReplayReport, RevokeAgentTokens } from '../agents.ts';
+import {
+  Capability,
+  HealthState,
+  IssueAgentToken,
+  LivenessReport,
+  RecoveryStrategy,
+  RefreshAgentToken,
+  RegisterAgent,
+  ReplayReport,
+  RevokeAgentTokens,
+} from '../agents.ts';
 import { AgentId, JsonObject, Uuid } from '../common.ts';
 import {
   AckEvents,
@@ -101,7 +118,8 @@ const entries: Array<[z.ZodType, PayloadMeta]> = [
     Topic,
     {
       id: 'Topic',
-      description: '`:`-separated segments of letters, digits, "_", "." and "-" (e.g. `orders:eu:created`); the hub\'s own topics start with `$hub:` (e.g. `$hub:audit`)',
+      description:
+        '`:`-separated segments of letters, digits, "_", "." and "-" (e.g. `orders:eu:created`); the hub\'s own topics start with `$hub:` (e.g. `$hub:audit`)',
       maxLength: LIMITS.topicMax,
       pattern: `^(${SEGMENT}(:${SEGMENT})${MORE_SEGMENTS}|${HUB}(:${SEGMENT}){1,${LIMITS.topicSegmentsMax - 1}})$`,
     },
@@ -152,9 +170,19 @@ const entries: Array<[z.ZodType, PayloadMeta]> = [
   [answers.OperatorHandshakeSchema, { id: 'OperatorHandshake' }],
 
   // Operators.
-  [OperatorScope, { id: 'OperatorScope', description: '`read` (view), `operate` (act on groups, dead letters, sessions, events), `admin` (credentials, deletes, configuration); each includes the ones before it' }],
+  [
+    OperatorScope,
+    {
+      id: 'OperatorScope',
+      description:
+        '`read` (view), `operate` (act on groups, dead letters, sessions, events), `admin` (credentials, deletes, configuration); each includes the ones before it',
+    },
+  ],
   [CreateOperatorToken, { id: 'CreateOperatorToken' }],
-  [OperatorTokenInfo, { id: 'OperatorTokenInfo', description: 'an operator credential as listed (the hub keeps only a hash of its token)' }],
+  [
+    OperatorTokenInfo,
+    { id: 'OperatorTokenInfo', description: 'an operator credential as listed (the hub keeps only a hash of its token)' },
+  ],
   [IssuedOperatorToken, { id: 'IssuedOperatorToken', description: 'a new credential with its token: shown this once' }],
   [OperatorIdentity, { id: 'OperatorIdentity' }],
   [AuditEntry, { id: 'AuditEntry', description: 'the payload of an event on `$hub:audit`' }],
@@ -237,7 +265,10 @@ export type JsonSchema = Record<string, unknown>;
  * Input shapes (`io: 'input'`): what a sender may leave out (fields with defaults) is optional.
  */
 export function jsonSchemas(ref: (id: string) => string): Record<string, JsonSchema> {
-  return z.toJSONSchema(payloads, { io: 'input', uri: ref, target: 'draft-2020-12', metadata: describedOrCatalogued }).schemas as Record<string, JsonSchema>;
+  return z.toJSONSchema(payloads, { io: 'input', uri: ref, target: 'draft-2020-12', metadata: describedOrCatalogued }).schemas as Record<
+    string,
+    JsonSchema
+  >;
 }
 
 /** The generator reads one registry's metadata: `.describe()` text (global) and the catalogue's, merged. */
@@ -256,7 +287,11 @@ const describedOrCatalogued = {
 export function schemaIn(schema: z.ZodType, base: string): JsonSchema {
   const id = payloads.get(schema)?.id;
   if (id) return { $ref: base + id };
-  const { $schema: _, $defs: __, ...rest } = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', metadata: describedOrCatalogued }) as JsonSchema;
+  const {
+    $schema: _,
+    $defs: __,
+    ...rest
+  } = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', metadata: describedOrCatalogued }) as JsonSchema;
   // Every definition zod extracted is a catalogue entry (only those have ids), already in the document.
   return JSON.parse(JSON.stringify(rest).replaceAll('"#/$defs/', `"${base}`)) as JsonSchema;
 }

@@ -38,8 +38,15 @@ export function describeCheckpointContract(store: () => Store): void {
     it('keeps the first regular write of a task and replaces special (negative idx) ones', async () => {
       const cps = store().checkpoints;
       await cps.putCheckpoint(checkpoint('t1', '0001'));
-      await cps.putCheckpointWrites('t1', '', '0001', [write('b-task', 1, 'b1'), write('b-task', 0, 'b0'), write('a-task', -1, 'err-1', { channel: '__error__' })]);
-      await cps.putCheckpointWrites('t1', '', '0001', [write('b-task', 0, 'again'), write('a-task', -1, 'err-2', { channel: '__error__', taskPath: 'p' })]);
+      await cps.putCheckpointWrites('t1', '', '0001', [
+        write('b-task', 1, 'b1'),
+        write('b-task', 0, 'b0'),
+        write('a-task', -1, 'err-1', { channel: '__error__' }),
+      ]);
+      await cps.putCheckpointWrites('t1', '', '0001', [
+        write('b-task', 0, 'again'),
+        write('a-task', -1, 'err-2', { channel: '__error__', taskPath: 'p' }),
+      ]);
       const got = await cps.getCheckpoint('t1', '', '0001');
       expect(got?.writes).toEqual([
         write('a-task', -1, 'err-2', { channel: '__error__', taskPath: 'p' }),
@@ -55,7 +62,8 @@ export function describeCheckpointContract(store: () => Store): void {
       await cps.putCheckpoint(checkpoint('t2', '0002', { namespace: 'child' }));
       await cps.putCheckpoint(checkpoint('t2', '0003'));
       await cps.putCheckpointWrites('t2', '', '0003', [write('x', 0, 'v')]);
-      const ids = async (q: Parameters<typeof cps.listCheckpoints>[0]) => (await cps.listCheckpoints(q)).map((c) => `${c.threadId}/${c.namespace}/${c.id}`);
+      const ids = async (q: Parameters<typeof cps.listCheckpoints>[0]) =>
+        (await cps.listCheckpoints(q)).map((c) => `${c.threadId}/${c.namespace}/${c.id}`);
       expect(await ids({ limit: 10 })).toEqual(['t2//0003', 't1//0003', 't2/child/0002', 't1//0001']);
       expect(await ids({ threadId: 't1', limit: 10 })).toEqual(['t1//0003', 't1//0001']);
       expect(await ids({ namespace: 'child', limit: 10 })).toEqual(['t2/child/0002']);

@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { event, iso, rejection, T0 } from './fixtures.ts';
 
 export function describeEventLogContract(store: () => Store): void {
-  const topicsOf = async (q: Partial<EventQuery>) =>
-    (await store().events.readEvents({ limit: 1000, ...q })).map((e) => e.topic);
+  const topicsOf = async (q: Partial<EventQuery>) => (await store().events.readEvents({ limit: 1000, ...q })).map((e) => e.topic);
 
   describe('appending events', () => {
     it('appends a batch and returns the ids that were new', async () => {
@@ -16,11 +15,7 @@ export function describeEventLogContract(store: () => Store): void {
 
     it('skips an event whose id is already stored, and a repeat within one batch', async () => {
       await store().events.appendEvents([event(1, 'a')]);
-      const ids = await store().events.appendEvents([
-        event(2, 'a', { id: 'ev-1' }),
-        event(3, 'a'),
-        event(4, 'a', { id: 'ev-3' }),
-      ]);
+      const ids = await store().events.appendEvents([event(2, 'a', { id: 'ev-1' }), event(3, 'a'), event(4, 'a', { id: 'ev-3' })]);
       expect(ids).toEqual(['ev-3']);
       expect((await store().events.readEvents({ limit: 10 })).map((e) => [e.offset, e.id])).toEqual([
         [1, 'ev-1'],
@@ -120,12 +115,7 @@ export function describeEventLogContract(store: () => Store): void {
     });
 
     it('matches prefix:# against one or more segments', async () => {
-      await store().events.appendEvents([
-        event(1, 'agent'),
-        event(2, 'agent:1'),
-        event(3, 'agent:1:state'),
-        event(4, 'agents:2'),
-      ]);
+      await store().events.appendEvents([event(1, 'agent'), event(2, 'agent:1'), event(3, 'agent:1:state'), event(4, 'agents:2')]);
       expect(await topicsOf({ patterns: ['agent:#'] })).toEqual(['agent:1', 'agent:1:state']);
     });
 
@@ -173,9 +163,10 @@ export function describeEventLogContract(store: () => Store): void {
         event(5, 'other', { priority: 'critical' }),
         event(6, 'job:e', { priority: 'critical' }),
       ]);
-      expect(
-        await topicsOf({ afterOffset: 1, from: T0, to: T0 + 6000, patterns: ['job:*'], minPriority: 'high', limit: 5 }),
-      ).toEqual(['job:b', 'job:d']);
+      expect(await topicsOf({ afterOffset: 1, from: T0, to: T0 + 6000, patterns: ['job:*'], minPriority: 'high', limit: 5 })).toEqual([
+        'job:b',
+        'job:d',
+      ]);
     });
 
     it('rejects an invalid pattern with TOPIC_INVALID', async () => {
@@ -192,12 +183,7 @@ export function describeEventLogContract(store: () => Store): void {
     });
 
     it('deletes only older events on topics matching the pattern', async () => {
-      await store().events.appendEvents([
-        event(1, 'logs:a'),
-        event(2, 'orders:a'),
-        event(3, 'logs:b:c'),
-        event(4, 'logs:d'),
-      ]);
+      await store().events.appendEvents([event(1, 'logs:a'), event(2, 'orders:a'), event(3, 'logs:b:c'), event(4, 'logs:d')]);
       expect(await store().events.deleteEventsBefore(T0 + 3500, 'logs:#')).toBe(2);
       expect(await topicsOf({})).toEqual(['orders:a', 'logs:d']);
       expect(await store().events.maxOffset()).toBe(4);
@@ -238,11 +224,7 @@ export function describeEventLogContract(store: () => Store): void {
       await store().events.addDeadLetter(letter(2, T0 + 2000));
       await store().events.addDeadLetter(letter(3, T0 + 1000));
       await store().events.addDeadLetter({ ...letter(1, T0 + 9000), error: 'again' });
-      expect(await store().events.listDeadLetters(10)).toEqual([
-        letter(2, T0 + 2000),
-        letter(3, T0 + 1000),
-        letter(1, T0),
-      ]);
+      expect(await store().events.listDeadLetters(10)).toEqual([letter(2, T0 + 2000), letter(3, T0 + 1000), letter(1, T0)]);
       expect((await store().events.listDeadLetters(1)).map((d) => d.id)).toEqual(['dl-2']);
     });
 
@@ -267,7 +249,11 @@ export function describeEventLogContract(store: () => Store): void {
       await store().events.addDeadLetter(letter(2, T0 + 1000));
       const retried = await store().events.setDeadLetterStatus('dl-1', 'open', { status: 'retried', by: 'ops-ann', at: iso(T0 + 5000) });
       expect(retried).toEqual({ ...letter(1, T0), status: 'retried', resolvedBy: 'ops-ann', resolvedAt: iso(T0 + 5000) });
-      const discarded = await store().events.setDeadLetterStatus('dl-2', 'open', { status: 'discarded', by: 'operator', at: iso(T0 + 6000) });
+      const discarded = await store().events.setDeadLetterStatus('dl-2', 'open', {
+        status: 'discarded',
+        by: 'operator',
+        at: iso(T0 + 6000),
+      });
       expect(discarded.status).toBe('discarded');
       expect(await store().events.getDeadLetter('dl-1')).toEqual(retried);
       expect(await store().events.listDeadLetters(10)).toEqual([discarded, retried]);

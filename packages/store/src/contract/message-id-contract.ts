@@ -100,9 +100,7 @@ export function describeMessageIdContract(store: () => Store): void {
     it('lets exactly one of several identical appends sent at once write', async () => {
       const s = await newSession(store());
       const batch = [message('once', { id: 'once-1' }), message('once too', { id: 'once-2' })];
-      const results = await Promise.all(
-        Array.from({ length: 5 }, () => store().sessions.appendMessages(s.id, undefined, batch, T0 + 1)),
-      );
+      const results = await Promise.all(Array.from({ length: 5 }, () => store().sessions.appendMessages(s.id, undefined, batch, T0 + 1)));
       expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
       for (const r of results) expect(r.messages.map((m) => m.seq)).toEqual([1, 2]);
       expect(await store().sessions.getSession(s.id)).toMatchObject({ version: 2, messageCount: 2 });

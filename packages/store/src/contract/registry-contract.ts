@@ -38,7 +38,14 @@ export function describeRegistryContract(store: () => Store): void {
 
     it('stores several agents in one write, replacing those it already has', async () => {
       await store().agents.upsertAgent(agent('alpha'));
-      const renamed = agent('alpha', { name: 'Renamed', capabilities: ['x'], priority: 1, recovery: 'alert', meta: { v: 2 }, registeredAt: T0 + 1000 });
+      const renamed = agent('alpha', {
+        name: 'Renamed',
+        capabilities: ['x'],
+        priority: 1,
+        recovery: 'alert',
+        meta: { v: 2 },
+        registeredAt: T0 + 1000,
+      });
       await store().agents.upsertAgents([renamed, agent('beta'), agent('gamma', { meta: {} })]);
       expect(await store().agents.listAgents()).toEqual([renamed, agent('beta'), agent('gamma', { meta: {} })]);
       await store().agents.upsertAgents([]);

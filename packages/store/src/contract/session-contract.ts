@@ -53,9 +53,7 @@ export function describeSessionContract(store: () => Store): void {
       const made: Session[] = [];
       // Seven sessions over four distinct update times, so that pages split ties.
       for (let i = 0; i < 7; i++) made.push(await newSession(store(), { at: T0 + Math.floor(i / 2) * 1000 }));
-      const expected = [...made]
-        .sort((a, b) => byString(b.updatedAt, a.updatedAt) || byString(b.id, a.id))
-        .map((s) => s.id);
+      const expected = [...made].sort((a, b) => byString(b.updatedAt, a.updatedAt) || byString(b.id, a.id)).map((s) => s.id);
       const seen: string[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < 10; page++) {
@@ -109,10 +107,12 @@ export function describeSessionContract(store: () => Store): void {
         await expect(store().sessions.listSessions({}, 3, bad), bad).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
       }
       // Well-formed but not an id this adapter makes: a page (possibly empty) or VALIDATION_FAILED.
-      const odd = await store().sessions.listSessions({}, 3, enc([0, 'not-a-uuid'])).then(
-        () => 'page',
-        (err: { code?: string }) => err.code,
-      );
+      const odd = await store()
+        .sessions.listSessions({}, 3, enc([0, 'not-a-uuid']))
+        .then(
+          () => 'page',
+          (err: { code?: string }) => err.code,
+        );
       expect(['page', 'VALIDATION_FAILED']).toContain(odd);
     });
 
@@ -121,9 +121,7 @@ export function describeSessionContract(store: () => Store): void {
       await newSession(store(), { members: ['other'], at: T0 + 10 });
       const first = await store().sessions.listSessions({ agent: 'pager' }, 3);
       const second = await store().sessions.listSessions({ agent: 'pager' }, 3, first.nextCursor!);
-      expect([...first.items, ...second.items].map((s) => s.createdAt)).toEqual(
-        [4, 3, 2, 1, 0].map((i) => iso(T0 + i)),
-      );
+      expect([...first.items, ...second.items].map((s) => s.createdAt)).toEqual([4, 3, 2, 1, 0].map((i) => iso(T0 + i)));
       expect(second.nextCursor).toBeNull();
     });
 
@@ -135,12 +133,7 @@ export function describeSessionContract(store: () => Store): void {
   describe('updating sessions', () => {
     it('replaces metadata and members, bumps the version and records the activity', async () => {
       const s = await newSession(store(), { metadata: { a: 1 } });
-      const updated = await store().sessions.updateSession(
-        s.id,
-        1,
-        { metadata: { b: 2 }, members: ['alpha', 'delta'] },
-        T0 + 500,
-      );
+      const updated = await store().sessions.updateSession(s.id, 1, { metadata: { b: 2 }, members: ['alpha', 'delta'] }, T0 + 500);
       expect(updated).toMatchObject({
         version: 2,
         metadata: { b: 2 },
@@ -197,19 +190,9 @@ export function describeSessionContract(store: () => Store): void {
     it('sets one agent entry in the agent-state map and removes it with null', async () => {
       const s = await newSession(store());
       await store().sessions.updateSession(s.id, 1, { agentState: { agentId: 'alpha', state: { step: 1 } } }, T0 + 1);
-      const both = await store().sessions.updateSession(
-        s.id,
-        2,
-        { agentState: { agentId: 'beta', state: 'thinking' } },
-        T0 + 2,
-      );
+      const both = await store().sessions.updateSession(s.id, 2, { agentState: { agentId: 'beta', state: 'thinking' } }, T0 + 2);
       expect(both.agentState).toEqual({ alpha: { step: 1 }, beta: 'thinking' });
-      const removed = await store().sessions.updateSession(
-        s.id,
-        3,
-        { agentState: { agentId: 'alpha', state: null } },
-        T0 + 3,
-      );
+      const removed = await store().sessions.updateSession(s.id, 3, { agentState: { agentId: 'alpha', state: null } }, T0 + 3);
       expect(removed.agentState).toEqual({ beta: 'thinking' });
       expect(removed.version).toBe(4);
     });

@@ -44,7 +44,7 @@ export function describeSessionHistoryContract(store: () => Store): void {
       expect(appended.session.messageCount).toBe(1000);
       expect(appended.messages.map((m) => m.seq)).toEqual(Array.from({ length: 999 }, (_, i) => i + 2));
       const read: string[] = [];
-      for (let after = 0; ; ) {
+      for (let after = 0; ;) {
         const page = await store().sessions.getMessages(s.id, after, 300);
         if (page.length === 0) break;
         read.push(...page.map((m) => String(m.content)));
@@ -56,10 +56,7 @@ export function describeSessionHistoryContract(store: () => Store): void {
     it('rejects an append at a stale version and names the current one', async () => {
       const s = await newSession(store());
       await store().sessions.appendMessages(s.id, 1, [message('one')], T0 + 1);
-      const err = await rejection(
-        store().sessions.appendMessages(s.id, 1, [message('two')], T0 + 2),
-        'SESSION_VERSION_CONFLICT',
-      );
+      const err = await rejection(store().sessions.appendMessages(s.id, 1, [message('two')], T0 + 2), 'SESSION_VERSION_CONFLICT');
       expect(err.details).toEqual({ currentVersion: 2 });
       expect(await store().sessions.getMessages(s.id, 0, 10)).toHaveLength(1);
     });

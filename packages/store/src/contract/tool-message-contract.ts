@@ -31,8 +31,22 @@ export const TOOL_EXCHANGE: NewMessageRecord[] = [
     },
     metadata: { model: 'test' },
   },
-  { id: 'res-1', role: 'tool', author: 'writer', content: '{"temp":21}', fields: { tool_call_id: 'call_1', name: 'get_weather' }, metadata: {} },
-  { id: 'res-2', role: 'tool', author: 'writer', content: [{ type: 'text', text: '12:00' }], fields: { tool_call_id: 'call_2' }, metadata: {} },
+  {
+    id: 'res-1',
+    role: 'tool',
+    author: 'writer',
+    content: '{"temp":21}',
+    fields: { tool_call_id: 'call_1', name: 'get_weather' },
+    metadata: {},
+  },
+  {
+    id: 'res-2',
+    role: 'tool',
+    author: 'writer',
+    content: [{ type: 'text', text: '12:00' }],
+    fields: { tool_call_id: 'call_2' },
+    metadata: {},
+  },
   { id: 'done', role: 'assistant', author: 'writer', content: 'Sunny, 21 °C at noon.', metadata: {} },
 ];
 

@@ -116,7 +116,10 @@ export class FileEventLog implements EventLog {
         for (const [segment, rows] of groupBySegment(this.rows)) {
           if (!touched.has(segment)) continue;
           // An hour wholly before the cutoff is left empty, and its file removed.
-          await this.files.segments.rewrite(segment, rows.filter((r) => !doomed.has(r)));
+          await this.files.segments.rewrite(
+            segment,
+            rows.filter((r) => !doomed.has(r)),
+          );
           for (const r of rows) if (doomed.has(r)) gone.add(r);
         }
       } finally {

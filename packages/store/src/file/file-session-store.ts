@@ -1,4 +1,12 @@
-import { messageIdsOf, type NewMessageRecord, type NewSessionRecord, type SessionFilter, type SessionPatch, type SessionStore, type StoredAppend } from '@agent-hub/core';
+import {
+  messageIdsOf,
+  type NewMessageRecord,
+  type NewSessionRecord,
+  type SessionFilter,
+  type SessionPatch,
+  type SessionStore,
+  type StoredAppend,
+} from '@agent-hub/core';
 import type { Page, Session, SessionMessage, SessionState } from '@agent-hub/protocol';
 import { jsonCopy } from '../memory/json-copy.ts';
 import {
@@ -82,12 +90,7 @@ export class FileSessionStore implements SessionStore {
     });
   }
 
-  appendMessages(
-    id: string,
-    expectedVersion: number | undefined,
-    messages: NewMessageRecord[],
-    at: number,
-  ): Promise<StoredAppend> {
+  appendMessages(id: string, expectedVersion: number | undefined, messages: NewMessageRecord[], at: number): Promise<StoredAppend> {
     return this.queue.run(id, async () => {
       const existing = this.index.get(id);
       if (!existing) throw sessionNotFound(id);

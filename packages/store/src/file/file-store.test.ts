@@ -49,18 +49,42 @@ describe('file store on disk', () => {
     await first.events.deleteEventsBefore(T0 + 1500);
     await first.events.setAgentOffset('alpha', 2);
     await first.events.addDeadLetter({
-      id: 'dl-1', eventId: 'ev-2', offset: 2, topic: 'c', agentId: 'alpha', attempts: 3, error: 'boom', at: new Date(T0).toISOString(),
-      status: 'open', resolvedBy: null, resolvedAt: null,
+      id: 'dl-1',
+      eventId: 'ev-2',
+      offset: 2,
+      topic: 'c',
+      agentId: 'alpha',
+      attempts: 3,
+      error: 'boom',
+      at: new Date(T0).toISOString(),
+      status: 'open',
+      resolvedBy: null,
+      resolvedAt: null,
     });
     await first.events.addDeadLetter({
-      id: 'dl-2', eventId: 'ev-1', offset: 1, topic: 'a:b', agentId: 'alpha', attempts: 3, error: 'boom', at: new Date(T0 - 1).toISOString(),
-      status: 'open', resolvedBy: null, resolvedAt: null,
+      id: 'dl-2',
+      eventId: 'ev-1',
+      offset: 1,
+      topic: 'a:b',
+      agentId: 'alpha',
+      attempts: 3,
+      error: 'boom',
+      at: new Date(T0 - 1).toISOString(),
+      status: 'open',
+      resolvedBy: null,
+      resolvedAt: null,
     });
     await first.events.setDeadLetterStatus('dl-2', 'open', { status: 'retried', by: 'ops', at: new Date(T0 + 5).toISOString() });
     await first.events.setDeadLetterStatus('dl-2', 'retried', { status: 'open', by: null, at: null });
     await first.events.setDeadLetterStatus('dl-2', 'open', { status: 'discarded', by: 'ops', at: new Date(T0 + 9).toISOString() });
     await first.agents.upsertAgent({
-      id: 'alpha', name: 'A', capabilities: ['x'], priority: 1, recovery: 'restart', meta: {}, registeredAt: T0,
+      id: 'alpha',
+      name: 'A',
+      capabilities: ['x'],
+      priority: 1,
+      recovery: 'restart',
+      meta: {},
+      registeredAt: T0,
     });
     await first.kv.putValue('group:1', { turn: 'alpha' }, 0);
     await first.kv.putValue('Group:1', 'other case', 0);
@@ -75,7 +99,10 @@ describe('file store on disk', () => {
       expect(await second.events.readEvents({ limit: 10 })).toEqual([event(2, 'c', { at: T0 + 7_200_000 })]);
       expect(await second.events.hasEvent('ev-1')).toBe(false);
       expect(await second.events.getAgentOffset('alpha')).toBe(2);
-      expect((await second.events.listDeadLetters(10)).map((d) => [d.id, d.status])).toEqual([['dl-1', 'open'], ['dl-2', 'discarded']]);
+      expect((await second.events.listDeadLetters(10)).map((d) => [d.id, d.status])).toEqual([
+        ['dl-1', 'open'],
+        ['dl-2', 'discarded'],
+      ]);
       expect(await second.events.getDeadLetter('dl-2')).toMatchObject({ resolvedBy: 'ops', resolvedAt: new Date(T0 + 9).toISOString() });
       expect((await second.agents.getAgent('alpha'))?.name).toBe('A');
       expect(await second.kv.getValue('group:1')).toEqual({ value: { turn: 'alpha' }, version: 1 });
@@ -116,12 +143,27 @@ describe('file store on disk', () => {
       await store.events.appendEvents([event(1, 'a')]);
       await store.events.setAgentOffset('alpha', 1);
       await store.events.addDeadLetter({
-        id: 'dl', eventId: 'ev-1', offset: 1, topic: 'a', agentId: 'alpha', attempts: 1, error: 'e', at: new Date(T0).toISOString(),
-        status: 'open', resolvedBy: null, resolvedAt: null,
+        id: 'dl',
+        eventId: 'ev-1',
+        offset: 1,
+        topic: 'a',
+        agentId: 'alpha',
+        attempts: 1,
+        error: 'e',
+        at: new Date(T0).toISOString(),
+        status: 'open',
+        resolvedBy: null,
+        resolvedAt: null,
       });
       await store.events.setDeadLetterStatus('dl', 'open', { status: 'discarded', by: 'ops', at: new Date(T0).toISOString() });
       await store.agents.upsertAgent({
-        id: 'alpha', name: 'A', capabilities: [], priority: 0, recovery: 'alert', meta: {}, registeredAt: T0,
+        id: 'alpha',
+        name: 'A',
+        capabilities: [],
+        priority: 0,
+        recovery: 'alert',
+        meta: {},
+        registeredAt: T0,
       });
       await store.kv.putValue('k', 1, 0);
       const entries = await walk(dataDir);
@@ -250,9 +292,7 @@ describe('file store on disk', () => {
 });
 
 async function walk(dir: string): Promise<{ path: string; kind: 'file' | 'dir'; mode: number }[]> {
-  const out: { path: string; kind: 'file' | 'dir'; mode: number }[] = [
-    { path: dir, kind: 'dir', mode: (await stat(dir)).mode & 0o777 },
-  ];
+  const out: { path: string; kind: 'file' | 'dir'; mode: number }[] = [{ path: dir, kind: 'dir', mode: (await stat(dir)).mode & 0o777 }];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...(await walk(path)));

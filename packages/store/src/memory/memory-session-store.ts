@@ -1,4 +1,12 @@
-import { messageIdsOf, type NewMessageRecord, type NewSessionRecord, type SessionFilter, type SessionPatch, type SessionStore, type StoredAppend } from '@agent-hub/core';
+import {
+  messageIdsOf,
+  type NewMessageRecord,
+  type NewSessionRecord,
+  type SessionFilter,
+  type SessionPatch,
+  type SessionStore,
+  type StoredAppend,
+} from '@agent-hub/core';
 import type { Page, Session, SessionMessage, SessionState } from '@agent-hub/protocol';
 import {
   appendMessagesTo,
@@ -48,12 +56,7 @@ export class MemorySessionStore implements SessionStore {
     return listSessionRecords(this.rows.values(), filter, limit, cursor, rowToSession);
   }
 
-  async updateSession(
-    id: string,
-    expectedVersion: number | undefined,
-    patch: SessionPatch,
-    at: number,
-  ): Promise<Session> {
+  async updateSession(id: string, expectedVersion: number | undefined, patch: SessionPatch, at: number): Promise<Session> {
     // An explicit state may revive an expired session; any other write to one is refused.
     const row = writableRecord(id, this.rows.get(id), expectedVersion, patch.state !== undefined);
     applySessionPatch(row, patch);
@@ -61,12 +64,7 @@ export class MemorySessionStore implements SessionStore {
     return rowToSession(row);
   }
 
-  async appendMessages(
-    id: string,
-    expectedVersion: number | undefined,
-    messages: NewMessageRecord[],
-    at: number,
-  ): Promise<StoredAppend> {
+  async appendMessages(id: string, expectedVersion: number | undefined, messages: NewMessageRecord[], at: number): Promise<StoredAppend> {
     // A retry is recognised before the version and state checks: it answers what it did then.
     const existing = this.rows.get(id);
     const earlier = existing && earlierWriteIn(existing, messages);
@@ -81,11 +79,7 @@ export class MemorySessionStore implements SessionStore {
     return this.rows.delete(id);
   }
 
-  async sweepSessions(
-    idleBefore: number,
-    expireBefore: number,
-    at: number,
-  ): Promise<{ idled: string[]; expired: string[] }> {
+  async sweepSessions(idleBefore: number, expireBefore: number, at: number): Promise<{ idled: string[]; expired: string[] }> {
     // Expire before idling, so a session is seen idle by at least one sweep before it expires.
     const expired = this.transition('idle', 'expired', expireBefore, at);
     const idled = this.transition('active', 'idle', idleBefore, at);

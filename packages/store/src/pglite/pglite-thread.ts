@@ -19,8 +19,7 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-const workerStopped = (cause: string) =>
-  new HubError('STORE_UNAVAILABLE', 'the store worker stopped', { cause });
+const workerStopped = (cause: string) => new HubError('STORE_UNAVAILABLE', 'the store worker stopped', { cause });
 
 /**
  * Where the database runs. `thread` (the default): a worker thread in the hub's process. `process`:
@@ -145,11 +144,16 @@ export class PgliteThread {
  */
 async function initdbInChildProcess(dataDir: string): Promise<void> {
   const folder = await preparePgliteFolder(dataDir);
-  const child = spawn(process.execPath, [fileURLToPath(INITDB), folder, JSON.stringify(MEMORY_SETTINGS), MIGRATIONS_FOLDER], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [fileURLToPath(INITDB), folder, JSON.stringify(MEMORY_SETTINGS), MIGRATIONS_FOLDER], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  if (code !== 0) throw new HubError('STORE_UNAVAILABLE', `creating the PGlite database in ${folder} failed (${code ?? signal})`, { cause: stderr.trim() });
+  if (code !== 0)
+    throw new HubError('STORE_UNAVAILABLE', `creating the PGlite database in ${folder} failed (${code ?? signal})`, {
+      cause: stderr.trim(),
+    });
 }
 
 /** Resolves when the worker reports its database open; rejects with its error, or if it dies first. */

@@ -72,18 +72,22 @@ describe('pglite store off the event loop', () => {
     expect(offsets).toEqual(new Map([['ev-2', 2]]));
   });
 
-  it.each(['thread', 'process'] as const)('rejects pending and later calls with STORE_UNAVAILABLE once the %s dies', { timeout: 60_000 }, async (isolation) => {
-    const thread = await PgliteThread.start(PGLITE_IN_MEMORY, isolation);
-    const store = openPgliteWorkerStoreOn(thread);
-    await store.ping();
-    const stopping = thread.terminate();
-    const pending = store.events.maxOffset();
-    await stopping;
-    await rejection(pending, 'STORE_UNAVAILABLE');
-    await rejection(store.kv.getValue('k'), 'STORE_UNAVAILABLE');
-    await rejection(store.ping(), 'STORE_UNAVAILABLE');
-    await thread.close();
-  });
+  it.each(['thread', 'process'] as const)(
+    'rejects pending and later calls with STORE_UNAVAILABLE once the %s dies',
+    { timeout: 60_000 },
+    async (isolation) => {
+      const thread = await PgliteThread.start(PGLITE_IN_MEMORY, isolation);
+      const store = openPgliteWorkerStoreOn(thread);
+      await store.ping();
+      const stopping = thread.terminate();
+      const pending = store.events.maxOffset();
+      await stopping;
+      await rejection(pending, 'STORE_UNAVAILABLE');
+      await rejection(store.kv.getValue('k'), 'STORE_UNAVAILABLE');
+      await rejection(store.ping(), 'STORE_UNAVAILABLE');
+      await thread.close();
+    },
+  );
 
   describe('on disk', () => {
     let tmp: string;
@@ -189,7 +193,12 @@ describe('pglite store off the event loop', () => {
         hub.stdout!.on('data', (d: Buffer) => d.toString().includes('open') && resolve());
         hub.once('exit', (code) => reject(new Error(`hub exited ${code} before opening`)));
       });
-      const storePid = Number(execFileSync('pgrep', ['-P', String(hub.pid), '-f', 'ts-worker-bootstrap']).toString().trim().split('\n')[0]);
+      const storePid = Number(
+        execFileSync('pgrep', ['-P', String(hub.pid), '-f', 'ts-worker-bootstrap'])
+          .toString()
+          .trim()
+          .split('\n')[0],
+      );
       expect(storePid).toBeGreaterThan(0);
       hub.kill('SIGKILL');
       await once(hub, 'exit');

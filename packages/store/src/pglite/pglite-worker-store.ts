@@ -44,10 +44,7 @@ export class PgliteWorkerStore implements Store {
   }
 
   private forward(part: Exclude<StorePart, 'store'>): Forwarded {
-    const methods = Object.keys(FORWARDED[part]).map((method) => [
-      method,
-      (...args: unknown[]) => this.call(part, method, args),
-    ]);
+    const methods = Object.keys(FORWARDED[part]).map((method) => [method, (...args: unknown[]) => this.call(part, method, args)]);
     return Object.fromEntries(methods) as Forwarded;
   }
 

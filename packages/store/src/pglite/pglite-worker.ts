@@ -10,13 +10,7 @@ import type { Store } from '@agent-hub/core';
 import { RESET_TABLES_SQL } from '../sql/reset-tables.ts';
 import { toStoreError } from '../store-unavailable.ts';
 import { createPgliteClient, openPgliteStoreOn } from './pglite-store.ts';
-import {
-  isForwarded,
-  toWireError,
-  type StoreCall,
-  type StoreReply,
-  type WorkerStatus,
-} from './worker-messages.ts';
+import { isForwarded, toWireError, type StoreCall, type StoreReply, type WorkerStatus } from './worker-messages.ts';
 
 export interface PgliteWorkerData {
   /** As for `openPgliteStore`: the hub's data folder, or PGLITE_IN_MEMORY. */

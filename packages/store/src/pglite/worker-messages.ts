@@ -61,8 +61,7 @@ export interface StoreCall {
 
 /** A HubError keeps its code and details across the thread boundary; anything else its message. */
 export type WireError =
-  | { kind: 'hub'; code: string; message: string; details?: unknown }
-  | { kind: 'error'; name: string; message: string };
+  { kind: 'hub'; code: string; message: string; details?: unknown } | { kind: 'error'; name: string; message: string };
 
 export type StoreReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
 

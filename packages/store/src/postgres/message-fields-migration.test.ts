@@ -45,11 +45,31 @@ suite('migrating a database from before tool-call messages (0003) and checkpoint
     const store = await openPostgresStore({ url: database!.url, max: 2 });
     try {
       const [old] = await store.sessions.getMessages(id, 0, 10);
-      expect(old).toEqual({ seq: 1, id: 'old-1', role: 'agent', author: 'alpha', content: 'from before', metadata: {}, createdAt: '2030-01-01T00:00:00.000Z' });
+      expect(old).toEqual({
+        seq: 1,
+        id: 'old-1',
+        role: 'agent',
+        author: 'alpha',
+        content: 'from before',
+        metadata: {},
+        createdAt: '2030-01-01T00:00:00.000Z',
+      });
       const calls = [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }];
-      const appended = await store.sessions.appendMessages(id, 1, [{ role: 'assistant', author: 'alpha', content: null, fields: { tool_calls: calls }, metadata: {} }], Date.UTC(2030, 0, 2));
+      const appended = await store.sessions.appendMessages(
+        id,
+        1,
+        [{ role: 'assistant', author: 'alpha', content: null, fields: { tool_calls: calls }, metadata: {} }],
+        Date.UTC(2030, 0, 2),
+      );
       expect(appended.messages[0]).toMatchObject({ seq: 2, content: null, tool_calls: calls });
-      await store.checkpoints.putCheckpoint({ threadId: 't', namespace: '', id: '1', parentId: null, checkpoint: { type: 'json', data: 'e30=' }, metadata: {} });
+      await store.checkpoints.putCheckpoint({
+        threadId: 't',
+        namespace: '',
+        id: '1',
+        parentId: null,
+        checkpoint: { type: 'json', data: 'e30=' },
+        metadata: {},
+      });
       expect(await store.checkpoints.getCheckpoint('t', '')).toMatchObject({ id: '1', writes: [] });
     } finally {
       await store.close();

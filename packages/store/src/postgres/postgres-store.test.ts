@@ -77,7 +77,12 @@ describeWithPostgres('postgres store', () => {
       });
       expect(await waiting).toMatchObject({ code: 'STORE_UNAVAILABLE' });
       // postgres.js reconnects by itself: once the server answers again, so does the store.
-      await waitFor(() => store.ping().then(() => true, () => false));
+      await waitFor(() =>
+        store.ping().then(
+          () => true,
+          () => false,
+        ),
+      );
       expect(await store.kv.getValue('held')).toEqual({ value: 1, version: 1 });
     } finally {
       await store.close();

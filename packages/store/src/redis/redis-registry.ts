@@ -48,10 +48,7 @@ export class RedisKeyValueStore implements KeyValueStore {
 
   async putValue(key: string, value: unknown, expectedVersion: number): Promise<number> {
     const json = JSON.stringify(value ?? null);
-    const [ok, version] = (await this.scripts.hubPutValue(this.keys.prefix, key, String(expectedVersion), json)) as [
-      number,
-      number,
-    ];
+    const [ok, version] = (await this.scripts.hubPutValue(this.keys.prefix, key, String(expectedVersion), json)) as [number, number];
     if (ok !== 1) throw kvVersionConflict(key, version);
     return version;
   }

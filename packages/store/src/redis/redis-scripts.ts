@@ -18,7 +18,5 @@ export function defineStoreScripts(client: Redis): StoreScripts {
     client.defineCommand(name, { lua, numberOfKeys: 0, readOnly: READ_ONLY.has(name as ScriptName) });
   }
   const commands = client as unknown as StoreScripts;
-  return Object.fromEntries(
-    Object.keys(all).map((name) => [name, commands[name as ScriptName].bind(client)]),
-  ) as StoreScripts;
+  return Object.fromEntries(Object.keys(all).map((name) => [name, commands[name as ScriptName].bind(client)])) as StoreScripts;
 }

@@ -88,12 +88,7 @@ export class RedisSessionStore implements SessionStore {
     return { items: page.map((i) => i.session), nextCursor: last ? encodeSessionCursor(last.at) : null };
   }
 
-  async updateSession(
-    id: string,
-    expectedVersion: number | undefined,
-    patch: SessionPatch,
-    at: number,
-  ): Promise<Session> {
+  async updateSession(id: string, expectedVersion: number | undefined, patch: SessionPatch, at: number): Promise<Session> {
     // An explicit state may revive an expired session; any other write to one is refused.
     const allowExpired = patch.state !== undefined;
     const agent = patch.agentState;
@@ -114,12 +109,7 @@ export class RedisSessionStore implements SessionStore {
     return sessionFromHash(writtenFields(id, reply, allowExpired));
   }
 
-  async appendMessages(
-    id: string,
-    expectedVersion: number | undefined,
-    messages: NewMessageRecord[],
-    at: number,
-  ): Promise<StoredAppend> {
+  async appendMessages(id: string, expectedVersion: number | undefined, messages: NewMessageRecord[], at: number): Promise<StoredAppend> {
     const ids = messageIdsOf(messages);
     const stored = storedMessages(messages, at);
     const reply = await this.scripts.hubAppendMessages(
@@ -134,7 +124,10 @@ export class RedisSessionStore implements SessionStore {
     );
     const [status, ...rest] = reply as [string, ...unknown[]];
     if (status === 'idconflict') {
-      throw new HubError('SESSION_MESSAGE_ID_CONFLICT', `the message ids of this write are partly taken in session ${id}`, { sessionId: id, ids });
+      throw new HubError('SESSION_MESSAGE_ID_CONFLICT', `the message ids of this write are partly taken in session ${id}`, {
+        sessionId: id,
+        ids,
+      });
     }
     if (status === 'duplicate') {
       const [flat, version, first, original] = rest as [string[], string, number, string[]];
@@ -153,11 +146,7 @@ export class RedisSessionStore implements SessionStore {
     return (await this.scripts.hubDeleteSession(this.keys.prefix, id)) === 1;
   }
 
-  async sweepSessions(
-    idleBefore: number,
-    expireBefore: number,
-    at: number,
-  ): Promise<{ idled: string[]; expired: string[] }> {
+  async sweepSessions(idleBefore: number, expireBefore: number, at: number): Promise<{ idled: string[]; expired: string[] }> {
     const [idled, expired] = (await this.scripts.hubSweepSessions(
       this.keys.prefix,
       String(idleBefore),

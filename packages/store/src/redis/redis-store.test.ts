@@ -168,7 +168,12 @@ describeWithRedis('redis store', () => {
       await expect(store.kv.getValue('held')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
       await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
       await proxy.start();
-      await waitFor(() => store.ping().then(() => true, () => false));
+      await waitFor(() =>
+        store.ping().then(
+          () => true,
+          () => false,
+        ),
+      );
       expect(await store.kv.getValue('held')).toEqual({ value: 1, version: 1 });
     } finally {
       await store.close();

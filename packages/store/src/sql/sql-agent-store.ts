@@ -39,7 +39,10 @@ export class SqlAgentStore implements AgentStore {
 
   async listAgents(): Promise<AgentRecord[]> {
     // Byte order, so every adapter (and every database collation) lists in the same order.
-    const rows = await this.db.select().from(agents).orderBy(sql`${agents.id} collate "C"`);
+    const rows = await this.db
+      .select()
+      .from(agents)
+      .orderBy(sql`${agents.id} collate "C"`);
     return rows.map(toAgentRecord);
   }
 }

@@ -14,7 +14,14 @@ export class SqlCheckpointStore implements CheckpointStore {
   constructor(private readonly db: SqlDatabase) {}
 
   async putCheckpoint(rec: CheckpointRecord): Promise<void> {
-    const row = { threadId: rec.threadId, namespace: rec.namespace, id: rec.id, parentId: rec.parentId, ...rec.checkpoint, metadata: rec.metadata };
+    const row = {
+      threadId: rec.threadId,
+      namespace: rec.namespace,
+      id: rec.id,
+      parentId: rec.parentId,
+      ...rec.checkpoint,
+      metadata: rec.metadata,
+    };
     await this.db
       .insert(checkpoints)
       .values(row)
@@ -25,8 +32,23 @@ export class SqlCheckpointStore implements CheckpointStore {
   }
 
   async putCheckpointWrites(threadId: string, namespace: string, checkpointId: string, writes: CheckpointWrite[]): Promise<void> {
-    const rows = writes.map((w) => ({ threadId, namespace, checkpointId, taskId: w.taskId, idx: w.idx, channel: w.channel, ...w.value, taskPath: w.taskPath }));
-    const key = [checkpointWrites.threadId, checkpointWrites.namespace, checkpointWrites.checkpointId, checkpointWrites.taskId, checkpointWrites.idx];
+    const rows = writes.map((w) => ({
+      threadId,
+      namespace,
+      checkpointId,
+      taskId: w.taskId,
+      idx: w.idx,
+      channel: w.channel,
+      ...w.value,
+      taskPath: w.taskPath,
+    }));
+    const key = [
+      checkpointWrites.threadId,
+      checkpointWrites.namespace,
+      checkpointWrites.checkpointId,
+      checkpointWrites.taskId,
+      checkpointWrites.idx,
+    ];
     const regular = rows.filter((r) => r.idx >= 0);
     const special = rows.filter((r) => r.idx < 0);
     // A retried task writes the same regular writes again: the first stays. Errors and interrupts replace.
@@ -43,8 +65,17 @@ export class SqlCheckpointStore implements CheckpointStore {
   }
 
   async getCheckpoint(threadId: string, namespace: string, id?: string): Promise<StoredCheckpoint | null> {
-    const where = and(eq(checkpoints.threadId, threadId), eq(checkpoints.namespace, namespace), id === undefined ? undefined : eq(checkpoints.id, id));
-    const [row] = await this.db.select().from(checkpoints).where(where).orderBy(sql`${byId} desc`).limit(1);
+    const where = and(
+      eq(checkpoints.threadId, threadId),
+      eq(checkpoints.namespace, namespace),
+      id === undefined ? undefined : eq(checkpoints.id, id),
+    );
+    const [row] = await this.db
+      .select()
+      .from(checkpoints)
+      .where(where)
+      .orderBy(sql`${byId} desc`)
+      .limit(1);
     if (!row) return null;
     const [stored] = await this.withWrites([row]);
     return stored ?? null;
@@ -85,7 +116,15 @@ export class SqlCheckpointStore implements CheckpointStore {
     const writes = await this.db
       .select()
       .from(checkpointWrites)
-      .where(and(inArray(checkpointWrites.threadId, [...new Set(rows.map((r) => r.threadId))]), inArray(checkpointWrites.checkpointId, rows.map((r) => r.id))))
+      .where(
+        and(
+          inArray(checkpointWrites.threadId, [...new Set(rows.map((r) => r.threadId))]),
+          inArray(
+            checkpointWrites.checkpointId,
+            rows.map((r) => r.id),
+          ),
+        ),
+      )
       .orderBy(sql`${checkpointWrites.taskId} collate "C"`, checkpointWrites.idx);
     const byCheckpoint = new Map<string, CheckpointWrite[]>();
     for (const w of writes) {

@@ -23,20 +23,14 @@ export class SqlEventLog implements EventLog {
       ${sql.param(batch.map((e) => e.publisher))}::text[],
       ${sql.param(batch.map((e) => JSON.stringify(e.payload ?? null)))}::text[]
     )`;
-    const inserted = await this.db
-      .insert(events)
-      .select(rows)
-      .onConflictDoNothing({ target: events.id })
-      .returning({ id: events.id });
+    const inserted = await this.db.insert(events).select(rows).onConflictDoNothing({ target: events.id }).returning({ id: events.id });
     // In batch order, each once (a batch may repeat an id; only its first copy was stored).
     const fresh = new Set(inserted.map((r) => r.id));
     return [...new Set(batch.map((e) => e.id))].filter((id) => fresh.has(id));
   }
 
   async maxOffset(): Promise<number> {
-    const [row] = await this.db
-      .select({ max: sql<number>`coalesce(max(${events.offset}), 0)`.mapWith(Number) })
-      .from(events);
+    const [row] = await this.db.select({ max: sql<number>`coalesce(max(${events.offset}), 0)`.mapWith(Number) }).from(events);
     return row?.max ?? 0;
   }
 
@@ -47,10 +41,7 @@ export class SqlEventLog implements EventLog {
 
   async offsetsOf(ids: string[]): Promise<Map<string, number>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.db
-      .select({ id: events.id, offset: events.offset })
-      .from(events)
-      .where(inArray(events.id, ids));
+    const rows = await this.db.select({ id: events.id, offset: events.offset }).from(events).where(inArray(events.id, ids));
     return new Map(rows.map((r) => [r.id, r.offset]));
   }
 

@@ -97,12 +97,7 @@ export class SqlSessionStore implements SessionStore {
     return { items, nextCursor };
   }
 
-  async updateSession(
-    id: string,
-    expectedVersion: number | undefined,
-    patch: SessionPatch,
-    at: number,
-  ): Promise<Session> {
+  async updateSession(id: string, expectedVersion: number | undefined, patch: SessionPatch, at: number): Promise<Session> {
     if (!isUuid(id)) throw sessionNotFound(id);
     const when = new Date(at);
     const set: PgUpdateSetSource<typeof sessions> = {
@@ -125,12 +120,7 @@ export class SqlSessionStore implements SessionStore {
     throw await this.refusal(this.db, id, allowExpired);
   }
 
-  async appendMessages(
-    id: string,
-    expectedVersion: number | undefined,
-    messages: NewMessageRecord[],
-    at: number,
-  ): Promise<StoredAppend> {
+  async appendMessages(id: string, expectedVersion: number | undefined, messages: NewMessageRecord[], at: number): Promise<StoredAppend> {
     if (!isUuid(id)) throw sessionNotFound(id);
     const ids = messageIdsOf(messages);
     const when = new Date(at);
@@ -157,11 +147,13 @@ export class SqlSessionStore implements SessionStore {
     } catch (err) {
       // Optimistic: the common append costs no lookup. Only a write that was refused, or whose
       // ids collided (and was rolled back), is judged as a possible retry of an earlier one.
-      const maybeRetry = err instanceof MessageIdsTaken || HubError.is(err, 'SESSION_VERSION_CONFLICT') || HubError.is(err, 'SESSION_EXPIRED');
+      const maybeRetry =
+        err instanceof MessageIdsTaken || HubError.is(err, 'SESSION_VERSION_CONFLICT') || HubError.is(err, 'SESSION_EXPIRED');
       if (ids.length === 0 || !maybeRetry) throw err;
       const replay = await this.earlierWrite(id, ids);
       if (replay) return replay;
-      if (err instanceof MessageIdsTaken) throw new HubError('SESSION_MESSAGE_ID_CONFLICT', `message ids of this write collided in session ${id}`, { sessionId: id, ids });
+      if (err instanceof MessageIdsTaken)
+        throw new HubError('SESSION_MESSAGE_ID_CONFLICT', `message ids of this write collided in session ${id}`, { sessionId: id, ids });
       throw err;
     }
   }
@@ -229,10 +221,7 @@ export class SqlSessionStore implements SessionStore {
   }
 
   private async refusal(db: SqlDatabase, id: string, allowExpired: boolean) {
-    const [current] = await db
-      .select({ version: sessions.version, state: sessions.state })
-      .from(sessions)
-      .where(eq(sessions.id, id));
+    const [current] = await db.select({ version: sessions.version, state: sessions.state }).from(sessions).where(eq(sessions.id, id));
     return sessionWriteRefusal(id, current ?? null, allowExpired);
   }
 }

@@ -52,7 +52,9 @@ export function openApiDocument(): JsonSchema {
     tags: ['hub', 'operators', 'agents', 'sessions', 'events', 'groups'].map((name) => ({ name })),
     paths,
     components: {
-      securitySchemes: { operatorToken: { type: 'http', scheme: 'bearer', description: 'the operator token (HUB_TOKEN, or the one printed at first start)' } },
+      securitySchemes: {
+        operatorToken: { type: 'http', scheme: 'bearer', description: 'the operator token (HUB_TOKEN, or the one printed at first start)' },
+      },
       schemas: components,
     },
   };
@@ -61,10 +63,17 @@ export function openApiDocument(): JsonSchema {
 function operation(route: ApiRoute, components: Record<string, JsonSchema>): JsonSchema {
   const scope = requiredScope(route.method.toUpperCase(), route.path);
   const parameters: JsonSchema[] = [];
-  for (const [name, schema] of Object.entries(route.params ?? {})) parameters.push({ name, in: 'path', required: true, schema: schemaIn(schema, SCHEMAS) });
+  for (const [name, schema] of Object.entries(route.params ?? {}))
+    parameters.push({ name, in: 'path', required: true, schema: schemaIn(schema, SCHEMAS) });
   if (route.query) parameters.push(...queryParameters(route.query, components));
   if (route.ifMatch) {
-    parameters.push({ name: 'If-Match', in: 'header', required: false, description: 'the version this change is based on (or `version` in the body)', schema: { type: 'string' } });
+    parameters.push({
+      name: 'If-Match',
+      in: 'header',
+      required: false,
+      description: 'the version this change is based on (or `version` in the body)',
+      schema: { type: 'string' },
+    });
   }
   const out: JsonSchema = {
     tags: [route.tag],
@@ -74,7 +83,8 @@ function operation(route: ApiRoute, components: Record<string, JsonSchema>): Jso
     'x-required-scope': scope,
     ...(parameters.length ? { parameters } : {}),
   };
-  if (route.body) out.requestBody = { required: !route.body.optional, content: { 'application/json': { schema: schemaIn(route.body.schema, SCHEMAS) } } };
+  if (route.body)
+    out.requestBody = { required: !route.body.optional, content: { 'application/json': { schema: schemaIn(route.body.schema, SCHEMAS) } } };
   const ok: JsonSchema = { description: route.ok.description };
   if (route.ok.schema) ok.content = { 'application/json': { schema: schemaIn(route.ok.schema, SCHEMAS) } };
   if (route.ok.etag) ok.headers = { ETag: { description: 'the session version, quoted', schema: { type: 'string' } } };
@@ -106,6 +116,9 @@ function errorResponses(codes: ErrorCode[]): Record<string, JsonSchema> {
 
 /** `post /api/sessions/:id/messages` → `postSessionsIdMessages`: stable, unique, readable. */
 function operationId(route: ApiRoute): string {
-  const words = route.path.replace(/^\/api\//, '').split(/[/:-]+/).filter(Boolean);
+  const words = route.path
+    .replace(/^\/api\//, '')
+    .split(/[/:-]+/)
+    .filter(Boolean);
   return route.method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 }

@@ -9,7 +9,10 @@ function shape(schema: JsonSchema | undefined): string {
   const ref = schema.$ref;
   if (typeof ref === 'string') return escape(ref.split('/').pop()!);
   const props = schema.properties as Record<string, JsonSchema> | undefined;
-  if (props) return `{ ${Object.entries(props).map(([k, v]) => `${escape(k)}${v.$ref ? `: ${shape(v)}` : ''}`).join(', ')} }`;
+  if (props)
+    return `{ ${Object.entries(props)
+      .map(([k, v]) => `${escape(k)}${v.$ref ? `: ${shape(v)}` : ''}`)
+      .join(', ')} }`;
   return escape(String(schema.type ?? (schema.anyOf || schema.oneOf ? 'one of several shapes' : 'any')));
 }
 
@@ -21,7 +24,8 @@ export function referencePage(doc: JsonSchema): string {
   const rows: string[] = [];
   for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, JsonSchema>>)) {
     for (const [method, op] of Object.entries(ops)) {
-      const body = (op.requestBody as { content?: Record<string, { schema: JsonSchema }> } | undefined)?.content?.['application/json']?.schema;
+      const body = (op.requestBody as { content?: Record<string, { schema: JsonSchema }> } | undefined)?.content?.['application/json']
+        ?.schema;
       const [status, ok] = Object.entries(op.responses as Record<string, { content?: Record<string, { schema: JsonSchema }> }>)[0]!;
       const params = ((op.parameters as JsonSchema[] | undefined) ?? []).map((p) => escape(String(p.name))).join(', ');
       rows.push(

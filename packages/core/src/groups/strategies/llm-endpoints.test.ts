@@ -62,7 +62,9 @@ afterEach(() => {
 const endpoint = (url: string, o: Partial<LlmEndpoint> = {}): LlmEndpoint => ({ ...LLM_ENDPOINT_DEFAULTS, url, model: 'picker-1', ...o });
 
 function ctx(llm: GroupLlmSettings | null = null, signal = new AbortController().signal): SelectionContext {
-  const messages: SessionMessage[] = [{ seq: 1, role: 'agent', author: 'planner', content: 'Code is written; please review it.', metadata: {}, createdAt: '' }];
+  const messages: SessionMessage[] = [
+    { seq: 1, role: 'agent', author: 'planner', content: 'Code is written; please review it.', metadata: {}, createdAt: '' },
+  ];
   return {
     groupId: 'g1',
     seats: ['planner', 'coder', 'reviewer'],
@@ -138,7 +140,10 @@ describe('structured answers', () => {
 
   it('reads a plain-text answer from a server that ignored response_format', async () => {
     main.answer = (_b, res) => reply(res, '"reviewer".');
-    expect(await selector({ default: endpoint(main.url, { structuredOutput: true }) }).select(ctx())).toEqual({ agentId: 'reviewer', reason: 'llm' });
+    expect(await selector({ default: endpoint(main.url, { structuredOutput: true }) }).select(ctx())).toEqual({
+      agentId: 'reviewer',
+      reason: 'llm',
+    });
   });
 
   it('asks again for plain text when the server refuses response_format with 400', async () => {
@@ -150,7 +155,10 @@ describe('structured answers', () => {
       reply(res, 'reviewer');
     };
     const fallbacks: LlmFallback[] = [];
-    expect(await selector({ default: endpoint(main.url, { structuredOutput: true }) }, fallbacks).select(ctx())).toEqual({ agentId: 'reviewer', reason: 'llm' });
+    expect(await selector({ default: endpoint(main.url, { structuredOutput: true }) }, fallbacks).select(ctx())).toEqual({
+      agentId: 'reviewer',
+      reason: 'llm',
+    });
     expect(main.requests.map((r) => 'response_format' in r.body)).toEqual([true, false]);
     expect(main.requests[1]!.body.messages[0].content).toContain('Answer with the id of exactly one agent');
     expect(fallbacks).toEqual([]);
@@ -211,8 +219,11 @@ describe('per-group budget', () => {
 });
 
 describe('named endpoints', () => {
-  it('sends each group to the endpoint it names, with that endpoint\'s key and model unless the group names one', async () => {
-    const llm = selector({ default: endpoint(main.url, { apiKey: 'sk-main' }), local: endpoint(other.url, { apiKey: 'sk-other', model: 'small-1' }) });
+  it("sends each group to the endpoint it names, with that endpoint's key and model unless the group names one", async () => {
+    const llm = selector({
+      default: endpoint(main.url, { apiKey: 'sk-main' }),
+      local: endpoint(other.url, { apiKey: 'sk-other', model: 'small-1' }),
+    });
     await llm.select(ctx({ endpoint: 'local' }));
     await llm.select(ctx({ endpoint: 'local', model: 'small-2', prompt: 'Prefer the reviewer after code.' }));
     await llm.select(ctx());
@@ -239,7 +250,7 @@ describe('named endpoints', () => {
     expect(refusal({ model: 'gpt-huge' })).toEqual(['VALIDATION_FAILED', 'model "gpt-huge" is not allowed on LLM endpoint "default"']);
   });
 
-  it('falls back, naming the reason, when a restored group\'s endpoint is no longer configured', async () => {
+  it("falls back, naming the reason, when a restored group's endpoint is no longer configured", async () => {
     const fallbacks: LlmFallback[] = [];
     expect(await selector({ default: endpoint(main.url) }, fallbacks).select(ctx({ endpoint: 'gone' }))).toEqual({
       agentId: 'coder',
@@ -252,13 +263,19 @@ describe('named endpoints', () => {
 
 describe('no request forgery through group settings', () => {
   it('refuses a group that brings a URL or a key of its own', () => {
-    for (const llm of [{ endpoint: canary.url }, { endpoint: '127.0.0.1:80' }, { url: canary.url }, { apiKey: 'sk-mine' }, { endpoint: 'default', baseURL: canary.url }]) {
+    for (const llm of [
+      { endpoint: canary.url },
+      { endpoint: '127.0.0.1:80' },
+      { url: canary.url },
+      { apiKey: 'sk-mine' },
+      { endpoint: 'default', baseURL: canary.url },
+    ]) {
       const parsed = CreateGroup.safeParse({ members: ['a', 'b'], strategy: 'llm', llm });
       expect(parsed.success, JSON.stringify(llm)).toBe(false);
     }
   });
 
-  it('never calls a URL put in a group\'s settings, even one that bypassed the schema (a tampered document)', async () => {
+  it("never calls a URL put in a group's settings, even one that bypassed the schema (a tampered document)", async () => {
     const fallbacks: LlmFallback[] = [];
     const llm = selector({ default: endpoint(main.url) }, fallbacks);
     const tampered = { endpoint: canary.url, url: canary.url } as unknown as GroupLlmSettings;

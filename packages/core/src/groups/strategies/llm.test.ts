@@ -12,10 +12,12 @@ let lastRequest: { url?: string; auth?: string; body?: any } = {};
 let server: Server;
 let url: string;
 
-const answer = (content: string): Behaviour => (_body, res) => {
-  res.setHeader('content-type', 'application/json');
-  res.end(JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content } }] }));
-};
+const answer =
+  (content: string): Behaviour =>
+  (_body, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content } }] }));
+  };
 
 beforeAll(async () => {
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -121,7 +123,13 @@ describe('llm speaker selection', () => {
 
   it('keeps the budget even when the injected fetch ignores the abort signal', async () => {
     const fallbacks: LlmFallback[] = [];
-    const llm = new LlmSelector({ url, model: 'm', timeoutMs: 50, fetch: () => new Promise<Response>(() => {}), onFallback: (f) => fallbacks.push(f) });
+    const llm = new LlmSelector({
+      url,
+      model: 'm',
+      timeoutMs: 50,
+      fetch: () => new Promise<Response>(() => {}),
+      onFallback: (f) => fallbacks.push(f),
+    });
     const start = performance.now();
     expect((await llm.select(ctx())).reason).toBe('llm fallback (timeout): round-robin');
     expect(performance.now() - start).toBeLessThan(250);

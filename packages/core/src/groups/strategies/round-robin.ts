@@ -25,7 +25,11 @@ export class RoundRobinSelector implements SpeakerSelector {
 }
 
 export function roundRobin(ctx: Pick<SelectionContext, 'seats' | 'previousId' | 'candidates'>): string {
-  return nextInRotation(ctx.seats, ctx.previousId, ctx.candidates.map((c) => c.id));
+  return nextInRotation(
+    ctx.seats,
+    ctx.previousId,
+    ctx.candidates.map((c) => c.id),
+  );
 }
 
 /**
@@ -36,5 +40,9 @@ export function rotateAmong(ctx: Pick<SelectionContext, 'seats' | 'previousId' |
   if (ids.length === 1) return ids[0]!;
   const served = (id: string) => ctx.lastGranted[id] ?? 0;
   const longest = Math.min(...ids.map(served));
-  return nextInRotation(ctx.seats, ctx.previousId, ids.filter((id) => served(id) === longest));
+  return nextInRotation(
+    ctx.seats,
+    ctx.previousId,
+    ids.filter((id) => served(id) === longest),
+  );
 }

@@ -11,7 +11,9 @@ const seats = ['ann', 'bob', 'cy', 'dee'];
 const cand = (id: string, o: Partial<Candidate> = {}): Candidate => ({ id, capabilities: [], priority: 0, ...o });
 
 function ctx(o: Partial<SelectionContext> & { last?: Partial<SessionMessage> } = {}): SelectionContext {
-  const last = o.last ? [{ seq: 1, role: 'agent', author: null, content: '', metadata: {}, createdAt: '', ...o.last } as SessionMessage] : [];
+  const last = o.last
+    ? [{ seq: 1, role: 'agent', author: null, content: '', metadata: {}, createdAt: '', ...o.last } as SessionMessage]
+    : [];
   return {
     groupId: 'g',
     seats,
@@ -58,7 +60,12 @@ describe('priority', () => {
 
   it('rotates among candidates tied at the top', () => {
     const p = new PrioritySelector();
-    const candidates = [cand('ann', { priority: 5 }), cand('bob', { priority: 1 }), cand('cy', { priority: 5 }), cand('dee', { priority: 5 })];
+    const candidates = [
+      cand('ann', { priority: 5 }),
+      cand('bob', { priority: 1 }),
+      cand('cy', { priority: 5 }),
+      cand('dee', { priority: 5 }),
+    ];
     const picks: string[] = [];
     let previousId: string | null = null;
     for (let i = 0; i < 4; i++) {
@@ -70,7 +77,9 @@ describe('priority', () => {
 
   it('breaks a tie in favour of whoever has waited longest, even after a turn outside the tie', () => {
     const candidates = [cand('ann', { priority: 1 }), cand('bob', { priority: 1 })];
-    const s = new PrioritySelector().select(ctx({ seats: ['boss', 'ann', 'bob'], candidates, previousId: 'boss', lastGranted: { ann: 4, boss: 7 } }));
+    const s = new PrioritySelector().select(
+      ctx({ seats: ['boss', 'ann', 'bob'], candidates, previousId: 'boss', lastGranted: { ann: 4, boss: 7 } }),
+    );
     expect(s).toEqual({ agentId: 'bob', reason: 'priority 1 (tie of 2, round-robin)' });
   });
 });

@@ -46,7 +46,10 @@ export class InMemorySessionStore implements SessionStore {
   }
 
   async getMessages(id: string, afterSeq: number, limit: number): Promise<SessionMessage[]> {
-    return this.entry(id).messages.filter((m) => m.seq > afterSeq).slice(0, limit).map((m) => ({ ...m }));
+    return this.entry(id)
+      .messages.filter((m) => m.seq > afterSeq)
+      .slice(0, limit)
+      .map((m) => ({ ...m }));
   }
 
   async listSessions(): Promise<Page<Session>> {

@@ -65,7 +65,10 @@ export class OutageStore implements SessionStore {
   }
 
   listSessions(): Promise<Page<Session>> {
-    return this.guard('listSessions', async () => ({ items: [...this.rows.values()].map((r) => structuredClone(r.session)), nextCursor: null }));
+    return this.guard('listSessions', async () => ({
+      items: [...this.rows.values()].map((r) => structuredClone(r.session)),
+      nextCursor: null,
+    }));
   }
 
   updateSession(id: string, expectedVersion: number | undefined, patch: SessionPatch, at: number): Promise<Session> {
@@ -119,7 +122,9 @@ export class OutageStore implements SessionStore {
   private guard<T>(method: string, run: () => Promise<T>): Promise<T> {
     this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
     const attempt = () =>
-      this.mode === 'up' || this.mode === 'slow' ? run() : Promise.reject(new HubError('STORE_UNAVAILABLE', 'the store is unavailable', { cause: 'test' }));
+      this.mode === 'up' || this.mode === 'slow'
+        ? run()
+        : Promise.reject(new HubError('STORE_UNAVAILABLE', 'the store is unavailable', { cause: 'test' }));
     const held = this.mode === 'hanging' || (this.mode === 'slow' && method !== 'ping');
     if (!held) return attempt();
     return new Promise<T>((resolve, reject) => this.held.push(() => void attempt().then(resolve, reject)));

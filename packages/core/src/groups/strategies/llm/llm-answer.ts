@@ -29,7 +29,10 @@ function jsonSpeaker(answer: string): string | null {
 
 /** Plain text must be exactly a candidate's id; quotes, backticks and a trailing full stop are forgiven. */
 function idIn(answer: string, candidates: readonly Candidate[]): string | null {
-  const cleaned = answer.trim().replace(/^["'`]+|["'`.]+$/g, '').trim();
+  const cleaned = answer
+    .trim()
+    .replace(/^["'`]+|["'`.]+$/g, '')
+    .trim();
   return isCandidate(cleaned, candidates) ? cleaned : null;
 }
 
