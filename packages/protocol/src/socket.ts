@@ -115,6 +115,16 @@ export interface AgentClientEvents {
   'checkpoint:delete-thread': (p: DeleteCheckpointThread, ack: AckCallback<{ deleted: number }>) => void;
 }
 
+/** The agent events answered through an ack (all but `event:ack`): what `AgentClient.call` sends. */
+export type AgentRequestEvent = {
+  // `AckCallback<never>` is the widest ack: every `AckCallback<T>` is assignable to it.
+  [E in keyof AgentClientEvents]: Parameters<AgentClientEvents[E]> extends [unknown, AckCallback<never>] ? E : never;
+}[keyof AgentClientEvents];
+/** What an agent sends with request event `E`. */
+export type AgentRequestPayload<E extends AgentRequestEvent> = Parameters<AgentClientEvents[E]>[0];
+/** The ack data the hub answers request event `E` with. */
+export type AgentRequestAnswer<E extends AgentRequestEvent> = Parameters<AgentClientEvents[E]>[1] extends AckCallback<infer T> ? T : never;
+
 /** Hub → agent. */
 export interface AgentServerEvents {
   event: (e: HubEvent) => void;

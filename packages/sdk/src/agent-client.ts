@@ -7,23 +7,22 @@ import {
   PROTOCOL_VERSION,
   type AckCallback,
   type AgentInfo,
+  type AgentRequestAnswer,
+  type AgentRequestEvent,
+  type AgentRequestPayload,
   type AppendMessages,
   type AppendResult,
   type CreateSession,
-  type DeadLetter,
   type ErrorCode,
   type HubEvent,
   type LivenessReport,
-  type Page,
   type Priority,
   type PublishResult,
   type Redelivery,
   type RedeliveryReceipt,
   type RegisterAgent,
   type ReplayPolicy,
-  type Session,
   type SessionListQuery,
-  type SessionWithHistory,
   type ShutdownNotice,
   type SubscribeResult,
   type UpdateSession,
@@ -179,8 +178,7 @@ export class AgentClient extends EventEmitter {
       initialOffset: opts.lastOffset ?? null,
       // Not before re-registration (the hub would refuse it); acks are cumulative, the next one covers it.
       ack: (offset, latencies) => this.socket.connected && !this.openGate && this.socket.emit('event:ack', { offset, latencies }),
-      deadLetter: (e, attempts, error) =>
-        this.call<DeadLetter>('event:nack', { id: e.id, offset: e.offset, attempts, error }).catch(() => undefined),
+      deadLetter: (e, attempts, error) => this.call('event:nack', { id: e.id, offset: e.offset, attempts, error }).catch(() => undefined),
       // Dead-lettered already; an 'error' nobody listens to must not throw inside the delivery loop.
       onError: (err) => this.listenerCount('error') > 0 && this.emit('error', err),
     });
@@ -189,7 +187,7 @@ export class AgentClient extends EventEmitter {
     this.window = new PublishWindow({
       capacity: opts.maxInFlight ?? 1000,
       deadlineMs: opts.publishDeadlineMs ?? 60_000,
-      send: (p) => request<PublishResult>(this.socket, 'event:publish', p, opts.requestTimeoutMs ?? 10_000),
+      send: (p) => request(this.socket, 'event:publish', p, opts.requestTimeoutMs ?? 10_000),
       journal: opts.journal,
     });
     this.reconnectDefaults = { min: opts.reconnectDelayMs ?? 500, max: opts.reconnectDelayMaxMs ?? 5000, jitter: 0.5 };
@@ -506,12 +504,16 @@ export class AgentClient extends EventEmitter {
    * @example
    * const group = await client.call('group:join', { groupId }, { signal: AbortSignal.timeout(5000) });
    */
-  async call<T>(event: string, payload: unknown, opts: CallOptions = {}): Promise<T> {
+  async call<E extends AgentRequestEvent>(
+    event: E,
+    payload: AgentRequestPayload<E>,
+    opts: CallOptions = {},
+  ): Promise<AgentRequestAnswer<E>> {
     const { signal } = opts;
     if (signal?.aborted) throw abortedError(event, signal);
     const timeoutMs = this.opts.requestTimeoutMs ?? 10_000;
     if (event !== 'agent:register' && this.openGate) await withAbort(this.waitRegistered(event, timeoutMs), signal, event);
-    return withAbort(request<T>(this.socket, event, payload, timeoutMs), signal, event);
+    return withAbort(request(this.socket, event, payload, timeoutMs), signal, event);
   }
 
   private async waitRegistered(event: string, timeoutMs: number): Promise<void> {
@@ -635,10 +637,10 @@ export class AgentClient extends EventEmitter {
    * const { messages } = await client.sessions.get(s.id, true, { signal: AbortSignal.timeout(3000) });
    */
   readonly sessions = {
-    create: (p: CreateSession = {}, opts?: CallOptions) => this.call<Session>('session:create', p, opts),
-    get: (id: string, history = true, opts?: CallOptions) => this.call<SessionWithHistory>('session:get', { id, history }, opts),
-    list: (q: SessionListQuery = {}, opts?: CallOptions) => this.call<Page<Session>>('session:list', q, opts),
-    update: (id: string, p: UpdateSession, opts?: CallOptions) => this.call<Session>('session:update', { id, ...p }, opts),
+    create: (p: CreateSession = {}, opts?: CallOptions) => this.call('session:create', p, opts),
+    get: (id: string, history = true, opts?: CallOptions) => this.call('session:get', { id, history }, opts),
+    list: (q: SessionListQuery = {}, opts?: CallOptions) => this.call('session:list', q, opts),
+    update: (id: string, p: UpdateSession, opts?: CallOptions) => this.call('session:update', { id, ...p }, opts),
     /**
      * Appends messages; resolves with the stored messages, or with `pending` while the hub's store
      * is down (the write is journaled and applied in order later). Messages without an id get a
@@ -646,7 +648,7 @@ export class AgentClient extends EventEmitter {
      */
     append: (id: string, p: AppendMessages, opts?: CallOptions) => this.appendMessages(id, p, opts),
     setState: (id: string, state: unknown, version?: number, opts?: CallOptions) =>
-      this.call<Session>('session:state', { id, state, version }, opts),
+      this.call('session:state', { id, state, version }, opts),
   };
 
   private async appendMessages(sessionId: string, p: AppendMessages, opts?: CallOptions): Promise<AppendResult> {
@@ -655,7 +657,7 @@ export class AgentClient extends EventEmitter {
     const attempts = Math.max(1, this.opts.appendAttempts ?? 2);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.call<AppendResult>('session:append', payload, opts);
+        return await this.call('session:append', payload, opts);
       } catch (err) {
         // No answer says nothing about whether the hub took it; the same ids make asking again safe.
         if (!HubError.is(err, 'REQUEST_TIMEOUT') || attempt >= attempts || this.ended) throw err;
@@ -721,7 +723,7 @@ export class AgentClient extends EventEmitter {
   private async register(): Promise<AgentInfo> {
     const o = this.opts;
     const away = this.disconnectedAt === null ? undefined : { afterMs: Math.max(0, Date.now() - this.disconnectedAt) };
-    this.info = await this.call<AgentInfo>('agent:register', {
+    this.info = await this.call('agent:register', {
       name: o.name ?? o.agentId,
       capabilities: o.capabilities ?? [],
       priority: o.priority,
@@ -781,7 +783,7 @@ export class AgentClient extends EventEmitter {
       const replayed = this.delivery.replayedCount - replayedBefore;
       const failed = this.delivery.failedCount - failedBefore;
       if (replayed === 0) return;
-      this.info = await this.call<AgentInfo>('agent:replay-report', { replayed, failed });
+      this.info = await this.call('agent:replay-report', { replayed, failed });
       this.emit('replayed', { replayed, failed });
     }
   }
@@ -790,7 +792,7 @@ export class AgentClient extends EventEmitter {
     // Replayed events arrive before the ack; hold live ones until then so handlers see offset order.
     this.delivery.hold();
     try {
-      const r = await this.call<SubscribeResult>('event:subscribe', { patterns, ...opts }, { signal });
+      const r = await this.call('event:subscribe', { patterns, ...opts }, { signal });
       // Everything up to it has reached this connection now (an older hub sends none).
       if (typeof r.watermark === 'number') this.watermark = r.watermark;
       return r;

@@ -2,10 +2,9 @@ import {
   HubError,
   type Group,
   type GroupEndedEvent,
-  type GroupJoined,
   type GroupMessageEvent,
-  type GroupSpoken,
   type GroupTask,
+  type GroupTaskAction,
   type GroupTurnGrant,
   type Priority,
   type SessionMessage,
@@ -111,7 +110,7 @@ export async function joinGroup(
       const reply = await onTurn(turn, { group: group!, messages: [...messages] });
       if (!active) return;
       const a: TurnAnswer = typeof reply === 'string' ? { content: reply } : reply;
-      const spoken = await client.call<GroupSpoken>('group:speak', { groupId, turnId: turn.turnId, ...a });
+      const spoken = await client.call('group:speak', { groupId, turnId: turn.turnId, ...a });
       addMessage(spoken.message);
     } catch (err) {
       // A turn that ran out (skipped, paused, ended) while we thought is not an error of ours.
@@ -120,7 +119,7 @@ export async function joinGroup(
     }
   };
   const join = async (signal?: AbortSignal) => {
-    const r = await client.call<GroupJoined>('group:join', { groupId }, { signal });
+    const r = await client.call('group:join', { groupId }, { signal });
     for (const m of r.messages) addMessage(m);
     group = r.group;
   };
@@ -168,6 +167,10 @@ export interface TaskWork {
 /** Does the work of a claimed task; its value is the task's result, a throw fails the task. */
 export type TaskHandler = (task: GroupTask, work: TaskWork) => Promise<unknown> | unknown;
 
+/** A `group:task` action other than `list`, without the group (`groupTasks` adds it). */
+type TaskAction = DistributiveOmit<Exclude<GroupTaskAction, { action: 'list' }>, 'groupId'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
 /** Refusals that mean this agent no longer holds the task: stop extending, the claim is gone. */
 const CLAIM_GONE = ['TASK_STATE_INVALID', 'FORBIDDEN', 'TASK_NOT_FOUND', 'GROUP_ENDED', 'GROUP_NOT_MEMBER'] as const;
 
@@ -182,16 +185,18 @@ const CLAIM_GONE = ['TASK_STATE_INVALID', 'FORBIDDEN', 'TASK_NOT_FOUND', 'GROUP_
  * await tasks.work(t.id, async (task, { signal }) => summarize(task.details, signal));
  */
 export function groupTasks(client: AgentClient, groupId: string) {
-  const call = <T>(p: Record<string, unknown>, opts?: CallOptions) => client.call<T>('group:task', { groupId, ...p }, opts);
+  // `group:task` answers `list` with the queue and every other action with the one task it touched.
+  const act = async (p: TaskAction, opts?: CallOptions) => (await client.call('group:task', { groupId, ...p }, opts)) as GroupTask;
   const tasks = {
-    add: (title: string, details?: string, opts?: CallOptions) => call<GroupTask>({ action: 'add', title, details }, opts),
+    add: (title: string, details?: string, opts?: CallOptions) => act({ action: 'add', title, details }, opts),
     /** Claims an open task; the claim is a lease (`leaseExpiresAt`) that lapses unless extended. */
-    claim: (taskId: string, opts?: CallOptions) => call<GroupTask>({ action: 'claim', taskId }, opts),
+    claim: (taskId: string, opts?: CallOptions) => act({ action: 'claim', taskId }, opts),
     /** Keeps a claim: the lease runs a full term from now. */
-    extend: (taskId: string, opts?: CallOptions) => call<GroupTask>({ action: 'extend', taskId }, opts),
-    complete: (taskId: string, result?: unknown, opts?: CallOptions) => call<GroupTask>({ action: 'complete', taskId, result }, opts),
-    fail: (taskId: string, error: string, opts?: CallOptions) => call<GroupTask>({ action: 'fail', taskId, error }, opts),
-    list: (opts?: CallOptions) => call<{ items: GroupTask[]; summary: TaskSummary }>({ action: 'list' }, opts),
+    extend: (taskId: string, opts?: CallOptions) => act({ action: 'extend', taskId }, opts),
+    complete: (taskId: string, result?: unknown, opts?: CallOptions) => act({ action: 'complete', taskId, result }, opts),
+    fail: (taskId: string, error: string, opts?: CallOptions) => act({ action: 'fail', taskId, error }, opts),
+    list: async (opts?: CallOptions) =>
+      (await client.call('group:task', { groupId, action: 'list' }, opts)) as { items: GroupTask[]; summary: TaskSummary },
 
     /**
      * Claims the task, runs `handler`, and completes the task with its value (or fails it with

@@ -1,11 +1,16 @@
-import { HubError, type Ack } from '@agent-hub/protocol';
+import { HubError, type Ack, type AgentRequestAnswer, type AgentRequestEvent, type AgentRequestPayload } from '@agent-hub/protocol';
 import type { Socket } from 'socket.io-client';
 
 /** Emits with an ack and a timeout; a typed error ack becomes a thrown HubError. */
-export async function request<T>(socket: Socket, event: string, payload: unknown, timeoutMs: number): Promise<T> {
-  let ack: Ack<T>;
+export async function request<E extends AgentRequestEvent>(
+  socket: Socket,
+  event: E,
+  payload: AgentRequestPayload<E>,
+  timeoutMs: number,
+): Promise<AgentRequestAnswer<E>> {
+  let ack: Ack<AgentRequestAnswer<E>>;
   try {
-    ack = (await socket.timeout(timeoutMs).emitWithAck(event, payload)) as Ack<T>;
+    ack = (await socket.timeout(timeoutMs).emitWithAck(event, payload)) as Ack<AgentRequestAnswer<E>>;
   } catch (err) {
     throw new HubError('REQUEST_TIMEOUT', `no answer to "${event}" within ${timeoutMs} ms (hub unreachable?)`, {
       event,
