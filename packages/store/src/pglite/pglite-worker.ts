@@ -90,7 +90,9 @@ async function serve(dataDir: string): Promise<void> {
   const invoke = (call: StoreCall): Promise<unknown> => {
     if (call.part !== 'store') {
       const part = store[call.part] as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-      return part[call.method](...call.args);
+      const method = part[call.method];
+      if (!method) return Promise.reject(new Error(`the PGlite store has no ${call.part}.${call.method}`));
+      return method.apply(part, call.args);
     }
     if (call.method === 'close') return store.close().then(() => client.close());
     if (call.method === 'resetTables') return client.exec(RESET_TABLES_SQL).then(() => undefined);
