@@ -9,6 +9,7 @@ import { Server } from 'socket.io';
 import { connectAgent, HubError, type AgentClient } from '@agent-hub/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentTokens } from '../src/auth/agent-token.ts';
+import { agentInfo } from '../../../packages/core/src/testing/agent-info.ts';
 import { freePort, HubProcess } from './support/hub-process.ts';
 
 const hubs: HubProcess[] = [];
@@ -89,25 +90,7 @@ describe('SDK first connect', () => {
       socket.on('agent:register', (_p: unknown, ack: (r: unknown) => void) => {
         registers.push(socket.id);
         if (registers.length === 1) return;
-        ack({
-          ok: true,
-          data: {
-            id: 'slow',
-            name: 'slow',
-            capabilities: [],
-            priority: 0,
-            recovery: 'alert',
-            health: 'healthy',
-            connected: true,
-            connectedSince: null,
-            lastSeenAt: null,
-            lastLivenessAt: null,
-            recoveries: 0,
-            degraded: null,
-            node: 'n',
-            meta: {},
-          },
-        });
+        ack({ ok: true, data: agentInfo('slow') });
       });
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
