@@ -74,13 +74,7 @@ function readOptions(): Options {
     replay: f.number('replay', 10_000),
     replayTrials: quick ? 2 : 5,
     baseline: !f.has('no-baseline'),
-    hubEnv: Object.fromEntries(
-      f
-        .string('hub-env', '')
-        .split(',')
-        .filter(Boolean)
-        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-    ),
+    hubEnv: f.env('hub-env'),
     nats: f.has('no-nats') ? false : f.has('nats') ? true : 'auto',
     natsServerBin: f.string('nats-server-bin', NATS_SERVER_BIN),
     runs: Math.max(1, f.number('runs', 1)),

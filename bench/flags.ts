@@ -29,4 +29,14 @@ export class Flags {
     if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a non-negative number; got "${raw}"`);
     return v;
   }
+
+  /** `--name=K=V,K2=V2`: extra environment settings, e.g. `--hub-env=EVENT_BATCH_MAX=1000`. */
+  env(name: string): Record<string, string> {
+    return Object.fromEntries(
+      this.string(name, '')
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+  }
 }

@@ -3,11 +3,13 @@
  * the same heartbeat, how fast agents connect and register, and whether a connect storm gets in.
  *
  *   pnpm bench fleet [--agents=5000] [--runs=3] [--workers=4] [--sample=20] [--quick]
+ *                    [--hub-env=NAME=value,...] [--no-baseline] [--profile=DIR]
  *
  * Each run, for the hub (default store, default heartbeat and liveness probes) and then the bare
  * server (bench/bare-relay.ts, same ping settings), interleaved `--runs` times:
  *   1. connect rate: the fleet connects (and, on the hub, registers) 25 at a time per worker;
- *      agents/s = fleet / time until the last one is in;
+ *      agents/s = fleet / time until the last one is in; the server's CPU time per connection in
+ *      that phase (ms of CPU per agent) tells its own cost apart from the machine's contention;
  *   2. idle CPU: after 2 s of settling, the server's CPU over `--sample` seconds;
  *   3. storm: everyone disconnects, then all reconnect at once (every handshake started together);
  *      time until the last is in, and the failed attempts, typed (a hub error code the SDK retries)
@@ -31,6 +33,10 @@ interface Options {
   runs: number;
   workers: number;
   sampleMs: number;
+  hubEnv: Record<string, string>;
+  baseline: boolean;
+  /** Write the hub's CPU profile (`--cpu-prof`) into this folder. */
+  profileDir: string;
 }
 
 interface Target {
@@ -45,6 +51,10 @@ interface RunRow {
   system: string;
   connected: number;
   connectPerSec: number;
+  /** Server CPU time per connection while the fleet connected (ms). */
+  connectCpuMs: number;
+  /** The fleet's share of the cores while it connected. */
+  connectFleetCpu: number;
   cpu: number;
   fleetCpu: number;
   others: number;
@@ -84,12 +94,15 @@ async function measure(target: Target, label: string, o: Options): Promise<RunRo
   try {
     // Workers load their modules first, so the connect rate measures connecting only.
     await Promise.all(workers.map((w) => w.call('connected')));
-    const paced = await connectAll(target, workers, o.agents, false);
-    await sleep(2000);
     // The hub's store process (PGlite's) counts as the server's, as it did as a thread.
     const storePid = storeProcessOf(target.pid);
     const pids: Record<string, number | number[]> = { server: storePid ? [target.pid, storePid] : target.pid, runner: process.pid };
     workers.forEach((w, i) => (pids[`w${i}`] = w.pid));
+    const connectMeter = new CpuMeter(pids);
+    connectMeter.start();
+    const paced = await connectAll(target, workers, o.agents, false);
+    const connectCpu = connectMeter.stop();
+    await sleep(2000);
     const meter = new CpuMeter(pids);
     meter.start();
     await sleep(o.sampleMs);
@@ -108,6 +121,8 @@ async function measure(target: Target, label: string, o: Options): Promise<RunRo
       system: label,
       connected: paced.connected,
       connectPerSec: (paced.connected * 1000) / paced.ms,
+      connectCpuMs: (connectCpu.server! * paced.ms) / Math.max(1, paced.connected),
+      connectFleetCpu: workers.reduce((s, _, i) => s + connectCpu[`w${i}`]!, 0),
       cpu: cpu.server!,
       fleetCpu: workers.reduce((s, _, i) => s + cpu[`w${i}`]!, 0),
       others: cpu.others!,
@@ -123,7 +138,10 @@ async function measure(target: Target, label: string, o: Options): Promise<RunRo
 }
 
 async function runHub(o: Options): Promise<RunRow> {
-  const hub = await HubProcess.start({ env: { DEGRADE_FAILURES: '100000' } });
+  const hub = await HubProcess.start({
+    env: { DEGRADE_FAILURES: '100000', ...o.hubEnv },
+    nodeArgs: o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
+  });
   guardChild(hub.child);
   try {
     const pid = hub.child!.pid!;
@@ -157,6 +175,8 @@ function medianRow(rows: RunRow[]): RunRow {
     system: `${rows[0]!.system} — median of ${rows.length}`,
     connected: median(rows.map((r) => r.connected)),
     connectPerSec: median(rows.map((r) => r.connectPerSec)),
+    connectCpuMs: median(rows.map((r) => r.connectCpuMs)),
+    connectFleetCpu: median(rows.map((r) => r.connectFleetCpu)),
     cpu: median(rows.map((r) => r.cpu)),
     fleetCpu: median(rows.map((r) => r.fleetCpu)),
     others: median(rows.map((r) => r.others)),
@@ -181,22 +201,29 @@ async function main(): Promise<void> {
     runs: f.number('runs', quick ? 1 : 3),
     workers: f.number('workers', 4),
     sampleMs: f.number('sample', quick ? 8 : 20) * 1000,
+    hubEnv: f.env('hub-env'),
+    baseline: !f.has('no-baseline'),
+    profileDir: f.string('profile', ''),
   };
   const hub: RunRow[] = [];
   const bare: RunRow[] = [];
   for (let i = 0; i < o.runs; i++) {
     await waitForQuiet(15_000);
     hub.push(await runHub(o));
+    if (!o.baseline) continue;
     await waitForQuiet(15_000);
     bare.push(await runBare(o));
   }
-  const rows = o.runs > 1 ? [...hub, ...bare, medianRow(hub), medianRow(bare)] : [...hub, ...bare];
+  const medians = o.runs > 1 ? [medianRow(hub), ...(bare.length ? [medianRow(bare)] : [])] : [];
+  const rows = [...hub, ...bare, ...medians];
   printTable(
     `Idle fleet: ${o.agents} agents from ${o.workers} worker processes (default heartbeat 1500 + 1500 ms; hub with liveness probes every 5 s)`,
     [
       'system',
       'in',
       'connect (+register) /s',
+      'server CPU per connect',
+      'fleet CPU connecting',
       'server CPU idle',
       'fleet CPU',
       'rest',
@@ -209,6 +236,8 @@ async function main(): Promise<void> {
       r.system,
       String(r.connected),
       r.connectPerSec.toFixed(0),
+      `${r.connectCpuMs.toFixed(2)} ms`,
+      fmtPct(r.connectFleetCpu),
       fmtPct(r.cpu),
       fmtPct(r.fleetCpu),
       fmtPct(r.others),
@@ -219,6 +248,7 @@ async function main(): Promise<void> {
     ]),
   );
   const h = medianRow(hub);
+  if (!bare.length) return;
   const b = medianRow(bare);
   console.log(`  idle CPU ratio hub / bare: ${(h.cpu / b.cpu).toFixed(2)}x (target <= 1.5x)`);
   console.log(`  connect rate ratio hub / bare: ${(h.connectPerSec / b.connectPerSec).toFixed(2)}x (target >= 0.8x)`);

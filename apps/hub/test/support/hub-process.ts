@@ -17,6 +17,8 @@ export interface HubProcessOptions {
   agentSecret?: string;
   /** How long a start may take before it counts as failed (ms, default 30,000). */
   readyTimeoutMs?: number;
+  /** Extra node flags for the hub process, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
 }
 
 /**
@@ -38,6 +40,7 @@ export class HubProcess {
     readonly env: Record<string, string>,
     private readonly ownsDataDir: boolean,
     private readonly readyTimeoutMs: number,
+    private readonly nodeArgs: string[],
   ) {
     this.tokens = new AgentTokens(agentSecret);
     this.url = `http://127.0.0.1:${port}`;
@@ -53,6 +56,7 @@ export class HubProcess {
       opts.env ?? {},
       !opts.dataDir,
       opts.readyTimeoutMs ?? 30_000,
+      opts.nodeArgs ?? [],
     );
     await hub.spawn();
     return hub;
@@ -60,7 +64,7 @@ export class HubProcess {
 
   async spawn(): Promise<void> {
     this.output = '';
-    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/hub/src/main.ts'], {
+    const child = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', 'apps/hub/src/main.ts'], {
       cwd: repoRoot,
       env: {
         ...process.env,
@@ -134,7 +138,7 @@ export interface FailedStart {
 /** Runs the hub with settings that should stop it at start, and reports how it ended (killed after `timeoutMs`). */
 export function runHubExpectingFailure(env: Record<string, string>, timeoutMs = 15_000): Promise<FailedStart> {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/hub/src/main.ts'], {
+  const child = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', 'apps/hub/src/main.ts'], {
     cwd: repoRoot,
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', HUB_TOKEN: 'x'.repeat(24), AGENT_SECRET: 'y'.repeat(24), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
