@@ -13,12 +13,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, statfsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { freePort } from '../apps/hub/test/support/hub-process.ts';
 import { guardChild, sleep } from './child-guard.ts';
 import { CpuMeter, waitForQuiet } from './cpu-meter.ts';
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
@@ -247,17 +247,6 @@ async function startSyncAlwaysServer(bin: string): Promise<SyncAlwaysServer | { 
     // unknown: say nothing
   }
   return { url, pid: child.pid!, version, dir, onTmpfs, stop };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, NATS_HOST, () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**

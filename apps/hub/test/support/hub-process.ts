@@ -9,6 +9,10 @@ import { AgentTokens } from '../../src/auth/agent-token.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
+/** Enough of the child's output to explain a failed start without flooding the report. */
+const OUTPUT_KEEP_CHARS = 20_000;
+const STOP_TIMEOUT_MS = 15_000;
+
 export interface HubProcessOptions {
   env?: Record<string, string>;
   dataDir?: string;
@@ -19,17 +23,25 @@ export interface HubProcessOptions {
   readyTimeoutMs?: number;
   /** Extra node flags for the hub process, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
+  /** Prefix of the temporary data directory made when `dataDir` is not given. */
+  dataDirPrefix?: string;
 }
 
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
+
 /**
- * A real hub child process (`node --import tsx apps/hub/src/main.ts`) that a test can SIGKILL,
- * SIGTERM, and start again on the same port and data directory.
+ * A real hub child process (`node --import tsx apps/hub/src/main.ts`) on a free port with its own
+ * data directory, that a test can SIGKILL, SIGTERM, and start again on the same port and data
+ * directory. The one hub spawner of the repository: apps/hub tests, e2e/ (through
+ * e2e/support/hub-process.ts), bench/, examples/ and conformance/ all start hubs with it.
  */
 export class HubProcess {
   child: ChildProcess | null = null;
   url = '';
+  /** stdout and stderr of the current run, interleaved (tail). */
   output = '';
-  private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | null = null;
+  private stderrTail = '';
+  private exited: Promise<Exit> | null = null;
   readonly tokens: AgentTokens;
 
   private constructor(
@@ -46,8 +58,9 @@ export class HubProcess {
     this.url = `http://127.0.0.1:${port}`;
   }
 
+  /** Starts a hub and waits for `GET /ready`; a hub that does not get there is stopped (and its own data dir removed). */
   static async start(opts: HubProcessOptions = {}): Promise<HubProcess> {
-    const dataDir = opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'agent-hub-proc-')));
+    const dataDir = opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), opts.dataDirPrefix ?? 'agent-hub-proc-')));
     const hub = new HubProcess(
       opts.port ?? (await freePort()),
       dataDir,
@@ -58,12 +71,28 @@ export class HubProcess {
       opts.readyTimeoutMs ?? 30_000,
       opts.nodeArgs ?? [],
     );
-    await hub.spawn();
+    try {
+      await hub.spawn();
+    } catch (err) {
+      await hub.stop().catch(() => undefined);
+      throw err;
+    }
     return hub;
+  }
+
+  /** The operator token (HUB_TOKEN); the name the e2e specs use. */
+  get operatorToken(): string {
+    return this.token;
+  }
+
+  /** What the hub wrote to stderr in the current run (tail). */
+  stderr(): string {
+    return this.stderrTail;
   }
 
   async spawn(): Promise<void> {
     this.output = '';
+    this.stderrTail = '';
     const child = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', 'apps/hub/src/main.ts'], {
       cwd: repoRoot,
       env: {
@@ -79,20 +108,29 @@ export class HubProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    child.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
-    child.stderr!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
+    child.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-OUTPUT_KEEP_CHARS)));
+    child.stderr!.on('data', (d) => {
+      this.output = (this.output + d).slice(-OUTPUT_KEEP_CHARS);
+      this.stderrTail = (this.stderrTail + d).slice(-OUTPUT_KEEP_CHARS);
+    });
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     const deadline = Date.now() + this.readyTimeoutMs;
+    let last = 'no answer yet';
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`hub exited ${child.exitCode} during start:\n${this.output}`);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        const how = child.exitCode !== null ? `${child.exitCode}` : `on ${child.signalCode}`;
+        throw new Error(`hub exited ${how} during start:\n${this.output}`);
+      }
       try {
-        if ((await fetch(`${this.url}/ready`)).ok) return;
-      } catch {
-        // not listening yet
+        const res = await fetch(`${this.url}/ready`, { signal: AbortSignal.timeout(2_000) });
+        if (res.ok) return;
+        last = `${res.status} ${await res.text()}`;
+      } catch (err) {
+        last = (err as Error).message; // not listening yet
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`hub not ready within ${this.readyTimeoutMs / 1000} s:\n${this.output}`);
+    throw new Error(`hub not ready within ${this.readyTimeoutMs / 1000} s (last: ${last}):\n${this.output}`);
   }
 
   api(pathname: string, init: RequestInit = {}): Promise<Response> {
@@ -103,27 +141,32 @@ export class HubProcess {
   }
 
   /** Sends a signal and waits for the process to exit; returns how it exited. */
-  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return (await this.exited)!;
     this.child.kill(signal);
     return (await this.exited)!;
   }
 
+  /** SIGTERM (SIGKILL after 15 s), wait for the exit, remove the data directory if this hub made it. */
   async stop(): Promise<void> {
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), 15_000);
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), STOP_TIMEOUT_MS);
     await this.kill('SIGTERM');
     clearTimeout(timer);
     if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
   }
 }
 
+/** Asks the OS for an unused loopback port; the tiny race until the caller binds it is acceptable in tests. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+      const address = srv.address();
+      srv.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('could not read the free port'));
+      });
     });
   });
 }
@@ -138,7 +181,7 @@ export interface FailedStart {
 /** Runs the hub with settings that should stop it at start, and reports how it ended (killed after `timeoutMs`). */
 export function runHubExpectingFailure(env: Record<string, string>, timeoutMs = 15_000): Promise<FailedStart> {
   const started = Date.now();
-  const child = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', 'apps/hub/src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/hub/src/main.ts'], {
     cwd: repoRoot,
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', HUB_TOKEN: 'x'.repeat(24), AGENT_SECRET: 'y'.repeat(24), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
