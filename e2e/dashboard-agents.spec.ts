@@ -1,7 +1,8 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { connectAgent, type AgentClient } from '@agent-hub/sdk';
 import { issueAgentToken } from './support/hub-api.ts';
 import { startHub, type HubProcess } from './support/hub-process.ts';
+import { expect, test } from './support/fixtures.ts';
 
 let hub: HubProcess;
 const agents: AgentClient[] = [];
@@ -30,14 +31,9 @@ function storedToken(page: Page): Promise<unknown> {
   return page.evaluate("localStorage.getItem('agentHubToken')");
 }
 
-async function openSignedIn(page: Page): Promise<void> {
-  await page.goto(`${hub.url}/?token=${encodeURIComponent(hub.operatorToken)}`);
-  await expect(page.getByTestId('live-indicator')).toHaveText('live');
-}
-
-test('shows connected agents live and marks a closed one disconnected', async ({ page }, testInfo) => {
+test('shows connected agents live and marks a closed one disconnected', async ({ page, openSignedIn }, testInfo) => {
   const alpha = await connect('alpha', 'Alpha', ['search']);
-  await openSignedIn(page);
+  await openSignedIn(hub);
 
   // The token moves to storage and leaves the address bar.
   expect(new URL(page.url()).searchParams.has('token')).toBe(false);

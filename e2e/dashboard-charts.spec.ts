@@ -1,7 +1,7 @@
-import { expect, test, type Page } from '@playwright/test';
 import { connectAgent, type AgentClient } from '@agent-hub/sdk';
 import { issueAgentToken, operatorRequest } from './support/hub-api.ts';
 import { startHub, type HubProcess } from './support/hub-process.ts';
+import { expect, test } from './support/fixtures.ts';
 
 const LAGGING = 'lag-watcher';
 const LAG_EVENTS = 3;
@@ -38,13 +38,8 @@ async function connect(agentId: string): Promise<AgentClient> {
   return agent;
 }
 
-async function openSignedIn(page: Page, path: string): Promise<void> {
-  await page.goto(`${hub.url}${path}?token=${encodeURIComponent(hub.operatorToken)}`);
-  await expect(page.getByTestId('live-indicator')).toHaveText('live');
-}
-
-test('draws live charts of this node with points and legend values', async ({ page }, testInfo) => {
-  await openSignedIn(page, '/charts');
+test('draws live charts of this node with points and legend values', async ({ page, openSignedIn }, testInfo) => {
+  await openSignedIn(hub, '/charts');
   await expect(page.getByRole('tab', { name: /Charts/ })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByTestId('charts-scope')).toContainText(`this node (${node})`);
 
@@ -62,8 +57,8 @@ test('draws live charts of this node with points and legend values', async ({ pa
   await page.screenshot({ path: testInfo.outputPath('charts.png'), fullPage: true });
 });
 
-test("shows an agent's subscriptions and its lag as events not yet processed", async ({ page }, testInfo) => {
-  await openSignedIn(page, `/agents/${LAGGING}`);
+test("shows an agent's subscriptions and its lag as events not yet processed", async ({ page, openSignedIn }, testInfo) => {
+  await openSignedIn(hub, `/agents/${LAGGING}`);
   const list = page.getByTestId('agent-subscription-list');
   await expect(list).toContainText('e2e:lag:#');
   await expect(list).toContainText('critical-only');

@@ -1,7 +1,7 @@
-import { expect, test, type Page } from '@playwright/test';
 import { connectAgent, type AgentClient, type EventHandler } from '@agent-hub/sdk';
 import { issueAgentToken, operatorRequest } from './support/hub-api.ts';
 import { startHub, type HubProcess } from './support/hub-process.ts';
+import { expect, test } from './support/fixtures.ts';
 
 type HubEvent = Parameters<EventHandler>[0];
 /** The fields of `GET /api/deadletters` items this spec reads. */
@@ -25,11 +25,6 @@ test.afterEach(async () => {
 test.afterAll(async () => {
   await hub?.stop();
 });
-
-async function openEvents(page: Page): Promise<void> {
-  await page.goto(`${hub.url}/events?token=${encodeURIComponent(hub.operatorToken)}`);
-  await expect(page.getByTestId('live-indicator')).toHaveText('live');
-}
 
 /** An SDK agent whose handler throws while `failing` is set, so its events end as dead letters. */
 async function flakyAgent(agentId: string, topic: string) {
@@ -57,9 +52,9 @@ async function deadLetterOf(eventId: string): Promise<DeadLetter> {
   return found!;
 }
 
-test('retries a dead letter: the agent handles the event again and the row shows retried', async ({ page }, testInfo) => {
+test('retries a dead letter: the agent handles the event again and the row shows retried', async ({ page, openSignedIn }, testInfo) => {
   const { state } = await flakyAgent('e2e-dl-worker', 'orders:charge');
-  await openEvents(page);
+  await openSignedIn(hub, '/events');
   const published = await operatorRequest<{ id: string }>(hub, 'POST', '/events', { topic: 'orders:charge', payload: { order: 42 } });
   const letter = await deadLetterOf(published.id);
 
@@ -76,12 +71,12 @@ test('retries a dead letter: the agent handles the event again and the row shows
   await page.screenshot({ path: testInfo.outputPath('dead-letter-retried.png'), fullPage: true });
 });
 
-test('shows the hub error code inline when the agent is offline, then discards the letter', async ({ page }) => {
+test('shows the hub error code inline when the agent is offline, then discards the letter', async ({ page, openSignedIn }) => {
   const { agent } = await flakyAgent('e2e-dl-gone', 'orders:refund');
   const published = await operatorRequest<{ id: string }>(hub, 'POST', '/events', { topic: 'orders:refund', payload: { order: 7 } });
   const letter = await deadLetterOf(published.id);
   await agent.close();
-  await openEvents(page);
+  await openSignedIn(hub, '/events');
 
   const row = page.locator(`[data-testid="dead-letter"][data-id="${letter.id}"]`);
   await row.getByRole('button', { name: 'Retry' }).click();

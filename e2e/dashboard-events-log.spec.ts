@@ -1,6 +1,6 @@
-import { expect, test, type Page } from '@playwright/test';
 import { operatorRequest } from './support/hub-api.ts';
 import { startHub, type HubProcess } from './support/hub-process.ts';
+import { expect, test } from './support/fixtures.ts';
 
 let hub: HubProcess;
 
@@ -12,13 +12,8 @@ test.afterAll(async () => {
   await hub?.stop();
 });
 
-async function openEvents(page: Page): Promise<void> {
-  await page.goto(`${hub.url}/events?token=${encodeURIComponent(hub.operatorToken)}`);
-  await expect(page.getByTestId('live-indicator')).toHaveText('live');
-}
-
-test('opens a long payload in full', async ({ page }) => {
-  await openEvents(page);
+test('opens a long payload in full', async ({ page, openSignedIn }) => {
+  await openSignedIn(hub, '/events');
   const tail = 'END-OF-THE-LONG-PAYLOAD';
   await operatorRequest(hub, 'POST', '/events', { topic: 'big:payload', payload: { text: `${'y'.repeat(400)}${tail}` } });
 
@@ -31,13 +26,13 @@ test('opens a long payload in full', async ({ page }) => {
   await expect(payload.locator('pre')).toContainText(tail);
 });
 
-test('browses the persisted log by topic pattern and priority, a page at a time', async ({ page }) => {
+test('browses the persisted log by topic pattern and priority, a page at a time', async ({ page, openSignedIn }) => {
   // 60 events on one topic: one full page of 50 and a second of 10.
   for (let n = 0; n < 60; n++) {
     await operatorRequest(hub, 'POST', '/events', { topic: 'log:page', priority: n === 7 ? 'critical' : 'low', payload: { n } });
   }
   await operatorRequest(hub, 'POST', '/events', { topic: 'other:topic', payload: { n: -1 } });
-  await openEvents(page);
+  await openSignedIn(hub, '/events');
 
   const log = page.getByTestId('event-log');
   await page.getByTestId('log-patterns').fill('log:#');
@@ -67,13 +62,12 @@ test('browses the persisted log by topic pattern and priority, a page at a time'
   await expect(page.getByText('No events match')).toBeVisible();
 });
 
-test('shows a reconnecting state with the last update time once the hub stops', async ({ page }, testInfo) => {
+test('shows a reconnecting state with the last update time once the hub stops', async ({ page, openSignedIn }, testInfo) => {
   // A second hub of its own to stop: its start-up alone can take a while on a busy machine.
   test.setTimeout(120_000);
   const own = await startHub();
   try {
-    await page.goto(`${own.url}/?token=${encodeURIComponent(own.operatorToken)}`);
-    await expect(page.getByTestId('live-indicator')).toHaveText('live');
+    await openSignedIn(own);
     await expect(page.getByTestId('reconnecting-banner')).toBeHidden();
   } finally {
     await own.stop();

@@ -1,7 +1,8 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { connectAgent, type AgentClient } from '@agent-hub/sdk';
 import { issueAgentToken, operatorRequest } from './support/hub-api.ts';
 import { startHub, type HubProcess } from './support/hub-process.ts';
+import { expect, test } from './support/fixtures.ts';
 
 // Only the fields these tests read (e2e depends on the SDK, not on the protocol package).
 interface CreatedSession {
@@ -36,12 +37,6 @@ async function connect(agentId: string): Promise<void> {
   agents.set(agentId, await connectAgent({ url: hub.url, agentId, token, name: SHARED_NAME }));
 }
 
-/** Signs in through the one-off URL token on any path, as the hub's printed link does. */
-async function openSignedIn(page: Page, path = '/'): Promise<void> {
-  await page.goto(`${hub.url}${path}?token=${encodeURIComponent(hub.operatorToken)}`);
-  await expect(page.getByTestId('live-indicator')).toHaveText('live');
-}
-
 function pathOf(page: Page): string {
   return new URL(page.url()).pathname;
 }
@@ -64,8 +59,8 @@ function secondsAgo(text: string | null): number {
   return Number(match[1]);
 }
 
-test('lists problem agents first with counts by state and a ticking last-seen time', async ({ page }, testInfo) => {
-  await openSignedIn(page);
+test('lists problem agents first with counts by state and a ticking last-seen time', async ({ page, openSignedIn }, testInfo) => {
+  await openSignedIn(hub);
   const rows = page.getByTestId('agent-table').locator('tbody tr');
   await expect(rows).toHaveCount(3);
 
@@ -92,12 +87,12 @@ test('lists problem agents first with counts by state and a ticking last-seen ti
   await page.screenshot({ path: testInfo.outputPath('agents-problems-first.png'), fullPage: true });
 });
 
-test('opens an agent page from a deep link with its history, sessions and recovery strategy', async ({ page }, testInfo) => {
+test('opens an agent page from a deep link with its history, sessions and recovery strategy', async ({ page, openSignedIn }, testInfo) => {
   const session = await operatorRequest<CreatedSession>(hub, 'POST', '/sessions', {
     members: [GONE],
     messages: [{ role: 'user', author: 'e2e', content: 'hello from the agent page' }],
   });
-  await openSignedIn(page, `/agents/${GONE}`);
+  await openSignedIn(hub, `/agents/${GONE}`);
 
   const detail = page.getByTestId('agent-detail');
   await expect(detail).toContainText(`Agent ${GONE}`);
@@ -136,8 +131,8 @@ test('opens an agent page from a deep link with its history, sessions and recove
   await expect(page.getByRole('tab', { name: /Sessions/ })).toHaveAttribute('aria-selected', 'true');
 });
 
-test('opens the events view and an unknown group from their URLs', async ({ page }) => {
-  await openSignedIn(page, '/events');
+test('opens the events view and an unknown group from their URLs', async ({ page, openSignedIn }) => {
+  await openSignedIn(hub, '/events');
   await expect(page.getByRole('tab', { name: /Events/ })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByTestId('event-log-form')).toBeVisible();
 
@@ -145,10 +140,10 @@ test('opens the events view and an unknown group from their URLs', async ({ page
   await expect(page.getByTestId('group-detail-missing')).toContainText('No group no-such-group');
 });
 
-test('fits a 390 px wide phone without sideways scrolling', async ({ page }, testInfo) => {
+test('fits a 390 px wide phone without sideways scrolling', async ({ page, openSignedIn }, testInfo) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await operatorRequest(hub, 'POST', '/events', { topic: 'phone:wide', payload: { text: 'x'.repeat(600) } });
-  await openSignedIn(page);
+  await openSignedIn(hub);
   for (const path of ['/agents', `/agents/${GONE}`, '/sessions', '/groups', '/events', '/charts']) {
     await page.goto(`${hub.url}${path}`);
     await expect(page.getByTestId('live-indicator')).toHaveText('live');

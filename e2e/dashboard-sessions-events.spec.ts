@@ -1,6 +1,6 @@
-import { expect, test, type Page } from '@playwright/test';
 import { operatorRequest } from './support/hub-api.ts';
 import { startHub, type HubProcess } from './support/hub-process.ts';
+import { expect, test } from './support/fixtures.ts';
 
 // Only the fields these tests read (e2e depends on the SDK, not on the protocol package).
 interface CreatedSession {
@@ -20,11 +20,6 @@ test.afterAll(async () => {
   await hub?.stop();
 });
 
-async function openSignedIn(page: Page): Promise<void> {
-  await page.goto(`${hub.url}/?token=${encodeURIComponent(hub.operatorToken)}`);
-  await expect(page.getByTestId('live-indicator')).toHaveText('live');
-}
-
 function createSession(content: string): Promise<CreatedSession> {
   return operatorRequest<CreatedSession>(hub, 'POST', '/sessions', {
     members: ['alpha'],
@@ -32,9 +27,9 @@ function createSession(content: string): Promise<CreatedSession> {
   });
 }
 
-test('lists sessions, adds new ones live and shows a session history', async ({ page }, testInfo) => {
+test('lists sessions, adds new ones live and shows a session history', async ({ page, openSignedIn }, testInfo) => {
   const before = await createSession('created before the page loaded');
-  await openSignedIn(page);
+  await openSignedIn(hub);
   await page.getByRole('tab', { name: /Sessions/ }).click();
   await expect(page.getByTestId(`session-row-${before.id}`)).toContainText(before.id.slice(0, 8));
 
@@ -55,8 +50,8 @@ test('lists sessions, adds new ones live and shows a session history', async ({ 
   await page.screenshot({ path: testInfo.outputPath('dashboard-sessions.png'), fullPage: true });
 });
 
-test('streams events live and filters them by topic pattern', async ({ page }, testInfo) => {
-  await openSignedIn(page);
+test('streams events live and filters them by topic pattern', async ({ page, openSignedIn }, testInfo) => {
+  await openSignedIn(hub);
   await page.getByRole('tab', { name: /Events/ }).click();
 
   const eu = await operatorRequest<PublishResult>(hub, 'POST', '/events', { topic: 'orders:eu:created', payload: { n: 1 } });

@@ -1,7 +1,7 @@
-import { expect, test, type Page } from '@playwright/test';
 import { connectAgent, joinGroup, type AgentClient, type GroupParticipant } from '@agent-hub/sdk';
 import { issueAgentToken, operatorRequest } from './support/hub-api.ts';
 import { startHub, type HubProcess } from './support/hub-process.ts';
+import { expect, test } from './support/fixtures.ts';
 
 // Only the fields these tests read (e2e depends on the SDK, not on the protocol package).
 interface GroupView {
@@ -54,16 +54,11 @@ async function takeSeat(agent: AgentClient, agentId: string, groupId: string): P
   seats.push(seat);
 }
 
-async function openSignedIn(page: Page): Promise<void> {
-  await page.goto(`${hub.url}/?token=${encodeURIComponent(hub.operatorToken)}`);
-  await expect(page.getByTestId('live-indicator')).toHaveText('live');
-}
-
 function seatAfter(members: string[], agentId: string): string {
   return members[(members.indexOf(agentId) + 1) % members.length]!;
 }
 
-test('shows the rotation live, and an operator pick made while paused speaks first on resume', async ({ page }, testInfo) => {
+test('shows the rotation live, and an operator pick made while paused speaks first on resume', async ({ page, openSignedIn }, testInfo) => {
   test.setTimeout(120_000);
   // Members must be registered (and healthy) before the group is created.
   const clients = await Promise.all(MEMBERS.map((id) => connect(id)));
@@ -76,7 +71,7 @@ test('shows the rotation live, and an operator pick made while paused speaks fir
   });
   await Promise.all(clients.map((c, i) => takeSeat(c, MEMBERS[i]!, group.id)));
 
-  await openSignedIn(page);
+  await openSignedIn(hub);
   await page.getByRole('tab', { name: /Groups/ }).click();
   await page.getByTestId(`group-row-${group.id}`).click();
   const detail = page.getByTestId('group-detail');
@@ -132,11 +127,11 @@ test('shows the rotation live, and an operator pick made while paused speaks fir
   await expect(detail.getByRole('button', { name: 'Pause' })).toBeDisabled();
 });
 
-test("shows the hub's error code inline when an action loses a race", async ({ page }) => {
+test("shows the hub's error code inline when an action loses a race", async ({ page, openSignedIn }) => {
   await Promise.all(['dan', 'eve'].map((id) => connect(id)));
   const group = await operatorRequest<GroupView>(hub, 'POST', '/groups', { members: ['dan', 'eve'], strategy: 'round-robin' });
 
-  await openSignedIn(page);
+  await openSignedIn(hub);
   await page.getByRole('tab', { name: /Groups/ }).click();
   await page.getByTestId(`group-row-${group.id}`).click();
   const detail = page.getByTestId('group-detail');

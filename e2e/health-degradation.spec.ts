@@ -1,7 +1,7 @@
-import { expect, test, type Page } from '@playwright/test';
 import { AgentProcess } from '../apps/hub/test/support/agent-process.ts';
 import { issueAgentToken } from './support/hub-api.ts';
 import { startHub, type HubProcess } from './support/hub-process.ts';
+import { expect, test } from './support/fixtures.ts';
 
 // Short knobs so a frozen agent is dropped in about a second and degraded mode lifts after 4 s.
 // DEGRADE_FAILURES=2: a third failure within the window enters degraded mode.
@@ -40,19 +40,17 @@ async function startAgent(agentId: string): Promise<AgentProcess> {
   return agent;
 }
 
-async function openSignedIn(page: Page): Promise<void> {
-  await page.goto(`${hub.url}/?token=${encodeURIComponent(hub.operatorToken)}`);
-  await expect(page.getByTestId('live-indicator')).toHaveText('live');
-}
-
-test('marks a frozen agent disconnected, enters degraded mode after more failures and leaves it on its own', async ({ page }, testInfo) => {
+test('marks a frozen agent disconnected, enters degraded mode after more failures and leaves it on its own', async ({
+  page,
+  openSignedIn,
+}, testInfo) => {
   // Three child processes, a hub and a browser on a small machine: give the whole story room.
   test.setTimeout(120_000);
   const shot = (name: string) => page.screenshot({ path: testInfo.outputPath(name), fullPage: true });
 
   // One at a time: three tsx start-ups at once can take longer than the fixture's ready timeout.
   for (const id of AGENT_IDS) await startAgent(id);
-  await openSignedIn(page);
+  await openSignedIn(hub);
   for (const id of AGENT_IDS) {
     await expect(page.getByTestId(`agent-health-${id}`)).toHaveText('healthy', { timeout: 20_000 });
   }
