@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { createAdaptorServer } from '@hono/node-server';
 import { Server as SocketServer } from 'socket.io';
-import { AgentDirectory, systemClock, type Clock, type Logger, type Store } from '@agent-hub/core';
+import { AgentDirectory, setListenerErrorHandler, systemClock, type Clock, type Logger, type Store } from '@agent-hub/core';
 import { openStore } from '@agent-hub/store';
 import { AGENTS_NAMESPACE } from '@agent-hub/protocol';
 import type { HubConfig } from './config.ts';
@@ -57,6 +57,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL, node);
   const clock = opts.clock ?? systemClock;
   const metrics = createMetrics();
+  setListenerErrorHandler((event, err) => logger.error({ err, event }, 'event listener failed'));
   const [operator, agentSecret] = await Promise.all([
     loadOrCreateSecret(config.DATA_DIR, 'operator-token', config.HUB_TOKEN),
     loadOrCreateSecret(config.DATA_DIR, 'agent-secret', config.AGENT_SECRET),
