@@ -6,3 +6,4 @@ export * from './health/index.ts';
 export * from './store-outage/index.ts';
 export { FakeClock } from './testing/fake-clock.ts';
 export * from './groups/index.ts';
+export * from './memory-store/index.ts';

@@ -3,7 +3,7 @@ export { SqlStore } from './sql/sql-store.ts';
 export type { SqlDatabase } from './sql/sql-database.ts';
 export { MIGRATIONS_FOLDER } from './sql/migrations-folder.ts';
 export { RESET_TABLES_SQL } from './sql/reset-tables.ts';
-export { MemoryStore } from './memory/memory-store.ts';
+export { MemoryStore } from '@agent-hub/core';
 export {
   createPgliteClient,
   openPgliteStore,

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
-import type { Store } from '@agent-hub/core';
+import { MemoryStore, type Store } from '@agent-hub/core';
 import { HubError } from '@agent-hub/protocol';
 import { openFileStore } from './file/file-store.ts';
-import { MemoryStore } from './memory/memory-store.ts';
 import type { PgliteIsolation } from './pglite/pglite-thread.ts';
 import { openPgliteStoreInWorker } from './pglite/pglite-worker-store.ts';
 import { openPostgresStore } from './postgres/postgres-store.ts';

@@ -1,6 +1,6 @@
 import { HubError } from '@agent-hub/protocol';
 import { describe, expect, it } from 'vitest';
-import { reportingUnavailable, toStoreError } from './store-unavailable.ts';
+import { toStoreError } from './store-unavailable.ts';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 
@@ -27,14 +27,5 @@ describe('toStoreError', () => {
     const unique = withCode('duplicate key value', '23505');
     expect(toStoreError(domain)).toBe(domain);
     expect(toStoreError(unique)).toBe(unique);
-  });
-});
-
-describe('reportingUnavailable', () => {
-  it('refuses calls on a closed store without reaching the backend', async () => {
-    let calls = 0;
-    const part = reportingUnavailable({ read: async () => ++calls }, () => true);
-    await expect(part.read()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
-    expect(calls).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import { storeClosedError } from '@agent-hub/core/store-kit';
 import { HubError } from '@agent-hub/protocol';
 
 // Socket-level and postgres.js client codes that mean "the database cannot be reached".
@@ -51,33 +52,9 @@ export function toStoreError(err: unknown): unknown {
   return new HubError('STORE_UNAVAILABLE', 'the store is unavailable', { cause: failure.message });
 }
 
-export function storeClosedError(): HubError {
-  return new HubError('STORE_UNAVAILABLE', 'the store is closed', { cause: 'closed' });
-}
+export { storeClosedError };
 
-/**
- * Wraps every method of a store part so that callers see STORE_UNAVAILABLE for a closed store or
- * an unreachable backend, and domain errors unchanged, without repeating a try/catch per method.
- * `translate` lets an adapter map its own backend's failures first (file-system codes, ioredis
- * messages); what it leaves unchanged still goes through `toStoreError`.
- */
-export function reportingUnavailable<T extends object>(
-  target: T,
-  isClosed: () => boolean,
-  translate: (err: unknown) => unknown = (err) => err,
-): T {
-  return new Proxy(target, {
-    get(obj, prop, receiver) {
-      const value: unknown = Reflect.get(obj, prop, receiver);
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        if (isClosed()) throw storeClosedError();
-        try {
-          return await (value as (...a: unknown[]) => unknown).apply(obj, args);
-        } catch (err) {
-          throw toStoreError(translate(err));
-        }
-      };
-    },
-  });
+/** The shell's translate hook for an adapter: its own backend's failures first, then the drivers'. */
+export function withDriverErrors(translate: (err: unknown) => unknown = (err) => err): (err: unknown) => unknown {
+  return (err) => toStoreError(translate(err));
 }

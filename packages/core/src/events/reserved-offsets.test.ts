@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HubError } from '@agent-hub/protocol';
-import { InMemoryKv } from '../groups/testing/in-memory-ports.ts';
+import { MemoryStore } from '../memory-store/memory-store.ts';
 import { silentLogger } from '../ports/logger.ts';
 import { OFFSET_RESERVATION_KEY, ReservedOffsets } from './reserved-offsets.ts';
 
@@ -12,7 +12,7 @@ const drain = async (o: ReservedOffsets, n: number) => {
 
 describe('ReservedOffsets', () => {
   it('never hands out a number an earlier run could have handed out, even if none of it was committed', async () => {
-    const kv = new InMemoryKv();
+    const { kv } = new MemoryStore();
     const first = new ReservedOffsets(kv, silentLogger, 100);
     await first.start(0);
     const handed = await drain(first, 130); // delivered live; the process dies before any commit
@@ -24,14 +24,14 @@ describe('ReservedOffsets', () => {
   });
 
   it('continues from the log when the log is ahead of the reservation', async () => {
-    const kv = new InMemoryKv();
+    const { kv } = new MemoryStore();
     const o = new ReservedOffsets(kv, silentLogger, 100);
     await o.start(5000);
     expect(await o.next()).toBe(5001);
   });
 
   it('reserves the next block ahead of use, so numbering does not wait on the store', async () => {
-    const kv = new InMemoryKv();
+    const { kv } = new MemoryStore();
     const o = new ReservedOffsets(kv, silentLogger, 100);
     await o.start(0);
     const sync = Array.from({ length: 60 }, () => o.next());
@@ -42,7 +42,7 @@ describe('ReservedOffsets', () => {
   });
 
   it('answers STORE_UNAVAILABLE once the reserved block is used up and the store cannot be written', async () => {
-    const kv = new InMemoryKv();
+    const { kv } = new MemoryStore();
     const o = new ReservedOffsets(kv, silentLogger, 10);
     await o.start(0);
     kv.putValue = async () => {
@@ -52,7 +52,7 @@ describe('ReservedOffsets', () => {
   });
 
   it('keeps two writers of one store in disjoint blocks', async () => {
-    const kv = new InMemoryKv();
+    const { kv } = new MemoryStore();
     const a = new ReservedOffsets(kv, silentLogger, 10);
     const b = new ReservedOffsets(kv, silentLogger, 10);
     await a.start(0);

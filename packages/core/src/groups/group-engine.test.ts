@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HubError } from '@agent-hub/protocol';
 import { HISTORY_LIMIT } from './group-state.ts';
 import { agentInfo, groupHarness, type GroupHarness } from './testing/group-harness.ts';
-import { InMemoryKv, InMemorySessionStore } from './testing/in-memory-ports.ts';
+import { MemoryStore } from '../memory-store/memory-store.ts';
 
 const trio = () => [agentInfo('ann'), agentInfo('bob'), agentInfo('cy')];
 let h: GroupHarness;
@@ -305,9 +305,8 @@ describe('configuration', () => {
 
 describe('restart', () => {
   it('restores running groups in a new engine from the same KV store and re-grants the current turn', async () => {
-    const kv = new InMemoryKv();
-    const sessionStore = new InMemorySessionStore();
-    const first = groupHarness({ agents: trio(), kv, sessionStore });
+    const store = new MemoryStore();
+    const first = groupHarness({ agents: trio(), store });
     // Three turns are spoken; the fourth speaker is still thinking when the hub goes down.
     first.autoReply((id, t) => (t.turn <= 3 ? `${id} on turn ${t.turn}` : null));
     const g = await first.create({ members: ['ann', 'bob', 'cy'], maxTurns: 5 });
@@ -317,7 +316,7 @@ describe('restart', () => {
     expect(before).toMatchObject({ spokenTurns: 3, current: { agentId: 'ann', turn: 4 } });
     await first.close();
 
-    h = groupHarness({ agents: trio(), kv, sessionStore, clock: first.clock });
+    h = groupHarness({ agents: trio(), store, clock: first.clock });
     expect(await h.engine.restore()).toBe(1);
     await h.settle();
     const after = await h.view(g.id);
@@ -342,14 +341,13 @@ describe('restart', () => {
   });
 
   it('restarts the turn clock on restore, so the outage does not count against the speaker', async () => {
-    const kv = new InMemoryKv();
-    const sessionStore = new InMemorySessionStore();
-    const first = groupHarness({ agents: trio(), kv, sessionStore });
+    const store = new MemoryStore();
+    const first = groupHarness({ agents: trio(), store });
     const g = await first.create({ members: ['ann', 'bob'], turnTimeoutMs: 1000 });
     await first.settle();
     await first.close();
     first.clock.advance(5000);
-    h = groupHarness({ agents: trio(), kv, sessionStore, clock: first.clock });
+    h = groupHarness({ agents: trio(), store, clock: first.clock });
     await h.engine.restore();
     await h.advance(999);
     expect((await h.view(g.id)).current?.agentId).toBe('ann');

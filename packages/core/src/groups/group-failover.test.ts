@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../testing/fake-clock.ts';
 import { agentInfo, groupHarness, type GroupHarness } from './testing/group-harness.ts';
-import { InMemoryKv, InMemorySessionStore } from './testing/in-memory-ports.ts';
+import { MemoryStore } from '../memory-store/memory-store.ts';
 
 const trio = () => [agentInfo('ann'), agentInfo('bob'), agentInfo('cy')];
 const open: GroupHarness[] = [];
@@ -11,7 +11,7 @@ afterEach(async () => {
 
 /** Two engines on one store and one clock: two hub nodes serving the same group's members. */
 function twoNodes() {
-  const shared = { kv: new InMemoryKv(), sessionStore: new InMemorySessionStore(), clock: new FakeClock() };
+  const shared = { store: new MemoryStore(), clock: new FakeClock() };
   const a = groupHarness({ agents: trio(), ...shared });
   const b = groupHarness({ agents: trio(), ...shared });
   open.push(a, b);

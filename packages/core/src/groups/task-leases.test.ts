@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HubError, type GroupTask } from '@agent-hub/protocol';
 import { FakeClock } from '../testing/fake-clock.ts';
 import { agentInfo, groupHarness, type GroupHarness } from './testing/group-harness.ts';
-import { InMemoryKv, InMemorySessionStore } from './testing/in-memory-ports.ts';
+import { MemoryStore } from '../memory-store/memory-store.ts';
 
 const LEASE_MS = 1000;
 const op = { kind: 'operator' } as const;
@@ -12,7 +12,7 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((h) => h.close()));
 });
 
-function node(shared: { kv?: InMemoryKv; sessionStore?: InMemorySessionStore; clock?: FakeClock } = {}): GroupHarness {
+function node(shared: { store?: MemoryStore; clock?: FakeClock } = {}): GroupHarness {
   const h = groupHarness({ agents: [agentInfo('ann'), agentInfo('bob')], taskLeaseMs: LEASE_MS, ...shared });
   open.push(h);
   return h;
@@ -79,7 +79,7 @@ describe('a task claim is a lease', () => {
   });
 
   it('persists attempts and leases: a lapsed claim is free again on a node that never armed its timer', async () => {
-    const shared = { kv: new InMemoryKv(), sessionStore: new InMemorySessionStore(), clock: new FakeClock() };
+    const shared = { store: new MemoryStore(), clock: new FakeClock() };
     const first = node(shared);
     const g = await first.create({ members: ['ann', 'bob'] });
     const added = await first.engine.addTask(g.id, op, { title: 'x' });
@@ -94,7 +94,7 @@ describe('a task claim is a lease', () => {
   });
 
   it('re-arms lease timers on restore', async () => {
-    const shared = { kv: new InMemoryKv(), sessionStore: new InMemorySessionStore(), clock: new FakeClock() };
+    const shared = { store: new MemoryStore(), clock: new FakeClock() };
     const first = node(shared);
     const g = await first.create({ members: ['ann', 'bob'] });
     const added = await first.engine.addTask(g.id, op, { title: 'x' });

@@ -1,27 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthTransition, LivenessReport } from '@agent-hub/protocol';
 import { AgentDirectory } from '../agents/agent-directory.ts';
-import type { AgentRecord, AgentStore } from '../ports/store.ts';
+import { MemoryStore } from '../memory-store/memory-store.ts';
 import { silentLogger } from '../ports/logger.ts';
 import { FakeClock } from '../testing/fake-clock.ts';
 import { DegradationController } from './degradation.ts';
 import { HealthMonitor } from './health-monitor.ts';
-
-class AgentRecords implements AgentStore {
-  private readonly rows = new Map<string, AgentRecord>();
-  async upsertAgent(rec: AgentRecord): Promise<void> {
-    this.rows.set(rec.id, rec);
-  }
-  async upsertAgents(recs: AgentRecord[]): Promise<void> {
-    for (const rec of recs) this.rows.set(rec.id, rec);
-  }
-  async getAgent(id: string): Promise<AgentRecord | null> {
-    return this.rows.get(id) ?? null;
-  }
-  async listAgents(): Promise<AgentRecord[]> {
-    return [...this.rows.values()];
-  }
-}
 
 /** Degradation settings for these tests; each sets how many failures trip it. */
 const DEGRADATION = {
@@ -35,7 +19,7 @@ const DEGRADATION = {
 
 async function setup(hubOverloaded: () => boolean) {
   const clock = new FakeClock();
-  const agents = new AgentDirectory({ store: new AgentRecords(), clock, node: 'n1', defaultRecovery: 'alert' });
+  const agents = new AgentDirectory({ store: new MemoryStore().agents, clock, node: 'n1', defaultRecovery: 'alert' });
   const degradation = new DegradationController(clock, { ...DEGRADATION, failures: 1 });
   const monitor = new HealthMonitor(
     agents,
@@ -80,7 +64,7 @@ class ManualProbes {
 
 async function watched(recovery: 'alert' | 'restart') {
   const clock = new FakeClock();
-  const agents = new AgentDirectory({ store: new AgentRecords(), clock, node: 'n1', defaultRecovery: recovery });
+  const agents = new AgentDirectory({ store: new MemoryStore().agents, clock, node: 'n1', defaultRecovery: recovery });
   const degradation = new DegradationController(clock, { ...DEGRADATION, failures: 100 });
   const probes = new ManualProbes();
   const restarts: string[] = [];
@@ -164,7 +148,7 @@ describe('health transitions', () => {
 describe('a large fleet\u2019s liveness round', () => {
   it('is spread over probeSpreadMs in slices, every agent probed once on its own connection', async () => {
     const clock = new FakeClock();
-    const agents = new AgentDirectory({ store: new AgentRecords(), clock, node: 'n1', defaultRecovery: 'alert' });
+    const agents = new AgentDirectory({ store: new MemoryStore().agents, clock, node: 'n1', defaultRecovery: 'alert' });
     const degradation = new DegradationController(clock, { ...DEGRADATION, failures: 100 });
     const probes = new ManualProbes();
     const monitor = new HealthMonitor(

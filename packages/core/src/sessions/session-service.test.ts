@@ -95,7 +95,7 @@ describe('session writes while the store is down', () => {
     store.release();
     await advance(1000);
     expect(outbox.size).toBe(0);
-    expect(store.contents(s.id)).toEqual(['slow', 'next']);
+    expect(await store.contents(s.id)).toEqual(['slow', 'next']);
   });
 
   it('answers a retry of a pending append with the same pending answer, and after the drain with the original result', async () => {
@@ -119,7 +119,7 @@ describe('session writes while the store is down', () => {
       [2, 'm-2', 'only once'],
     ]);
     expect(retry.session!.version).toBeLessThan(later.session!.version);
-    expect(store.contents(s.id)).toEqual(['once', 'only once', 'later']);
+    expect(await store.contents(s.id)).toEqual(['once', 'only once', 'later']);
   });
 
   it('gives every message an id, the client one or a new one, and does not announce a retry as a change', async () => {

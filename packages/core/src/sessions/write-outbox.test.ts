@@ -45,7 +45,7 @@ describe('session write outbox', () => {
     await advance(750);
     expect(outbox.size).toBe(0);
     expect(outbox.failing).toBe(false);
-    expect(store.contents(id)).toEqual(['queued']);
+    expect(await store.contents(id)).toEqual(['queued']);
     await outbox.close();
   });
 
@@ -116,7 +116,7 @@ describe('session write outbox', () => {
     await advance(1000);
     expect(applied).toEqual(['create', 'append']);
     expect(errors).toEqual([]);
-    expect(store.contents(id)).toEqual(['after']);
+    expect(await store.contents(id)).toEqual(['after']);
     await outbox.close();
   });
 });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { CheckpointQuery, CheckpointRecord, CheckpointStore } from '@agent-hub/core';
 import type { CheckpointWrite, StoredCheckpoint } from '@agent-hub/protocol';
-import { CheckpointTable, type ThreadCheckpoints } from '../checkpoints/checkpoint-table.ts';
+import { CheckpointTable, type ThreadCheckpoints } from '@agent-hub/core/store-kit';
 import { listFiles, readIfExists, removeIfExists, writeFileAtomic } from './atomic-file.ts';
 import { fileNameFor } from './file-names.ts';
 import { SerialQueues } from './serial-queues.ts';

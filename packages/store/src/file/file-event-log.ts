@@ -1,13 +1,10 @@
 import type { DeadLetterStatusChange, EventLog, EventQuery } from '@agent-hub/core';
 import type { DeadLetter, DeadLetterStatus, HubEvent } from '@agent-hub/protocol';
-import { newestFirst, transition, withStatus } from '../dead-letter-status.ts';
-import { eventQueryMatcher, topicMatcher } from '../event-filter.ts';
-import { jsonCopy } from '../memory/json-copy.ts';
+import { newestFirst, transition, withStatus, eventQueryMatcher, topicMatcher, jsonCopy, offsetsOf } from '@agent-hub/core/store-kit';
 import { EventSegments, toEvent, toRow, type EventRow } from './event-segments.ts';
 import type { JsonLinesFile } from './json-lines-file.ts';
 import { SerialQueues } from './serial-queues.ts';
 import type { SnapshotFile } from './snapshot-file.ts';
-import { offsetsOf } from '../offsets-of.ts';
 
 interface StatusLine {
   id: string;

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { AgentRecord, AgentStore, KeyValueStore } from '@agent-hub/core';
-import { kvVersionConflict } from '../kv-conflict.ts';
-import { jsonCopy } from '../memory/json-copy.ts';
+import { kvVersionConflict, jsonCopy } from '@agent-hub/core/store-kit';
 import { listFiles, readIfExists, removeIfExists, writeFileAtomic } from './atomic-file.ts';
 import { fileNameFor } from './file-names.ts';
 import { SerialQueues } from './serial-queues.ts';

@@ -8,8 +8,8 @@ import {
   type StoredAppend,
 } from '@agent-hub/core';
 import type { Page, Session, SessionMessage, SessionState } from '@agent-hub/protocol';
-import { jsonCopy } from '../memory/json-copy.ts';
 import {
+  jsonCopy,
   appendMessagesTo,
   applySessionPatch,
   earlierWriteIn,
@@ -22,8 +22,8 @@ import {
   toSession,
   touchSession,
   writableRecord,
-} from '../session-records.ts';
-import { sessionNotFound } from '../session-write-refusal.ts';
+  sessionNotFound,
+} from '@agent-hub/core/store-kit';
 import { mapBounded, SerialQueues } from './serial-queues.ts';
 import type { SessionDocument, SessionFiles, SessionHeader } from './session-files.ts';
 

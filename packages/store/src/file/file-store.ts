@@ -1,7 +1,8 @@
 import { access, constants } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { AgentRecord, AgentStore, CheckpointStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
-import { reportingUnavailable, storeClosedError } from '../store-unavailable.ts';
+import type { AgentRecord, Store } from '@agent-hub/core';
+import { StoreShell } from '@agent-hub/core/store-kit';
+import { withDriverErrors } from '../store-unavailable.ts';
 import { ensureDir, readIfExists } from './atomic-file.ts';
 import { lockDataDir, type DataDirLock } from './data-dir-lock.ts';
 import { EventSegments } from './event-segments.ts';
@@ -63,47 +64,25 @@ interface FileParts {
 }
 
 /** The store port in plain files, for a single hub process without a database. */
-export class FileStore implements Store {
+export class FileStore extends StoreShell {
   readonly kind = 'file' as const;
-  readonly sessions: SessionStore;
-  readonly events: EventLog;
-  readonly agents: AgentStore;
-  readonly kv: KeyValueStore;
-  readonly checkpoints: CheckpointStore;
-  private closed = false;
-  private closing: Promise<void> | undefined;
 
   constructor(
     readonly dataDir: string,
-    private readonly lock: DataDirLock,
-    private readonly parts: FileParts,
+    lock: DataDirLock,
+    parts: FileParts,
   ) {
-    const isClosed = () => this.closed;
-    this.sessions = reportingUnavailable(parts.sessions, isClosed, toFileStoreError);
-    this.events = reportingUnavailable(parts.events, isClosed, toFileStoreError);
-    this.agents = reportingUnavailable(parts.agents, isClosed, toFileStoreError);
-    this.kv = reportingUnavailable(parts.kv, isClosed, toFileStoreError);
-    this.checkpoints = reportingUnavailable(parts.checkpoints, isClosed, toFileStoreError);
-  }
-
-  async ping(): Promise<void> {
-    if (this.closed) throw storeClosedError();
-    try {
-      await access(this.dataDir, constants.W_OK);
-    } catch (err) {
-      throw toFileStoreError(err);
-    }
-  }
-
-  /** Idempotent: waits for every write already started, then gives up the folder's lock. */
-  close(): Promise<void> {
-    this.closed = true;
-    this.closing ??= (async () => {
-      const { sessions, events, agents, kv, checkpoints } = this.parts;
-      await Promise.all([sessions.drain(), events.drain(), agents.drain(), kv.drain(), checkpoints.drain()]);
-      await this.lock.release();
-    })();
-    return this.closing;
+    super({
+      ...parts,
+      ping: () => access(dataDir, constants.W_OK),
+      // Waits for every write already started, then gives up the folder's lock.
+      release: async () => {
+        const { sessions, events, agents, kv, checkpoints } = parts;
+        await Promise.all([sessions.drain(), events.drain(), agents.drain(), kv.drain(), checkpoints.drain()]);
+        await lock.release();
+      },
+      translate: withDriverErrors(toFileStoreError),
+    });
   }
 }
 

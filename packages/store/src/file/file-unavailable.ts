@@ -5,7 +5,7 @@ const UNAVAILABLE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE',
 
 /**
  * Maps a file-system failure to STORE_UNAVAILABLE; anything else is returned unchanged. The file
- * store passes it to `reportingUnavailable` as its translate hook.
+ * store passes it to the store shell as its translate hook.
  */
 export function toFileStoreError(err: unknown): unknown {
   if (err instanceof HubError) return err;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { SessionRecordWithHistory } from '../session-records.ts';
+import type { SessionRecordWithHistory } from '@agent-hub/core/store-kit';
 import { listFiles, readIfExists, removeIfExists, writeFileAtomic } from './atomic-file.ts';
 import { fileNameFor } from './file-names.ts';
 import { mapBounded } from './serial-queues.ts';

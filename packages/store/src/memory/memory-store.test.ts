@@ -1,5 +1,5 @@
+import { MemoryStore } from '@agent-hub/core';
 import { describeStoreContract } from '../contract/store-contract.ts';
-import { MemoryStore } from './memory-store.ts';
 
 describeStoreContract('memory', async () => {
   const store = new MemoryStore();

@@ -1,7 +1,7 @@
 import type { CheckpointQuery, CheckpointRecord, CheckpointStore } from '@agent-hub/core';
 import type { CheckpointWrite, StoredCheckpoint } from '@agent-hub/protocol';
 import type { Redis } from 'ioredis';
-import { byBytes, compareForListing, compareWrites, matchesCheckpointQuery } from '../checkpoints/checkpoint-order.ts';
+import { byBytes, compareForListing, compareWrites, matchesCheckpointQuery } from '@agent-hub/core/store-kit';
 import type { RedisKeys } from './redis-keys.ts';
 
 /**

@@ -1,9 +1,7 @@
 import { deadLetterConflict, deadLetterNotFound, type DeadLetterStatusChange, type EventLog, type EventQuery } from '@agent-hub/core';
 import { topicMatches, type DeadLetter, type DeadLetterStatus, type HubEvent } from '@agent-hub/protocol';
-import { withStatus } from '../dead-letter-status.ts';
+import { withStatus, eventQueryMatcher, parseTopicPattern } from '@agent-hub/core/store-kit';
 import type { Redis } from 'ioredis';
-import { eventQueryMatcher } from '../event-filter.ts';
-import { parseTopicPattern } from '../topic-pattern.ts';
 import type { RedisKeys } from './redis-keys.ts';
 import type { StoreScripts } from './redis-scripts.ts';
 

@@ -1,6 +1,6 @@
 import type { AgentRecord, AgentStore, KeyValueStore } from '@agent-hub/core';
 import type { Redis } from 'ioredis';
-import { kvVersionConflict } from '../kv-conflict.ts';
+import { kvVersionConflict } from '@agent-hub/core/store-kit';
 import type { RedisKeys } from './redis-keys.ts';
 import type { StoreScripts } from './redis-scripts.ts';
 

@@ -10,9 +10,17 @@ import {
 } from '@agent-hub/core';
 import { HubError, SESSION_STATES, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
 import type { Redis } from 'ioredis';
-import { compareSessionsForListing, decodeSessionCursor, encodeSessionCursor, type SessionCursor } from '../session-cursor.ts';
-import { matchesSessionFilter, newSessionRecord, replayedWrite, toSession } from '../session-records.ts';
-import { sessionWriteRefusal } from '../session-write-refusal.ts';
+import {
+  compareSessionsForListing,
+  decodeSessionCursor,
+  encodeSessionCursor,
+  type SessionCursor,
+  matchesSessionFilter,
+  newSessionRecord,
+  replayedWrite,
+  toSession,
+  sessionWriteRefusal,
+} from '@agent-hub/core/store-kit';
 import { listingTime, parseListingEntry, type RedisKeys } from './redis-keys.ts';
 import type { StoreScripts } from './redis-scripts.ts';
 

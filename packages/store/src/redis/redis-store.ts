@@ -1,8 +1,9 @@
-import type { AgentStore, CheckpointStore, EventLog, KeyValueStore, SessionStore, Store } from '@agent-hub/core';
+import type { Store } from '@agent-hub/core';
+import { StoreShell } from '@agent-hub/core/store-kit';
 import { RedisCheckpointStore } from './redis-checkpoint-store.ts';
 import { HubError } from '@agent-hub/protocol';
 import { Redis } from 'ioredis';
-import { reportingUnavailable } from '../store-unavailable.ts';
+import { withDriverErrors } from '../store-unavailable.ts';
 import { RedisEventLog } from './redis-event-log.ts';
 import { DEFAULT_REDIS_KEY_PREFIX, RedisKeys } from './redis-keys.ts';
 import { RedisAgentStore, RedisKeyValueStore } from './redis-registry.ts';
@@ -57,51 +58,29 @@ export async function openRedisStore(opts: RedisStoreOptions): Promise<Store> {
  * with `openRedisStore`; the constructor takes a client configured by the caller (tests use it to
  * watch the commands sent), and `close()` quits that client.
  */
-export class RedisStore implements Store {
+export class RedisStore extends StoreShell {
   readonly kind = 'redis' as const;
-  readonly sessions: SessionStore;
-  readonly events: EventLog;
-  readonly agents: AgentStore;
-  readonly kv: KeyValueStore;
-  readonly checkpoints: CheckpointStore;
-  private readonly probe: { ping(): Promise<void> };
-  private closed = false;
-  private closing: Promise<void> | undefined;
 
-  constructor(
-    private readonly client: Redis,
-    keyPrefix: string,
-    lastConnectionError: () => Error | undefined = () => undefined,
-  ) {
+  constructor(client: Redis, keyPrefix: string, lastConnectionError: () => Error | undefined = () => undefined) {
     const keys = new RedisKeys(keyPrefix);
     const scripts = defineStoreScripts(client);
-    const isClosed = () => this.closed;
-    const translate = (err: unknown) => toRedisStoreError(err, lastConnectionError());
-    const guard = <T extends object>(part: T) => reportingUnavailable(part, isClosed, translate);
-    this.sessions = guard(new RedisSessionStore(client, keys, scripts));
-    this.events = guard(new RedisEventLog(client, keys, scripts));
-    this.agents = guard(new RedisAgentStore(client, keys));
-    this.kv = guard(new RedisKeyValueStore(client, keys, scripts));
-    this.checkpoints = guard(new RedisCheckpointStore(client, keys));
-    const ping = async () => {
-      const reply = await client.ping();
-      if (reply !== 'PONG') throw new HubError('STORE_UNAVAILABLE', 'redis did not answer PING', { reply });
-    };
-    this.probe = guard({ ping });
-  }
-
-  ping(): Promise<void> {
-    return this.probe.ping();
-  }
-
-  /** Idempotent: later calls wait for the first one. */
-  close(): Promise<void> {
-    this.closed = true;
-    this.closing ??= this.client.quit().then(
-      () => undefined,
-      // Not connected (or the server went away): nothing to say goodbye to.
-      () => this.client.disconnect(),
-    );
-    return this.closing;
+    super({
+      sessions: new RedisSessionStore(client, keys, scripts),
+      events: new RedisEventLog(client, keys, scripts),
+      agents: new RedisAgentStore(client, keys),
+      kv: new RedisKeyValueStore(client, keys, scripts),
+      checkpoints: new RedisCheckpointStore(client, keys),
+      ping: async () => {
+        const reply = await client.ping();
+        if (reply !== 'PONG') throw new HubError('STORE_UNAVAILABLE', 'redis did not answer PING', { reply });
+      },
+      release: () =>
+        client.quit().then(
+          () => undefined,
+          // Not connected (or the server went away): nothing to say goodbye to.
+          () => client.disconnect(),
+        ),
+      translate: withDriverErrors((err) => toRedisStoreError(err, lastConnectionError())),
+    });
   }
 }

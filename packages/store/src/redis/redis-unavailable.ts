@@ -13,7 +13,7 @@ const UNAVAILABLE_MESSAGES = [
 
 /**
  * Maps an ioredis connection or server failure to STORE_UNAVAILABLE; anything else unchanged. The
- * Redis store passes it to `reportingUnavailable` as its translate hook.
+ * Redis store passes it to the store shell as its translate hook.
  */
 export function toRedisStoreError(err: unknown, lastConnectionError?: Error): unknown {
   const mapped = toStoreError(err);

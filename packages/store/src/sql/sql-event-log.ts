@@ -1,7 +1,7 @@
 import { deadLetterConflict, deadLetterNotFound, type DeadLetterStatusChange, type EventLog, type EventQuery } from '@agent-hub/core';
 import { PRIORITY_RANK, type DeadLetter, type DeadLetterStatus, type HubEvent } from '@agent-hub/protocol';
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, sql } from 'drizzle-orm';
-import { withStatus } from '../dead-letter-status.ts';
+import { withStatus } from '@agent-hub/core/store-kit';
 import { agentOffsets, deadLetters, events } from '../schema.ts';
 import { toDeadLetter, toHubEvent } from './rows.ts';
 import type { SqlDatabase } from './sql-database.ts';

@@ -1,6 +1,6 @@
 import type { KeyValueStore } from '@agent-hub/core';
 import { and, eq, sql } from 'drizzle-orm';
-import { kvVersionConflict } from '../kv-conflict.ts';
+import { kvVersionConflict } from '@agent-hub/core/store-kit';
 import { kv } from '../schema.ts';
 import { escapeLike, type SqlDatabase } from './sql-database.ts';
 

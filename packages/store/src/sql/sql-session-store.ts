@@ -12,9 +12,7 @@ import { HubError, SESSION_STATES, type Page, type Session, type SessionMessage,
 import { and, arrayContains, asc, count, desc, eq, gt, inArray, lt, ne, sql, type SQL } from 'drizzle-orm';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { sessionMessages, sessions } from '../schema.ts';
-import { decodeSessionCursor, encodeSessionCursor } from '../session-cursor.ts';
-import { replayedWrite } from '../session-records.ts';
-import { sessionNotFound, sessionWriteRefusal } from '../session-write-refusal.ts';
+import { decodeSessionCursor, encodeSessionCursor, replayedWrite, sessionNotFound, sessionWriteRefusal } from '@agent-hub/core/store-kit';
 import { messageColumns, toMessage, toSession } from './rows.ts';
 import { isUuid, type SqlDatabase } from './sql-database.ts';
 

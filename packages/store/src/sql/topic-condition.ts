@@ -1,6 +1,6 @@
 import { eq, or, sql, type SQL } from 'drizzle-orm';
 import { events } from '../schema.ts';
-import { parseTopicPattern, type TopicPattern } from '../topic-pattern.ts';
+import { parseTopicPattern, type TopicPattern } from '@agent-hub/core/store-kit';
 import { escapeLike } from './sql-database.ts';
 
 /** SQL matching the events whose topic matches any of `patterns`; undefined means every topic. */

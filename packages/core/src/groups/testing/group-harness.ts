@@ -16,7 +16,7 @@ import { FakeClock } from '../../testing/fake-clock.ts';
 import { GroupEngine } from '../group-engine.ts';
 import type { GroupTransport } from '../group-transport.ts';
 import type { SpeakerSelector } from '../strategies/speaker-selector.ts';
-import { InMemoryKv, InMemorySessionStore } from './in-memory-ports.ts';
+import { MemoryStore } from '../../memory-store/memory-store.ts';
 import { agentInfo as baseAgentInfo } from '../../testing/agent-info.ts';
 
 /** Records what the engine tells agents; `onGrant` lets a test play the agents' side. */
@@ -64,18 +64,17 @@ export function agentInfo(id: string, o: { health?: HealthState; capabilities?: 
 
 export interface HarnessOptions {
   agents: AgentInfo[];
-  kv?: InMemoryKv;
-  sessionStore?: InMemorySessionStore;
+  /** The store the engine keeps its documents and sessions in; share one to run several nodes. */
+  store?: MemoryStore;
   clock?: FakeClock;
   selectors?: Partial<Record<GroupStrategy, SpeakerSelector>>;
   taskLeaseMs?: number;
 }
 
-/** A GroupEngine on in-memory ports and a fake clock, with a fake agent directory. */
+/** A GroupEngine on the memory store and a fake clock, with a fake agent directory. */
 export function groupHarness(o: HarnessOptions) {
   const clock = o.clock ?? new FakeClock();
-  const kv = o.kv ?? new InMemoryKv();
-  const sessionStore = o.sessionStore ?? new InMemorySessionStore();
+  const { kv, sessions: sessionStore } = o.store ?? new MemoryStore();
   const sessions = new SessionService({ store: sessionStore, clock, newId: randomUUID, cacheSize: 100 });
   const directory = new Map(o.agents.map((a) => [a.id, a]));
   const transport = new RecordingTransport();

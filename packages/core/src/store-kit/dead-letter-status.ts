@@ -1,4 +1,5 @@
-import { deadLetterConflict, deadLetterNotFound, type DeadLetterStatusChange } from '@agent-hub/core';
+import { deadLetterConflict, deadLetterNotFound } from '../events/dead-letter-errors.ts';
+import type { DeadLetterStatusChange } from '../ports/store.ts';
 import type { DeadLetter, DeadLetterStatus } from '@agent-hub/protocol';
 
 /** A letter stored before dead letters had a status is open. */

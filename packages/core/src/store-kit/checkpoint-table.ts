@@ -1,6 +1,6 @@
-import type { CheckpointQuery, CheckpointRecord, CheckpointStore } from '@agent-hub/core';
+import type { CheckpointQuery, CheckpointRecord, CheckpointStore } from '../ports/store.ts';
 import type { CheckpointWrite, StoredCheckpoint } from '@agent-hub/protocol';
-import { jsonCopy } from '../memory/json-copy.ts';
+import { jsonCopy } from './json-copy.ts';
 import { byBytes, compareForListing, compareWrites, keepsExisting, matchesCheckpointQuery, writeKey } from './checkpoint-order.ts';
 
 /** One thread's checkpoints and writes, as the file store writes it to disk. */

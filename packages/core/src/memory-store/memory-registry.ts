@@ -1,6 +1,6 @@
-import type { AgentRecord, AgentStore, KeyValueStore } from '@agent-hub/core';
-import { kvVersionConflict } from '../kv-conflict.ts';
-import { jsonCopy } from './json-copy.ts';
+import type { AgentRecord, AgentStore, KeyValueStore } from '../ports/store.ts';
+import { kvVersionConflict } from '../store-kit/kv-conflict.ts';
+import { jsonCopy } from '../store-kit/json-copy.ts';
 
 export class MemoryAgentStore implements AgentStore {
   private readonly agents = new Map<string, AgentRecord>();

@@ -1,9 +1,9 @@
-import type { DeadLetterStatusChange, EventLog, EventQuery } from '@agent-hub/core';
+import type { DeadLetterStatusChange, EventLog, EventQuery } from '../ports/store.ts';
 import type { DeadLetter, DeadLetterStatus, HubEvent } from '@agent-hub/protocol';
-import { newestFirst, transition, withStatus } from '../dead-letter-status.ts';
-import { eventQueryMatcher, topicMatcher } from '../event-filter.ts';
-import { jsonCopy } from './json-copy.ts';
-import { offsetsOf } from '../offsets-of.ts';
+import { newestFirst, transition, withStatus } from '../store-kit/dead-letter-status.ts';
+import { eventQueryMatcher, topicMatcher } from '../store-kit/event-filter.ts';
+import { jsonCopy } from '../store-kit/json-copy.ts';
+import { offsetsOf } from '../store-kit/offsets-of.ts';
 
 /** An event as the SQL adapters keep it: time in ms, payload serialised once. */
 interface EventRow {

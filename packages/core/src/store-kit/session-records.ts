@@ -1,15 +1,8 @@
-import {
-  earlierWriteOf,
-  messageIdsOf,
-  storedMessage,
-  type NewMessageRecord,
-  type NewSessionRecord,
-  type SessionFilter,
-  type SessionPatch,
-  type StoredAppend,
-} from '@agent-hub/core';
+import type { NewMessageRecord, NewSessionRecord, SessionFilter, SessionPatch, StoredAppend } from '../ports/store.ts';
+import { earlierWriteOf, messageIdsOf } from '../sessions/message-ids.ts';
+import { storedMessage } from '../sessions/stored-message.ts';
 import { SESSION_STATES, type Page, type Session, type SessionMessage, type SessionState } from '@agent-hub/protocol';
-import { jsonCopy } from './memory/json-copy.ts';
+import { jsonCopy } from './json-copy.ts';
 import { compareSessionsForListing, decodeSessionCursor, encodeSessionCursor } from './session-cursor.ts';
 import { sessionNotFound, sessionWriteRefusal } from './session-write-refusal.ts';
 

@@ -1,12 +1,5 @@
-import {
-  messageIdsOf,
-  type NewMessageRecord,
-  type NewSessionRecord,
-  type SessionFilter,
-  type SessionPatch,
-  type SessionStore,
-  type StoredAppend,
-} from '@agent-hub/core';
+import type { NewMessageRecord, NewSessionRecord, SessionFilter, SessionPatch, SessionStore, StoredAppend } from '../ports/store.ts';
+import { messageIdsOf } from '../sessions/message-ids.ts';
 import type { Page, Session, SessionMessage, SessionState } from '@agent-hub/protocol';
 import {
   appendMessagesTo,
@@ -22,8 +15,8 @@ import {
   touchSession,
   writableRecord,
   type SessionRecordWithHistory,
-} from '../session-records.ts';
-import { jsonCopy } from './json-copy.ts';
+} from '../store-kit/session-records.ts';
+import { jsonCopy } from '../store-kit/json-copy.ts';
 
 /** A session as kept in memory: times in epoch ms, history beside it. */
 type SessionRow = SessionRecordWithHistory;

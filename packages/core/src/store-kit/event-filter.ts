@@ -1,4 +1,4 @@
-import type { EventQuery } from '@agent-hub/core';
+import type { EventQuery } from '../ports/store.ts';
 import { PRIORITY_RANK, topicMatches, type HubEvent } from '@agent-hub/protocol';
 import { parseTopicPattern } from './topic-pattern.ts';
 

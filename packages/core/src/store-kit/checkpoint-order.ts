@@ -1,4 +1,4 @@
-import type { CheckpointQuery, CheckpointRecord } from '@agent-hub/core';
+import type { CheckpointQuery, CheckpointRecord } from '../ports/store.ts';
 import type { CheckpointCursor, CheckpointWrite } from '@agent-hub/protocol';
 
 /** Byte order of the UTF-8, as the SQL adapters sort (collate "C"). */
