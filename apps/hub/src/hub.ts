@@ -7,7 +7,7 @@ import { AgentDirectory, setListenerErrorHandler, systemClock, type Clock, type 
 import { openStore } from '@agent-hub/store';
 import { AGENTS_NAMESPACE } from '@agent-hub/protocol';
 import type { HubConfig } from './config.ts';
-import type { HubContext } from './context.ts';
+import type { HubAdapter, HubContext } from './context.ts';
 import { HubState, StoreHealth } from './hub-state.ts';
 import { HUB_VERSION } from './version.ts';
 import { createLogger } from './observability/logger.ts';
@@ -28,6 +28,8 @@ import { createOperatorsNamespace } from './sockets/operators-namespace.ts';
 import type { HubModule } from './module.ts';
 import { buildModules } from './modules.ts';
 import { attachRedisAdapter, type RedisLink } from './cluster/redis-adapter.ts';
+import { ClusterMembership } from './cluster/cluster-membership.ts';
+import { HealthHistory } from './modules/health-history.ts';
 import { RegisterRate, spreadReconnects } from './sockets/reconnect-spread.ts';
 import { LoadGate } from './sockets/load-gate.ts';
 import { watchSlowConsumers } from './sockets/slow-consumers.ts';
@@ -55,9 +57,9 @@ export interface StartOptions {
 export async function startHub(config: HubConfig, opts: StartOptions = {}): Promise<Hub> {
   const node = config.NODE_ID ?? `${hostname()}-${process.pid}`;
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL, node);
+  setListenerErrorHandler((event, err) => logger.error({ err, event }, 'event listener failed'));
   const clock = opts.clock ?? systemClock;
   const metrics = createMetrics();
-  setListenerErrorHandler((event, err) => logger.error({ err, event }, 'event listener failed'));
   const [operator, agentSecret] = await Promise.all([
     loadOrCreateSecret(config.DATA_DIR, 'operator-token', config.HUB_TOKEN),
     loadOrCreateSecret(config.DATA_DIR, 'agent-secret', config.AGENT_SECRET),
@@ -97,6 +99,33 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     maxTtlMs: config.AGENT_TOKEN_MAX_TTL_MS,
     registry: metrics.registry,
   });
+  const io = new SocketServer({
+    // The heartbeat: a frozen or cut-off agent misses a pong and is dropped within interval + timeout.
+    pingInterval: config.HEARTBEAT_INTERVAL_MS,
+    pingTimeout: config.HEARTBEAT_TIMEOUT_MS,
+    // Hard cap well above the per-event limit, so an oversize event gets a typed error, not a cut line.
+    maxHttpBufferSize: config.SOCKET_MAX_PAYLOAD_BYTES * 4,
+    serveClient: false,
+    cors: { origin: false },
+  });
+  const redis = config.REDIS_URL ? attachRedisAdapter(io, config.REDIS_URL, config.REDIS_PREFIX, logger) : null;
+  const adapter: HubAdapter = {
+    kind: redis ? 'redis' : 'memory',
+    ok: () => redis?.ok() ?? true,
+    status: () => redis?.status() ?? 'local',
+    onRecovered: (fn) => redis?.onRecovered(fn),
+  };
+  // Several nodes on one Redis: the node registry and group lease (started by the cluster module).
+  const membership = config.REDIS_URL
+    ? new ClusterMembership({
+        url: config.REDIS_URL,
+        prefix: config.REDIS_PREFIX,
+        node,
+        ttlMs: config.NODE_TTL_MS,
+        agents,
+        log: logger.child({ module: 'cluster' }),
+      })
+    : undefined;
   const ctx: HubContext = {
     config,
     logger,
@@ -116,27 +145,13 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
       metrics,
     ),
     startedAt: clock.now(),
-    adapter: { kind: 'memory', ok: () => true, status: () => 'local', onRecovered: () => undefined },
+    adapter,
+    healthHistory: new HealthHistory(),
+    cluster: membership,
   };
 
-  const io = new SocketServer({
-    // The heartbeat: a frozen or cut-off agent misses a pong and is dropped within interval + timeout.
-    pingInterval: config.HEARTBEAT_INTERVAL_MS,
-    pingTimeout: config.HEARTBEAT_TIMEOUT_MS,
-    // Hard cap well above the per-event limit, so an oversize event gets a typed error, not a cut line.
-    maxHttpBufferSize: config.SOCKET_MAX_PAYLOAD_BYTES * 4,
-    serveClient: false,
-    cors: { origin: false },
-  });
-  const redis = config.REDIS_URL ? attachRedisAdapter(io, config.REDIS_URL, config.REDIS_PREFIX, logger) : null;
-  ctx.adapter = {
-    kind: redis ? 'redis' : 'memory',
-    ok: () => redis?.ok() ?? true,
-    status: () => redis?.status() ?? 'local',
-    onRecovered: (fn) => redis?.onRecovered(fn),
-  };
   const gate = new LoadGate({ lagMs: config.OVERLOAD_LAG_MS });
-  const { modules, audit } = buildModules(ctx, io, gate);
+  const { modules, audit } = buildModules(ctx, io, gate, membership);
   for (const m of modules) await m.start?.();
 
   const app = createHttpApp(

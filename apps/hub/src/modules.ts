@@ -9,6 +9,7 @@ import { groupsModule } from './modules/groups-module.ts';
 import { metricsHistoryModule } from './modules/metrics-history-module.ts';
 import { RedisOffsets } from './cluster/redis-offsets.ts';
 import { clusterModule } from './cluster/cluster-module.ts';
+import type { ClusterMembership } from './cluster/cluster-membership.ts';
 import { agentAuthModule } from './modules/agent-auth-module.ts';
 import type { LoadGate } from './sockets/load-gate.ts';
 import { AuditTrail } from './audit/audit-trail.ts';
@@ -20,7 +21,8 @@ export interface BuiltModules {
   audit: AuditTrail;
 }
 
-export function buildModules(ctx: HubContext, io: Server, gate: LoadGate): BuiltModules {
+/** `membership`: this node's place in the cluster (with REDIS_URL), built by the composition root; the cluster module runs it. */
+export function buildModules(ctx: HubContext, io: Server, gate: LoadGate, membership?: ClusterMembership): BuiltModules {
   const sessions = sessionsModule(ctx);
   // Several nodes share one event log through Redis: offsets must be unique across them, and the
   // cluster needs one committed watermark.
@@ -40,7 +42,8 @@ export function buildModules(ctx: HubContext, io: Server, gate: LoadGate): Built
   const events = eventsModule(ctx, io, { offsets, gate });
   const health = healthModule(ctx, io, events.bus, sessions.service, gate);
   const groups = groupsModule(ctx, io, { bus: events.bus, sessions: sessions.service, onReplaced: health.onReplaced });
-  const cluster = url && offsets ? [clusterModule(ctx, io, { url, offsets, onGroupLeadership: () => groups.engine.restore() })] : [];
+  const cluster =
+    membership && offsets ? [clusterModule(ctx, io, { membership, offsets, onGroupLeadership: () => groups.engine.restore() })] : [];
   const audit = new AuditTrail(events.bus, () => ctx.clock.now(), ctx.logger.child({ module: 'audit' }));
   const modules = [
     agentAuthModule(ctx, io),

@@ -3,8 +3,8 @@ import type { Server } from 'socket.io';
 import { AGENTS_NAMESPACE, OPERATORS_NAMESPACE } from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
-import { NodeRegistry } from './node-registry.ts';
-import { LeaderLease } from './leader-lease.ts';
+import type { ClusterMembership } from './cluster-membership.ts';
+import type { DeadNode } from './node-registry.ts';
 
 /** The part of the offset allocator that learns which nodes are gone (RedisOffsets). */
 export interface NodeOffsets {
@@ -15,7 +15,8 @@ export interface NodeOffsets {
 }
 
 export interface ClusterDeps {
-  url: string;
+  /** This node's registry and lease, built by the composition root (its view is `ctx.cluster`). */
+  membership: ClusterMembership;
   offsets: NodeOffsets;
   onGroupLeadership: () => Promise<unknown>;
 }
@@ -26,28 +27,24 @@ export interface ClusterDeps {
  * in-flight offsets; the agents reconnect to a surviving node on their own and resume from their
  * offsets.
  */
-export function clusterModule(ctx: HubContext, io: Server, { url, offsets, onGroupLeadership }: ClusterDeps): HubModule {
+export function clusterModule(ctx: HubContext, io: Server, { membership, offsets, onGroupLeadership }: ClusterDeps): HubModule {
   const log = ctx.logger.child({ module: 'cluster' });
   const operators = io.of(OPERATORS_NAMESPACE);
   const agentsNsp = io.of(AGENTS_NAMESPACE);
-  const registry = new NodeRegistry(
-    url,
-    { prefix: ctx.config.REDIS_PREFIX, node: ctx.state.node, heartbeatMs: 1000, ttlMs: ctx.config.NODE_TTL_MS, checkMs: 1000 },
-    log,
-    ({ node, agents }) => {
-      offsets
-        .releaseNode(node)
-        .catch((err) => log.warn({ err: String(err), deadNode: node }, "could not release a dead node's offsets; the next sweep will"));
-      for (const a of agents) {
-        // This node (the one reaper) announces the transition like one of its own: the health
-        // module publishes it on agent:<id> and the dashboards get it, once for the cluster.
-        ctx.agents.reaped(a, `hub node ${node} died`);
-        agentsNsp.serverSideEmit('cluster:agent', a);
-        // Broadcast through the adapter: every node's dashboard sees it once.
-        operators.emit('agent:update', a);
-      }
-    },
-  );
+  const { registry, lease } = membership;
+  const onDeadNode = ({ node, agents }: DeadNode) => {
+    offsets
+      .releaseNode(node)
+      .catch((err) => log.warn({ err: String(err), deadNode: node }, "could not release a dead node's offsets; the next sweep will"));
+    for (const a of agents) {
+      // This node (the one reaper) announces the transition like one of its own: the health
+      // module publishes it on agent:<id> and the dashboards get it, once for the cluster.
+      ctx.agents.reaped(a, `hub node ${node} died`);
+      agentsNsp.serverSideEmit('cluster:agent', a);
+      // Broadcast through the adapter: every node's dashboard sees it once.
+      operators.emit('agent:update', a);
+    }
+  };
   // Every node keeps a view of the others' agents (groups choose speakers across nodes with it).
   ctx.agents.on('update', (a) => {
     if (!ctx.agents.isLocal(a.id)) return;
@@ -55,21 +52,6 @@ export function clusterModule(ctx: HubContext, io: Server, { url, offsets, onGro
     agentsNsp.serverSideEmit('cluster:agent', a);
   });
   agentsNsp.on('cluster:agent', (a: AgentInfo) => ctx.agents.applyRemote(a));
-  ctx.cluster = {
-    ok: () => registry.ok,
-    nodes: () => registry.nodes(),
-    leads: () => lease.isHolder,
-    agents: async () => mergeAgents(ctx.agents.list(), await registry.agents().catch(() => [])),
-  };
-  // One node at a time re-arms group timers (after a start, or when the previous holder died).
-  const lease = new LeaderLease(
-    url,
-    `${ctx.config.REDIS_PREFIX}groups:leader`,
-    ctx.state.node,
-    ctx.config.NODE_TTL_MS,
-    log,
-    onGroupLeadership,
-  );
   // Ranges of nodes that are no longer registered: left by a node that died while no survivor
   // was running, or whose release after a reap failed. Swept at start and every TTL. A node seen
   // registered in the previous round is spared once: it may be a clean stop still flushing its
@@ -89,10 +71,11 @@ export function clusterModule(ctx: HubContext, io: Server, { url, offsets, onGro
   return {
     name: 'cluster',
     async start() {
-      await registry.start();
+      await registry.start(onDeadNode);
       await sweep();
       for (const a of await registry.agents().catch(() => [])) ctx.agents.applyRemote(a);
-      await lease.start();
+      // One node at a time re-arms group timers (after a start, or when the previous holder died).
+      await lease.start(onGroupLeadership);
       sweeper = setInterval(() => void sweep(), ctx.config.NODE_TTL_MS);
       sweeper.unref();
     },
@@ -102,14 +85,4 @@ export function clusterModule(ctx: HubContext, io: Server, { url, offsets, onGro
       await registry.close();
     },
   };
-}
-
-/** This node's live view wins for its own agents; the registry supplies everyone else's. */
-function mergeAgents(local: AgentInfo[], shared: AgentInfo[]): AgentInfo[] {
-  const byId = new Map(shared.map((a) => [a.id, a]));
-  for (const a of local) {
-    const other = byId.get(a.id);
-    if (!other || a.connected || !other.connected) byId.set(a.id, a);
-  }
-  return [...byId.values()].sort((x, y) => x.id.localeCompare(y.id));
 }

@@ -14,6 +14,7 @@ export class LeaderLease {
   private readonly redis: Redis;
   private timer: ReturnType<typeof setInterval> | null = null;
   private held = false;
+  private onAcquired: () => Promise<unknown> | void = () => undefined;
 
   constructor(
     url: string,
@@ -21,13 +22,14 @@ export class LeaderLease {
     private readonly node: string,
     private readonly ttlMs: number,
     private readonly log: Logger,
-    private readonly onAcquired: () => Promise<unknown> | void,
   ) {
     this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
     this.redis.on('error', () => undefined);
   }
 
-  async start(): Promise<void> {
+  /** Starts competing for the lease; `onAcquired` runs (and is awaited) each time this node takes it. */
+  async start(onAcquired: () => Promise<unknown> | void): Promise<void> {
+    this.onAcquired = onAcquired;
     await this.redis.connect().catch(() => undefined);
     await this.tick();
     this.timer = setInterval(() => void this.tick(), Math.max(200, Math.floor(this.ttlMs / 3)));

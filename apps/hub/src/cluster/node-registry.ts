@@ -39,13 +39,13 @@ return out`;
 export class NodeRegistry {
   private readonly redis: Redis;
   private timers: ReturnType<typeof setInterval>[] = [];
+  private onDeadNode: (dead: DeadNode) => void = () => undefined;
   private readonly k: { node: (n: string) => string; nodes: string; agents: string; reap: (n: string) => string };
 
   constructor(
     url: string,
     private readonly s: NodeRegistrySettings,
     private readonly log: Logger,
-    private readonly onDeadNode: (dead: DeadNode) => void,
   ) {
     this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
     this.redis.on('error', () => undefined);
@@ -53,7 +53,9 @@ export class NodeRegistry {
     this.k = { node: (n) => `${p}node:${n}`, nodes: `${p}nodes`, agents: `${p}agents`, reap: (n) => `${p}reap:${n}` };
   }
 
-  async start(): Promise<void> {
+  /** Joins the cluster; `onDeadNode` is told of each dead node this one reaps (with its agents, now disconnected). */
+  async start(onDeadNode: (dead: DeadNode) => void): Promise<void> {
+    this.onDeadNode = onDeadNode;
     await this.redis.connect().catch(() => undefined);
     await this.beat();
     this.timers.push(setInterval(() => void this.beat(), this.s.heartbeatMs));

@@ -20,7 +20,7 @@ export function agentRoutes(ctx: HubContext) {
     const id = c.req.param('id');
     const agent = ctx.agents.get(id) ?? (await ctx.cluster?.agents())?.find((a) => a.id === id) ?? null;
     if (!agent) throw new HubError('AGENT_NOT_FOUND', `no agent ${c.req.param('id')}`);
-    return c.json({ ...agent, history: ctx.healthHistory?.(id) ?? [] });
+    return c.json({ ...agent, history: ctx.healthHistory.of(id) });
   });
 
   return app;

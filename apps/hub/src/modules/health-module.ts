@@ -18,10 +18,10 @@ import type { HttpEnv } from '../http/env.ts';
 import { onCall } from '../sockets/handler.ts';
 import { localSocketsOf } from '../sockets/agents-namespace.ts';
 import { hubPublisher } from './hub-topics.ts';
+import { HEALTH_HISTORY } from './health-history.ts';
 import type { LoadGate } from '../sockets/load-gate.ts';
 import { z } from 'zod';
 
-const HISTORY = 50;
 const NoInput = z.object({}).default({});
 const PRIORITY_OF: Partial<Record<HealthTransition['to'], Priority>> = {
   failed: 'critical',
@@ -46,7 +46,7 @@ export function healthModule(
   /** Each local agent's publish window depth, from its last liveness answer. */
   const windows = new Map<string, number>();
   const m = healthMetrics(ctx, windows);
-  const history = new Map<string, HealthTransition[]>();
+  const history = ctx.healthHistory;
   const degradation = new DegradationController(ctx.clock, {
     failures: ctx.config.DEGRADE_FAILURES,
     windowMs: ctx.config.DEGRADE_WINDOW_MS,
@@ -93,13 +93,9 @@ export function healthModule(
   );
 
   const publishAsHub = hubPublisher(bus, ctx.config.LEGACY_HUB_TOPICS);
-  ctx.healthHistory = (id) => [...(history.get(id) ?? [])];
   ctx.agents.on('transition', (t, origin) => {
     // Every node keeps the history of the agents it hears of (any node answers the API) ...
-    const list = history.get(t.agentId) ?? [];
-    list.push(t);
-    if (list.length > HISTORY) list.shift();
-    history.set(t.agentId, list);
+    history.record(t);
     // ... but only the node that saw the transition counts and publishes it: one transition, one event.
     if (origin !== 'local') return;
     m.transitions.inc({ to: t.to });
@@ -140,18 +136,11 @@ export function healthModule(
       r.get('/:id/health', (c) => {
         const agent = ctx.agents.get(c.req.param('id'));
         if (!agent) throw new HubError('AGENT_NOT_FOUND', `no agent ${c.req.param('id')}`);
-        return c.json({ agent, history: history.get(agent.id) ?? [] });
+        return c.json({ agent, history: history.of(agent.id) });
       });
       api.route('/agents', r);
       // Every agent's recent transitions, newest first: the dashboard's timeline starts full on load.
-      api.get('/health/transitions', (c) => {
-        // Oldest first (a stable sort keeps same-millisecond transitions in the order they happened), then reversed.
-        const all = [...history.values()]
-          .flat()
-          .sort((a, b) => a.at.localeCompare(b.at))
-          .reverse();
-        return c.json({ items: all.slice(0, HISTORY) });
-      });
+      api.get('/health/transitions', (c) => c.json({ items: history.recent(HEALTH_HISTORY) }));
       api.get('/degradation', (c) => c.json(degradation.current()));
     },
     agentSocket(socket) {

@@ -82,15 +82,8 @@ export function sessionsModule(ctx: HubContext): HubModule & { service: SessionS
       intervalMs: ctx.config.SESSION_SWEEP_INTERVAL_MS,
     },
     log,
-    (ids) => {
-      // Lifecycle changes reach the dashboard like any other session change.
-      for (const id of ids) {
-        void ctx.store.sessions.getSession(id).then(
-          (s) => s && service.emit('updated', s),
-          () => undefined,
-        );
-      }
-    },
+    // Lifecycle changes reach the dashboard like any other session change.
+    (ids) => service.announceChanged(ids),
   );
 
   return {

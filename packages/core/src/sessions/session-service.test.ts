@@ -176,3 +176,19 @@ describe('session writes while the store is down', () => {
     expect(state.value).toMatchObject({ agentState: { ann: { step: 1 } } });
   });
 });
+
+describe('sessions changed behind the service', () => {
+  it('announces each one that still exists as updated, and skips one gone or unreadable', async () => {
+    const { store, service } = await hub();
+    const s = await service.create(OPERATOR, { members: [], metadata: {}, messages: [] });
+    const announced: string[] = [];
+    service.on('updated', (x) => announced.push(x.id));
+    service.announceChanged([s.id, randomUUID()]);
+    await flush();
+    expect(announced).toEqual([s.id]);
+    store.mode = 'refusing';
+    service.announceChanged([s.id]);
+    await flush();
+    expect(announced).toEqual([s.id]);
+  });
+});

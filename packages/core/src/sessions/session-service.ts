@@ -217,6 +217,20 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
     this.emit('removed', { id });
   }
 
+  /**
+   * Announces sessions changed behind the service's back (the lifecycle sweeper moves them
+   * active → idle → expired in the store): each is read and announced `updated` like any other
+   * change. One that is gone or cannot be read is skipped.
+   */
+  announceChanged(ids: readonly string[]): void {
+    for (const id of ids) {
+      void this.d.store.getSession(id).then(
+        (s) => s && this.emit('updated', s),
+        () => undefined,
+      );
+    }
+  }
+
   private async write(id: string, op: () => Promise<Session>): Promise<Session> {
     const session = await this.timed('save', op).catch((err) => this.onWriteError(id, err));
     this.emit('updated', session);
