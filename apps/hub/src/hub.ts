@@ -167,8 +167,10 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
   createAgentsNamespace(
     io,
     ctx,
-    modules.flatMap((m) => (m.agentSocket ? [m.agentSocket] : [])),
+    modules.flatMap((m) => (m.agentEvents ? [m.agentEvents] : [])),
     {
+      onConnected: (s) => modules.forEach((m) => m.onAgentConnected?.(s)),
+      onClosed: (s) => modules.forEach((m) => m.onAgentClosed?.(s)),
       onRegistered: (s, id) => {
         registerRate.record();
         modules.forEach((m) => m.onAgentRegistered?.(s, id));

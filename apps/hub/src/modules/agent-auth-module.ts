@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
-import type { Server, Socket } from 'socket.io';
-import { AGENTS_NAMESPACE, RefreshAgentToken, RevokeAgentTokens } from '@agent-hub/protocol';
+import type { Server } from 'socket.io';
+import { RefreshAgentToken, RevokeAgentTokens } from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
 import { jsonBody } from '../http/body.ts';
-import { onCall } from '../sockets/handler.ts';
+import { request, type AgentSocket } from '../sockets/handler.ts';
+import { agentsNamespaceOf } from '../sockets/agents-namespace.ts';
 import type { AgentCredential } from '../auth/agent-auth.ts';
 import type { Revocation } from '../auth/agent-revocations.ts';
 
@@ -22,29 +23,29 @@ const REVOKED_EVENT = 'auth:revoked';
  * made on any node — closes the connections it covers on every node.
  */
 export function agentAuthModule(ctx: HubContext, io: Server): HubModule {
-  const nsp = io.of(AGENTS_NAMESPACE);
+  const nsp = agentsNamespaceOf(io);
   const log = ctx.logger.child({ module: 'auth' });
   const revocations = ctx.agentAuth.revocations;
   const expiryTimers = new Map<string, ReturnType<typeof setTimeout>>();
   const timers: ReturnType<typeof setInterval>[] = [];
 
   /** Final: the hub's `hub:error` then a namespace disconnect, which clients do not retry. */
-  const end = (socket: Socket, message: string) => {
-    socket.data.log?.info({ reason: message }, 'agent credential no longer valid; disconnecting');
+  const end = (socket: AgentSocket, message: string) => {
+    socket.data.log.info({ reason: message }, 'agent credential no longer valid; disconnecting');
     socket.emit('hub:error', { code: 'AGENT_UNAUTHORIZED', message });
     socket.disconnect(true);
   };
 
-  const armExpiry = (socket: Socket) => {
+  const armExpiry = (socket: AgentSocket) => {
     clearTimeout(expiryTimers.get(socket.id));
-    const cred: AgentCredential = socket.data.credential;
-    if (cred.exp === null) return void expiryTimers.delete(socket.id);
-    const closeAt = cred.exp + ctx.config.AGENT_TOKEN_GRACE_MS;
+    const exp = socket.data.credential.exp;
+    if (exp === null) return void expiryTimers.delete(socket.id);
+    const closeAt = exp + ctx.config.AGENT_TOKEN_GRACE_MS;
     const t = setTimeout(
       () => {
         if (ctx.clock.now() < closeAt) return armExpiry(socket);
         expiryTimers.delete(socket.id);
-        end(socket, `token expired at ${new Date(cred.exp!).toISOString()} and was not refreshed`);
+        end(socket, `token expired at ${new Date(exp).toISOString()} and was not refreshed`);
       },
       Math.min(MAX_TIMER_MS, Math.max(0, closeAt - ctx.clock.now())),
     );
@@ -54,7 +55,7 @@ export function agentAuthModule(ctx: HubContext, io: Server): HubModule {
 
   const enforce = () => {
     for (const socket of nsp.sockets.values()) {
-      const cred: AgentCredential | undefined = socket.data.credential;
+      const cred = socket.data.credential as AgentCredential | undefined;
       if (cred && revocations.isRevoked(cred)) end(socket, 'token revoked');
     }
   };
@@ -99,26 +100,23 @@ export function agentAuthModule(ctx: HubContext, io: Server): HubModule {
       });
       api.route('/agents', r);
     },
-    agentSocket(socket) {
-      armExpiry(socket);
-      socket.on('disconnect', () => {
-        clearTimeout(expiryTimers.get(socket.id));
-        expiryTimers.delete(socket.id);
-      });
+    onAgentConnected: armExpiry,
+    onAgentClosed(socket) {
+      clearTimeout(expiryTimers.get(socket.id));
+      expiryTimers.delete(socket.id);
+    },
+    agentEvents: {
       // A newer token of the same agent, on the same connection: subscriptions and state stay.
-      onCall(
-        ctx,
-        socket,
-        'auth:refresh',
+      'auth:refresh': request(
         RefreshAgentToken,
-        ({ input }) => {
-          const cred = ctx.agentAuth.verify(socket.data.agentId, input.token, ctx.clock.now());
+        ({ socket, agentId, input }) => {
+          const cred = ctx.agentAuth.verify(agentId, input.token, ctx.clock.now());
           socket.data.credential = cred;
           armExpiry(socket);
           return { expiresAt: cred.exp === null ? null : new Date(cred.exp).toISOString() };
         },
         { requireRegistered: false },
-      );
+      ),
     },
   };
 }

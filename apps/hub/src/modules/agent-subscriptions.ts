@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
-import type { Namespace, Socket } from 'socket.io';
 import { HubError, type AgentSubscriptions, type ReplayPolicy } from '@agent-hub/protocol';
 import type { EventBus } from '@agent-hub/core';
 import type { HubContext } from '../context.ts';
 import type { HttpEnv } from '../http/env.ts';
 import { localSocketsOf } from '../sockets/agents-namespace.ts';
+import type { AgentNamespace, AgentSocket } from '../sockets/handler.ts';
 
 /** Lag is counted by reading the log; past this many events the page says "10,000+" instead of reading on. */
 export const LAG_COUNT_LIMIT = 10_000;
@@ -21,23 +21,23 @@ export interface SubscriptionRecord {
   acked: number | null;
 }
 
-function recordOf(socket: Socket): SubscriptionRecord {
+function recordOf(socket: AgentSocket): SubscriptionRecord {
   const data = socket.data as { subscriptions?: SubscriptionRecord };
   return (data.subscriptions ??= { policies: {}, startedAfter: null, acked: null });
 }
 
-export function noteSubscribed(socket: Socket, policies: Record<string, ReplayPolicy>, fromOffset: number): void {
+export function noteSubscribed(socket: AgentSocket, policies: Record<string, ReplayPolicy>, fromOffset: number): void {
   const r = recordOf(socket);
   Object.assign(r.policies, policies);
   r.startedAfter ??= fromOffset;
 }
 
-export function noteUnsubscribed(socket: Socket, patterns: string[]): void {
+export function noteUnsubscribed(socket: AgentSocket, patterns: string[]): void {
   const r = recordOf(socket);
   for (const p of patterns) delete r.policies[p];
 }
 
-export function noteAcked(socket: Socket, offset: number): void {
+export function noteAcked(socket: AgentSocket, offset: number): void {
   const r = recordOf(socket);
   if (offset > (r.acked ?? -1)) r.acked = offset;
 }
@@ -48,7 +48,7 @@ export function noteAcked(socket: Socket, offset: number): void {
  * log's own query capped at `limit`: offsets may have gaps, so subtracting them would overstate it.
  */
 export async function agentSubscriptions(
-  nsp: Namespace,
+  nsp: AgentNamespace,
   bus: EventBus,
   agentId: string,
   limit = LAG_COUNT_LIMIT,
@@ -77,7 +77,7 @@ export async function agentSubscriptions(
  * `GET /api/agents/:id/subscriptions`. Subscriptions live in the agent's connection: an agent
  * connected to another node is answered with that node's id (`node`) and no subscriptions here.
  */
-export function subscriptionRoutes(ctx: HubContext, nsp: Namespace, bus: EventBus): Hono<HttpEnv> {
+export function subscriptionRoutes(ctx: HubContext, nsp: AgentNamespace, bus: EventBus): Hono<HttpEnv> {
   const r = new Hono<HttpEnv>();
   r.get('/:id/subscriptions', async (c) => {
     const id = c.req.param('id');

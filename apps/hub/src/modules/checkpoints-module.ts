@@ -9,7 +9,7 @@ import {
 import type { CheckpointStore } from '@agent-hub/core';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
-import { onCall } from '../sockets/handler.ts';
+import { request } from '../sockets/handler.ts';
 
 /**
  * Graph checkpoints for agents (the LangGraph saver in @agent-hub/langgraph). They go straight to
@@ -21,27 +21,27 @@ export function checkpointsModule(ctx: HubContext): HubModule {
   const store: CheckpointStore = ctx.store.checkpoints;
   return {
     name: 'checkpoints',
-    agentSocket(socket) {
-      onCall(ctx, socket, 'checkpoint:put', PutCheckpoint, async ({ input }) => {
+    agentEvents: {
+      'checkpoint:put': request(PutCheckpoint, async ({ input }) => {
         await store.putCheckpoint(input);
         return { threadId: input.threadId, namespace: input.namespace, id: input.id };
-      });
-      onCall(ctx, socket, 'checkpoint:put-writes', PutCheckpointWrites, async ({ input }) => {
+      }),
+      'checkpoint:put-writes': request(PutCheckpointWrites, async ({ input }) => {
         await store.putCheckpointWrites(input.threadId, input.namespace, input.checkpointId, input.writes);
         return { stored: input.writes.length };
-      });
-      onCall(ctx, socket, 'checkpoint:get', GetCheckpoint, ({ input }) => store.getCheckpoint(input.threadId, input.namespace, input.id));
-      onCall(ctx, socket, 'checkpoint:list', ListCheckpoints, async ({ input }): Promise<CheckpointPage> => {
+      }),
+      'checkpoint:get': request(GetCheckpoint, ({ input }) => store.getCheckpoint(input.threadId, input.namespace, input.id)),
+      'checkpoint:list': request(ListCheckpoints, async ({ input }): Promise<CheckpointPage> => {
         // One more than asked says whether there is a next page without a second query.
         const items = await store.listCheckpoints({ ...input, limit: input.limit + 1 });
         const page = items.slice(0, input.limit);
         const last = page.at(-1);
         const next = items.length > input.limit && last ? { id: last.id, threadId: last.threadId, namespace: last.namespace } : null;
         return { items: page, next };
-      });
-      onCall(ctx, socket, 'checkpoint:delete-thread', DeleteCheckpointThread, async ({ input }) => ({
+      }),
+      'checkpoint:delete-thread': request(DeleteCheckpointThread, async ({ input }) => ({
         deleted: await store.deleteCheckpointThread(input.threadId),
-      }));
+      })),
     },
   };
 }

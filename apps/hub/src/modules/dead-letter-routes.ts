@@ -14,6 +14,7 @@ import type { DeadLetterActions, EventLog, Redeliverer } from '@agent-hub/core';
 import type { HttpEnv } from '../http/env.ts';
 import { optionalBody, queryOf } from '../http/body.ts';
 import { parseOrThrow } from '../errors.ts';
+import { agentRoom } from '../sockets/rooms.ts';
 
 /** No body, or one without `by`: the operator token names nobody, so the label is generic. */
 const DEFAULT_ACTOR = 'operator';
@@ -46,7 +47,7 @@ export function socketRedeliverer(agents: Namespace, timeoutMs: number): Redeliv
     redeliver(agentId: string, redelivery: Redelivery): Promise<RedeliveryReceipt> {
       return new Promise((resolve, reject) => {
         agents
-          .to(`agent:${agentId}`)
+          .to(agentRoom(agentId))
           .timeout(timeoutMs)
           .emit('event:redeliver', redelivery, (err: Error | null, answers: Array<Ack<RedeliveryReceipt>>) => {
             const taken = answers.find((a) => a?.ok && a.data.handlers > 0);

@@ -6,7 +6,6 @@ import {
   HubError,
   AckEvents,
   isHubTopic,
-  AGENTS_NAMESPACE,
   NackEvent,
   OPERATORS_NAMESPACE,
   PublishEvent,
@@ -22,7 +21,9 @@ import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
 import { jsonBody, queryOf } from '../http/body.ts';
 import { parseOrThrow } from '../errors.ts';
-import { onCall, onSignal } from '../sockets/handler.ts';
+import { request, signal } from '../sockets/handler.ts';
+import { agentRoom, patternOfRoom } from '../sockets/rooms.ts';
+import { agentsNamespaceOf } from '../sockets/agents-namespace.ts';
 import { loadReplayPolicies } from './replay-policies.ts';
 import { LatencyMonitor } from './latency-monitor.ts';
 import { noteAcked, noteSubscribed, noteUnsubscribed, subscriptionRoutes } from './agent-subscriptions.ts';
@@ -93,7 +94,7 @@ export function eventsModule(
     registers,
   });
   const monitor = new LatencyMonitor(ctx.logger.child({ module: 'events' }));
-  const agents = io.of(AGENTS_NAMESPACE);
+  const agents = agentsNamespaceOf(io);
   const operators = io.of(OPERATORS_NAMESPACE);
 
   const bus = new EventBus({
@@ -136,7 +137,7 @@ export function eventsModule(
       if (ids) ids.push(e.id);
       else byPublisher.set(e.publisher, [e.id]);
     }
-    for (const [publisher, ids] of byPublisher) agents.to(`agent:${publisher}`).emit('event:durable', { ids });
+    for (const [publisher, ids] of byPublisher) agents.to(agentRoom(publisher)).emit('event:durable', { ids });
   });
   new Counter({
     name: 'agenthub_event_offset_gaps_total',
@@ -193,6 +194,8 @@ export function eventsModule(
   }
 
   const timers: ReturnType<typeof setInterval>[] = [];
+  /** Per connection, while a publish re-send is in flight: the end of its publish queue. */
+  const publishTails = new Map<string, Promise<unknown>>();
 
   return {
     name: 'events',
@@ -203,7 +206,7 @@ export function eventsModule(
       // what the log holds for its patterns since the outage began (the SDK drops ids it has).
       ctx.adapter.onRecovered((downSince) => {
         for (const socket of agents.sockets.values()) {
-          const patterns = [...socket.rooms].filter((r) => r.startsWith('t:')).map((r) => r.slice(2));
+          const patterns = [...socket.rooms].flatMap((r) => patternOfRoom(r) ?? []);
           if (!patterns.length) continue;
           // No watermark notice may pass what the resync has not delivered yet.
           void socket.leave(WATERMARK_ROOM);
@@ -273,13 +276,12 @@ export function eventsModule(
       mountDeadLetterRoutes(api, ctx.store.events, deadLetterActions);
     },
 
-    agentSocket(socket) {
-      const agentId: string = socket.data.agentId;
-      // A re-send may wait on a log lookup before it is numbered; what this connection publishes
-      // after it waits its turn, so a publisher's events keep their order. Without re-sends in
-      // flight, publishes go straight through (the bus numbers them in arrival order).
-      let tail: Promise<unknown> | null = null;
-      onCall(ctx, socket, 'event:publish', PublishEvent, ({ input }) => {
+    onAgentClosed(socket) {
+      publishTails.delete(socket.id);
+    },
+
+    agentEvents: {
+      'event:publish': request(PublishEvent, ({ socket, agentId, input }) => {
         authorizePublish(socket.data.credential, input.topic, input.payload, ctx.config.LEGACY_HUB_TOPICS);
         // Past the sustainable rate the hub pushes back instead of falling behind its heartbeats.
         if (gate.overloaded) {
@@ -288,14 +290,18 @@ export function eventsModule(
             retryAfterMs: gate.retryAfterMs(),
           });
         }
+        // A re-send may wait on a log lookup before it is numbered; what this connection publishes
+        // after it waits its turn, so a publisher's events keep their order. Without re-sends in
+        // flight, publishes go straight through (the bus numbers them in arrival order).
+        const tail = publishTails.get(socket.id);
         if (!tail && !input.retry) return bus.publish(agentId, input);
         const accepted = (tail ?? Promise.resolve()).then(() => bus.accept(agentId, input));
         const settled = accepted.then(noop, noop);
-        tail = settled;
-        void settled.then(() => tail === settled && (tail = null));
+        publishTails.set(socket.id, settled);
+        void settled.then(() => publishTails.get(socket.id) === settled && publishTails.delete(socket.id));
         return accepted.then((a) => a.done);
-      });
-      onCall(ctx, socket, 'event:subscribe', Subscribe, async ({ input }) => {
+      }),
+      'event:subscribe': request(Subscribe, async ({ socket, agentId, input }) => {
         authorizeSubscribe(socket.data.credential, input.patterns);
         // Notices resume once this subscription's catch-up is complete (see below).
         await socket.leave(WATERMARK_ROOM);
@@ -320,21 +326,21 @@ export function eventsModule(
         if (complete) await socket.join(WATERMARK_ROOM);
         else void fillGap(socket, input.patterns, watermark, upTo, input.policy);
         return { patterns: input.patterns, replayed, fromOffset: from, watermark };
-      });
-      onCall(ctx, socket, 'event:unsubscribe', Unsubscribe, async ({ input }) => {
+      }),
+      'event:unsubscribe': request(Unsubscribe, async ({ socket, input }) => {
         for (const p of input.patterns) await socket.leave(topicRoom(p));
         noteUnsubscribed(socket, input.patterns);
         return { patterns: input.patterns };
-      });
-      onSignal(ctx, socket, 'event:ack', AckEvents, ({ input }) => {
+      }),
+      'event:ack': signal(AckEvents, ({ socket, agentId, input }) => {
         bus.recordOffset(agentId, input.offset);
         noteAcked(socket, input.offset);
         for (const ms of input.latencies ?? []) {
           latency.observe(ms / 1000);
           monitor.observe(ms);
         }
-      });
-      onCall(ctx, socket, 'event:nack', NackEvent, ({ input }) => bus.deadLetter(agentId, input));
+      }),
+      'event:nack': request(NackEvent, ({ agentId, input }) => bus.deadLetter(agentId, input)),
     },
 
     operatorFeed(nsp) {
@@ -344,7 +350,7 @@ export function eventsModule(
         socket.on('events:watch', async (p: unknown, ack?: (a: unknown) => void) => {
           const parsed = StreamFilter.safeParse(p);
           if (!parsed.success) return ack?.({ ok: false, error: { code: 'VALIDATION_FAILED', message: parsed.error.message } });
-          for (const room of socket.rooms) if (room.startsWith('t:')) await socket.leave(room);
+          for (const room of socket.rooms) if (patternOfRoom(room) !== null) await socket.leave(room);
           if (parsed.data.pattern) await socket.join(topicRoom(parsed.data.pattern));
           ack?.({ ok: true, data: { pattern: parsed.data.pattern } });
         });

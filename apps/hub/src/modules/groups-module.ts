@@ -17,6 +17,7 @@ import {
   OperatorMessage,
   PickSpeaker,
   Uuid,
+  type AgentRequestAnswer,
 } from '@agent-hub/protocol';
 import {
   GroupEngine,
@@ -35,7 +36,8 @@ import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
 import { jsonBody, optionalBody, queryOf } from '../http/body.ts';
 import { parseOrThrow } from '../errors.ts';
-import { onCall } from '../sockets/handler.ts';
+import { request } from '../sockets/handler.ts';
+import { agentRoom, groupRoom } from '../sockets/rooms.ts';
 
 export interface GroupsModuleDeps {
   bus: EventBus;
@@ -47,8 +49,6 @@ export interface GroupsModuleDeps {
 const OPERATOR: Actor = { kind: 'operator' };
 
 /** The Socket.IO room of a group's members (rooms make it multi-node with the Redis adapter). */
-export const groupRoom = (groupId: string) => `g:${groupId}`;
-const agentRoom = (agentId: string) => `agent:${agentId}`;
 
 /**
  * Group conversations over HTTP (operators) and the agents' sockets, one GroupEngine behind both.
@@ -131,12 +131,11 @@ export function groupsModule(ctx: HubContext, io: Server, deps: GroupsModuleDeps
       api.route('/groups', r);
     },
 
-    agentSocket(socket) {
-      const agentId: string = socket.data.agentId;
-      onCall(ctx, socket, 'group:join', GroupRef, ({ input }) => engine.join(input.groupId, agentId));
-      onCall(ctx, socket, 'group:leave', GroupRef, ({ input }) => engine.leave(input.groupId, agentId));
-      onCall(ctx, socket, 'group:speak', GroupSpeak, ({ input }) => engine.speak(agentId, input));
-      onCall(ctx, socket, 'group:task', GroupTaskAction, ({ input }): Promise<unknown> => {
+    agentEvents: {
+      'group:join': request(GroupRef, ({ agentId, input }) => engine.join(input.groupId, agentId)),
+      'group:leave': request(GroupRef, ({ agentId, input }) => engine.leave(input.groupId, agentId)),
+      'group:speak': request(GroupSpeak, ({ agentId, input }) => engine.speak(agentId, input)),
+      'group:task': request(GroupTaskAction, ({ agentId, input }): Promise<AgentRequestAnswer<'group:task'>> => {
         const actor: Actor = { kind: 'agent', id: agentId };
         switch (input.action) {
           case 'add':
@@ -152,7 +151,7 @@ export function groupsModule(ctx: HubContext, io: Server, deps: GroupsModuleDeps
           case 'list':
             return engine.listTasks(input.groupId, actor);
         }
-      });
+      }),
     },
 
     operatorFeed(nsp) {

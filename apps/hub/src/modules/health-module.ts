@@ -2,21 +2,13 @@ import { spawn } from 'node:child_process';
 import { Hono } from 'hono';
 import type { Server, Socket } from 'socket.io';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import {
-  AGENTS_NAMESPACE,
-  HEALTH_STATES,
-  HubError,
-  LivenessReport,
-  ReplayReport,
-  type HealthTransition,
-  type Priority,
-} from '@agent-hub/protocol';
+import { HEALTH_STATES, HubError, LivenessReport, ReplayReport, type HealthTransition, type Priority } from '@agent-hub/protocol';
 import { DegradationController, HealthMonitor, type AgentControl, type EventBus, type SessionService } from '@agent-hub/core';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
-import { onCall } from '../sockets/handler.ts';
-import { localSocketsOf } from '../sockets/agents-namespace.ts';
+import { request } from '../sockets/handler.ts';
+import { agentsNamespaceOf, localSocketsOf } from '../sockets/agents-namespace.ts';
 import { hubPublisher } from './hub-topics.ts';
 import { HEALTH_HISTORY } from './health-history.ts';
 import type { LoadGate } from '../sockets/load-gate.ts';
@@ -41,7 +33,7 @@ export function healthModule(
   sessions: SessionService,
   gate: LoadGate,
 ): HubModule & { onReplaced: (fn: (p: { from: string; to: string }) => void) => void } {
-  const agentsNsp = io.of(AGENTS_NAMESPACE);
+  const agentsNsp = agentsNamespaceOf(io);
   const log = ctx.logger.child({ module: 'health' });
   /** Each local agent's publish window depth, from its last liveness answer. */
   const windows = new Map<string, number>();
@@ -143,23 +135,24 @@ export function healthModule(
       api.get('/health/transitions', (c) => c.json({ items: history.recent(HEALTH_HISTORY) }));
       api.get('/degradation', (c) => c.json(degradation.current()));
     },
-    agentSocket(socket) {
-      socket.conn.on('packet', (p: { type: string }) => p.type === 'pong' && m.heartbeats.inc());
+    agentEvents: {
       // Catching up after a recovery: more than half of the replay failing marks the agent degraded.
-      onCall(ctx, socket, 'agent:replay-report', ReplayReport, ({ input }) => {
-        const agentId: string = socket.data.agentId;
+      'agent:replay-report': request(ReplayReport, ({ agentId, input }) => {
         const bad = input.replayed > 0 && input.failed * 2 > input.replayed;
         ctx.agents.setDegraded(agentId, bad ? `${input.failed} of ${input.replayed} replayed events failed` : null);
         if (bad) log.warn({ agentId, ...input }, 'agent degraded: most of its replay failed');
-        return ctx.agents.get(agentId)!;
-      });
+        const info = ctx.agents.get(agentId);
+        // Registered on this connection (checked before the handler), so known here unless removed since.
+        if (!info) throw new HubError('AGENT_NOT_REGISTERED', `agent "${agentId}" is no longer registered; register again`);
+        return info;
+      }),
       // The agent's saved state in each of its sessions, for restoring after a restart.
-      onCall(ctx, socket, 'agent:restore', NoInput, async () => {
-        const page = await sessions.list({ kind: 'agent', id: socket.data.agentId }, { limit: 500 });
+      'agent:restore': request(NoInput, async ({ agentId }) => {
+        const page = await sessions.list({ kind: 'agent', id: agentId }, { limit: 500 });
         return page.items
           .filter((s) => s.state !== 'expired')
-          .map((s) => ({ sessionId: s.id, version: s.version, state: s.agentState[socket.data.agentId] ?? null }));
-      });
+          .map((s) => ({ sessionId: s.id, version: s.version, state: s.agentState[agentId] ?? null }));
+      }),
     },
   };
 }
@@ -229,7 +222,6 @@ function healthMetrics(ctx: HubContext, windows: Map<string, number>) {
         this.set(ctx.state.degradedReason !== null ? 1 : 0);
       },
     }),
-    heartbeats: new Counter({ name: 'agenthub_agent_heartbeats_total', help: 'Heartbeat pongs received from agents', registers }),
     transitions: new Counter({
       name: 'agenthub_agent_health_transitions_total',
       help: 'Health transitions',

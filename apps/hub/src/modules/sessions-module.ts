@@ -20,7 +20,7 @@ import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
 import { jsonBody, queryOf } from '../http/body.ts';
 import { parseOrThrow } from '../errors.ts';
-import { onCall } from '../sockets/handler.ts';
+import { request } from '../sockets/handler.ts';
 
 const IdRef = z.object({ id: Uuid });
 // Built once: a schema built per connection cost ~4 % of the hub's CPU while a fleet connected.
@@ -29,6 +29,7 @@ const UpdateSessionById = IdRef.extend(UpdateSession.shape);
 const AppendById = IdRef.extend(AppendMessages.shape);
 const SetStateById = IdRef.extend(SetAgentState.shape);
 const OPERATOR: Actor = { kind: 'operator' };
+const actor = (agentId: string): Actor => ({ kind: 'agent', id: agentId });
 // Stores reached over a network can vanish without a word; an embedded one answers or fails (and
 // a ping waits behind its busy worker, so it could not tell busy from gone).
 const NETWORK_STORES = new Set(['postgres', 'redis']);
@@ -143,20 +144,19 @@ export function sessionsModule(ctx: HubContext): HubModule & { service: SessionS
       api.route('/sessions', r);
     },
 
-    agentSocket(socket) {
-      const actor = (): Actor => ({ kind: 'agent', id: socket.data.agentId });
-      onCall(ctx, socket, 'session:create', CreateSession, ({ input }) => service.create(actor(), input, EDGE));
-      onCall(ctx, socket, 'session:get', GetSession, ({ input }) => service.get(actor(), input.id, input.history));
-      onCall(ctx, socket, 'session:list', SessionListQuery, ({ input }) => service.list(actor(), input));
-      onCall(ctx, socket, 'session:update', UpdateSessionById, ({ input }) =>
-        service.update(actor(), input.id, input.version, { metadata: input.metadata, members: input.members, state: input.state }),
-      );
-      onCall(ctx, socket, 'session:append', AppendById, ({ input }) =>
-        service.append(actor(), input.id, input.version, input.messages, EDGE),
-      );
-      onCall(ctx, socket, 'session:state', SetStateById, ({ input }) =>
-        service.setAgentState(actor(), input.id, input.version, socket.data.agentId, input.state),
-      );
+    agentEvents: {
+      'session:create': request(CreateSession, ({ agentId, input }) => service.create(actor(agentId), input, EDGE)),
+      'session:get': request(GetSession, ({ agentId, input }) => service.get(actor(agentId), input.id, input.history)),
+      'session:list': request(SessionListQuery, ({ agentId, input }) => service.list(actor(agentId), input)),
+      'session:update': request(UpdateSessionById, ({ agentId, input }) =>
+        service.update(actor(agentId), input.id, input.version, { metadata: input.metadata, members: input.members, state: input.state }),
+      ),
+      'session:append': request(AppendById, ({ agentId, input }) =>
+        service.append(actor(agentId), input.id, input.version, input.messages, EDGE),
+      ),
+      'session:state': request(SetStateById, ({ agentId, input }) =>
+        service.setAgentState(actor(agentId), input.id, input.version, agentId, input.state),
+      ),
     },
 
     operatorFeed(nsp) {

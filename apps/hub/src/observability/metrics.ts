@@ -34,6 +34,11 @@ export function createMetrics() {
       labelNames: ['namespace'],
       registers: [registry],
     }),
+    heartbeats: new Counter({
+      name: 'agenthub_agent_heartbeats_total',
+      help: 'Heartbeat pongs received from agents',
+      registers: [registry],
+    }),
     reconnectDelay: new Histogram({
       name: 'agenthub_agent_reconnect_delay_seconds',
       help: 'How long agents were away before registering again (reported by the SDK on re-registration)',

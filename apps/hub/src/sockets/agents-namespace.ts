@@ -1,29 +1,54 @@
 import { randomUUID } from 'node:crypto';
-import type { Namespace, Server, Socket } from 'socket.io';
+import type { Server } from 'socket.io';
 import { AGENTS_NAMESPACE, AgentId, PROTOCOL_VERSION, RegisterAgent, SUPPORTED_PROTOCOL_VERSIONS } from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
 import type { AgentCredential } from '../auth/agent-auth.ts';
 import { noteFailedHandshake } from '../auth/sign-in-guard.ts';
-import { answerUnknownEvents, onCall } from './handler.ts';
-import { trackPacketBytes } from './payload-limits.ts';
-
-/** Adds a capability's socket handlers to every agent connection (sessions, events, groups …). */
-export type AgentSocketMount = (socket: Socket, ctx: HubContext) => void;
+import { mergeEventTables, request, serveAgentEvents, type AgentEventTable, type AgentNamespace, type AgentSocket } from './handler.ts';
+import { notePacket } from './payload-limits.ts';
+import { agentRoom } from './rooms.ts';
 
 export interface AgentsNamespaceHooks {
+  /** Per-connection set-up, before any event of the connection is handled (e.g. a token expiry timer). */
+  onConnected?: (socket: AgentSocket) => void;
   /** After a successful `agent:register` ack is computed (e.g. to restore state, replay events). */
-  onRegistered?: (socket: Socket, agentId: string) => void;
-  onDisconnected?: (socket: Socket, agentId: string, reason: string) => void;
+  onRegistered?: (socket: AgentSocket, agentId: string) => void;
+  /** Every connection's end, current or replaced. */
+  onClosed?: (socket: AgentSocket) => void;
+  /** The end of the agent's current connection. */
+  onDisconnected?: (socket: AgentSocket, agentId: string, reason: string) => void;
 }
 
-/** The `/agents` namespace: authenticated by an agent token bound to the agent id. */
+/** The agents namespace of `io`, typed with the protocol's event maps. */
+export function agentsNamespaceOf(io: Server): AgentNamespace {
+  return io.of(AGENTS_NAMESPACE) as unknown as AgentNamespace;
+}
+
+/**
+ * The `/agents` namespace: authenticated by an agent token bound to the agent id. `tables` are
+ * the capabilities' handlers (sessions, events, groups …), keyed by the protocol's event names.
+ */
 export function createAgentsNamespace(
   io: Server,
   ctx: HubContext,
-  mounts: AgentSocketMount[],
+  tables: AgentEventTable[],
   hooks: AgentsNamespaceHooks = {},
-): Namespace {
-  const nsp = io.of(AGENTS_NAMESPACE);
+): AgentNamespace {
+  const nsp = agentsNamespaceOf(io);
+  const own: AgentEventTable = {
+    'agent:register': request(
+      RegisterAgent,
+      async ({ socket, agentId, input }) => {
+        const info = await ctx.agents.register(agentId, input);
+        if (input.reconnect) ctx.metrics.reconnectDelay.observe(input.reconnect.afterMs / 1000);
+        socket.data.registered = true;
+        hooks.onRegistered?.(socket, agentId);
+        return info;
+      },
+      { requireRegistered: false },
+    ),
+  };
+  const table = mergeEventTables([own, ...tables]);
 
   nsp.use((socket, next) => {
     const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
@@ -65,36 +90,26 @@ export function createAgentsNamespace(
   });
 
   nsp.on('connection', (socket) => {
-    const agentId: string = socket.data.agentId;
+    const agentId = socket.data.agentId;
     ctx.metrics.socketsConnected.inc({ namespace: AGENTS_NAMESPACE });
     replacePreviousConnection(nsp, ctx, socket, agentId);
-    void socket.join(`agent:${agentId}`); // in-memory adapter: synchronous; Redis: joined before any event reaches it
+    void socket.join(agentRoom(agentId)); // in-memory adapter: synchronous; Redis: joined before any event reaches it
     ctx.agents.connected(agentId, socket.data.connectionId);
     socket.data.log.info({ transport: socket.conn.transport.name }, 'agent connected');
+    hooks.onConnected?.(socket);
+    serveAgentEvents(ctx, socket, table);
 
-    onCall(
-      ctx,
-      socket,
-      'agent:register',
-      RegisterAgent,
-      async ({ input }) => {
-        const info = await ctx.agents.register(agentId, input);
-        if (input.reconnect) ctx.metrics.reconnectDelay.observe(input.reconnect.afterMs / 1000);
-        socket.data.registered = true;
-        hooks.onRegistered?.(socket, agentId);
-        return info;
-      },
-      { requireRegistered: false },
-    );
-
-    for (const mount of mounts) mount(socket, ctx);
-    answerUnknownEvents(ctx, socket);
-
-    socket.conn.on('packet', () => ctx.agents.seen(agentId));
-    trackPacketBytes(socket);
+    // One listener per connection for every packet: the agent is alive, heartbeats are counted,
+    // and a message's received size is kept for the payload cap.
+    socket.conn.on('packet', (p: { type: string; data?: unknown }) => {
+      ctx.agents.seen(agentId);
+      if (p.type === 'pong') ctx.metrics.heartbeats.inc();
+      else notePacket(socket, p);
+    });
 
     socket.on('disconnect', (reason) => {
       ctx.metrics.socketsConnected.dec({ namespace: AGENTS_NAMESPACE });
+      hooks.onClosed?.(socket);
       const current = ctx.agents.disconnected(agentId, socket.data.connectionId, reason);
       socket.data.log.info({ reason, current }, 'agent disconnected');
       if (current) hooks.onDisconnected?.(socket, agentId, reason);
@@ -105,7 +120,7 @@ export function createAgentsNamespace(
 }
 
 /** One live connection per agent id on a node: a reconnecting agent replaces its stale socket. */
-function replacePreviousConnection(nsp: Namespace, ctx: HubContext, socket: Socket, agentId: string): void {
+function replacePreviousConnection(nsp: AgentNamespace, ctx: HubContext, socket: AgentSocket, agentId: string): void {
   if (!ctx.agents.connectionOf(agentId)) return;
   for (const s of localSocketsOf(nsp, agentId)) {
     if (s !== socket) {
@@ -116,8 +131,8 @@ function replacePreviousConnection(nsp: Namespace, ctx: HubContext, socket: Sock
 }
 
 /** This node's sockets of an agent, found through its `agent:<id>` room (no scan of every socket). */
-export function localSocketsOf(nsp: Namespace, agentId: string): Socket[] {
-  const ids = nsp.adapter.rooms.get(`agent:${agentId}`);
+export function localSocketsOf(nsp: AgentNamespace, agentId: string): AgentSocket[] {
+  const ids = nsp.adapter.rooms.get(agentRoom(agentId));
   if (!ids) return [];
   return [...ids].flatMap((id) => nsp.sockets.get(id) ?? []);
 }

@@ -1,89 +1,161 @@
-import { HubError, LIMITS, type Ack } from '@agent-hub/protocol';
-import type { Socket } from 'socket.io';
+import {
+  HubError,
+  LIMITS,
+  type Ack,
+  type AgentClientEvents,
+  type AgentRequestAnswer,
+  type AgentRequestEvent,
+  type AgentServerEvents,
+} from '@agent-hub/protocol';
+import type { DefaultEventsMap, Namespace, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Logger } from '@agent-hub/core';
 import type { HubContext } from '../context.ts';
+import type { AgentCredential } from '../auth/agent-auth.ts';
 import { parseOrThrow, toErrorBody } from '../errors.ts';
 import { packetBytes, payloadProblem } from './payload-limits.ts';
 
-export interface SocketCall<T> {
-  socket: Socket;
+/** What the hub keeps on an agent's connection (`socket.data`). */
+export interface AgentSocketData {
+  agentId: string;
+  credential: AgentCredential;
+  connectionId: string;
+  correlationId: string;
+  log: Logger;
+  /** Set once `agent:register` succeeded on this connection. */
+  registered?: boolean;
+  /** Bytes of the message being handled, as received (see payload-limits.ts). */
+  packetBytes?: number;
+}
+
+/** Inter-node events (`serverSideEmit`), e.g. token revocations: not typed per event. */
+type ServerSideEvents = DefaultEventsMap;
+
+/** An agent's connection, typed with the protocol's event maps. */
+export type AgentSocket = Socket<AgentClientEvents, AgentServerEvents, ServerSideEvents, AgentSocketData>;
+export type AgentNamespace = Namespace<AgentClientEvents, AgentServerEvents, ServerSideEvents, AgentSocketData>;
+
+export interface AgentCall<T> {
+  socket: AgentSocket;
+  agentId: string;
   input: T;
   log: Logger;
 }
 
+/** An acked event: validated, answered `{ok: true, data}` or `{ok: false, error}`. */
+export interface RequestHandler<R> {
+  readonly kind: 'request';
+  readonly schema: z.ZodType;
+  readonly requireRegistered: boolean;
+  readonly handle: (call: AgentCall<never>) => Promise<R> | R;
+}
+
+/** A fire-and-forget event: validated; errors go back as `hub:error`. */
+export interface SignalHandler {
+  readonly kind: 'signal';
+  readonly schema: z.ZodType;
+  readonly handle: (call: AgentCall<never>) => Promise<void> | void;
+}
+
 /**
- * Registers a validated, acked socket event: size cap, schema check, typed error ack. A handler
- * that throws never takes the connection down; the client gets `{ ok: false, error }`.
+ * Every agent event's handler, keyed by the protocol's event names (`AgentClientEvents`): the one
+ * place to find what answers an event. A request's answer must be the protocol's ack type.
  */
-export function onCall<S extends z.ZodType, R>(
-  ctx: HubContext,
-  socket: Socket,
-  event: string,
+export type AgentEventTable = {
+  readonly [E in keyof AgentClientEvents]?: E extends AgentRequestEvent ? RequestHandler<AgentRequestAnswer<E>> : SignalHandler;
+};
+
+/** A request handler for the table: `schema` checks the payload, `handle` computes the ack's data. */
+export function request<S extends z.ZodType, R>(
   schema: S,
-  fn: (call: SocketCall<z.infer<S>>) => Promise<R> | R,
+  handle: (call: AgentCall<z.infer<S>>) => Promise<R> | R,
   opts: { requireRegistered?: boolean } = {},
-): void {
-  const log: Logger = socket.data.log;
-  socket.on(event, async (...args: unknown[]) => {
-    const start = performance.now();
-    // Socket.IO passes the acknowledgement last, after however many arguments the client sent:
-    // `emit(event, ack)` has no payload, `emit(event, payload, extra, ack)` one too many.
-    const ack = typeof args.at(-1) === 'function' ? args.pop() : undefined;
-    const payload = args[0];
-    if (typeof ack !== 'function') {
-      reject(ctx, socket, 'VALIDATION_FAILED', `"${event}" needs an acknowledgement callback`);
-      return;
+): RequestHandler<R> {
+  return { kind: 'request', schema, requireRegistered: opts.requireRegistered !== false, handle: handle as RequestHandler<R>['handle'] };
+}
+
+/** A signal handler for the table (events the protocol sends without an ack). */
+export function signal<S extends z.ZodType>(schema: S, handle: (call: AgentCall<z.infer<S>>) => Promise<void> | void): SignalHandler {
+  return { kind: 'signal', schema, handle: handle as SignalHandler['handle'] };
+}
+
+type AnyHandler = RequestHandler<unknown> | SignalHandler;
+
+/** The modules' tables merged into one lookup; an event claimed twice is a wiring bug. */
+export function mergeEventTables(tables: AgentEventTable[]): ReadonlyMap<string, AnyHandler> {
+  const merged = new Map<string, AnyHandler>();
+  for (const table of tables) {
+    for (const [event, handler] of Object.entries(table) as Array<[string, AnyHandler | undefined]>) {
+      if (!handler) continue;
+      if (merged.has(event)) throw new Error(`two handlers for agent event "${event}"`);
+      merged.set(event, handler);
     }
-    const reply = ack as (a: Ack<R>) => void;
-    let outcome = 'ok';
-    try {
-      if (args.length > 1)
-        throw new HubError(
-          'VALIDATION_FAILED',
-          `"${event}" takes one payload argument and an acknowledgement; got ${args.length} arguments`,
-        );
-      checkSize(ctx, socket, payload);
-      refuseBinary(payload);
-      if (opts.requireRegistered !== false && !socket.data.registered) {
-        throw new HubError('AGENT_NOT_REGISTERED', `send "agent:register" before "${event}"`);
-      }
-      const input = parseOrThrow(schema, payload);
-      const data = await fn({ socket, input, log });
-      reply({ ok: true, data });
-    } catch (err) {
-      const error = toErrorBody(err, log);
-      outcome = error.code;
-      if (error.code === 'VALIDATION_FAILED' || error.code === 'PAYLOAD_TOO_LARGE') {
-        ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: error.code });
-      }
-      reply({ ok: false, error });
-    } finally {
-      ctx.metrics.socketDuration.observe({ event, outcome }, (performance.now() - start) / 1000);
-    }
+  }
+  return merged;
+}
+
+/**
+ * Serves one connection from the merged table: a single listener per socket (no closures per
+ * event and connection), and events nobody handles are answered `NOT_FOUND` instead of leaving
+ * the client to its timeout.
+ */
+export function serveAgentEvents(ctx: HubContext, socket: AgentSocket, table: ReadonlyMap<string, AnyHandler>): void {
+  socket.onAny((event: unknown, ...args: unknown[]) => {
+    const handler = typeof event === 'string' ? table.get(event) : undefined;
+    if (!handler) return answerUnknown(ctx, socket, event, args);
+    if (handler.kind === 'request') void runRequest(ctx, socket, event as string, handler, args);
+    else void runSignal(ctx, socket, event as string, handler, args[0]);
   });
 }
 
-/** The same checks for events that take no ack (fire-and-forget): errors go back as `hub:error`. */
-export function onSignal<S extends z.ZodType>(
-  ctx: HubContext,
-  socket: Socket,
-  event: string,
-  schema: S,
-  fn: (call: SocketCall<z.infer<S>>) => Promise<void> | void,
-): void {
-  const log: Logger = socket.data.log;
-  socket.on(event, async (payload: unknown) => {
-    try {
-      checkSize(ctx, socket, payload);
-      refuseBinary(payload);
-      if (!socket.data.registered) throw new HubError('AGENT_NOT_REGISTERED', `send "agent:register" before "${event}"`);
-      await fn({ socket, input: parseOrThrow(schema, payload), log });
-    } catch (err) {
-      const body = toErrorBody(err, log);
-      reject(ctx, socket, body.code, body.message);
+async function runRequest(ctx: HubContext, socket: AgentSocket, event: string, handler: RequestHandler<unknown>, args: unknown[]) {
+  const start = performance.now();
+  // Socket.IO passes the acknowledgement last, after however many arguments the client sent:
+  // `emit(event, ack)` has no payload, `emit(event, payload, extra, ack)` one too many.
+  const last = args.at(-1);
+  const ack = typeof last === 'function' ? (last as (a: Ack<unknown>) => void) : undefined;
+  const payloads = ack ? args.length - 1 : args.length;
+  if (!ack) {
+    reject(ctx, socket, 'VALIDATION_FAILED', `"${event}" needs an acknowledgement callback`);
+    return;
+  }
+  const log = socket.data.log;
+  let outcome = 'ok';
+  try {
+    if (payloads > 1)
+      throw new HubError('VALIDATION_FAILED', `"${event}" takes one payload argument and an acknowledgement; got ${payloads} arguments`);
+    const payload = args[0] === last ? undefined : args[0];
+    checkSize(ctx, socket, payload);
+    refuseBinary(payload);
+    if (handler.requireRegistered && !socket.data.registered) {
+      throw new HubError('AGENT_NOT_REGISTERED', `send "agent:register" before "${event}"`);
     }
-  });
+    const input = parseOrThrow(handler.schema, payload) as never;
+    const data = await handler.handle({ socket, agentId: socket.data.agentId, input, log });
+    ack({ ok: true, data });
+  } catch (err) {
+    const error = toErrorBody(err, log);
+    outcome = error.code;
+    if (error.code === 'VALIDATION_FAILED' || error.code === 'PAYLOAD_TOO_LARGE') {
+      ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: error.code });
+    }
+    ack({ ok: false, error });
+  } finally {
+    ctx.metrics.socketDuration.observe({ event, outcome }, (performance.now() - start) / 1000);
+  }
+}
+
+async function runSignal(ctx: HubContext, socket: AgentSocket, event: string, handler: SignalHandler, payload: unknown) {
+  const log = socket.data.log;
+  try {
+    checkSize(ctx, socket, payload);
+    refuseBinary(payload);
+    if (!socket.data.registered) throw new HubError('AGENT_NOT_REGISTERED', `send "agent:register" before "${event}"`);
+    await handler.handle({ socket, agentId: socket.data.agentId, input: parseOrThrow(handler.schema, payload) as never, log });
+  } catch (err) {
+    const body = toErrorBody(err, log);
+    reject(ctx, socket, body.code, body.message);
+  }
 }
 
 function checkSize(ctx: HubContext, socket: Socket, payload: unknown): void {
@@ -105,34 +177,29 @@ function checkSize(ctx: HubContext, socket: Socket, payload: unknown): void {
  */
 function refuseBinary(payload: unknown): void {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return;
-  const proto = Object.getPrototypeOf(payload);
+  const proto: unknown = Object.getPrototypeOf(payload);
   if (proto !== Object.prototype && proto !== null) {
+    const name = (proto as { constructor?: { name?: string } }).constructor?.name;
     throw new HubError(
       'VALIDATION_FAILED',
-      `payload must be a JSON object, not ${ArrayBuffer.isView(payload) || payload instanceof ArrayBuffer ? 'binary data' : (proto?.constructor?.name ?? 'an object with a prototype')}`,
+      `payload must be a JSON object, not ${ArrayBuffer.isView(payload) || payload instanceof ArrayBuffer ? 'binary data' : (name ?? 'an object with a prototype')}`,
     );
   }
 }
 
-/**
- * Answers events no handler is registered for, when they carry an acknowledgement: without it a
- * client waits for its own timeout. Installed once per socket, after every handler.
- */
-export function answerUnknownEvents(ctx: HubContext, socket: Socket): void {
-  socket.onAny((event: unknown, ...args: unknown[]) => {
-    if (typeof event !== 'string' || socket.listeners(event).length > 0) return;
-    const ack = args.at(-1);
-    ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: 'NOT_FOUND' });
-    const error = {
-      code: 'NOT_FOUND' as const,
-      message: `unknown event "${event.slice(0, 100)}"; see docs/protocol.md for the events this namespace takes`,
-    };
-    if (typeof ack === 'function') (ack as (a: unknown) => void)({ ok: false, error });
-    else socket.emit('hub:error', error);
-  });
+/** An event no handler is registered for: answered through its ack if it has one, else `hub:error`. */
+function answerUnknown(ctx: HubContext, socket: AgentSocket, event: unknown, args: unknown[]): void {
+  const ack = args.at(-1);
+  ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: 'NOT_FOUND' });
+  const error = {
+    code: 'NOT_FOUND' as const,
+    message: `unknown event "${String(event).slice(0, 100)}"; see docs/protocol.md for the events this namespace takes`,
+  };
+  if (typeof ack === 'function') (ack as (a: unknown) => void)({ ok: false, error });
+  else socket.emit('hub:error', error);
 }
 
-function reject(ctx: HubContext, socket: Socket, code: string, message: string): void {
+function reject(ctx: HubContext, socket: AgentSocket, code: string, message: string): void {
   ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code });
   socket.emit('hub:error', { code, message });
 }

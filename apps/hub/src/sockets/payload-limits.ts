@@ -1,19 +1,18 @@
 import type { Socket } from 'socket.io';
 
 /**
- * The bytes of the Socket.IO message being handled, as the transport received them: a text
- * frame, plus its binary attachments if any. Counting what arrived costs nothing per event;
- * re-serialising every payload to measure it cost the hub a large share of its CPU at 10k/s.
+ * Keeps the bytes of the Socket.IO message being handled, as the transport received them: a text
+ * frame, plus its binary attachments if any (called for every packet of the connection). Counting
+ * what arrived costs nothing per event; re-serialising every payload to measure it cost the hub a
+ * large share of its CPU at 10k/s.
  */
-export function trackPacketBytes(socket: Socket): void {
-  socket.conn.on('packet', (p: { type: string; data?: unknown }) => {
-    if (p.type !== 'message') return;
-    const d = p.data;
-    // A text frame starts a message; binary frames that follow are its attachments.
-    if (typeof d === 'string') socket.data.packetBytes = d.length;
-    else if (d && typeof (d as ArrayBufferLike).byteLength === 'number')
-      socket.data.packetBytes = (socket.data.packetBytes ?? 0) + (d as ArrayBufferLike).byteLength;
-  });
+export function notePacket(socket: Socket, p: { type: string; data?: unknown }): void {
+  if (p.type !== 'message') return;
+  const d = p.data;
+  // A text frame starts a message; binary frames that follow are its attachments.
+  if (typeof d === 'string') socket.data.packetBytes = d.length;
+  else if (d && typeof (d as ArrayBufferLike).byteLength === 'number')
+    socket.data.packetBytes = ((socket.data.packetBytes as number | undefined) ?? 0) + (d as ArrayBufferLike).byteLength;
 }
 
 /** Bytes of the message now being handled (0 if unknown). UTF-16 units: a lower bound of UTF-8 bytes. */
