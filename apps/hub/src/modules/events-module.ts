@@ -109,7 +109,11 @@ export function eventsModule(
     offsets: offsets ?? new ReservedOffsets(ctx.store.kv, ctx.logger.child({ module: 'events' })),
     fanout: {
       deliver(event, rooms) {
-        agents.to(rooms).emit('event', event);
+        // Socket.IO encodes a broadcast before it looks for recipients. On one node (in-memory
+        // adapter: rooms are local and exist only while a socket is in them), an event nobody here
+        // subscribes to (a health transition in a connect storm, say) is not encoded for nobody.
+        // With Redis the broadcast goes on to the other nodes' subscribers.
+        if (ctx.adapter.kind !== 'memory' || rooms.some((r) => agents.adapter.rooms.has(r))) agents.to(rooms).emit('event', event);
         // The live stream is a view for the dashboards on this node; sending every event through the
         // Redis adapter a second time (for operators elsewhere) would double the cluster's traffic.
         // Socket.IO encodes a broadcast before looking for recipients: skip it with no dashboard here.
