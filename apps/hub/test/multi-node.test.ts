@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import { connectAgent, joinGroup, type AgentClient } from '@agent-hub/sdk';
-import { AGENTS_NAMESPACE, PROTOCOL_VERSION, type GroupTurnGrant, type HealthTransition, type HubEvent } from '@agent-hub/protocol';
+import {
+  AGENTS_NAMESPACE,
+  OPERATORS_NAMESPACE,
+  PROTOCOL_VERSION,
+  type AgentInfo,
+  type GroupTurnGrant,
+  type HealthTransition,
+  type HubEvent,
+} from '@agent-hub/protocol';
 import { createTestDatabaseOrSkip, deleteKeysWithPrefix, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from './support/hub-process.ts';
 import { eventually } from './support/test-hub.ts';
@@ -174,6 +182,17 @@ suite('several hub nodes on one PostgreSQL and one Redis', () => {
     await eventually(() => spoken.length >= 6, 15_000, 'six turns before the kill');
     expect(new Set(spoken)).toEqual(new Set(['g1', 'g2', 'g3']));
 
+    // A dashboard on each survivor: the reaper's update of the dead node's agent reaches both, once.
+    const dashboards = [a, b].map((i) =>
+      io(nodes[i]!.url + OPERATORS_NAMESPACE, { auth: { token }, transports: ['websocket'], forceNew: true, reconnection: false }),
+    );
+    const updates = dashboards.map((d) => {
+      const seen: AgentInfo[] = [];
+      d.on('agent:update', (u: AgentInfo) => u.id === 'stays-on-c' && seen.push(u));
+      return seen;
+    });
+    await Promise.all(dashboards.map((d) => new Promise((resolve) => d.once('connect', () => resolve(undefined)))));
+
     const killedAt = Date.now();
     await nodes[c]!.kill('SIGKILL');
     // The agent that can only reach node c is reported disconnected by a survivor within 10 s.
@@ -191,6 +210,9 @@ suite('several hub nodes on one PostgreSQL and one Redis', () => {
     expect(stayFeed.count('disconnected'), JSON.stringify(stayFeed.events)).toBe(1);
     expect(stayFeed.events.find((t) => t.to === 'disconnected')).toMatchObject({ from: 'healthy', reason: 'hub node node-c died' });
     expect([stayFeed.count('connecting'), stayFeed.count('healthy')]).toEqual([1, 1]);
+    await eventually(() => updates.every((u) => u.some((x) => !x.connected)), 5000, 'both dashboards see stays-on-c disconnected');
+    expect(updates.map((u) => u.filter((x) => !x.connected).length)).toEqual([1, 1]);
+    dashboards.forEach((d) => d.close());
     // g3 moved to a surviving node and keeps speaking.
     const before = spoken.length;
     await eventually(() => spoken.slice(before).includes('g3'), 20_000, 'g3 speaks again from another node');

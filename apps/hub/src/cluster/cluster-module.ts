@@ -1,6 +1,6 @@
 import type { AgentInfo } from '@agent-hub/protocol';
 import type { Server } from 'socket.io';
-import { AGENTS_NAMESPACE, OPERATORS_NAMESPACE } from '@agent-hub/protocol';
+import { AGENTS_NAMESPACE } from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
 import type { ClusterMembership } from './cluster-membership.ts';
@@ -29,7 +29,6 @@ export interface ClusterDeps {
  */
 export function clusterModule(ctx: HubContext, io: Server, { membership, offsets, onGroupLeadership }: ClusterDeps): HubModule {
   const log = ctx.logger.child({ module: 'cluster' });
-  const operators = io.of(OPERATORS_NAMESPACE);
   const agentsNsp = io.of(AGENTS_NAMESPACE);
   const { registry, lease } = membership;
   const onDeadNode = ({ node, agents }: DeadNode) => {
@@ -37,12 +36,10 @@ export function clusterModule(ctx: HubContext, io: Server, { membership, offsets
       .releaseNode(node)
       .catch((err) => log.warn({ err: String(err), deadNode: node }, "could not release a dead node's offsets; the next sweep will"));
     for (const a of agents) {
-      // This node (the one reaper) announces the transition like one of its own: the health
-      // module publishes it on agent:<id> and the dashboards get it, once for the cluster.
+      // This node (the one reaper) announces the transition and the update like its own: the
+      // health module publishes it on agent:<id> and the dashboards get it, once for the cluster.
       ctx.agents.reaped(a, `hub node ${node} died`);
       agentsNsp.serverSideEmit('cluster:agent', a);
-      // Broadcast through the adapter: every node's dashboard sees it once.
-      operators.emit('agent:update', a);
     }
   };
   // Every node keeps a view of the others' agents (groups choose speakers across nodes with it).

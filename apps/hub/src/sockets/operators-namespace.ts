@@ -59,8 +59,9 @@ export function createOperatorsNamespace(io: Server, ctx: HubContext, feeds: Ope
   // Socket.IO encodes a broadcast before it looks for recipients: with no dashboard open anywhere
   // (one node, none connected) every agent update would be serialised for nobody.
   const watched = () => ctx.adapter.kind !== 'memory' || nsp.sockets.size > 0;
-  // Only this node's own agents: with the Redis adapter the emit already reaches every node's dashboards.
-  ctx.agents.on('update', (a) => watched() && ctx.agents.isLocal(a.id) && nsp.emit('agent:update', a));
+  // Only updates this node made (its own agents', or those of a dead node it reaped): with the Redis
+  // adapter the emit already reaches every node's dashboards, once.
+  ctx.agents.on('update', (a, origin) => watched() && origin === 'local' && nsp.emit('agent:update', a));
   ctx.agents.on('removed', (p) => watched() && nsp.emit('agent:removed', p));
   // Only transitions this node saw (its agents', or those of a dead node it reaped): one per transition.
   ctx.agents.on('transition', (t, origin) => watched() && origin === 'local' && nsp.emit('health:transition', t));

@@ -13,7 +13,8 @@ import { AgentRecordWriter } from './agent-record-writer.ts';
 export type TransitionOrigin = 'local' | 'remote';
 
 export interface AgentDirectoryEvents {
-  update: [AgentInfo];
+  /** The agent's record changed; `local` as for transitions (this node's agent, or one it reaped). */
+  update: [AgentInfo, TransitionOrigin];
   removed: [{ id: string }];
   /** In the order they happen, also when a listener raises one while reacting to another. */
   transition: [HealthTransition, TransitionOrigin];
@@ -95,7 +96,7 @@ export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
     const live = { info, connectionId };
     this.agents.set(agentId, live);
     this.emit('transition', { agentId, from: null, to: 'connecting', reason: 'socket connected', at: now }, 'local');
-    this.emit('update', { ...info });
+    this.emit('update', { ...info }, 'local');
   }
 
   async register(agentId: string, reg: RegisterAgentParsed): Promise<AgentInfo> {
@@ -170,14 +171,14 @@ export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
     const live = this.agents.get(agentId);
     if (!live) return;
     live.info.degraded = reason;
-    this.emit('update', this.snapshot(live));
+    this.emit('update', this.snapshot(live), 'local');
   }
 
   countRecovery(agentId: string): void {
     const live = this.agents.get(agentId);
     if (!live) return;
     live.info.recoveries += 1;
-    this.emit('update', this.snapshot(live));
+    this.emit('update', this.snapshot(live), 'local');
   }
 
   remove(agentId: string): void {
@@ -230,7 +231,7 @@ export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
     const from = live.info.health;
     live.info.health = to;
     if (from !== to) this.emit('transition', { agentId: live.info.id, from, to, reason, at: this.iso() }, 'local');
-    this.emit('update', this.snapshot(live));
+    this.emit('update', this.snapshot(live), 'local');
   }
 
   /** Takes another node's view of an agent, unless the agent is connected here. */
@@ -242,7 +243,7 @@ export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
     if (before?.health !== info.health) {
       this.emit('transition', { agentId: info.id, from: before?.health ?? null, to: info.health, reason, at: this.iso() }, origin);
     }
-    this.emit('update', { ...info });
+    this.emit('update', { ...info }, origin);
   }
 
   private snapshot(live: LiveAgent): AgentInfo {
