@@ -140,7 +140,8 @@ type ScriptFn = (...args: Array<string | number>) => Promise<unknown>;
 export function offsetScripts(redis: Redis, k: OffsetKeys): OffsetScripts {
   const define = (name: string, keys: number, lua: string): ScriptFn => {
     redis.defineCommand(name, { numberOfKeys: keys, lua });
-    const fn = (redis as unknown as Record<string, ScriptFn>)[name]!;
+    const fn = (redis as unknown as Record<string, ScriptFn | undefined>)[name];
+    if (!fn) throw new Error(`ioredis did not define the "${name}" command`);
     return (...args) => fn.call(redis, ...args);
   };
   const alloc = define('agentHubOffsetAlloc', 3, ALLOC);

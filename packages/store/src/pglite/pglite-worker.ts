@@ -40,7 +40,13 @@ function parent(): Parent {
 }
 
 const port = parent();
-const data = (workerData ?? JSON.parse(process.argv[2]!)) as PgliteWorkerData;
+function startData(): PgliteWorkerData {
+  if (workerData) return workerData as PgliteWorkerData;
+  const arg = process.argv[2];
+  if (!arg) throw new Error('pglite-worker.ts needs its settings as JSON (worker data or the first argument)');
+  return JSON.parse(arg) as PgliteWorkerData;
+}
+const data = startData();
 
 async function open(dataDir: string): Promise<{ client: PGlite; store: Store }> {
   const client = await createPgliteClient(dataDir);

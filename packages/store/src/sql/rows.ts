@@ -48,11 +48,14 @@ export function messageColumns(m: NewMessageRecord): { content: string; fields: 
 }
 
 export function toHubEvent(r: typeof events.$inferSelect): HubEvent {
+  const priority = PRIORITIES[r.priority];
+  // A row another writer (or a newer hub) stored with a priority this hub does not know.
+  if (priority === undefined) throw new Error(`event ${r.id} (offset ${r.offset}) has unknown priority rank ${r.priority}`);
   return {
     id: r.id,
     offset: r.offset,
     topic: r.topic,
-    priority: PRIORITIES[r.priority]!,
+    priority,
     ts: r.ts.toISOString(),
     publisher: r.publisher,
     payload: JSON.parse(r.payload),
