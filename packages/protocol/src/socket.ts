@@ -174,6 +174,8 @@ export interface OperatorServerEvents {
   'group:update': (g: Group) => void;
   /** A new sample of this node's charts (pushed only while a dashboard is connected to the node). */
   'metrics:sample': (p: MetricsSamplePush) => void;
+  /** A refused event sent without an ack (an operator socket event outside the credential's scope). */
+  'hub:error': (p: { code: string; message: string; details?: unknown }) => void;
 }
 
 export interface OperatorClientEvents {

@@ -7,12 +7,12 @@ import {
   AckEvents,
   isHubTopic,
   NackEvent,
-  OPERATORS_NAMESPACE,
   PublishEvent,
   ReplayQuery,
   Subscribe,
   TopicPattern,
   Unsubscribe,
+  type Ack,
 } from '@agent-hub/protocol';
 import { DeadLetterActions, EventBus, ReservedOffsets, topicRoom, uuidV4, type OffsetAllocator } from '@agent-hub/core';
 import type { Socket } from 'socket.io';
@@ -24,6 +24,7 @@ import { parseOrThrow } from '../errors.ts';
 import { request, signal } from '../sockets/handler.ts';
 import { agentRoom, patternOfRoom } from '../sockets/rooms.ts';
 import { agentsNamespaceOf } from '../sockets/agents-namespace.ts';
+import { operatorsNamespaceOf } from '../sockets/operators-namespace.ts';
 import { loadReplayPolicies } from './replay-policies.ts';
 import { LatencyMonitor } from './latency-monitor.ts';
 import { noteAcked, noteSubscribed, noteUnsubscribed, subscriptionRoutes } from './agent-subscriptions.ts';
@@ -95,7 +96,7 @@ export function eventsModule(
   });
   const monitor = new LatencyMonitor(ctx.logger.child({ module: 'events' }));
   const agents = agentsNamespaceOf(io);
-  const operators = io.of(OPERATORS_NAMESPACE);
+  const operators = operatorsNamespaceOf(io);
 
   const bus = new EventBus({
     log: ctx.store.events,
@@ -351,7 +352,9 @@ export function eventsModule(
       nsp.on('connection', (socket) => {
         // The dashboard watches every topic by default; it can narrow the stream with events:watch.
         void socket.join(topicRoom('#'));
-        socket.on('events:watch', async (p: unknown, ack?: (a: unknown) => void) => {
+        socket.on('events:watch', async (p, answer) => {
+          // Typed by the protocol, but sent by any client: validated here, and the ack may be missing.
+          const ack = answer as ((a: Ack<{ pattern: string | null }>) => void) | undefined;
           const parsed = StreamFilter.safeParse(p);
           if (!parsed.success) return ack?.({ ok: false, error: { code: 'VALIDATION_FAILED', message: parsed.error.message } });
           for (const room of socket.rooms) if (patternOfRoom(room) !== null) await socket.leave(room);

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { Server } from 'socket.io';
-import { CreateOperatorToken, OPERATOR_SCOPES, OPERATORS_NAMESPACE, scopeIncludes, type OperatorIdentity } from '@agent-hub/protocol';
+import { CreateOperatorToken, OPERATOR_SCOPES, scopeIncludes, type OperatorIdentity } from '@agent-hub/protocol';
+import { operatorsNamespaceOf } from '../sockets/operators-namespace.ts';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
@@ -13,7 +14,7 @@ import { credentialRoom } from '../sockets/operators-namespace.ts';
  * dashboards on every node at once (their room spans nodes with the Redis adapter).
  */
 export function operatorAccessModule(ctx: HubContext, io: Server): HubModule {
-  const operators = io.of(OPERATORS_NAMESPACE);
+  const operators = operatorsNamespaceOf(io);
   return {
     name: 'operator-access',
     api(api) {

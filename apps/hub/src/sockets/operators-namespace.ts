@@ -1,5 +1,12 @@
-import type { Namespace, Server, Socket } from 'socket.io';
-import { HubError, OPERATORS_NAMESPACE, scopeIncludes, type OperatorScope } from '@agent-hub/protocol';
+import type { DefaultEventsMap, Namespace, Server, Socket } from 'socket.io';
+import {
+  HubError,
+  OPERATORS_NAMESPACE,
+  scopeIncludes,
+  type OperatorClientEvents,
+  type OperatorScope,
+  type OperatorServerEvents,
+} from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
 import { noAudit, type AuditSink } from '../audit/audit-trail.ts';
 import type { OperatorPrincipal } from '../auth/operator-credentials.ts';
@@ -13,12 +20,32 @@ export function credentialRoom(id: string): string {
   return `credential:${id}`;
 }
 
+/** What the hub keeps on a dashboard's connection (`socket.data`). */
+export interface OperatorSocketData {
+  operator: OperatorPrincipal;
+  /** The client's address, for the audit trail. */
+  source: string;
+}
+
+/** The dashboards' namespace, typed with the protocol's operator event maps. */
+export type OperatorNamespace = Namespace<OperatorClientEvents, OperatorServerEvents, DefaultEventsMap, OperatorSocketData>;
+export type OperatorSocket = Socket<OperatorClientEvents, OperatorServerEvents, DefaultEventsMap, OperatorSocketData>;
+
+export function operatorsNamespaceOf(io: Server): OperatorNamespace {
+  return io.of(OPERATORS_NAMESPACE) as unknown as OperatorNamespace;
+}
+
 /** Adds a capability's live feed to the dashboard (snapshot on connect, then pushes). */
-export type OperatorFeed = (nsp: Namespace, ctx: HubContext) => void;
+export type OperatorFeed = (nsp: OperatorNamespace, ctx: HubContext) => void;
 
 /** The `/operators` namespace the dashboard listens on: pushed domain events, no polling. */
-export function createOperatorsNamespace(io: Server, ctx: HubContext, feeds: OperatorFeed[] = [], audit: AuditSink = noAudit): Namespace {
-  const nsp = io.of(OPERATORS_NAMESPACE);
+export function createOperatorsNamespace(
+  io: Server,
+  ctx: HubContext,
+  feeds: OperatorFeed[] = [],
+  audit: AuditSink = noAudit,
+): OperatorNamespace {
+  const nsp = operatorsNamespaceOf(io);
 
   nsp.use((socket, next) => {
     authenticate(ctx, socket).then(
@@ -29,13 +56,13 @@ export function createOperatorsNamespace(io: Server, ctx: HubContext, feeds: Ope
 
   nsp.on('connection', (socket) => {
     ctx.metrics.socketsConnected.inc({ namespace: OPERATORS_NAMESPACE });
-    const operator: OperatorPrincipal = socket.data.operator;
+    const operator = socket.data.operator;
     void socket.join(credentialRoom(operator.id));
     socket.use((packet, next) => {
       const event = String(packet[0]).slice(0, 100);
       const needed = OPERATOR_SOCKET_SCOPES[event] ?? 'operate';
       const allowed = scopeIncludes(operator.scope, needed);
-      const entry = { who: operator.name, scope: operator.scope, action: `socket ${event}`, source: socket.data.source as string };
+      const entry = { who: operator.name, scope: operator.scope, action: `socket ${event}`, source: socket.data.source };
       void audit.record({ ...entry, outcome: allowed ? 'ok' : 'FORBIDDEN', details: allowed ? undefined : { required: needed } });
       if (allowed) return next();
       const error = new HubError('FORBIDDEN', `this needs the "${needed}" scope; credential "${operator.name}" has "${operator.scope}"`, {
@@ -71,7 +98,7 @@ export function createOperatorsNamespace(io: Server, ctx: HubContext, feeds: Ope
 }
 
 /** The handshake's `auth.token` must be a live operator credential, from an address not locked out. */
-async function authenticate(ctx: HubContext, socket: Socket): Promise<void> {
+async function authenticate(ctx: HubContext, socket: OperatorSocket): Promise<void> {
   const source = ctx.signIns.socketAddress(socket);
   ctx.signIns.admit(source, 'socket', 'operator');
   const token = (socket.handshake.auth as Record<string, unknown> | undefined)?.token;

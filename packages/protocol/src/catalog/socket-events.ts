@@ -135,4 +135,8 @@ export const operatorServerMessages: Record<keyof OperatorServerEvents, SocketMe
   'deadletter:update': { summary: "a dead letter's status changed (retried, discarded, reopened)", payload: answers.DeadLetterSchema },
   'group:update': { summary: 'a group changed', payload: answers.GroupSchema },
   'metrics:sample': { summary: "a new sample of this node's charts", payload: answers.MetricsSamplePushSchema },
+  'hub:error': {
+    summary: 'an event refused without an ack (outside the credential scope: FORBIDDEN)',
+    payload: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+  },
 };
