@@ -1,7 +1,7 @@
 // One agent of the demo (examples/demo.ts starts several). Config: one JSON argument.
 // It learns the group id from the event bus, takes its seat, answers its turns, works the task
 // queue, saves its state in the group's session, and resumes where it was after a restart.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { connectAgent, groupTasks, joinGroup, type GroupParticipant } from '@agent-hub/sdk';
 
 interface DemoAgentConfig {
@@ -19,11 +19,23 @@ interface DemoAgentConfig {
 
 const cfg = JSON.parse(process.argv[2]!) as DemoAgentConfig;
 const log = (msg: string) => process.stdout.write(`[${cfg.agentId}] ${msg}\n`);
-const saved = JSON.parse(await readFile(cfg.stateFile, 'utf8').catch(() => '{}')) as {
+interface SavedState {
   lastOffset?: number;
   turns?: number;
   groupId?: string;
-};
+}
+/** The state saved before a restart; none (first start) or unreadable means starting afresh. */
+async function loadState(): Promise<SavedState> {
+  const text = await readFile(cfg.stateFile, 'utf8').catch(() => null);
+  if (text === null) return {};
+  try {
+    return JSON.parse(text) as SavedState;
+  } catch {
+    log('saved state unreadable; starting afresh');
+    return {};
+  }
+}
+const saved = await loadState();
 let turns = saved.turns ?? 0;
 
 const agent = await connectAgent({
@@ -37,7 +49,13 @@ const agent = await connectAgent({
   reconnectDelayMs: 200,
 });
 let groupId: string | undefined = saved.groupId;
-const persist = () => writeFile(cfg.stateFile, JSON.stringify({ lastOffset: agent.lastOffset ?? undefined, turns, groupId }));
+// Written whole or not at all: a SIGKILL in the middle of a write must not leave a truncated file.
+let writes = 0;
+const persist = async () => {
+  const tmp = `${cfg.stateFile}.${process.pid}.${++writes}.tmp`;
+  await writeFile(tmp, JSON.stringify({ lastOffset: agent.lastOffset ?? undefined, turns, groupId }));
+  await rename(tmp, cfg.stateFile);
+};
 log(saved.lastOffset !== undefined ? `back again; resuming after event #${saved.lastOffset}` : 'connected');
 
 let seat: GroupParticipant | null = null;
