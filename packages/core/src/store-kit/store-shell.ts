@@ -15,18 +15,27 @@ export function refusingWhenClosed<T extends object>(
   isClosed: () => boolean,
   translate: (err: unknown) => unknown = (err) => err,
 ): T {
+  // Every store call goes through here: one wrapper per method, made on first use (keyed by the
+  // function, so a method replaced on the part gets its own).
+  const wrappers = new WeakMap<object, (...args: unknown[]) => Promise<unknown>>();
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value: unknown = Reflect.get(obj, prop, receiver);
       if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        if (isClosed()) throw storeClosedError();
-        try {
-          return await (value as (...a: unknown[]) => unknown).apply(obj, args);
-        } catch (err) {
-          throw translate(err);
-        }
-      };
+      const method = value as (...a: unknown[]) => unknown;
+      let wrapper = wrappers.get(method);
+      if (!wrapper) {
+        wrapper = async (...args: unknown[]) => {
+          if (isClosed()) throw storeClosedError();
+          try {
+            return await method.apply(obj, args);
+          } catch (err) {
+            throw translate(err);
+          }
+        };
+        wrappers.set(method, wrapper);
+      }
+      return wrapper;
     },
   });
 }
