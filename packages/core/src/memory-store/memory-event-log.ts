@@ -1,7 +1,7 @@
 import type { DeadLetterStatusChange, EventLog, EventQuery } from '../ports/store.ts';
 import type { DeadLetter, DeadLetterStatus, HubEvent } from '@agent-hub/protocol';
 import { newestFirst, transition, withStatus } from '../store-kit/dead-letter-status.ts';
-import { eventQueryMatcher, topicMatcher } from '../store-kit/event-filter.ts';
+import { readMatchingRows, topicMatcher } from '../store-kit/event-filter.ts';
 import { jsonCopy } from '../store-kit/json-copy.ts';
 import { offsetsOf } from '../store-kit/offsets-of.ts';
 
@@ -52,22 +52,17 @@ export class MemoryEventLog implements EventLog {
   }
 
   async readEvents(q: EventQuery): Promise<HubEvent[]> {
-    const matches = eventQueryMatcher(q);
-    const out: HubEvent[] = [];
-    for (const r of this.rows) {
-      if (out.length >= q.limit) break;
-      if (q.afterOffset !== undefined && r.event.offset <= q.afterOffset) continue;
-      if (!matches(r.event, r.tsMs)) continue;
-      out.push({ ...r.event, payload: JSON.parse(r.payloadJson) });
-    }
-    return out;
+    return readMatchingRows(this.rows, q).map((r) => ({ ...r.event, payload: JSON.parse(r.payloadJson) as unknown }));
   }
 
   async deleteEventsBefore(before: number, pattern?: string): Promise<number> {
     const matchesTopic = topicMatcher(pattern === undefined ? undefined : [pattern]);
-    const kept = this.rows.filter((r) => !(r.tsMs < before && matchesTopic(r.event.topic)));
+    const kept: EventRow[] = [];
+    for (const r of this.rows) {
+      if (r.tsMs < before && matchesTopic(r.event.topic)) this.ids.delete(r.event.id);
+      else kept.push(r);
+    }
     const deleted = this.rows.length - kept.length;
-    for (const r of this.rows) if (!kept.includes(r)) this.ids.delete(r.event.id);
     this.rows = kept;
     return deleted;
   }

@@ -30,3 +30,35 @@ export function eventQueryMatcher(q: EventQuery): (event: EventHead, tsMs: numbe
     return PRIORITY_RANK[event.priority] >= minRank && matchesTopic(event.topic);
   };
 }
+
+/** An event as the in-process logs (memory, file) keep it: sorted by offset, time in ms. */
+export interface EventRowHead {
+  event: Pick<HubEvent, 'offset' | 'priority' | 'topic'>;
+  tsMs: number;
+}
+
+/**
+ * The rows of an in-process log (ascending by offset) that answer `q`: a binary search to the
+ * first offset after `afterOffset`, then a scan until `limit` matches.
+ */
+export function readMatchingRows<R extends EventRowHead>(rows: readonly R[], q: EventQuery): R[] {
+  const matches = eventQueryMatcher(q);
+  const out: R[] = [];
+  const start = q.afterOffset === undefined ? 0 : firstAfter(rows, q.afterOffset);
+  for (let i = start; i < rows.length && out.length < q.limit; i++) {
+    const r = rows[i]!;
+    if (matches(r.event, r.tsMs)) out.push(r);
+  }
+  return out;
+}
+
+function firstAfter(rows: readonly EventRowHead[], offset: number): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (rows[mid]!.event.offset <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -6,7 +6,7 @@
 export { storeClosedError, refusingWhenClosed, StoreShell, type StoreShellParts } from './store-shell.ts';
 export { jsonCopy } from './json-copy.ts';
 export { applyStatus, newestFirst, transition, withStatus } from './dead-letter-status.ts';
-export { eventQueryMatcher, topicMatcher } from './event-filter.ts';
+export { eventQueryMatcher, readMatchingRows, topicMatcher, type EventRowHead } from './event-filter.ts';
 export { parseTopicPattern, type TopicPattern } from './topic-pattern.ts';
 export { offsetsOf } from './offsets-of.ts';
 export { kvVersionConflict } from './kv-conflict.ts';

@@ -1,6 +1,6 @@
 import type { DeadLetterStatusChange, EventLog, EventQuery } from '@agent-hub/core';
 import type { DeadLetter, DeadLetterStatus, HubEvent } from '@agent-hub/protocol';
-import { newestFirst, transition, withStatus, eventQueryMatcher, topicMatcher, jsonCopy, offsetsOf } from '@agent-hub/core/store-kit';
+import { newestFirst, transition, withStatus, readMatchingRows, topicMatcher, jsonCopy, offsetsOf } from '@agent-hub/core/store-kit';
 import { EventSegments, toEvent, toRow, type EventRow } from './event-segments.ts';
 import type { JsonLinesFile } from './json-lines-file.ts';
 import { SerialQueues } from './serial-queues.ts';
@@ -92,15 +92,7 @@ export class FileEventLog implements EventLog {
   }
 
   async readEvents(q: EventQuery): Promise<HubEvent[]> {
-    const matches = eventQueryMatcher(q);
-    const out: HubEvent[] = [];
-    const start = q.afterOffset === undefined ? 0 : firstAfter(this.rows, q.afterOffset);
-    for (let i = start; i < this.rows.length && out.length < q.limit; i++) {
-      const r = this.rows[i]!;
-      if (!matches(r.event, r.tsMs)) continue;
-      out.push(toEvent(r));
-    }
-    return out;
+    return readMatchingRows(this.rows, q).map(toEvent);
   }
 
   deleteEventsBefore(before: number, pattern?: string): Promise<number> {
@@ -198,17 +190,6 @@ function ascending(rows: EventRow[]): boolean {
 }
 
 /** Index of the first row with offset > `offset` (rows ascending by offset). */
-function firstAfter(rows: EventRow[], offset: number): number {
-  let lo = 0;
-  let hi = rows.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (rows[mid]!.event.offset <= offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 function groupBySegment(rows: EventRow[]): Map<string, EventRow[]> {
   const groups = new Map<string, EventRow[]>();
   for (const r of rows) {
