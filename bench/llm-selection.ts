@@ -14,6 +14,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import {
+  agentInfo,
   GroupEngine,
   LLM_ENDPOINT_DEFAULTS,
   LlmSelector,
@@ -23,7 +24,7 @@ import {
   type LlmEndpoint,
 } from '@agent-hub/core';
 import { MemoryStore } from '@agent-hub/store';
-import { CreateGroup, type AgentInfo } from '@agent-hub/protocol';
+import { CreateGroup } from '@agent-hub/protocol';
 import { Flags } from './flags.ts';
 import { fmtMs, fmtPct, printTable, summarize } from './stats.ts';
 
@@ -57,25 +58,6 @@ function fakeModel(delayMs: number): Promise<Server> {
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-function agent(id: string): AgentInfo {
-  return {
-    id,
-    name: id,
-    capabilities: [],
-    priority: 0,
-    recovery: 'restart',
-    health: 'healthy',
-    connected: true,
-    connectedSince: null,
-    lastSeenAt: null,
-    lastLivenessAt: null,
-    recoveries: 0,
-    degraded: null,
-    node: null,
-    meta: {},
-  } as AgentInfo;
 }
 
 interface RowResult {
@@ -128,7 +110,7 @@ async function row(endpoint: string, budgetMs: number, selector: LlmSelector): P
     sessions,
     publish: async () => undefined,
     kv: store.kv,
-    agentInfo: agent,
+    agentInfo: (id) => agentInfo(id, { recovery: 'restart', node: null }),
     clock: systemClock,
     newId: randomUUID,
     logger: silentLogger,

@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import {
+  agentInfo,
   CapabilitySelector,
   GroupEngine,
   LlmSelector,
@@ -128,20 +129,7 @@ async function engineRow(n: number): Promise<Row> {
     sessions,
     publish: async () => undefined,
     kv: store.kv,
-    agentInfo: (id) => ({
-      ...candidates.find((c) => c.id === id)!,
-      name: id,
-      recovery: 'restart',
-      health: 'healthy',
-      connected: true,
-      connectedSince: null,
-      lastSeenAt: null,
-      lastLivenessAt: null,
-      recoveries: 0,
-      degraded: null,
-      node: null,
-      meta: {},
-    }),
+    agentInfo: (id) => agentInfo(id, { ...candidates.find((c) => c.id === id), recovery: 'restart', node: null }),
     clock: systemClock,
     newId: randomUUID,
     logger: silentLogger,

@@ -9,7 +9,7 @@ import { Server } from 'socket.io';
 import { connectAgent, HubError, type AgentClient } from '@agent-hub/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentTokens } from '../src/auth/agent-token.ts';
-import { agentInfo } from '../../../packages/core/src/testing/agent-info.ts';
+import { agentInfo } from '@agent-hub/core';
 import { freePort, HubProcess } from './support/hub-process.ts';
 
 const hubs: HubProcess[] = [];

@@ -5,5 +5,6 @@ export * from './events/index.ts';
 export * from './health/index.ts';
 export * from './store-outage/index.ts';
 export { FakeClock } from './testing/fake-clock.ts';
+export { agentInfo } from './testing/agent-info.ts';
 export * from './groups/index.ts';
 export * from './memory-store/index.ts';
