@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAgent } from '@agent-hub/sdk';
 import { createTestDatabaseOrSkip, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from './support/hub-process.ts';
+import { reportOnFailure } from './support/report-on-failure.ts';
 import { TcpProxy } from './support/tcp-proxy.ts';
 import { eventually } from './support/test-hub.ts';
 
@@ -80,7 +81,8 @@ suite('store outage', () => {
     const port = await proxy.start();
     const url = new URL(pg!.url);
     url.port = String(port);
-    hub = await HubProcess.start({ env: { DATABASE_URL: url.toString(), SESSION_LIMIT: '0' } });
+    // Info-level logs: a failure report shows the agent's connections and the outage as the hub saw them.
+    hub = await HubProcess.start({ env: { DATABASE_URL: url.toString(), SESSION_LIMIT: '0', LOG_LEVEL: 'info' } });
   });
   afterAll(async () => {
     await hub?.stop();
@@ -143,7 +145,8 @@ suite('store outage, as an agent sees it', () => {
     proxy = new TcpProxy('127.0.0.1', Number(new URL(pg!.url).port || 5432));
     const url = new URL(pg!.url);
     url.port = String(await proxy.start());
-    hub = await HubProcess.start({ env: { DATABASE_URL: url.toString(), SESSION_LIMIT: '0' } });
+    // Info-level logs: a failure report shows the agent's connections and the outage as the hub saw them.
+    hub = await HubProcess.start({ env: { DATABASE_URL: url.toString(), SESSION_LIMIT: '0', LOG_LEVEL: 'info' } });
   });
   afterAll(async () => {
     await hub?.stop();
@@ -155,6 +158,11 @@ suite('store outage, as an agent sees it', () => {
     { timeout: 90_000 },
     async () => {
       const agent = await connectAgent({ url: hub.url, agentId: 'outage-writer', token: hub.tokens.issue('outage-writer') });
+      const started = Date.now();
+      const seen: string[] = [];
+      agent.on('state', ({ state, detail }) => seen.push(`${Date.now() - started} ms ${state} (${detail})`));
+      agent.on('error', (err) => seen.push(`${Date.now() - started} ms error ${String(err)}`));
+      reportOnFailure(hub, () => `agent states since connect:\n${seen.join('\n')}`);
       try {
         const s = await agent.sessions.create({ messages: [{ content: 'before' }] });
         await proxy.cut();

@@ -140,6 +140,19 @@ export class HubProcess {
     return fetch(this.url + pathname, { ...init, headers });
   }
 
+  /** "running (pid N)" or how the current run ended, with the tail of its output: for a failure report. */
+  status(tailChars = 6_000): string {
+    const c = this.child;
+    const state = !c
+      ? 'not started'
+      : c.exitCode !== null
+        ? `exited ${c.exitCode}`
+        : c.signalCode
+          ? `killed by ${c.signalCode}`
+          : `running (pid ${c.pid})`;
+    return `hub ${this.url}: ${state}; last output:\n${this.output.slice(-tailChars)}`;
+  }
+
   /** Sends a signal and waits for the process to exit; returns how it exited. */
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return (await this.exited)!;
