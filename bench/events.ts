@@ -6,6 +6,7 @@
  *     [--hub-env=NAME=value,...]   (extra hub settings, e.g. EVENT_BATCH_DELAY_MS=10)
  *     [--runs=3]   (interleaved runs: hub, baseline, NATS, hub, …; the table adds each system's median)
  *     [--nats | --no-nats] [--nats-server-bin=/usr/sbin/nats-server]
+ *     [--profile=DIR]   (the hub's CPU profile, `node --cpu-prof`, written into DIR when it stops)
  *
  * Processes: this one only orchestrates and prints. The hub (or the relay) is one child; the
  * publishers run in a second and the subscribers in a third (bench/event-load-worker.ts).
@@ -48,6 +49,8 @@ interface Options {
   natsServerBin: string;
   /** Interleaved runs per system (this machine is noisy: figures are medians of these). */
   runs: number;
+  /** Write the hub's CPU profile (`--cpu-prof`) into this folder. */
+  profileDir: string;
 }
 
 interface LoadOutcome {
@@ -78,6 +81,7 @@ function readOptions(): Options {
     nats: f.has('no-nats') ? false : f.has('nats') ? true : 'auto',
     natsServerBin: f.string('nats-server-bin', NATS_SERVER_BIN),
     runs: Math.max(1, f.number('runs', 1)),
+    profileDir: f.string('profile', ''),
   };
 }
 
@@ -299,7 +303,10 @@ function report(
 async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOutcome | null }> {
   let db: TestDatabase | null = null;
   if (o.store === 'postgres') db = await createTestDatabase();
-  const hub = await HubProcess.start({ env: { SESSION_LIMIT: '0', STORE: o.store, ...(db ? { DATABASE_URL: db.url } : {}), ...o.hubEnv } });
+  const hub = await HubProcess.start({
+    env: { SESSION_LIMIT: '0', STORE: o.store, ...(db ? { DATABASE_URL: db.url } : {}), ...o.hubEnv },
+    nodeArgs: o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
+  });
   guardChild(hub.child);
   try {
     const ours = await runLoad(
