@@ -17,25 +17,39 @@ export class MemoryEventLog implements EventLog {
   private rows: EventRow[] = [];
   /** Event id → the offset it is stored under. */
   private readonly ids = new Map<string, number>();
+  /** Every stored offset (unique, as the SQL primary key). */
+  private readonly taken = new Set<number>();
   private readonly offsets = new Map<string, number>();
   private readonly deadLetters = new Map<string, DeadLetter>();
 
   async appendEvents(batch: HubEvent[]): Promise<string[]> {
-    const fresh = batch.filter((e, i) => !this.ids.has(e.id) && batch.findIndex((o) => o.id === e.id) === i);
-    const taken = new Set(this.rows.map((r) => r.event.offset));
-    // Like the single SQL statement: an offset clash rejects the whole batch.
-    for (const e of fresh) {
-      if (taken.has(e.offset)) throw new Error(`offset ${e.offset} is already taken`);
-      taken.add(e.offset);
+    const fresh: HubEvent[] = [];
+    const inBatch = new Set<string>();
+    for (const e of batch) {
+      if (this.ids.has(e.id) || inBatch.has(e.id)) continue;
+      inBatch.add(e.id);
+      fresh.push(e);
     }
+    // Like the single SQL statement: an offset clash rejects the whole batch.
+    const offsets = new Set<number>();
+    for (const e of fresh) {
+      if (this.taken.has(e.offset) || offsets.has(e.offset)) throw new Error(`offset ${e.offset} is already taken`);
+      offsets.add(e.offset);
+    }
+    // A batch numbered after everything stored (the bus's case) is appended in place; anything else sorts.
+    let inOrder = true;
+    let last = this.rows.at(-1)?.event.offset ?? -Infinity;
     for (const { payload, ...event } of fresh) {
       const tsMs = Date.parse(event.ts);
       // Normalised as a timestamptz column gives it back.
       const ts = new Date(tsMs).toISOString();
       this.rows.push({ event: { ...event, ts }, tsMs, payloadJson: JSON.stringify(payload ?? null) });
       this.ids.set(event.id, event.offset);
+      this.taken.add(event.offset);
+      if (event.offset < last) inOrder = false;
+      last = event.offset;
     }
-    this.rows.sort((a, b) => a.event.offset - b.event.offset);
+    if (!inOrder) this.rows.sort((a, b) => a.event.offset - b.event.offset);
     return fresh.map((e) => e.id);
   }
 
@@ -59,8 +73,10 @@ export class MemoryEventLog implements EventLog {
     const matchesTopic = topicMatcher(pattern === undefined ? undefined : [pattern]);
     const kept: EventRow[] = [];
     for (const r of this.rows) {
-      if (r.tsMs < before && matchesTopic(r.event.topic)) this.ids.delete(r.event.id);
-      else kept.push(r);
+      if (r.tsMs < before && matchesTopic(r.event.topic)) {
+        this.ids.delete(r.event.id);
+        this.taken.delete(r.event.offset);
+      } else kept.push(r);
     }
     const deleted = this.rows.length - kept.length;
     this.rows = kept;

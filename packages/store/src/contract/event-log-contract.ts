@@ -23,6 +23,13 @@ export function describeEventLogContract(store: () => Store): void {
       ]);
     });
 
+    it('refuses a batch that reuses a stored offset, and stores none of it', async () => {
+      await store().events.appendEvents([event(1, 'a'), event(2, 'a')]);
+      await expect(store().events.appendEvents([event(3, 'b'), event(2, 'b', { id: 'ev-clash' })])).rejects.toThrow();
+      expect(await store().events.hasEvent('ev-3')).toBe(false);
+      expect((await store().events.readEvents({ limit: 10 })).map((e) => e.id)).toEqual(['ev-1', 'ev-2']);
+    });
+
     it('reports the highest offset, 0 when the log is empty', async () => {
       expect(await store().events.maxOffset()).toBe(0);
       await store().events.appendEvents([event(7, 'a'), event(42, 'b'), event(9, 'c')]);
