@@ -318,6 +318,7 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
       agentsFor('bench-sub', o.subscribers, hub),
       o,
     );
+    console.log(`  ${await groupCommitOf(hub)}`);
     const replay = o.replay > 0 ? await runReplay(hub, o.replay, o.replayTrials) : null;
     if (replay) {
       replay.memory = memoryOf(hub.child!.pid!);
@@ -329,6 +330,17 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
     await hub.stop();
     await db?.drop();
   }
+}
+
+/** The hub's group commit over the whole load run, from its /metrics histograms. */
+async function groupCommitOf(hub: HubProcess): Promise<string> {
+  const text = await (await hub.api('/metrics')).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const batches = value('agenthub_event_log_commit_seconds_count');
+  const events = value('agenthub_event_log_committed_total');
+  const seconds = value('agenthub_event_log_commit_seconds_sum');
+  if (!(batches > 0)) return 'group commit: no batches reported';
+  return `group commit (whole run): ${batches.toLocaleString('en-US')} batches, ${(events / batches).toFixed(1)} events each, ${((seconds / batches) * 1000).toFixed(2)} ms each on average`;
 }
 
 async function runBaseline(o: Options): Promise<LoadOutcome> {

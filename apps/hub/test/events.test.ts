@@ -52,6 +52,22 @@ describe('publish/subscribe', () => {
     expect(b.offset).toBeGreaterThan(a.offset);
   });
 
+  it('counts its group commits and the events they carried on /metrics', async () => {
+    const read = async () => {
+      const text = await (await t.api('/metrics')).text();
+      const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+      return { commits: value('agenthub_event_log_commit_seconds_count'), events: value('agenthub_event_log_committed_total') };
+    };
+    const before = await read();
+    const pub = await t.agent('pub-commits');
+    await Promise.all([1, 2, 3, 4, 5].map((n) => pub.publish('commits:x', n)));
+    const after = await read();
+    // Every publish was acked durable, so each is in a commit; health events may have joined them.
+    expect(after.events - before.events).toBeGreaterThanOrEqual(5);
+    expect(after.commits - before.commits).toBeGreaterThanOrEqual(1);
+    expect(after.commits - before.commits).toBeLessThanOrEqual(after.events - before.events);
+  });
+
   it('does not deliver a duplicate publish of the same id', async () => {
     const pub = await t.agent('pub-4');
     const sub = await t.agent('sub-dup');

@@ -94,6 +94,17 @@ export function eventsModule(
     labelNames: ['found'],
     registers,
   });
+  const commitSeconds = new Histogram({
+    name: 'agenthub_event_log_commit_seconds',
+    help: 'Time the store took to commit one batch of events (group commit), in seconds',
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers,
+  });
+  const committed = new Counter({
+    name: 'agenthub_event_log_committed_total',
+    help: 'Events committed to the event log (divided by the commit count: events per group commit)',
+    registers,
+  });
   const monitor = new LatencyMonitor(ctx.logger.child({ module: 'events' }));
   const agents = agentsNamespaceOf(io);
   const operators = operatorsNamespaceOf(io);
@@ -120,6 +131,10 @@ export function eventsModule(
         // Socket.IO encodes a broadcast before looking for recipients: skip it with no dashboard here.
         if (operators.sockets.size > 0) operators.local.to(rooms).emit('event:stream', event);
       },
+    },
+    onCommit: (events, ms) => {
+      committed.inc(events);
+      commitSeconds.observe(ms / 1000);
     },
     onStoreState: (down) => {
       storeDown.set(down ? 1 : 0);

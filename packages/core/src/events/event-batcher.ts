@@ -14,8 +14,11 @@ interface Pending {
 
 export interface BatcherHooks {
   onStoreState?: (down: boolean, failures: number) => void;
-  /** A batch is committed; `late` are the events whose publishers were told `durable: false`. */
-  onCommitted?: (events: HubEvent[], late: HubEvent[]) => void;
+  /**
+   * A batch is committed; `late` are the events whose publishers were told `durable: false`, `ms`
+   * how long the store took to commit it.
+   */
+  onCommitted?: (events: HubEvent[], late: HubEvent[], ms: number) => void;
   /** Events that will never be committed (the store stayed down through shutdown). */
   onGivenUp?: (events: HubEvent[]) => void;
 }
@@ -112,6 +115,7 @@ export class EventBatcher {
   private async commit(): Promise<void> {
     while (this.queue.length) {
       const batch = this.queue.slice(0, this.opts.max);
+      const started = performance.now();
       try {
         await this.log.appendEvents(batch.map((p) => p.event));
       } catch (err) {
@@ -123,6 +127,7 @@ export class EventBatcher {
       this.hooks.onCommitted?.(
         batch.map((p) => p.event),
         batch.filter((p) => p.toldNotDurable).map((p) => p.event),
+        performance.now() - started,
       );
       if (this.failures) {
         this.logger.info({ after: this.failures }, 'event log reachable again; queue drained');

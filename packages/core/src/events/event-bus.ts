@@ -35,6 +35,8 @@ export interface EventBusOptions {
   /** How long after publishing a duplicate id is still recognised without the store (ms). */
   dedupeWindowMs?: number;
   onStoreState?: (down: boolean, failures: number) => void;
+  /** A batch reached the log: how many events, and how long the store took (ms), for metrics. */
+  onCommit?: (events: number, ms: number) => void;
   /** While the log cannot be written, ping the store on this schedule to flush as soon as it answers. */
   storeProbe?: { ping: () => Promise<void>; intervalMs: number; timeoutMs: number };
   random?: () => number;
@@ -90,7 +92,8 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
     const batching = { max: o.batchMax, delayMs: o.batchDelayMs, probe: o.storeProbe, random: o.random };
     this.batcher = new EventBatcher(o.log, o.clock, batching, o.logger, {
       onStoreState: o.onStoreState,
-      onCommitted: (events, late) => {
+      onCommitted: (events, late, ms) => {
+        o.onCommit?.(events.length, ms);
         this.offsets.settled?.(events.map((e) => e.offset));
         if (!late.length) return;
         for (const e of late) this.notDurable.delete(e.id);
