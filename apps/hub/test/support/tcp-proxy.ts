@@ -7,7 +7,7 @@ import net from 'node:net';
 export class TcpProxy {
   private server: net.Server | null = null;
   private sockets = new Set<net.Socket>();
-  private stalled = false;
+  private mode: 'forward' | 'cut' | 'stall' = 'forward';
   port = 0;
 
   constructor(
@@ -17,7 +17,8 @@ export class TcpProxy {
 
   async start(port = 0): Promise<number> {
     this.server = net.createServer((client) => {
-      if (this.stalled) {
+      if (this.mode === 'cut') return void client.resetAndDestroy();
+      if (this.mode === 'stall') {
         // Accepted and never answered: what a partitioned network looks like to a client.
         this.sockets.add(client);
         client.on('close', () => this.sockets.delete(client));
@@ -39,31 +40,38 @@ export class TcpProxy {
     return this.port;
   }
 
-  /** Drops every connection and stops listening: the target looks down. */
-  async cut(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server = null;
+  /**
+   * Drops every connection and resets each new one at once: the target looks down. The port stays
+   * held (closing it would let a test running beside this one take it, and the hub would then
+   * reach that process instead of nothing).
+   */
+  cut(): Promise<void> {
+    this.mode = 'cut';
+    this.dropAll();
+    return Promise.resolve();
   }
 
   /** Drops every connection and then accepts new ones without ever answering: the target hangs. */
   stall(): void {
-    this.stalled = true;
+    this.mode = 'stall';
+    this.dropAll();
+  }
+
+  /** Forwards again (after `cut` or `stall`). */
+  restore(): Promise<number> {
+    this.mode = 'forward';
+    return Promise.resolve(this.port);
+  }
+
+  /** Drops every connection and releases the port. */
+  async close(): Promise<void> {
+    this.dropAll();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = null;
+  }
+
+  private dropAll(): void {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
-  }
-
-  /** Listens again on the same port (after `cut`), or forwards again (after `stall`). */
-  async restore(): Promise<number> {
-    if (this.stalled) {
-      this.stalled = false;
-      if (this.server) return this.port;
-    }
-    return this.start(this.port);
-  }
-
-  close(): Promise<void> {
-    return this.cut();
   }
 }
