@@ -21,4 +21,31 @@ describe('processed-event registry', () => {
     expect(r.has('old')).toBe(false);
     expect(r.has('young')).toBe(true);
   });
+
+  it('keeps exactly the last ids through many evictions, and an id handled again keeps its place', () => {
+    const r = new ProcessedRegistry(1000);
+    r.add('first');
+    r.add('first');
+    for (let i = 0; i < 999; i++) r.add(`id-${i}`);
+    expect(r.has('first')).toBe(true);
+    r.add('one-more');
+    expect(r.has('first')).toBe(false);
+    for (let i = 0; i < 50_000; i++) r.add(`bulk-${i}`);
+    expect(r.size).toBe(1000);
+    expect(r.has('bulk-48999')).toBe(false);
+    expect(r.has('bulk-49000')).toBe(true);
+  });
+
+  it('sweeps up to the first id handled within the max age, and can be filled again after emptying', () => {
+    let now = 0;
+    const r = new ProcessedRegistry(100, 1000, () => now);
+    r.add('a');
+    r.add('b');
+    now = 2000;
+    expect(r.sweep()).toBe(2);
+    expect(r.size).toBe(0);
+    r.add('c');
+    expect(r.has('c')).toBe(true);
+    expect(r.sweep()).toBe(0);
+  });
 });
