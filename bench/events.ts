@@ -300,6 +300,9 @@ function report(
   );
 }
 
+/** The event bus remembers this many recent ids (RecentIds); a run must pass it to see a hub in steady state. */
+const DEDUPE_WINDOW_IDS = 200_000;
+
 async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOutcome | null }> {
   let db: TestDatabase | null = null;
   if (o.store === 'postgres') db = await createTestDatabase();
@@ -319,6 +322,10 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
       o,
     );
     console.log(`  ${await groupCommitOf(hub)}`);
+    if (ours.pub.sent < DEDUPE_WINDOW_IDS)
+      console.log(
+        `  ${ours.pub.sent.toLocaleString('en-US')} events: fewer than the hub's dedupe window (${DEDUPE_WINDOW_IDS.toLocaleString('en-US')} ids), so the steady state of a long-running hub is not measured; --duration=${Math.ceil(DEDUPE_WINDOW_IDS / o.rate) + 10} is`,
+      );
     const replay = o.replay > 0 ? await runReplay(hub, o.replay, o.replayTrials) : null;
     if (replay) {
       replay.memory = memoryOf(hub.child!.pid!);
