@@ -324,7 +324,7 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
     console.log(`  ${await groupCommitOf(hub)}`);
     if (ours.pub.sent < DEDUPE_WINDOW_IDS)
       console.log(
-        `  ${ours.pub.sent.toLocaleString('en-US')} events: fewer than the hub's dedupe window (${DEDUPE_WINDOW_IDS.toLocaleString('en-US')} ids), so the steady state of a long-running hub is not measured; --duration=${Math.ceil(DEDUPE_WINDOW_IDS / o.rate) + 10} is`,
+        `  ${ours.pub.sent.toLocaleString('en-US')} events: fewer than the hub's dedupe window (${DEDUPE_WINDOW_IDS.toLocaleString('en-US')} ids), so the steady state of a long-running hub is not measured (--duration=${Math.ceil(DEDUPE_WINDOW_IDS / o.rate) + 10} or more measures it)`,
       );
     const replay = o.replay > 0 ? await runReplay(hub, o.replay, o.replayTrials) : null;
     if (replay) {
