@@ -1,4 +1,5 @@
 import type { SessionMessage } from '@agent-hub/protocol';
+import { LruMap } from './lru-map.ts';
 
 /**
  * LRU of hot sessions' histories. Messages are append-only and numbered, so a cached prefix is
@@ -6,16 +7,14 @@ import type { SessionMessage } from '@agent-hub/protocol';
  * after the cached ones. Correct under concurrent writers, in this process or another hub's.
  */
 export class HistoryCache {
-  private entries = new Map<string, SessionMessage[]>();
+  private readonly entries: LruMap<string, SessionMessage[]>;
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly capacity: number) {
+    this.entries = new LruMap(capacity);
+  }
 
   get(id: string): SessionMessage[] | undefined {
-    const hit = this.entries.get(id);
-    if (!hit) return undefined;
-    this.entries.delete(id);
-    this.entries.set(id, hit);
-    return hit;
+    return this.entries.touch(id);
   }
 
   /** Extends the cached history; a gap (messages not following the cached ones) drops the entry. */
@@ -28,9 +27,7 @@ export class HistoryCache {
       this.entries.delete(id);
       return;
     }
-    this.entries.delete(id);
     this.entries.set(id, current.concat(messages));
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
   }
 
   delete(id: string): void {

@@ -2,6 +2,7 @@ import { HubError, type Session } from '@agent-hub/protocol';
 import type { Clock } from '../ports/clock.ts';
 import type { SessionStore } from '../ports/store.ts';
 import { settleWithin } from '../store-outage/deadline.ts';
+import { LruMap } from './lru-map.ts';
 import type { WriteOutbox } from './write-outbox.ts';
 
 /** Who is asking: operators see everything, an agent only the sessions it is a member of. */
@@ -21,9 +22,11 @@ export interface SessionAccessDeps {
  * write can still be queued while the store is down (and is not held up by a silent one).
  */
 export class SessionAccess {
-  private readonly members = new Map<string, string[]>();
+  private readonly members: LruMap<string, string[]>;
 
-  constructor(private readonly d: SessionAccessDeps) {}
+  constructor(private readonly d: SessionAccessDeps) {
+    this.members = new LruMap(Math.max(1000, d.capacity));
+  }
 
   /** Throws SESSION_NOT_MEMBER unless the actor may use this session; remembers its members. */
   check(actor: Actor, session: Session): void {
@@ -34,9 +37,7 @@ export class SessionAccess {
   }
 
   remember(id: string, members: string[]): void {
-    this.members.delete(id);
     this.members.set(id, members);
-    if (this.members.size > Math.max(1000, this.d.capacity)) this.members.delete(this.members.keys().next().value as string);
   }
 
   /**
