@@ -41,6 +41,9 @@ function plan(quick: boolean, only: string[]): Bench[] {
     { name: 'sessions', file: here('./sessions.ts'), args: q, limitMs: quick ? 90_000 : 180_000 },
     { name: 'health', file: here('./health.ts'), args: q, limitMs: quick ? 120_000 : 240_000 },
     { name: 'restart', file: here('./restart.ts'), args: q, limitMs: quick ? 120_000 : 240_000 },
+    // 2 x 5,000/s for 30 s is 300,000 events: past the event bus's 200,000-id dedupe window, where
+    // a hub once slowed to a crawl that the 10-s events runs never reached.
+    ...(quick ? [] : [{ name: 'overload', file: here('./overload.ts'), args: [], limitMs: 180_000 }]),
   ];
   const ownNames = new Set(ours.map((b) => b.name));
   const otherNames = only.length ? only.filter((n) => !ownNames.has(n)) : ['speaker-selection', 'storage-compare'];
