@@ -7,27 +7,42 @@ import { toDeadLetter, toHubEvent } from './rows.ts';
 import type { SqlDatabase } from './sql-database.ts';
 import { topicCondition } from './topic-condition.ts';
 
+/**
+ * Runs one statement on the driver itself and returns the rows it wrote. The event insert is the
+ * statement a hub runs thousands of times a second; PGlite answers it faster without the per-query
+ * result-parser options Drizzle's PGlite session sends with every query (the insert returns no
+ * rows to parse). Drizzle still writes the statement.
+ */
+export type RawInsert = (statement: string, params: unknown[]) => Promise<number | undefined>;
+
 export class SqlEventLog implements EventLog {
-  constructor(private readonly db: SqlDatabase) {}
+  private insertStatement: string | undefined;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly rawInsert?: RawInsert,
+  ) {}
 
   async appendEvents(batch: HubEvent[]): Promise<string[]> {
     if (batch.length === 0) return [];
     // One statement per batch whatever its size: seven array parameters unnested into rows
     // (columns in table order), so group commit costs one round trip.
-    const rows = sql`select * from unnest(
-      ${sql.param(batch.map((e) => e.offset))}::bigint[],
-      ${sql.param(batch.map((e) => e.id))}::text[],
-      ${sql.param(batch.map((e) => e.topic))}::text[],
-      ${sql.param(batch.map((e) => PRIORITY_RANK[e.priority]))}::smallint[],
-      ${sql.param(batch.map((e) => e.ts))}::text[]::timestamptz[],
-      ${sql.param(batch.map((e) => e.publisher))}::text[],
-      ${sql.param(batch.map((e) => JSON.stringify(e.payload ?? null)))}::text[]
-    )`;
+    const columns = [
+      batch.map((e) => e.offset),
+      batch.map((e) => e.id),
+      batch.map((e) => e.topic),
+      batch.map((e) => PRIORITY_RANK[e.priority]),
+      batch.map((e) => e.ts),
+      batch.map((e) => e.publisher),
+      batch.map((e) => JSON.stringify(e.payload ?? null)),
+    ];
     // The row count, not a row per event: parsing returned rows cost PGlite's driver more than
     // the insert's own work at thousands of events a second.
-    const result = await this.db.insert(events).select(rows).onConflictDoNothing({ target: events.id });
+    const written = this.rawInsert
+      ? await this.rawInsert((this.insertStatement ??= this.statementFor(columns)), columns)
+      : affectedRows(await this.insertOf(columns));
     const unique = [...new Set(batch.map((e) => e.id))];
-    if (affectedRows(result) === unique.length) return unique;
+    if (written === unique.length) return unique;
     // Some were stored already (a re-send): the new ones are those now stored at their batch offset.
     const stored = await this.db
       .select({ id: events.id, offset: events.offset })
@@ -41,6 +56,29 @@ export class SqlEventLog implements EventLog {
     const fresh = new Set(stored.filter((r) => batch.some((e) => e.offset === r.offset && e.id === r.id)).map((r) => r.id));
     // In batch order, each once (a batch may repeat an id; only its first copy was stored).
     return unique.filter((id) => fresh.has(id));
+  }
+
+  /** Drizzle's text of the insert, once; its parameters must be exactly the columns, in order. */
+  private statementFor(columns: unknown[][]): string {
+    const q = this.insertOf(columns).toSQL();
+    if (q.params.length !== columns.length || q.params.some((p, i) => p !== columns[i]))
+      throw new Error('the event insert does not take the batch columns as its parameters, in order');
+    return q.sql;
+  }
+
+  /** The insert of one batch's columns, in the order the statement's parameters are numbered. */
+  private insertOf(columns: unknown[][]) {
+    const [offsets, ids, topics, priorities, times, publishers, payloads] = columns;
+    const rows = sql`select * from unnest(
+      ${sql.param(offsets)}::bigint[],
+      ${sql.param(ids)}::text[],
+      ${sql.param(topics)}::text[],
+      ${sql.param(priorities)}::smallint[],
+      ${sql.param(times)}::text[]::timestamptz[],
+      ${sql.param(publishers)}::text[],
+      ${sql.param(payloads)}::text[]
+    )`;
+    return this.db.insert(events).select(rows).onConflictDoNothing({ target: events.id });
   }
 
   async maxOffset(): Promise<number> {
