@@ -80,8 +80,10 @@ async function storeOn(client: PGlite, release: () => Promise<void>): Promise<St
   const [{ drizzle }, { migrate }] = await Promise.all([import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')]);
   const db = drizzle({ client });
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  // The event insert goes to PGlite directly (see RawInsert): no result parsers for a statement
-  // that returns no rows.
-  const rawInsert = async (statement: string, params: unknown[]) => (await client.query(statement, params)).affectedRows;
-  return new SqlStore('pglite', db, release, rawInsert);
+  // The event log's hot statements go to PGlite directly (see RawDriver).
+  const raw = {
+    insert: async (statement: string, params: unknown[]) => (await client.query(statement, params)).affectedRows,
+    rows: async (statement: string, params: unknown[]) => (await client.query<unknown[]>(statement, params, { rowMode: 'array' })).rows,
+  };
+  return new SqlStore('pglite', db, release, raw);
 }

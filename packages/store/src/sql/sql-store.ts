@@ -4,7 +4,7 @@ import { withDriverErrors } from '../store-unavailable.ts';
 import { SqlAgentStore } from './sql-agent-store.ts';
 import { SqlCheckpointStore } from './sql-checkpoint-store.ts';
 import type { SqlDatabase } from './sql-database.ts';
-import { SqlEventLog, type RawInsert } from './sql-event-log.ts';
+import { SqlEventLog, type RawDriver } from './sql-event-log.ts';
 import { SqlKeyValueStore } from './sql-kv-store.ts';
 import { SqlSessionStore } from './sql-session-store.ts';
 
@@ -17,11 +17,11 @@ export class SqlStore extends StoreShell {
     readonly kind: 'pglite' | 'postgres',
     db: SqlDatabase,
     release: () => Promise<void>,
-    rawInsert?: RawInsert,
+    raw?: RawDriver,
   ) {
     super({
       sessions: new SqlSessionStore(db),
-      events: new SqlEventLog(db, rawInsert),
+      events: new SqlEventLog(db, raw),
       agents: new SqlAgentStore(db),
       kv: new SqlKeyValueStore(db),
       checkpoints: new SqlCheckpointStore(db),
