@@ -3,7 +3,7 @@ import type { DeadLetter, DeadLetterStatus, HubEvent } from '@agent-hub/protocol
 import { newestFirst, transition, withStatus } from '../store-kit/dead-letter-status.ts';
 import { readMatchingRows, topicMatcher } from '../store-kit/event-filter.ts';
 import { jsonCopy } from '../store-kit/json-copy.ts';
-import { offsetsOf } from '../store-kit/offsets-of.ts';
+import { freshEvents, offsetsOf } from '../store-kit/offsets-of.ts';
 
 /** An event as the SQL adapters keep it: time in ms, payload serialised once. */
 interface EventRow {
@@ -23,19 +23,7 @@ export class MemoryEventLog implements EventLog {
   private readonly deadLetters = new Map<string, DeadLetter>();
 
   async appendEvents(batch: HubEvent[]): Promise<string[]> {
-    const fresh: HubEvent[] = [];
-    const inBatch = new Set<string>();
-    for (const e of batch) {
-      if (this.ids.has(e.id) || inBatch.has(e.id)) continue;
-      inBatch.add(e.id);
-      fresh.push(e);
-    }
-    // Like the single SQL statement: an offset clash rejects the whole batch.
-    const offsets = new Set<number>();
-    for (const e of fresh) {
-      if (this.taken.has(e.offset) || offsets.has(e.offset)) throw new Error(`offset ${e.offset} is already taken`);
-      offsets.add(e.offset);
-    }
+    const fresh = freshEvents(batch, this.ids, this.taken);
     // A batch numbered after everything stored (the bus's case) is appended in place; anything else sorts.
     let inOrder = true;
     let last = this.rows.at(-1)?.event.offset ?? -Infinity;

@@ -8,7 +8,7 @@ export { jsonCopy } from './json-copy.ts';
 export { applyStatus, newestFirst, transition, withStatus } from './dead-letter-status.ts';
 export { eventQueryMatcher, readMatchingRows, topicMatcher, type EventRowHead } from './event-filter.ts';
 export { parseTopicPattern, type TopicPattern } from './topic-pattern.ts';
-export { offsetsOf } from './offsets-of.ts';
+export { freshEvents, offsetsOf } from './offsets-of.ts';
 export { kvVersionConflict } from './kv-conflict.ts';
 export {
   appendMessagesTo,

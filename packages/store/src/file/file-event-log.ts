@@ -1,6 +1,15 @@
 import type { DeadLetterStatusChange, EventLog, EventQuery } from '@agent-hub/core';
 import type { DeadLetter, DeadLetterStatus, HubEvent } from '@agent-hub/protocol';
-import { newestFirst, transition, withStatus, readMatchingRows, topicMatcher, jsonCopy, offsetsOf } from '@agent-hub/core/store-kit';
+import {
+  newestFirst,
+  transition,
+  withStatus,
+  readMatchingRows,
+  topicMatcher,
+  jsonCopy,
+  offsetsOf,
+  freshEvents,
+} from '@agent-hub/core/store-kit';
 import { EventSegments, toEvent, toRow, type EventRow } from './event-segments.ts';
 import type { JsonLinesFile } from './json-lines-file.ts';
 import { SerialQueues } from './serial-queues.ts';
@@ -63,14 +72,7 @@ export class FileEventLog implements EventLog {
 
   appendEvents(batch: HubEvent[]): Promise<string[]> {
     return this.queue.run('log', async () => {
-      const seen = new Set<string>();
-      const fresh = batch.filter((e) => !this.ids.has(e.id) && !seen.has(e.id) && seen.add(e.id));
-      // Like the single SQL statement: an offset clash rejects the whole batch.
-      const offsets = new Set<number>();
-      for (const e of fresh) {
-        if (this.taken.has(e.offset) || offsets.has(e.offset)) throw new Error(`offset ${e.offset} is already taken`);
-        offsets.add(e.offset);
-      }
+      const fresh = freshEvents(batch, this.ids, this.taken);
       for (const [segment, rows] of groupBySegment(fresh.map((e) => toRow(e)))) {
         await this.files.segments.append(segment, rows);
         this.add(rows);
