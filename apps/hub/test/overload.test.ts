@@ -27,7 +27,9 @@ describe('overload', () => {
     while (Date.now() < until) {
       /* busy */
     }
-    await new Promise((r) => setTimeout(r, 300)); // the gate reads the lag on its next window
+    // The gate reads the lag on its next window (250 ms) and stays closed for two more. Publish as
+    // soon as it has seen it: a fixed wait could outlast the closed windows on a loaded machine.
+    await eventually(async () => (await metric(t!, 'agenthub_event_loop_lag_max_seconds')) > 0.1, 2000, 'gate saw the stall');
     const during: Array<Promise<PublishResult>> = [];
     for (let i = 50; i < 100; i++) during.push(pub.publish('ov:x', i, { id: `ov-${i}` }));
     const all = await Promise.all(during);
