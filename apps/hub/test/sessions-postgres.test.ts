@@ -209,3 +209,57 @@ suite('store outage, as an agent sees it', () => {
     },
   );
 });
+
+suite('store gone silent (packets dropped), as an HTTP client sees it', () => {
+  let proxy: TcpProxy;
+  let hub: HubProcess;
+  beforeAll(async () => {
+    proxy = new TcpProxy('127.0.0.1', Number(new URL(pg!.url).port || 5432));
+    const url = new URL(pg!.url);
+    url.port = String(await proxy.start());
+    hub = await HubProcess.start({ env: { DATABASE_URL: url.toString(), SESSION_LIMIT: '0', LOG_LEVEL: 'info' } });
+  });
+  afterAll(async () => {
+    await hub?.stop();
+    await proxy?.close();
+  });
+
+  it(
+    'answers the first HTTP appends pending within about twice STORE_QUEUE_AFTER_MS, not after the driver gives up',
+    { timeout: 60_000 },
+    async () => {
+      reportOnFailure(hub);
+      const s = (await (
+        await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ messages: [{ content: 'before' }] }) })
+      ).json()) as {
+        id: string;
+      };
+      // Every HTTP write also writes an audit entry to the event log: a silent store must not hold
+      // the answer up for PostgreSQL's 10 s connect timeout either.
+      proxy.stall();
+      const answers: string[] = [];
+      try {
+        for (let i = 0; i < 5; i++) {
+          const start = performance.now();
+          const res = await hub.api(`/api/sessions/${s.id}/messages`, {
+            method: 'POST',
+            body: JSON.stringify({ messages: [{ id: `silent-${i}`, content: `silent-${i}` }] }),
+            signal: AbortSignal.timeout(15_000),
+          });
+          const body = (await res.json()) as { pending?: { position: number } };
+          const ms = performance.now() - start;
+          answers.push(`${i}: ${res.status} ${JSON.stringify(body)} in ${ms.toFixed(0)} ms`);
+          expect(res.status).toBe(201);
+          expect(body.pending?.position).toBe(i + 1);
+          expect(ms, answers.join('\n')).toBeLessThan(2000);
+        }
+      } finally {
+        await proxy.restore();
+      }
+      const drained = async () => !((await (await fetch(`${hub.url}/ready`)).json()) as { warnings?: string[] }).warnings;
+      await eventually(drained, 30_000, 'store back and queue drained');
+      const got = (await (await hub.api(`/api/sessions/${s.id}`)).json()) as { messages: Array<{ content: string }> };
+      expect(got.messages.map((m) => m.content)).toEqual(['before', ...Array.from({ length: 5 }, (_, i) => `silent-${i}`)]);
+    },
+  );
+});

@@ -18,12 +18,21 @@ export class AuditTrail implements AuditSink {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * Resolves once the entry is in the log's order (numbered, delivered, readable through the log's
+   * queries), not once it is committed: the request it records is not held up by the store. While
+   * the store is down that commit waits for its return (a silent PostgreSQL: the driver's 10 s
+   * connect timeout before even `durable: false`), and a write the hub queued for the outage would
+   * be answered `pending` only after it. The entry is committed like any queued event.
+   */
   async record(entry: Omit<AuditEntry, 'type' | 'at'>): Promise<void> {
     const payload: AuditEntry = { type: 'audit', ...entry, at: new Date(this.now()).toISOString() };
+    const failed = (err: unknown) => this.log.warn({ err: String(err), action: entry.action, who: entry.who }, 'audit entry not written');
     try {
-      await this.bus.publish('hub', { topic: AUDIT_TOPIC, priority: 'critical', payload });
+      const { done } = await this.bus.accept('hub', { topic: AUDIT_TOPIC, priority: 'critical', payload });
+      void done.catch(failed);
     } catch (err) {
-      this.log.warn({ err: String(err), action: entry.action, who: entry.who }, 'audit entry not written');
+      failed(err);
     }
   }
 }
