@@ -118,6 +118,43 @@ describe('socket payloads', () => {
     expect((await a.publish('x:y', { fine: [[[1]]] })).duplicate).toBe(false);
   });
 
+  it('answers a 10,000-level nested payload, sent as a raw frame, with VALIDATION_FAILED', async () => {
+    // The finding's own depth. socket.io-client's encoder overflows its stack before sending it, so
+    // the frame is written by hand, as any client may. 10,000 levels overflow the stack of any
+    // recursive walk of the payload (JSON.stringify, say) done before the nesting check; 3,000 do
+    // not, so the test above cannot tell. The hub above caps frames at 16 kB: this one takes them.
+    const roomy = await startTestHub({ SOCKET_MAX_PAYLOAD_BYTES: '50000' });
+    try {
+      const a = await roomy.agent('deep-raw-1');
+      const engine = a.socket.io.engine;
+      const shapes: Array<[open: string, close: string]> = [
+        ['[', ']'],
+        ['{"k":', '}'],
+      ];
+      for (const [open, close] of shapes) {
+        const ackId = 9000 + open.length;
+        const answer = new Promise<any>((resolve) => {
+          const prefix = `3/agents,${ackId}`;
+          const onPacket = (p: { type: string; data?: unknown }) => {
+            if (p.type !== 'message' || typeof p.data !== 'string' || !p.data.startsWith(prefix)) return;
+            engine.off('packet', onPacket);
+            resolve(JSON.parse(p.data.slice(prefix.length))[0]);
+          };
+          engine.on('packet', onPacket);
+        });
+        const payload = `${open.repeat(10_000)}1${close.repeat(10_000)}`;
+        engine.send(`2/agents,${ackId}["event:publish",{"topic":"x:y","payload":${payload}}]`);
+        expect(await answer).toMatchObject({
+          ok: false,
+          error: { code: 'VALIDATION_FAILED', message: expect.stringContaining('nests deeper') },
+        });
+      }
+      expect(a.connected).toBe(true);
+    } finally {
+      await roomy.close();
+    }
+  });
+
   it('acks an event emitted with a callback but no payload', async () => {
     const a = await t.agent('nopayload-1');
     const ack: any = await a.socket.timeout(2000).emitWithAck('event:publish');
