@@ -43,7 +43,16 @@ export function buildModules(ctx: HubContext, io: Server, gate: LoadGate, member
   const health = healthModule(ctx, io, events.bus, sessions.service, gate);
   const groups = groupsModule(ctx, io, { bus: events.bus, sessions: sessions.service, onReplaced: health.onReplaced });
   const cluster =
-    membership && offsets ? [clusterModule(ctx, io, { membership, offsets, onGroupLeadership: () => groups.engine.restore() })] : [];
+    membership && offsets
+      ? [
+          clusterModule(ctx, io, {
+            membership,
+            offsets,
+            onGroupLeadership: () => groups.engine.restore(),
+            onNodeDied: () => groups.engine.rearm(),
+          }),
+        ]
+      : [];
   const audit = new AuditTrail(events.bus, () => ctx.clock.now(), ctx.logger.child({ module: 'audit' }));
   const modules = [
     agentAuthModule(ctx, io),

@@ -310,6 +310,7 @@ suite('a turn holder whose hub node is SIGKILLed', () => {
       REDIS_PREFIX: `${prefixRoot}${randomBytes(4).toString('hex')}:`,
       NODE_TTL_MS: '3000',
       SESSION_LIMIT: '0',
+      GROUP_TASK_LEASE_MS: '3000',
     };
     // node-a starts first and so holds the groups lease throughout: no restore re-grants turns here.
     for (const id of ['node-a', 'node-b', 'node-c'])
@@ -358,5 +359,77 @@ suite('a turn holder whose hub node is SIGKILLed', () => {
     const stored = (await (await a.api(`/api/groups/${group.id}`)).json()) as { current: { agentId: string; turnId: string } | null };
     expect(stored.current).toMatchObject({ agentId: 'fo-holder', turnId: granted.turnId });
     await back.call('group:speak', { groupId: group.id, turnId: granted.turnId, content: 'back on node a' });
+  });
+
+  it('watches the deadlines a dead node armed, though the groups lease stays put: its turn is skipped, its claim lapses', async () => {
+    const [a, b] = nodes as [HubProcess, HubProcess, HubProcess];
+    const speaker = await connectAgent({
+      url: [b.url, a.url],
+      agentId: 'dl-speaker',
+      token: a.tokens.issue('dl-speaker'),
+      reconnectDelayMs: 100,
+      reconnectDelayMaxMs: 300,
+    });
+    closers.push(() => speaker.close());
+    const holder = await connectAgent({ url: a.url, agentId: 'dl-holder', token: a.tokens.issue('dl-holder') });
+    closers.push(() => holder.close());
+    await eventually(
+      async () => {
+        const items = ((await (await a.api('/api/agents')).json()) as { items: Array<{ id: string; health: string }> }).items;
+        return ['dl-speaker', 'dl-holder'].every((id) => items.some((x) => x.id === id && x.health === 'healthy'));
+      },
+      10_000,
+      'node a seeing both agents healthy',
+    );
+    const create = await a.api('/api/groups', {
+      method: 'POST',
+      body: JSON.stringify({ members: ['dl-speaker', 'dl-holder'], turnTimeoutMs: 4000, maxTurns: 10 }),
+    });
+    expect(create.status).toBe(201);
+    const group = (await create.json()) as { id: string };
+    // The holder is connected to node a, which survives; it hangs on its turn and never answers.
+    let holderTurns = 0;
+    await joinGroup(holder, group.id, () => {
+      holderTurns++;
+      return new Promise<string>(() => undefined);
+    });
+    let spoken = 0;
+    await joinGroup(speaker, group.id, () => (spoken++ === 0 ? 'over to you' : new Promise<string>(() => undefined)));
+    // Node b grants the holder its turn, and a task is added and claimed through it: node b arms
+    // both deadlines, and node a's copy of the group still shows the speaker's turn.
+    await eventually(() => holderTurns === 1, 10_000, 'node b granting the holder its turn');
+    const added = (await (
+      await b.api(`/api/groups/${group.id}/tasks`, { method: 'POST', body: JSON.stringify({ title: 'hung work' }) })
+    ).json()) as { id: string };
+    const claim = await b.api(`/api/groups/${group.id}/tasks/${added.id}/claim`, {
+      method: 'POST',
+      body: JSON.stringify({ agentId: 'dl-holder' }),
+    });
+    expect(claim.status).toBe(200);
+
+    // Node b dies. Node a holds the groups lease throughout, so no restore runs; nobody speaks or
+    // changes a task from now on: only the timers node b had armed could move the group.
+    await b.kill('SIGKILL');
+    const view = async () =>
+      (await (await a.api(`/api/groups/${group.id}`)).json()) as {
+        history: Array<{ agentId: string; outcome: string; reason: string | null }>;
+        tasks: Array<{ id: string; status: string; attempts: number }>;
+      };
+    await eventually(
+      async () => {
+        const g = await view();
+        return (
+          g.history.some((h) => h.agentId === 'dl-holder' && h.outcome === 'skipped') &&
+          g.tasks.some((t) => t.id === added.id && t.status === 'open')
+        );
+      },
+      15_000,
+      'the held turn skipped and the claim back in the queue',
+    );
+    const g = await view();
+    expect(g.history).toContainEqual(
+      expect.objectContaining({ agentId: 'dl-holder', outcome: 'skipped', reason: 'no message within 4000 ms' }),
+    );
+    expect(g.tasks.find((t) => t.id === added.id)).toMatchObject({ status: 'open', attempts: 1 });
   });
 });

@@ -19,6 +19,11 @@ export interface ClusterDeps {
   membership: ClusterMembership;
   offsets: NodeOffsets;
   onGroupLeadership: () => Promise<unknown>;
+  /**
+   * A node died (this node reaped it): the group timers it had armed are gone, and this node
+   * arms them again from the stored groups. The groups lease moves only when its holder dies.
+   */
+  onNodeDied: () => Promise<unknown>;
 }
 
 /**
@@ -27,7 +32,7 @@ export interface ClusterDeps {
  * in-flight offsets; the agents reconnect to a surviving node on their own and resume from their
  * offsets.
  */
-export function clusterModule(ctx: HubContext, io: Server, { membership, offsets, onGroupLeadership }: ClusterDeps): HubModule {
+export function clusterModule(ctx: HubContext, io: Server, { membership, offsets, onGroupLeadership, onNodeDied }: ClusterDeps): HubModule {
   const log = ctx.logger.child({ module: 'cluster' });
   const agentsNsp = io.of(AGENTS_NAMESPACE);
   const { registry, lease } = membership;
@@ -41,6 +46,7 @@ export function clusterModule(ctx: HubContext, io: Server, { membership, offsets
       ctx.agents.reaped(a, `hub node ${node} died`);
       agentsNsp.serverSideEmit('cluster:agent', a);
     }
+    onNodeDied().catch((err) => log.warn({ err: String(err), deadNode: node }, "could not re-arm the dead node's group timers"));
   };
   // Every node keeps a view of the others' agents (groups choose speakers across nodes with it).
   ctx.agents.on('update', (a) => {
@@ -71,7 +77,7 @@ export function clusterModule(ctx: HubContext, io: Server, { membership, offsets
       await registry.start(onDeadNode);
       await sweep();
       for (const a of await registry.agents().catch(() => [])) ctx.agents.applyRemote(a);
-      // One node at a time re-arms group timers (after a start, or when the previous holder died).
+      // One node at a time restores the groups (after a start, or when the previous holder died).
       await lease.start(onGroupLeadership);
       sweeper = setInterval(() => void sweep(), ctx.config.NODE_TTL_MS);
       sweeper.unref();

@@ -7,8 +7,9 @@ return 0`;
 
 /**
  * A lease in Redis (SET NX PX, renewed by its holder): at most one node holds it at a time, and
- * when the holder dies another takes it over after the TTL. Used so that one node re-arms the
- * group conversations' timers after a node failure (each group's state itself is compare-and-set).
+ * when the holder dies another takes it over after the TTL. Used so that one node restores the
+ * group conversations when the previous holder died (each group's state itself is compare-and-set);
+ * the timers of any other dead node are re-armed by the survivor that reaps it.
  */
 export class LeaderLease {
   private readonly redis: Redis;

@@ -362,6 +362,25 @@ export class GroupEngine extends TypedEmitter<GroupEngineEvents> {
     }
   }
 
+  /**
+   * Another hub node died: the timers it had armed for the groups it last wrote (turn deadline,
+   * task leases, overall deadline) died with it, and this node's copies may predate its writes.
+   * Re-reads every group and arms its timers from the stored document, re-granting nothing. A
+   * timer re-checks the stored group when it fires, so a deadline also watched by another node is
+   * still acted on once.
+   */
+  async rearm(): Promise<number> {
+    let live = 0;
+    for (const id of await this.docs.ids()) {
+      await this.step(id, async (rt) => {
+        if (rt.state.status === 'ended' || this.closed) return;
+        live++;
+        this.timers.sync(rt);
+      }).catch((err) => this.d.logger.warn({ err: String(err), groupId: id }, 'group timers not re-armed'));
+    }
+    return live;
+  }
+
   /** Loads every persisted group; running ones get their timers back and the current turn re-granted. */
   async restore(): Promise<number> {
     const ids = await this.docs.ids();

@@ -11,7 +11,7 @@ afterEach(async () => {
 
 /** Two engines on one store and one clock: two hub nodes serving the same group's members. */
 function twoNodes() {
-  const shared = { store: new MemoryStore(), clock: new FakeClock() };
+  const shared = { store: new MemoryStore(), clock: new FakeClock(), taskLeaseMs: 3000 };
   const a = groupHarness({ agents: trio(), ...shared });
   const b = groupHarness({ agents: trio(), ...shared });
   open.push(a, b);
@@ -57,5 +57,29 @@ describe('a group served by several hub nodes', () => {
       expect.objectContaining({ agentId: 'bob', outcome: 'skipped', reason: 'no message within 5000 ms' }),
     );
     expect(view.current?.agentId).toBe('cy');
+  });
+
+  it('watches the deadlines a dead node armed once told of its death: its turn is skipped, its claim lapses', async () => {
+    const { a, b } = twoNodes();
+    const g = await a.create({ members: ['ann', 'bob', 'cy'], turnTimeoutMs: 5000 });
+    await a.settle();
+    // Through node b: ann hands the turn to bob, and cy claims a task; node b arms both deadlines.
+    await b.engine.speak('ann', { groupId: g.id, turnId: a.transport.lastGrant().turnId, content: 'over to bob' });
+    const added = await a.engine.addTask(g.id, { kind: 'operator' }, { title: 'index the archive' });
+    await b.engine.claimTask(g.id, 'cy', added.id);
+    await b.settle();
+    // Node b dies; bob (connected to node a) and cy stay silent, and nobody changes a task.
+    await b.close();
+    await a.engine.rearm();
+    await a.advance(5000);
+
+    const view = await a.view(g.id);
+    expect(view.history).toContainEqual(
+      expect.objectContaining({ agentId: 'bob', outcome: 'skipped', reason: 'no message within 5000 ms' }),
+    );
+    expect(view.current?.agentId).toBe('cy');
+    expect(view.tasks.find((t) => t.id === added.id)).toMatchObject({ status: 'open', claimedBy: null, attempts: 1 });
+    // Nothing re-granted: bob got no copy of his turn from node a.
+    expect(a.transport.grants.filter((t) => t.agentId === 'bob')).toEqual([]);
   });
 });
