@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAgent } from '@agent-hub/sdk';
-import { createTestDatabaseOrSkip, type TestDatabase } from '@agent-hub/store';
+import { createTestDatabaseOrSkip, openPostgresStore, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from './support/hub-process.ts';
 import { reportOnFailure } from './support/report-on-failure.ts';
 import { TcpProxy } from './support/tcp-proxy.ts';
@@ -260,6 +260,53 @@ suite('store gone silent (packets dropped), as an HTTP client sees it', () => {
       await eventually(drained, 30_000, 'store back and queue drained');
       const got = (await (await hub.api(`/api/sessions/${s.id}`)).json()) as { messages: Array<{ content: string }> };
       expect(got.messages.map((m) => m.content)).toEqual(['before', ...Array.from({ length: 5 }, (_, i) => `silent-${i}`)]);
+    },
+  );
+
+  it(
+    'answers publishes durable: false within about twice STORE_QUEUE_AFTER_MS, and commits them once the store is back',
+    { timeout: 60_000 },
+    async () => {
+      reportOnFailure(hub);
+      const publish = async (i: number) => {
+        const start = performance.now();
+        const res = await hub.api('/api/events', {
+          method: 'POST',
+          body: JSON.stringify({ id: `silent-event-${i}`, topic: 'silent:test', payload: { i } }),
+          signal: AbortSignal.timeout(15_000),
+        });
+        return { status: res.status, body: (await res.json()) as { durable?: boolean; offset?: number }, ms: performance.now() - start };
+      };
+      expect((await publish(0)).body.durable).toBe(true);
+      // Packets dropped on the connections the hub holds: a commit in flight gets no answer and no
+      // error (postgres.js has no query timeout), for as long as the partition lasts. The event log
+      // must not keep publishers waiting on it (the SDK's default timeout is 10 s).
+      proxy.freeze();
+      const answers: string[] = [];
+      try {
+        for (let i = 1; i <= 3; i++) {
+          const a = await publish(i);
+          answers.push(`${i}: ${a.status} ${JSON.stringify(a.body)} in ${a.ms.toFixed(0)} ms`);
+          expect(a.status, answers.join('\n')).toBe(201);
+          expect(a.body.durable, answers.join('\n')).toBe(false);
+          expect(a.ms, answers.join('\n')).toBeLessThan(2000);
+        }
+      } finally {
+        await proxy.restore();
+      }
+      // Accepted means kept: all three are committed once the store answers again (read from
+      // PostgreSQL itself: the hub's own reads also show events it has not committed yet).
+      const store = await openPostgresStore({ url: pg!.url });
+      try {
+        const ids = ['silent-event-0', 'silent-event-1', 'silent-event-2', 'silent-event-3'];
+        await eventually(
+          async () => (await store.events.offsetsOf(ids)).size === ids.length,
+          30_000,
+          'the events published while the store was silent are committed',
+        );
+      } finally {
+        await store.close();
+      }
     },
   );
 });

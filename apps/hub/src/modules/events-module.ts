@@ -31,6 +31,7 @@ import { noteAcked, noteSubscribed, noteUnsubscribed, subscriptionRoutes } from 
 import type { LoadGate } from '../sockets/load-gate.ts';
 import { mountDeadLetterRoutes, socketRedeliverer } from './dead-letter-routes.ts';
 import { authorizePublish, authorizeSubscribe } from '../auth/agent-permissions.ts';
+import { isNetworkStore } from './network-stores.ts';
 
 const REPLAY_PAGE = 2000;
 /** Sockets whose catch-up is complete get `event:watermark` notices; the others must not advance. */
@@ -144,6 +145,7 @@ export function eventsModule(
       ping: () => ctx.store.ping(),
       intervalMs: ctx.config.STORE_PROBE_INTERVAL_MS,
       timeoutMs: ctx.config.STORE_QUEUE_AFTER_MS,
+      boundedWait: isNetworkStore(ctx.store.kind),
     },
   });
   bus.on('published', (e) => throughput.inc({ priority: e.priority }));

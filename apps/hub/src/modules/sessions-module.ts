@@ -21,6 +21,7 @@ import type { HttpEnv } from '../http/env.ts';
 import { jsonBody, queryOf } from '../http/body.ts';
 import { parseOrThrow } from '../errors.ts';
 import { request } from '../sockets/handler.ts';
+import { isNetworkStore } from './network-stores.ts';
 
 const IdRef = z.object({ id: Uuid });
 // Built once: a schema built per connection cost ~4 % of the hub's CPU while a fleet connected.
@@ -30,15 +31,11 @@ const AppendById = IdRef.extend(AppendMessages.shape);
 const SetStateById = IdRef.extend(SetAgentState.shape);
 const OPERATOR: Actor = { kind: 'operator' };
 const actor = (agentId: string): Actor => ({ kind: 'agent', id: agentId });
-// Stores reached over a network can vanish without a word; an embedded one answers or fails (and
-// a ping waits behind its busy worker, so it could not tell busy from gone).
-const NETWORK_STORES = new Set(['postgres', 'redis']);
-
 /** Sessions over HTTP (operators) and Socket.IO (agents, members only), one service behind both. */
 export function sessionsModule(ctx: HubContext): HubModule & { service: SessionService } {
   const m = sessionMetrics(ctx);
   // Clients take `pending` as an answer: a network store that goes silent gets the write queued.
-  const EDGE = { boundedWait: NETWORK_STORES.has(ctx.store.kind) };
+  const EDGE = { boundedWait: isNetworkStore(ctx.store.kind) };
   const log = ctx.logger.child({ module: 'sessions' });
   const outbox = new WriteOutbox(
     {

@@ -7,7 +7,9 @@ import net from 'node:net';
 export class TcpProxy {
   private server: net.Server | null = null;
   private sockets = new Set<net.Socket>();
-  private mode: 'forward' | 'cut' | 'stall' = 'forward';
+  private mode: 'forward' | 'cut' | 'stall' | 'freeze' = 'forward';
+  /** Open forwarded connections (client, upstream), so `freeze` can stop and restart their traffic. */
+  private pairs = new Set<[net.Socket, net.Socket]>();
   port = 0;
 
   constructor(
@@ -18,7 +20,7 @@ export class TcpProxy {
   async start(port = 0): Promise<number> {
     this.server = net.createServer((client) => {
       if (this.mode === 'cut') return void client.resetAndDestroy();
-      if (this.mode === 'stall') {
+      if (this.mode === 'stall' || this.mode === 'freeze') {
         // Accepted and never answered: what a partitioned network looks like to a client.
         this.sockets.add(client);
         client.on('close', () => this.sockets.delete(client));
@@ -31,9 +33,14 @@ export class TcpProxy {
         s.on('close', () => this.sockets.delete(s));
         s.on('error', () => s.destroy());
       }
+      const pair: [net.Socket, net.Socket] = [client, upstream];
+      this.pairs.add(pair);
       client.pipe(upstream).pipe(client);
       client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
+      upstream.on('close', () => {
+        client.destroy();
+        this.pairs.delete(pair);
+      });
     });
     await new Promise<void>((resolve) => this.server!.listen(port || this.port, '127.0.0.1', () => resolve()));
     this.port = (this.server.address() as net.AddressInfo).port;
@@ -57,8 +64,24 @@ export class TcpProxy {
     this.dropAll();
   }
 
-  /** Forwards again (after `cut` or `stall`). */
+  /**
+   * Packets dropped, connections kept: open connections stop carrying data (nothing is reset, so
+   * a query in flight just waits) and new ones are accepted and never answered. `restore` lets the
+   * open connections' traffic through again.
+   */
+  freeze(): void {
+    this.mode = 'freeze';
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  /** Forwards again (after `cut`, `stall` or `freeze`). */
   restore(): Promise<number> {
+    if (this.mode === 'freeze') for (const [client, upstream] of this.pairs) client.pipe(upstream).pipe(client);
     this.mode = 'forward';
     return Promise.resolve(this.port);
   }
@@ -73,5 +96,6 @@ export class TcpProxy {
   private dropAll(): void {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
+    this.pairs.clear();
   }
 }

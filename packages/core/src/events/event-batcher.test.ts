@@ -88,3 +88,89 @@ describe('event batcher while the store is down', () => {
     expect(await firstRetry(() => 0.99)).toBe(1500);
   });
 });
+
+describe('event batcher with a store that goes silent', () => {
+  /** A log whose commits (and pings, while `silent`) hang until released. */
+  function silentLog(boundedWait: boolean) {
+    const clock = new FakeClock();
+    const state = { silent: false, pingSilent: true, stored: [] as string[], late: [] as string[], down: [] as boolean[] };
+    const hung: Array<() => void> = [];
+    const log = {
+      appendEvents: (events: HubEvent[]) =>
+        new Promise<string[]>((resolve) => {
+          const done = () => {
+            state.stored.push(...events.map((e) => e.id));
+            resolve(events.map((e) => e.id));
+          };
+          if (state.silent) hung.push(done);
+          else done();
+        }),
+    } as unknown as EventLog;
+    const ping = () => (state.silent && state.pingSilent ? new Promise<void>(() => undefined) : Promise.resolve());
+    const batcher = new EventBatcher(
+      log,
+      clock,
+      { max: 100, delayMs: 2, probe: { ping, intervalMs: 500, timeoutMs: 400, boundedWait }, random: () => 0.5 },
+      silentLogger,
+      { onCommitted: (_all, late) => state.late.push(...late.map((e) => e.id)), onStoreState: (down) => state.down.push(down) },
+    );
+    const advance = async (ms: number) => {
+      for (let t = 0; t < ms; t += 50) {
+        clock.advance(50);
+        await flush();
+      }
+    };
+    const release = () => hung.splice(0).forEach((f) => f());
+    return { state, batcher, advance, release };
+  }
+  const settledWithin = async <T>(p: Promise<T>, advance: (ms: number) => Promise<void>, ms: number) => {
+    let out: { value: T } | undefined;
+    void p.then((value) => (out = { value }));
+    await advance(ms);
+    return out;
+  };
+
+  it('tells publishers durable: false once neither the commit nor a ping is answered in time', async () => {
+    const { state, batcher, advance, release } = silentLog(true);
+    state.silent = true;
+    const first = batcher.add(event(1));
+    // Within a commit's wait and a ping's wait (400 + 400 ms), not when the driver gives up.
+    expect(await settledWithin(first, advance, 1000)).toEqual({ value: false });
+    expect(batcher.storeDown).toBe(true);
+    expect(state.down).toEqual([true]);
+    // Later publishers are answered at once while the store stays silent.
+    expect(await settledWithin(batcher.add(event(2)), advance, 50)).toEqual({ value: false });
+    // The store answers at last: both commit, and their publishers are told so.
+    state.silent = false;
+    release();
+    await advance(100);
+    expect(state.stored).toEqual(['e1', 'e2']);
+    expect(state.late).toEqual(['e1', 'e2']);
+    expect(batcher.storeDown).toBe(false);
+    expect(state.down).toEqual([true, false]);
+    await batcher.close();
+  });
+
+  it('waits for a store that is only slow: it still answers pings', async () => {
+    const { state, batcher, advance, release } = silentLog(true);
+    state.silent = true;
+    state.pingSilent = false;
+    const first = batcher.add(event(1));
+    expect(await settledWithin(first, advance, 2000)).toBeUndefined();
+    expect(batcher.storeDown).toBe(false);
+    release();
+    expect(await settledWithin(first, advance, 50)).toEqual({ value: true });
+    expect(state.late).toEqual([]);
+    await batcher.close();
+  });
+
+  it('waits for the commit without bounded waits (a store in this process)', async () => {
+    const { state, batcher, advance, release } = silentLog(false);
+    state.silent = true;
+    const first = batcher.add(event(1));
+    expect(await settledWithin(first, advance, 2000)).toBeUndefined();
+    release();
+    expect(await settledWithin(first, advance, 50)).toEqual({ value: true });
+    await batcher.close();
+  });
+});

@@ -2,6 +2,7 @@ import { HubError, type HubEvent } from '@agent-hub/protocol';
 import type { Clock, TimerHandle } from '../ports/clock.ts';
 import type { EventLog } from '../ports/store.ts';
 import type { Logger } from '../ports/logger.ts';
+import { settleWithin } from '../store-outage/deadline.ts';
 import { RecoveryProbe, type RecoveryProbeSettings } from '../store-outage/recovery-probe.ts';
 import { jitteredDelay } from '../store-outage/retry-backoff.ts';
 
@@ -32,8 +33,13 @@ export const STORE_RETRY_MS = [1000, 5000, 30_000];
 export interface BatcherOptions {
   max: number;
   delayMs: number;
-  /** Pings the store while it is down, to flush as soon as it answers (`Store.ping`). */
-  probe?: RecoveryProbeSettings & { ping: () => Promise<void> };
+  /**
+   * Pings the store while it is down, to flush as soon as it answers (`Store.ping`). With
+   * `boundedWait` (network stores), a commit unanswered for `timeoutMs` while a ping goes
+   * unanswered as long too means a silent store: publishers are told `durable: false` then,
+   * not when the driver gives up on its connection (seconds later).
+   */
+  probe?: RecoveryProbeSettings & { ping: () => Promise<void>; boundedWait?: boolean };
   random?: () => number;
 }
 
@@ -50,6 +56,8 @@ export class EventBatcher {
   private failures = 0;
   private retryTimer: TimerHandle | null = null;
   private readonly probe: RecoveryProbe | null;
+  /** A commit is in flight that neither the store nor a ping has answered in time. */
+  private silent = false;
 
   constructor(
     private readonly log: EventLog,
@@ -66,7 +74,7 @@ export class EventBatcher {
     return new Promise((settle) => {
       const p: Pending = { event, settle, toldNotDurable: false };
       this.queue.push(p);
-      if (this.failures > 0) {
+      if (this.failures > 0 || this.silent) {
         p.toldNotDurable = true;
         return settle(false);
       }
@@ -86,7 +94,7 @@ export class EventBatcher {
   }
 
   get storeDown(): boolean {
-    return this.failures > 0;
+    return this.failures > 0 || this.silent;
   }
 
   async flush(): Promise<void> {
@@ -116,11 +124,16 @@ export class EventBatcher {
     while (this.queue.length) {
       const batch = this.queue.slice(0, this.opts.max);
       const started = performance.now();
+      const appended = this.log.appendEvents(batch.map((p) => p.event));
+      const watching = this.watchForSilence(appended);
       try {
-        await this.log.appendEvents(batch.map((p) => p.event));
+        await appended;
       } catch (err) {
+        this.silent = false;
         this.onFailure(err);
         return;
+      } finally {
+        watching.cancel();
       }
       this.queue.splice(0, batch.length);
       batch.forEach((p) => p.settle(true));
@@ -129,13 +142,42 @@ export class EventBatcher {
         batch.filter((p) => p.toldNotDurable).map((p) => p.event),
         performance.now() - started,
       );
-      if (this.failures) {
+      if (this.failures || this.silent) {
         this.logger.info({ after: this.failures }, 'event log reachable again; queue drained');
         this.failures = 0;
+        this.silent = false;
         this.probe?.stop();
         this.hooks.onStoreState?.(false, 0);
       }
     }
+  }
+
+  /**
+   * A silent store (packets dropped) fails a commit only when its driver gives up on the
+   * connection, seconds later. Once a commit has gone unanswered for the probe's `timeoutMs` and
+   * a ping has too, the store counts as down for the publishers: those waiting and those still to
+   * come are told `durable: false` at once (and `event:durable` once their events commit), as for
+   * a store that refuses. A store that answers the ping is only busy, and is waited for.
+   */
+  private watchForSilence(appended: Promise<unknown>): { cancel(): void } {
+    const p = this.opts.probe;
+    if (!p?.boundedWait) return { cancel: () => undefined };
+    let cancelled = false;
+    void (async () => {
+      const first = await settleWithin(this.clock, p.timeoutMs, appended).catch(() => ({ settled: true }));
+      if (first.settled || cancelled) return;
+      const ping = await settleWithin(this.clock, p.timeoutMs, p.ping()).catch(() => ({ settled: false }));
+      if (ping.settled || cancelled) return;
+      this.silent = true;
+      this.logger.warn({ queued: this.queue.length, waitedMs: 2 * p.timeoutMs }, 'event log not answering; publishers told durable: false');
+      this.hooks.onStoreState?.(true, this.failures);
+      for (const q of this.queue) {
+        if (q.toldNotDurable) continue;
+        q.toldNotDurable = true;
+        q.settle(false);
+      }
+    })();
+    return { cancel: () => void (cancelled = true) };
   }
 
   /** The store answers again: flush now rather than at the scheduled retry. */

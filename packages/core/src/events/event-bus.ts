@@ -37,8 +37,12 @@ export interface EventBusOptions {
   onStoreState?: (down: boolean, failures: number) => void;
   /** A batch reached the log: how many events, and how long the store took (ms), for metrics. */
   onCommit?: (events: number, ms: number) => void;
-  /** While the log cannot be written, ping the store on this schedule to flush as soon as it answers. */
-  storeProbe?: { ping: () => Promise<void>; intervalMs: number; timeoutMs: number };
+  /**
+   * While the log cannot be written, ping the store on this schedule to flush as soon as it
+   * answers; with `boundedWait`, a commit and a ping both unanswered for `timeoutMs` count as a
+   * store that went silent (see EventBatcher).
+   */
+  storeProbe?: { ping: () => Promise<void>; intervalMs: number; timeoutMs: number; boundedWait?: boolean };
   random?: () => number;
   /** ReservedOffsets on one node, a shared allocator when several nodes write one log. */
   offsets: OffsetAllocator;
