@@ -309,4 +309,28 @@ suite('store gone silent (packets dropped), as an HTTP client sees it', () => {
       }
     },
   );
+
+  it('refuses reads with 503 STORE_UNAVAILABLE within about twice STORE_QUEUE_AFTER_MS, not never', { timeout: 60_000 }, async () => {
+    reportOnFailure(hub);
+    const created = (await (await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({}) })).json()) as { id: string };
+    // A read sent on a connection whose packets are dropped gets no answer and no error at all.
+    proxy.freeze();
+    const answers: string[] = [];
+    try {
+      for (const path of [`/api/sessions/${created.id}`, '/api/sessions?limit=5']) {
+        const start = performance.now();
+        const res = await hub.api(path, { signal: AbortSignal.timeout(15_000) });
+        const body = (await res.json()) as { error?: { code?: string } };
+        const ms = performance.now() - start;
+        answers.push(`${path}: ${res.status} ${JSON.stringify(body).slice(0, 200)} in ${ms.toFixed(0)} ms`);
+        expect(res.status, answers.join('\n')).toBe(503);
+        expect(body.error?.code, answers.join('\n')).toBe('STORE_UNAVAILABLE');
+        expect(ms, answers.join('\n')).toBeLessThan(2000);
+      }
+    } finally {
+      await proxy.restore();
+    }
+    // The store back, the same read is answered.
+    await eventually(async () => (await hub.api(`/api/sessions/${created.id}`)).status === 200, 30_000, 'reads answered again');
+  });
 });

@@ -62,6 +62,7 @@ export function sessionsModule(ctx: HubContext): HubModule & { service: SessionS
   const service = new SessionService({
     outbox,
     queueAfterMs: ctx.config.STORE_QUEUE_AFTER_MS,
+    boundedReads: EDGE.boundedWait,
     store: ctx.store.sessions,
     clock: ctx.clock,
     newId: uuidV4,

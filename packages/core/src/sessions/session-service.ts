@@ -41,6 +41,8 @@ export interface SessionServiceDeps {
    * `pending`) unless the ping is answered; default 500 ms.
    */
   queueAfterMs?: number;
+  /** Network stores: a read unanswered for `queueAfterMs` (and a ping too) is refused, see boundedRead. */
+  boundedReads?: boolean;
   /** Times a store call (metrics). */
   observe?: (op: string, ms: number) => void;
 }
@@ -110,13 +112,15 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
   }
 
   async get(actor: Actor, id: string, withHistory = true): Promise<SessionWithHistory> {
-    return this.timed('restore', async () => {
-      const session = await this.d.store.getSession(id);
-      if (!session) throw notFound(id);
-      this.access.check(actor, session);
-      if (!withHistory) return { ...session, messages: [] };
-      return { ...session, messages: await this.history(session) };
-    });
+    return this.timed('restore', () =>
+      this.boundedRead(async () => {
+        const session = await this.d.store.getSession(id);
+        if (!session) throw notFound(id);
+        this.access.check(actor, session);
+        if (!withHistory) return { ...session, messages: [] };
+        return { ...session, messages: await this.history(session) };
+      }),
+    );
   }
 
   async list(actor: Actor, q: SessionListQuery & { limit: number }): Promise<Page<Session>> {
@@ -124,17 +128,19 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
     if (actor.kind === 'agent' && q.agent && q.agent !== actor.id) {
       throw new HubError('FORBIDDEN', 'an agent can only list its own sessions');
     }
-    return this.d.store.listSessions(
-      {
-        state: q.state,
-        agent,
-        createdAfter: ms(q.createdAfter),
-        createdBefore: ms(q.createdBefore),
-        updatedAfter: ms(q.updatedAfter),
-        updatedBefore: ms(q.updatedBefore),
-      },
-      q.limit,
-      q.cursor,
+    return this.boundedRead(() =>
+      this.d.store.listSessions(
+        {
+          state: q.state,
+          agent,
+          createdAfter: ms(q.createdAfter),
+          createdBefore: ms(q.createdBefore),
+          updatedAfter: ms(q.updatedAfter),
+          updatedBefore: ms(q.updatedBefore),
+        },
+        q.limit,
+        q.cursor,
+      ),
     );
   }
 
@@ -278,6 +284,22 @@ export class SessionService extends TypedEmitter<SessionServiceEvents> {
     const missing = await this.d.store.getMessages(session.id, have, session.messageCount - have);
     this.cache.extend(session.id, missing, have === 0);
     return cached.concat(missing);
+  }
+
+  /**
+   * A read the store has not answered within `queueAfterMs`, while it does not answer a ping
+   * either, is refused with STORE_UNAVAILABLE instead of waiting for the driver to give up (for
+   * ever, on a connection whose packets are dropped). Reads are safe to abandon: the late answer
+   * is dropped. Only with `boundedReads` (network stores) and an outbox to ping through.
+   */
+  private async boundedRead<T>(read: () => Promise<T>): Promise<T> {
+    const outbox = this.d.outbox;
+    if (!this.d.boundedReads || !outbox) return read();
+    const work = read();
+    const answer = await settleWithin(this.d.clock, this.queueAfterMs, work);
+    if (answer.settled) return answer.value;
+    if (await outbox.storeAnswers()) return await work;
+    throw new HubError('STORE_UNAVAILABLE', `the session store has not answered within ${this.queueAfterMs} ms, nor a ping`);
   }
 
   private get queueAfterMs(): number {
