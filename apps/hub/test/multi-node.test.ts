@@ -154,6 +154,38 @@ suite('several hub nodes on one PostgreSQL and one Redis', () => {
     ]);
   });
 
+  it('closes an agent\u2019s old connection on one node once it registers on another, and publishes no failure for it', async () => {
+    const watcher = await agentOn(c, 'moved-watch');
+    const feed = await healthEventsOf(watcher, 'moved-1');
+    // The old connection stays open (a client whose network dropped, say, before node a noticed).
+    const old = await rawAgent(nodes[a]!.url, 'moved-1', nodes[0]!.tokens.issue('moved-1'));
+    const told: Array<{ code: string; message: string }> = [];
+    old.socket.on('hub:error', (e: { code: string; message: string }) => void told.push(e));
+    const closed = new Promise<string>((resolve) => old.socket.on('disconnect', (reason) => resolve(reason)));
+    await eventually(() => feed.count('healthy') === 1, 5000, 'first connection healthy');
+    const moved = await agentOn(b, 'moved-1');
+    // Closed by node a as a stale socket of its own, well before a probe could find it silent.
+    const reason = await Promise.race([closed, new Promise<string>((r) => setTimeout(() => r('still open after 5 s'), 5000))]);
+    expect(reason).toBe('io server disconnect');
+    expect(told).toEqual([{ code: 'AGENT_UNAUTHORIZED', message: 'replaced by a newer connection of the same agent on node node-b' }]);
+    await eventually(
+      async () => ((await (await nodes[a]!.api('/api/agents/moved-1/health')).json()) as { agent: AgentInfo }).agent.node === 'node-b',
+      5000,
+      'node a sees the agent on node b',
+    );
+    await moved.publish('moved:x', 'still here');
+    await moved.close();
+    await feed.settle(nodes, 'disconnected');
+    // Two connections, one end: the old one's close is nobody's failure.
+    expect(feed.events.map((t) => `${t.from ?? '-'} -> ${t.to}`)).toEqual([
+      '- -> connecting',
+      'connecting -> healthy',
+      '- -> connecting',
+      'connecting -> healthy',
+      'healthy -> disconnected',
+    ]);
+  });
+
   it('keeps a group conversation going when a node is SIGKILLed mid-conversation', async () => {
     const g1 = await agentOn(a, 'g1', [b]);
     const g2 = await agentOn(b, 'g2', [a]);

@@ -5,6 +5,7 @@ import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
 import type { ClusterMembership } from './cluster-membership.ts';
 import type { DeadNode } from './node-registry.ts';
+import { agentsNamespaceOf, localSocketsOf } from '../sockets/agents-namespace.ts';
 
 /** The part of the offset allocator that learns which nodes are gone (RedisOffsets). */
 export interface NodeOffsets {
@@ -55,6 +56,15 @@ export function clusterModule(ctx: HubContext, io: Server, { membership, offsets
     agentsNsp.serverSideEmit('cluster:agent', a);
   });
   agentsNsp.on('cluster:agent', (a: AgentInfo) => ctx.agents.applyRemote(a));
+  // The agent came back on another node while its old connection here was still open (a client
+  // whose network dropped reaches a new node before this one's heartbeat notices): close the old
+  // one as a node closes a stale socket of its own, and leave the agent's health to its new node.
+  ctx.agents.on('superseded', ({ agentId, node }) => {
+    for (const s of localSocketsOf(agentsNamespaceOf(io), agentId)) {
+      s.emit('hub:error', { code: 'AGENT_UNAUTHORIZED', message: `replaced by a newer connection of the same agent on node ${node}` });
+      s.disconnect(true);
+    }
+  });
   // Ranges of nodes that are no longer registered: left by a node that died while no survivor
   // was running, or whose release after a reap failed. Swept at start and every TTL. A node seen
   // registered in the previous round is spared once: it may be a clean stop still flushing its

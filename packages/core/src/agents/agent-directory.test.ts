@@ -34,3 +34,43 @@ describe('AgentDirectory transition origins', () => {
     expect(dir.get('theirs')).toMatchObject({ connected: false, health: 'disconnected' });
   });
 });
+
+describe('AgentDirectory: an agent that connects again on another node', () => {
+  const setup = async () => {
+    const clock = new FakeClock();
+    const dir = new AgentDirectory({ store: noStore, clock, node: 'n1', defaultRecovery: 'alert' });
+    const seen: Array<[string, TransitionOrigin]> = [];
+    const superseded: Array<{ agentId: string; node: string }> = [];
+    dir.on('transition', (t: HealthTransition, origin) => void seen.push([`${t.from ?? '-'} -> ${t.to}`, origin]));
+    dir.on('superseded', (s) => void superseded.push(s));
+    dir.connected('a', 'c1');
+    await dir.register('a', { name: 'a', capabilities: [], priority: 0, meta: {} });
+    const since = dir.get('a')!.connectedSince!;
+    seen.length = 0;
+    return { clock, dir, seen, superseded, since };
+  };
+
+  it('yields to a later connection there: the old one here is closed without a transition of its own', async () => {
+    const { dir, seen, superseded, since } = await setup();
+    const later = new Date(Date.parse(since) + 1000).toISOString();
+    dir.applyRemote(remoteAgent('a', 'n2', { connected: true, health: 'connecting', connectedSince: later }));
+    expect(superseded).toEqual([{ agentId: 'a', node: 'n2' }]);
+    expect(dir.isLocal('a')).toBe(false);
+    expect(dir.get('a')).toMatchObject({ node: 'n2', health: 'connecting' });
+    // Only the other node's report, never published here; closing the old socket changes nothing.
+    expect(seen).toEqual([['healthy -> connecting', 'remote']]);
+    expect(dir.disconnected('a', 'c1', 'server namespace disconnect')).toBe(false);
+    expect(dir.probeTargets()).toEqual([]);
+  });
+
+  it('keeps its own connection when the other one is older, and breaks a tie by node id the same way on both nodes', async () => {
+    const { dir, superseded, since } = await setup();
+    const earlier = new Date(Date.parse(since) - 1000).toISOString();
+    dir.applyRemote(remoteAgent('a', 'n2', { connected: true, connectedSince: earlier }));
+    dir.applyRemote(remoteAgent('a', 'n0', { connected: true, connectedSince: since }));
+    expect(superseded).toEqual([]);
+    expect(dir.isLocal('a')).toBe(true);
+    dir.applyRemote(remoteAgent('a', 'n2', { connected: true, connectedSince: since }));
+    expect(superseded).toEqual([{ agentId: 'a', node: 'n2' }]);
+  });
+});

@@ -18,6 +18,12 @@ export interface AgentDirectoryEvents {
   removed: [{ id: string }];
   /** In the order they happen, also when a listener raises one while reacting to another. */
   transition: [HealthTransition, TransitionOrigin];
+  /**
+   * The agent connected on another node while an older connection of it was still open here:
+   * this node's view is now the other node's, and the old connection is to be closed quietly
+   * (as a node replaces an agent's stale socket of its own).
+   */
+  superseded: [{ agentId: string; node: string }];
 }
 
 interface LiveAgent {
@@ -190,7 +196,13 @@ export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
    * otherwise it becomes this node's view of the agent (its transition has origin `remote`).
    */
   applyRemote(info: AgentInfo): void {
+    const live = this.agents.get(info.id);
+    const newer = live?.connectionId && info.node && supersedes(info, info.node, live.info, this.deps.node);
+    // Not our agent any more: forget the old connection here (no transition of ours: the agent
+    // did not fail) and take the other node's view.
+    if (newer) live.connectionId = null;
     this.adopt(info, `reported by ${info.node ?? 'another node'}`, 'remote');
+    if (newer) this.emit('superseded', { agentId: info.id, node: info.node! });
   }
 
   /**
@@ -256,4 +268,15 @@ export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
   private iso(): string {
     return new Date(this.deps.clock.now()).toISOString();
   }
+}
+
+/**
+ * Whether `remote` (connected on `remoteNode`) is a later connection of the agent than `local`
+ * (on `localNode`). Both nodes decide with the same stamps and the node ids as a tie-break, so
+ * exactly one of two open connections yields.
+ */
+function supersedes(remote: AgentInfo, remoteNode: string, local: AgentInfo, localNode: string): boolean {
+  if (!remote.connected || remoteNode === localNode || !remote.connectedSince || !local.connectedSince) return false;
+  if (remote.connectedSince !== local.connectedSince) return remote.connectedSince > local.connectedSince;
+  return remoteNode > localNode;
 }
