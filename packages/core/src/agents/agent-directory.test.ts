@@ -74,3 +74,20 @@ describe('AgentDirectory: an agent that connects again on another node', () => {
     expect(superseded).toEqual([{ agentId: 'a', node: 'n2' }]);
   });
 });
+
+describe('AgentDirectory updates', () => {
+  it('sends each step as its own record, also when a listener moves the agent on at once', async () => {
+    const dir = new AgentDirectory({ store: noStore, clock: new FakeClock(), node: 'n1', defaultRecovery: 'restart' });
+    dir.connected('a', 'c1');
+    await dir.register('a', { name: 'a', capabilities: [], priority: 0, meta: {} });
+    // What the health monitor does: a recovery starts inside the `disconnected` transition.
+    dir.on('transition', (t) => {
+      if (t.to === 'disconnected') dir.setHealth('a', 'recovering', 'restart');
+    });
+    const updates: string[] = [];
+    dir.on('update', (a) => void updates.push(`${a.health}${a.connected ? '' : ' (gone)'}`));
+    dir.disconnected('a', 'c1', 'transport close');
+    // Other nodes build their history from these: `healthy -> recovering` would skip a step.
+    expect(updates).toEqual(['disconnected (gone)', 'recovering (gone)']);
+  });
+});

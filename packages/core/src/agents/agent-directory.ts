@@ -242,8 +242,11 @@ export class AgentDirectory extends OrderedEmitter<AgentDirectoryEvents> {
   private transition(live: LiveAgent, to: HealthState, reason: string): void {
     const from = live.info.health;
     live.info.health = to;
-    if (from !== to) this.emit('transition', { agentId: live.info.id, from, to, reason, at: this.iso() }, 'local');
-    this.emit('update', this.snapshot(live), 'local');
+    // The record as this transition left it, before a listener moves the agent on (a recovery
+    // starting on `disconnected`): other nodes learn of every step from these updates.
+    const record = this.snapshot(live);
+    if (from === to) return this.emit('update', record, 'local');
+    this.emitPair('transition', [{ agentId: live.info.id, from, to, reason, at: this.iso() }, 'local'], 'update', [record, 'local']);
   }
 
   /** Takes another node's view of an agent, unless the agent is connected here. */

@@ -29,3 +29,17 @@ describe('OrderedEmitter', () => {
     expect(got).toEqual([1, 2, 3]);
   });
 });
+
+describe('OrderedEmitter.emitPair', () => {
+  it('delivers the second event before anything a listener of the first raises', () => {
+    const e = new OrderedEmitter<{ change: [string]; record: [string] }>();
+    const seen: string[] = [];
+    e.on('change', (v) => {
+      seen.push(`change ${v}`);
+      if (v === 'a') e.emitPair('change', ['b'], 'record', ['b']);
+    });
+    e.on('record', (v) => void seen.push(`record ${v}`));
+    e.emitPair('change', ['a'], 'record', ['a']);
+    expect(seen).toEqual(['change a', 'record a', 'change b', 'record b']);
+  });
+});

@@ -10,13 +10,25 @@ export class OrderedEmitter<M extends { [K in keyof M]: unknown[] }> extends Typ
   private backlog: Array<() => void> | null = null;
 
   override emit<K extends keyof M>(event: K, ...args: M[K]): void {
+    this.inOrder([() => super.emit(event, ...args)]);
+  }
+
+  /**
+   * Two events that happened together (a change and the record it leaves): nothing a listener of
+   * the first raises comes between them.
+   */
+  emitPair<K1 extends keyof M, K2 extends keyof M>(first: K1, firstArgs: M[K1], second: K2, secondArgs: M[K2]): void {
+    this.inOrder([() => super.emit(first, ...firstArgs), () => super.emit(second, ...secondArgs)]);
+  }
+
+  private inOrder(events: Array<() => void>): void {
     if (this.backlog) {
-      this.backlog.push(() => super.emit(event, ...args));
+      this.backlog.push(...events);
       return;
     }
-    const backlog: Array<() => void> = (this.backlog = []);
+    const backlog: Array<() => void> = (this.backlog = events.slice(1));
     try {
-      super.emit(event, ...args);
+      events[0]!();
       for (let next = backlog.shift(); next; next = backlog.shift()) next();
     } finally {
       this.backlog = null;
