@@ -76,15 +76,44 @@ describeWithPostgres('postgres store', () => {
         return read;
       });
       expect(await waiting).toMatchObject({ code: 'STORE_UNAVAILABLE' });
-      // postgres.js reconnects by itself: once the server answers again, so does the store.
+      // postgres.js reconnects by itself: the store answers again (its ping has a connection of its own).
       await waitFor(() =>
         store.ping().then(
           () => true,
           () => false,
         ),
       );
-      expect(await store.kv.getValue('held')).toEqual({ value: 1, version: 1 });
+      await waitFor(() =>
+        store.kv.getValue('held').then(
+          (v) => v?.value === 1 && v.version === 1,
+          () => false,
+        ),
+      );
     } finally {
+      await store.close();
+    }
+  });
+
+  it('answers a ping while every pooled connection is busy: a busy store is not a silent one', { timeout: 30_000 }, async () => {
+    const store = await openPostgresStore({ url: db.url, max: 1 });
+    const locker = postgres(db.url, { max: 1, onnotice: () => {} });
+    try {
+      // The pool's one connection waits on a lock the test holds.
+      const held = locker.reserve();
+      const conn = await held;
+      await conn`begin`;
+      await conn`lock table sessions in access exclusive mode`;
+      const blocked = store.sessions.getSession('00000000-0000-4000-8000-000000000000');
+      await waitFor(async () => (await admin`select count(*)::int as n from pg_locks where not granted`)[0]!.n > 0);
+      // The hub asks "is the store there?" with a ping: it must not queue behind that read.
+      const started = Date.now();
+      await store.ping();
+      expect(Date.now() - started).toBeLessThan(1000);
+      await conn`rollback`;
+      conn.release();
+      expect(await blocked).toBeNull();
+    } finally {
+      await locker.end({ timeout: 5 });
       await store.close();
     }
   });

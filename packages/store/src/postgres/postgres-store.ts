@@ -58,7 +58,12 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     insert: async (statement, params) => (await client.unsafe(statement, params as never[], { prepare: true })).count,
     rows: async (statement, params) => await client.unsafe(statement, params as never[]).values(),
   };
-  return new SqlStore('postgres', drizzle({ client }), () => client.end({ timeout: 5 }), raw);
+  // Pings on a connection of their own: through the pool, a ping would queue behind busy
+  // connections, and a store that is only busy would look silent (reads refused, writes queued).
+  const pinger = connect(opts.url, 1);
+  const ping = async () => void (await pinger`select 1`);
+  const release = async () => void (await Promise.all([client.end({ timeout: 5 }), pinger.end({ timeout: 5 })]));
+  return new SqlStore('postgres', drizzle({ client }), release, raw, ping);
 }
 
 async function migrateUnderLock(url: string): Promise<void> {

@@ -18,6 +18,8 @@ export class SqlStore extends StoreShell {
     db: SqlDatabase,
     release: () => Promise<void>,
     raw?: RawDriver,
+    /** Asks whether the database answers; by default `select 1` through `db`. */
+    ping?: () => Promise<void>,
   ) {
     super({
       sessions: new SqlSessionStore(db),
@@ -25,9 +27,11 @@ export class SqlStore extends StoreShell {
       agents: new SqlAgentStore(db),
       kv: new SqlKeyValueStore(db),
       checkpoints: new SqlCheckpointStore(db),
-      ping: async () => {
-        await db.execute(sql`select 1`);
-      },
+      ping:
+        ping ??
+        (async () => {
+          await db.execute(sql`select 1`);
+        }),
       release,
       translate: withDriverErrors(),
     });
