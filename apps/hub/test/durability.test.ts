@@ -57,8 +57,13 @@ async function expectAllThere(hub: HubProcess, acked: Awaited<ReturnType<typeof 
   for (const e of acked.events) expect(ids).toContain(e.id);
 }
 
+// Each test starts a hub twice. A fresh PGlite hub alone takes ~8 s to start on a quiet machine
+// (initdb, the worker, migrations) and a restart ~3.5 s; with a second test file beside it on two
+// cores the PGlite test took 25-27 s, and one CI run passed the default 30 s. Nothing here is timed.
+const TWO_STARTS_MS = 90_000;
+
 describe.each(stores)('durability on %s', (_name, env) => {
-  it('keeps every acknowledged write across SIGKILL and restart', async () => {
+  it('keeps every acknowledged write across SIGKILL and restart', { timeout: TWO_STARTS_MS }, async () => {
     const hub = await HubProcess.start({ env: env() });
     try {
       const agent = await connectAgent({ url: hub.url, agentId: 'writer', token: hub.tokens.issue('writer') });
@@ -78,7 +83,7 @@ describe.each(stores)('durability on %s', (_name, env) => {
     }
   });
 
-  it('exits 0 on SIGTERM with agents connected and loses no acknowledged write', async () => {
+  it('exits 0 on SIGTERM with agents connected and loses no acknowledged write', { timeout: TWO_STARTS_MS }, async () => {
     const hub = await HubProcess.start({ env: env() });
     try {
       const agent = await connectAgent({ url: hub.url, agentId: 'writer2', token: hub.tokens.issue('writer2') });
