@@ -138,34 +138,42 @@ suite('store outage', () => {
   });
 });
 
-suite('store outage, as an agent sees it', () => {
-  let proxy: TcpProxy;
-  let hub: HubProcess;
+/**
+ * A hub whose PostgreSQL is reached through a TcpProxy the test can cut, stall or freeze, started
+ * before the suite's tests and stopped after them. Info-level logs: a failure report shows the
+ * outage as the hub saw it.
+ */
+function hubBehindProxy(): { proxy: TcpProxy; hub: HubProcess } {
+  const setup = {} as { proxy: TcpProxy; hub: HubProcess };
   beforeAll(async () => {
-    proxy = new TcpProxy('127.0.0.1', Number(new URL(pg!.url).port || 5432));
+    setup.proxy = new TcpProxy('127.0.0.1', Number(new URL(pg!.url).port || 5432));
     const url = new URL(pg!.url);
-    url.port = String(await proxy.start());
-    // Info-level logs: a failure report shows the agent's connections and the outage as the hub saw them.
-    hub = await HubProcess.start({ env: { DATABASE_URL: url.toString(), SESSION_LIMIT: '0', LOG_LEVEL: 'info' } });
+    url.port = String(await setup.proxy.start());
+    setup.hub = await HubProcess.start({ env: { DATABASE_URL: url.toString(), SESSION_LIMIT: '0', LOG_LEVEL: 'info' } });
   });
   afterAll(async () => {
-    await hub?.stop();
-    await proxy?.close();
+    await setup.hub?.stop();
+    await setup.proxy?.close();
   });
+  return setup;
+}
+
+suite('store outage, as an agent sees it', () => {
+  const behind = hubBehindProxy();
 
   it(
     'answers appends pending at once while PostgreSQL is cut, keeps retries single, and drains within seconds of its return',
     { timeout: 90_000 },
     async () => {
-      const agent = await connectAgent({ url: hub.url, agentId: 'outage-writer', token: hub.tokens.issue('outage-writer') });
+      const agent = await connectAgent({ url: behind.hub.url, agentId: 'outage-writer', token: behind.hub.tokens.issue('outage-writer') });
       const started = Date.now();
       const seen: string[] = [];
       agent.on('state', ({ state, detail }) => seen.push(`${Date.now() - started} ms ${state} (${detail})`));
       agent.on('error', (err) => seen.push(`${Date.now() - started} ms error ${String(err)}`));
-      reportOnFailure(hub, () => `agent states since connect:\n${seen.join('\n')}`);
+      reportOnFailure(behind.hub, () => `agent states since connect:\n${seen.join('\n')}`);
       try {
         const s = await agent.sessions.create({ messages: [{ content: 'before' }] });
-        await proxy.cut();
+        await behind.proxy.cut();
         const cutAt = Date.now();
         const latencies: number[] = [];
         for (let i = 0; i < 100; i++) {
@@ -184,7 +192,7 @@ suite('store outage, as an agent sees it', () => {
         // Down long enough for the scheduled retries to back off to 30 s: only noticing the store's
         // return (not the schedule) drains the queue within seconds.
         await new Promise((r) => setTimeout(r, Math.max(0, 8000 - (Date.now() - cutAt))));
-        await proxy.restore();
+        await behind.proxy.restore();
         const restoredAt = Date.now();
         let stored = false;
         for (let n = 0; !stored && Date.now() - restoredAt < 20_000; n++) {
@@ -199,7 +207,7 @@ suite('store outage, as an agent sees it', () => {
         const retried = await agent.sessions.append(s.id, { messages: [{ id: 'during-7', content: 'during-7' }] });
         expect(retried.duplicate).toBe(true);
         expect(retried.messages.map((m) => [m.seq, m.id])).toEqual([[9, 'during-7']]);
-        const got = (await (await hub.api(`/api/sessions/${s.id}`)).json()) as { messages: Array<{ content: string }> };
+        const got = (await (await behind.hub.api(`/api/sessions/${s.id}`)).json()) as { messages: Array<{ content: string }> };
         const contents = got.messages.map((m) => m.content);
         expect(contents.slice(0, 101)).toEqual(['before', ...Array.from({ length: 100 }, (_, i) => `during-${i}`)]);
         expect(new Set(contents).size).toBe(contents.length);
@@ -211,37 +219,26 @@ suite('store outage, as an agent sees it', () => {
 });
 
 suite('store gone silent (packets dropped), as an HTTP client sees it', () => {
-  let proxy: TcpProxy;
-  let hub: HubProcess;
-  beforeAll(async () => {
-    proxy = new TcpProxy('127.0.0.1', Number(new URL(pg!.url).port || 5432));
-    const url = new URL(pg!.url);
-    url.port = String(await proxy.start());
-    hub = await HubProcess.start({ env: { DATABASE_URL: url.toString(), SESSION_LIMIT: '0', LOG_LEVEL: 'info' } });
-  });
-  afterAll(async () => {
-    await hub?.stop();
-    await proxy?.close();
-  });
+  const behind = hubBehindProxy();
 
   it(
     'answers the first HTTP appends pending within about twice STORE_QUEUE_AFTER_MS, not after the driver gives up',
     { timeout: 60_000 },
     async () => {
-      reportOnFailure(hub);
+      reportOnFailure(behind.hub);
       const s = (await (
-        await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ messages: [{ content: 'before' }] }) })
+        await behind.hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({ messages: [{ content: 'before' }] }) })
       ).json()) as {
         id: string;
       };
       // Every HTTP write also writes an audit entry to the event log: a silent store must not hold
       // the answer up for PostgreSQL's 10 s connect timeout either.
-      proxy.stall();
+      behind.proxy.stall();
       const answers: string[] = [];
       try {
         for (let i = 0; i < 5; i++) {
           const start = performance.now();
-          const res = await hub.api(`/api/sessions/${s.id}/messages`, {
+          const res = await behind.hub.api(`/api/sessions/${s.id}/messages`, {
             method: 'POST',
             body: JSON.stringify({ messages: [{ id: `silent-${i}`, content: `silent-${i}` }] }),
             signal: AbortSignal.timeout(15_000),
@@ -254,11 +251,11 @@ suite('store gone silent (packets dropped), as an HTTP client sees it', () => {
           expect(ms, answers.join('\n')).toBeLessThan(2000);
         }
       } finally {
-        await proxy.restore();
+        await behind.proxy.restore();
       }
-      const drained = async () => !((await (await fetch(`${hub.url}/ready`)).json()) as { warnings?: string[] }).warnings;
+      const drained = async () => !((await (await fetch(`${behind.hub.url}/ready`)).json()) as { warnings?: string[] }).warnings;
       await eventually(drained, 30_000, 'store back and queue drained');
-      const got = (await (await hub.api(`/api/sessions/${s.id}`)).json()) as { messages: Array<{ content: string }> };
+      const got = (await (await behind.hub.api(`/api/sessions/${s.id}`)).json()) as { messages: Array<{ content: string }> };
       expect(got.messages.map((m) => m.content)).toEqual(['before', ...Array.from({ length: 5 }, (_, i) => `silent-${i}`)]);
     },
   );
@@ -267,10 +264,10 @@ suite('store gone silent (packets dropped), as an HTTP client sees it', () => {
     'answers publishes durable: false within about twice STORE_QUEUE_AFTER_MS, and commits them once the store is back',
     { timeout: 60_000 },
     async () => {
-      reportOnFailure(hub);
+      reportOnFailure(behind.hub);
       const publish = async (i: number) => {
         const start = performance.now();
-        const res = await hub.api('/api/events', {
+        const res = await behind.hub.api('/api/events', {
           method: 'POST',
           body: JSON.stringify({ id: `silent-event-${i}`, topic: 'silent:test', payload: { i } }),
           signal: AbortSignal.timeout(15_000),
@@ -281,7 +278,7 @@ suite('store gone silent (packets dropped), as an HTTP client sees it', () => {
       // Packets dropped on the connections the hub holds: a commit in flight gets no answer and no
       // error (postgres.js has no query timeout), for as long as the partition lasts. The event log
       // must not keep publishers waiting on it (the SDK's default timeout is 10 s).
-      proxy.freeze();
+      behind.proxy.freeze();
       const answers: string[] = [];
       try {
         for (let i = 1; i <= 3; i++) {
@@ -292,7 +289,7 @@ suite('store gone silent (packets dropped), as an HTTP client sees it', () => {
           expect(a.ms, answers.join('\n')).toBeLessThan(2000);
         }
       } finally {
-        await proxy.restore();
+        await behind.proxy.restore();
       }
       // Accepted means kept: all three are committed once the store answers again (read from
       // PostgreSQL itself: the hub's own reads also show events it has not committed yet).
@@ -311,15 +308,15 @@ suite('store gone silent (packets dropped), as an HTTP client sees it', () => {
   );
 
   it('refuses reads with 503 STORE_UNAVAILABLE within about twice STORE_QUEUE_AFTER_MS, not never', { timeout: 60_000 }, async () => {
-    reportOnFailure(hub);
-    const created = (await (await hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({}) })).json()) as { id: string };
+    reportOnFailure(behind.hub);
+    const created = (await (await behind.hub.api('/api/sessions', { method: 'POST', body: JSON.stringify({}) })).json()) as { id: string };
     // A read sent on a connection whose packets are dropped gets no answer and no error at all.
-    proxy.freeze();
+    behind.proxy.freeze();
     const answers: string[] = [];
     try {
       for (const path of [`/api/sessions/${created.id}`, '/api/sessions?limit=5']) {
         const start = performance.now();
-        const res = await hub.api(path, { signal: AbortSignal.timeout(15_000) });
+        const res = await behind.hub.api(path, { signal: AbortSignal.timeout(15_000) });
         const body = (await res.json()) as { error?: { code?: string } };
         const ms = performance.now() - start;
         answers.push(`${path}: ${res.status} ${JSON.stringify(body).slice(0, 200)} in ${ms.toFixed(0)} ms`);
@@ -328,9 +325,9 @@ suite('store gone silent (packets dropped), as an HTTP client sees it', () => {
         expect(ms, answers.join('\n')).toBeLessThan(2000);
       }
     } finally {
-      await proxy.restore();
+      await behind.proxy.restore();
     }
     // The store back, the same read is answered.
-    await eventually(async () => (await hub.api(`/api/sessions/${created.id}`)).status === 200, 30_000, 'reads answered again');
+    await eventually(async () => (await behind.hub.api(`/api/sessions/${created.id}`)).status === 200, 30_000, 'reads answered again');
   });
 });
