@@ -53,7 +53,8 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
   // The event insert, thousands of times a second, as a prepared statement (one per connection):
   // unprepared, postgres.js asks the server for its parameter types on every call (Parse +
   // Describe, then Bind + Execute once they are back), two round trips and a third of the driver's
-  // work per batch. Reads keep Drizzle's unprepared path: their text varies with the query.
+  // work per batch. The event read goes to postgres.js too, unprepared: its text varies with the
+  // query, and a prepared statement per text would pile up on every connection.
   const raw: RawDriver = {
     insert: async (statement, params) => (await client.unsafe(statement, params as never[], { prepare: true })).count,
     rows: async (statement, params) => await client.unsafe(statement, params as never[]).values(),

@@ -11,7 +11,7 @@ import { topicCondition } from './topic-condition.ts';
  * Runs a statement Drizzle wrote on the driver itself. The event insert runs thousands of times a
  * second and a replay reads thousands of rows; PGlite answers both faster without the per-query
  * result-parser options and per-row mapping of Drizzle's PGlite session (~30 % of a 10,000-event
- * read). `insert` returns the rows written; `rows` returns each row as an array of column values,
+ * read), and postgres.js runs the insert prepared, in one round trip instead of two. `insert` returns the rows written; `rows` returns each row as an array of column values,
  * `bigint` columns as numbers and `timestamptz` as Dates.
  */
 export interface RawDriver {
