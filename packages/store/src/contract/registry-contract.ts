@@ -52,6 +52,16 @@ export function describeRegistryContract(store: () => Store): void {
       expect(await store().agents.listAgents()).toHaveLength(3);
     });
 
+    it('keeps capabilities and meta exactly in a batch write, whatever characters they hold', async () => {
+      const odd = agent('odd', {
+        capabilities: ['a,b', 'quote"d', '{braces}', 'back\\slash', 'ünïcode ✓', 'NULL', ''.padEnd(3, ' ')],
+        meta: { nested: { s: 'x,"y"}', n: 1.5, list: [null, true] } },
+      });
+      await store().agents.upsertAgents([odd, agent('plain', { capabilities: [] })]);
+      expect(await store().agents.getAgent('odd')).toEqual(odd);
+      expect(await store().agents.getAgent('plain')).toEqual(agent('plain', { capabilities: [] }));
+    });
+
     it('lists every agent by id', async () => {
       for (const id of ['gamma', 'Alpha', 'beta', 'alpha_2']) await store().agents.upsertAgent(agent(id));
       expect((await store().agents.listAgents()).map((a) => a.id)).toEqual(['Alpha', 'alpha_2', 'beta', 'gamma']);

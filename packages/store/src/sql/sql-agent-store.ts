@@ -3,9 +3,15 @@ import { eq, sql } from 'drizzle-orm';
 import { agents } from '../schema.ts';
 import { toAgentRecord } from './rows.ts';
 import type { SqlDatabase } from './sql-database.ts';
+import { columnStatement, type RawDriver } from './sql-event-log.ts';
 
 export class SqlAgentStore implements AgentStore {
-  constructor(private readonly db: SqlDatabase) {}
+  private upsertStatement: string | undefined;
+
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly raw?: RawDriver,
+  ) {}
 
   async upsertAgent(rec: AgentRecord): Promise<void> {
     const row = { ...rec, registeredAt: new Date(rec.registeredAt) };
@@ -15,10 +21,42 @@ export class SqlAgentStore implements AgentStore {
 
   async upsertAgents(recs: AgentRecord[]): Promise<void> {
     if (!recs.length) return;
-    const rows = recs.map((rec) => ({ ...rec, registeredAt: new Date(rec.registeredAt) }));
-    await this.db
+    // One statement per batch, as the event insert: seven array parameters unnested into rows.
+    // A connect storm writes thousands of records a second; Drizzle's multi-row VALUES built and
+    // sent seven parameters per record, and cost the store more than the write itself.
+    const columns = [
+      recs.map((r) => r.id),
+      recs.map((r) => r.name),
+      recs.map((r) => JSON.stringify(r.capabilities)),
+      recs.map((r) => r.priority),
+      recs.map((r) => r.recovery),
+      recs.map((r) => JSON.stringify(r.meta ?? {})),
+      recs.map((r) => new Date(r.registeredAt).toISOString()),
+    ];
+    if (this.raw) await this.raw.insert((this.upsertStatement ??= this.statementFor(columns)), columns);
+    else await this.upsertOf(columns);
+  }
+
+  private statementFor(columns: unknown[][]): string {
+    return columnStatement(this.upsertOf(columns), columns, 'the agent upsert');
+  }
+
+  /** The upsert of one batch's columns (the record writer sends each id at most once per batch). */
+  private upsertOf(columns: unknown[][]) {
+    const [ids, names, capabilities, priorities, recoveries, metas, times] = columns;
+    const rows = sql`select u.id, u.name, array(select jsonb_array_elements_text(u.capabilities)), u.priority, u.recovery, u.meta, u.at
+      from unnest(
+        ${sql.param(ids)}::text[],
+        ${sql.param(names)}::text[],
+        ${sql.param(capabilities)}::text[]::jsonb[],
+        ${sql.param(priorities)}::integer[],
+        ${sql.param(recoveries)}::text[],
+        ${sql.param(metas)}::text[]::jsonb[],
+        ${sql.param(times)}::text[]::timestamptz[]
+      ) as u(id, name, capabilities, priority, recovery, meta, at)`;
+    return this.db
       .insert(agents)
-      .values(rows)
+      .select(rows)
       .onConflictDoUpdate({
         target: agents.id,
         set: {

@@ -9,14 +9,26 @@ import { topicCondition } from './topic-condition.ts';
 
 /**
  * Runs a statement Drizzle wrote on the driver itself. The event insert runs thousands of times a
- * second and a replay reads thousands of rows; PGlite answers both faster without the per-query
- * result-parser options and per-row mapping of Drizzle's PGlite session (~30 % of a 10,000-event
- * read), and postgres.js runs the insert prepared, in one round trip instead of two. `insert` returns the rows written; `rows` returns each row as an array of column values,
- * `bigint` columns as numbers and `timestamptz` as Dates.
+ * second (the agent upsert too, in a connect storm) and a replay reads thousands of rows; PGlite
+ * answers them faster without the per-query result-parser options and per-row mapping of
+ * Drizzle's PGlite session (~30 % of a 10,000-event read), and postgres.js runs the inserts
+ * prepared, in one round trip instead of two. `insert` returns the rows written; `rows` returns
+ * each row as an array of column values, `bigint` columns as numbers and `timestamptz` as Dates.
  */
 export interface RawDriver {
   insert(statement: string, params: unknown[]): Promise<number | undefined>;
   rows(statement: string, params: unknown[]): Promise<unknown[][]>;
+}
+
+/**
+ * Drizzle's text of a batch statement, for `RawDriver` (built once, then reused): its parameters
+ * must be exactly the batch's columns, in order, or a raw call would bind them wrongly.
+ */
+export function columnStatement(query: { toSQL(): { sql: string; params: unknown[] } }, columns: unknown[][], what: string): string {
+  const q = query.toSQL();
+  if (q.params.length !== columns.length || q.params.some((p, i) => p !== columns[i]))
+    throw new Error(`${what} does not take the batch columns as its parameters, in order`);
+  return q.sql;
 }
 
 /** The event columns in table order: what `readEvents` selects, and how a raw row is read. */
@@ -73,12 +85,8 @@ export class SqlEventLog implements EventLog {
     return unique.filter((id) => fresh.has(id));
   }
 
-  /** Drizzle's text of the insert, once; its parameters must be exactly the columns, in order. */
   private statementFor(columns: unknown[][]): string {
-    const q = this.insertOf(columns).toSQL();
-    if (q.params.length !== columns.length || q.params.some((p, i) => p !== columns[i]))
-      throw new Error('the event insert does not take the batch columns as its parameters, in order');
-    return q.sql;
+    return columnStatement(this.insertOf(columns), columns, 'the event insert');
   }
 
   /** The insert of one batch's columns, in the order the statement's parameters are numbered. */

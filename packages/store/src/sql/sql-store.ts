@@ -24,7 +24,7 @@ export class SqlStore extends StoreShell {
     super({
       sessions: new SqlSessionStore(db),
       events: new SqlEventLog(db, raw),
-      agents: new SqlAgentStore(db),
+      agents: new SqlAgentStore(db, raw),
       kv: new SqlKeyValueStore(db),
       checkpoints: new SqlCheckpointStore(db),
       ping:
