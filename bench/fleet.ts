@@ -4,7 +4,6 @@
  *
  *   pnpm bench fleet [--agents=5000] [--runs=3] [--workers=4] [--sample=20] [--quick]
  *                    [--hub-env=NAME=value,...] [--no-baseline] [--profile=DIR]
- *                    [--liveness=reports|probes|reports,probes]
  *
  * Each run, for the hub (default store, default heartbeat and liveness probes) and then the bare
  * server (bench/bare-relay.ts, same ping settings), interleaved `--runs` times:
@@ -15,9 +14,7 @@
  *   3. storm: everyone disconnects, then all reconnect at once (every handshake started together);
  *      time until the last is in, and the failed attempts, typed (a hub error code the SDK retries)
  *      or untyped (network errors, timeouts).
- * The table reports each column's median over the runs. `--liveness` says how the hub's agents
- * show they are alive: `reports` (the SDK's default: they send liveness:report by themselves) or
- * `probes` (livenessReports: false, the hub probes each of them); both: a hub run of each, interleaved.
+ * The table reports each column's median over the runs.
  */
 import { fileURLToPath } from 'node:url';
 import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
@@ -40,15 +37,10 @@ interface Options {
   baseline: boolean;
   /** Write the hub's CPU profile (`--cpu-prof`) into this folder. */
   profileDir: string;
-  /** How the hub's agents show liveness, one hub run per mode in each round. */
-  liveness: LivenessMode[];
 }
-
-type LivenessMode = 'reports' | 'probes';
 
 interface Target {
   mode: 'hub' | 'bare';
-  livenessReports?: boolean;
   pid: number;
   url: string;
   token(agentId: string): string;
@@ -85,8 +77,7 @@ async function connectAll(target: Target, workers: WorkerProcess[], n: number, s
   const results = await Promise.all(
     workers.map((w, k) => {
       const agents = Array.from({ length: per }, (_, i) => `fleet-${k}-${i}`).map((agentId) => ({ agentId, token: target.token(agentId) }));
-      const args = { mode: target.mode, url: target.url, agents, concurrency: storm ? per : 25, livenessReports: target.livenessReports };
-      return w.call<ConnectResult>('connect', args, 180_000);
+      return w.call<ConnectResult>('connect', { mode: target.mode, url: target.url, agents, concurrency: storm ? per : 25 }, 180_000);
     }),
   );
   const out: ConnectResult = { connected: 0, ms: performance.now() - t0, typed: {}, untyped: {} };
@@ -146,7 +137,7 @@ async function measure(target: Target, label: string, o: Options): Promise<RunRo
   }
 }
 
-async function runHub(o: Options, liveness: LivenessMode): Promise<RunRow> {
+async function runHub(o: Options): Promise<RunRow> {
   const hub = await HubProcess.start({
     env: { DEGRADE_FAILURES: '100000', ...o.hubEnv },
     nodeArgs: o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
@@ -154,10 +145,11 @@ async function runHub(o: Options, liveness: LivenessMode): Promise<RunRow> {
   guardChild(hub.child);
   try {
     const pid = hub.child!.pid!;
-    const rssMb = () => rssOf(pid) + rssOf(storeProcessOf(pid) ?? -1);
-    const livenessReports = liveness === 'reports';
-    const target: Target = { mode: 'hub', pid, url: hub.url, token: (id) => hub.tokens.issue(id), rssMb, livenessReports };
-    return await measure(target, `hub (PGlite, defaults), agents ${liveness === 'reports' ? 'report' : 'probed'}`, o);
+    return await measure(
+      { mode: 'hub', pid, url: hub.url, token: (id) => hub.tokens.issue(id), rssMb: () => rssOf(pid) + rssOf(storeProcessOf(pid) ?? -1) },
+      'hub (PGlite, defaults)',
+      o,
+    );
   } finally {
     await hub.stop();
   }
@@ -212,30 +204,20 @@ async function main(): Promise<void> {
     hubEnv: f.env('hub-env'),
     baseline: !f.has('no-baseline'),
     profileDir: f.string('profile', ''),
-    liveness: f
-      .string('liveness', 'reports')
-      .split(',')
-      .map((m) => {
-        if (m !== 'reports' && m !== 'probes') throw new Error(`--liveness takes reports, probes or both, not "${m}"`);
-        return m;
-      }),
   };
-  const hubs = new Map<LivenessMode, RunRow[]>(o.liveness.map((m) => [m, []]));
+  const hub: RunRow[] = [];
   const bare: RunRow[] = [];
   for (let i = 0; i < o.runs; i++) {
-    for (const [mode, rows] of hubs) {
-      await waitForQuiet(15_000);
-      rows.push(await runHub(o, mode));
-    }
+    await waitForQuiet(15_000);
+    hub.push(await runHub(o));
     if (!o.baseline) continue;
     await waitForQuiet(15_000);
     bare.push(await runBare(o));
   }
-  const hub = [...hubs.values()].flat();
-  const medians = o.runs > 1 ? [...[...hubs.values()].map(medianRow), ...(bare.length ? [medianRow(bare)] : [])] : [];
+  const medians = o.runs > 1 ? [medianRow(hub), ...(bare.length ? [medianRow(bare)] : [])] : [];
   const rows = [...hub, ...bare, ...medians];
   printTable(
-    `Idle fleet: ${o.agents} agents from ${o.workers} worker processes (default heartbeat 1500 + 1500 ms; liveness every 5 s)`,
+    `Idle fleet: ${o.agents} agents from ${o.workers} worker processes (default heartbeat 1500 + 1500 ms; hub with liveness probes every 5 s)`,
     [
       'system',
       'in',
@@ -265,16 +247,12 @@ async function main(): Promise<void> {
       fmtCounts(r.untyped),
     ]),
   );
+  const h = medianRow(hub);
   if (!bare.length) return;
   const b = medianRow(bare);
-  for (const [mode, rows] of hubs) {
-    const h = medianRow(rows);
-    console.log(`  agents ${mode === 'reports' ? 'reporting' : 'probed'}:`);
-    console.log(`    idle CPU ratio hub / bare: ${(h.cpu / b.cpu).toFixed(2)}x (target <= 1.5x)`);
-    console.log(`    connect rate ratio hub / bare: ${(h.connectPerSec / b.connectPerSec).toFixed(2)}x (target >= 0.8x)`);
-    console.log(`    server CPU per connect hub / bare: ${(h.connectCpuMs / b.connectCpuMs).toFixed(2)}x`);
-    console.log(`    storm: ${h.stormIn}/${o.agents} in ${(h.stormMs / 1000).toFixed(1)} s (target: all within 10 s, no untyped errors)`);
-  }
+  console.log(`  idle CPU ratio hub / bare: ${(h.cpu / b.cpu).toFixed(2)}x (target <= 1.5x)`);
+  console.log(`  connect rate ratio hub / bare: ${(h.connectPerSec / b.connectPerSec).toFixed(2)}x (target >= 0.8x)`);
+  console.log(`  storm: ${h.stormIn}/${o.agents} in ${(h.stormMs / 1000).toFixed(1)} s (target: all within 10 s, no untyped errors)`);
 }
 
 main().then(

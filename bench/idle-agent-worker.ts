@@ -22,8 +22,6 @@ interface ConnectArgs {
    * `concurrency >= agents.length` is a connect storm: every connection starts at once.
    */
   concurrency?: number;
-  /** SDK agents: send liveness reports (the SDK's default) or be probed by the hub (false). */
-  livenessReports?: boolean;
 }
 
 export interface ConnectResult {
@@ -73,14 +71,7 @@ async function connect(a: ConnectArgs): Promise<ConnectResult> {
         continue;
       }
       try {
-        const c = await connectAgent({
-          url: a.url,
-          agentId: next.agentId,
-          token: next.token,
-          name: next.agentId,
-          onConnectRetry: count,
-          livenessReports: a.livenessReports,
-        });
+        const c = await connectAgent({ url: a.url, agentId: next.agentId, token: next.token, name: next.agentId, onConnectRetry: count });
         c.on('disconnected', (reason: string) => void (drops[reason] = (drops[reason] ?? 0) + 1));
         clients.push(c);
       } catch (err) {
