@@ -21,11 +21,6 @@ export const RegisterAgent = z.object({
   meta: z.record(z.string(), z.unknown()).default({}),
   /** Sent on a re-registration: how long the agent was away (ms) — the hub's reconnect histogram. */
   reconnect: z.object({ afterMs: z.number().int().min(0).max(86_400_000) }).optional(),
-  /**
-   * The agent sends `liveness:report` by itself every `livenessReportMs` (the register answer says
-   * how often), and the hub sends this connection no `liveness:probe`. Omitted: probes, as before.
-   */
-  livenessReports: z.boolean().optional(),
 });
 export type RegisterAgent = z.input<typeof RegisterAgent>;
 export type RegisterAgentParsed = z.infer<typeof RegisterAgent>;
@@ -46,12 +41,6 @@ export interface AgentInfo {
   degraded: string | null;
   node: string | null;
   meta: Record<string, unknown>;
-}
-
-/** The `agent:register` answer: the agent's record, and the report interval if it asked to report. */
-export interface RegisteredAgent extends AgentInfo {
-  /** Present when the register asked for `livenessReports` (and the hub takes them): send one at least this often (ms). */
-  livenessReportMs?: number;
 }
 
 export interface HealthTransition {
@@ -101,7 +90,7 @@ export type RevokeAgentTokens = z.infer<typeof RevokeAgentTokens>;
 export const RefreshAgentToken = z.object({ token: z.string().min(1).max(4096) });
 export type RefreshAgentToken = z.infer<typeof RefreshAgentToken>;
 
-/** Liveness report an agent returns to the hub's probe, or sends by itself as `liveness:report`. */
+/** Liveness report an agent returns to the hub's probe. */
 export const LivenessReport = z.object({
   ok: z.boolean(),
   lastProgressAt: z.string().optional(),

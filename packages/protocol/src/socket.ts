@@ -8,7 +8,7 @@ import type {
   PutCheckpointWrites,
   StoredCheckpoint,
 } from './checkpoints.ts';
-import type { AgentInfo, HealthTransition, LivenessReport, RegisterAgent, RegisteredAgent } from './agents.ts';
+import type { AgentInfo, HealthTransition, LivenessReport, RegisterAgent } from './agents.ts';
 import type { DeadLetter, HubEvent, PublishEvent, PublishResult, Redelivery, RedeliveryReceipt, Subscribe } from './events.ts';
 import type {
   AppendMessages,
@@ -89,7 +89,7 @@ export interface SessionIdRef {
 
 /** Agent → hub. Every event takes an ack with `Ack<T>`. */
 export interface AgentClientEvents {
-  'agent:register': (p: RegisterAgent, ack: AckCallback<RegisteredAgent>) => void;
+  'agent:register': (p: RegisterAgent, ack: AckCallback<AgentInfo>) => void;
   'agent:replay-report': (p: { replayed: number; failed: number }, ack: AckCallback<AgentInfo>) => void;
   'agent:restore': (p: Record<string, never>, ack: AckCallback<Array<{ sessionId: string; version: number; state: unknown }>>) => void;
   'auth:refresh': (p: { token: string }, ack: AckCallback<{ expiresAt: string | null }>) => void;
@@ -103,8 +103,6 @@ export interface AgentClientEvents {
   'event:subscribe': (p: Subscribe, ack: AckCallback<SubscribeResult>) => void;
   'event:unsubscribe': (p: { patterns: string[] }, ack: AckCallback<{ patterns: string[] }>) => void;
   'event:ack': (p: { offset: number; latencies?: number[] }) => void;
-  /** Sent unprompted every `livenessReportMs` by an agent that registered with `livenessReports: true`. */
-  'liveness:report': (p: LivenessReport) => void;
   'event:nack': (p: { id: string; offset: number; attempts: number; error: string }, ack: AckCallback<DeadLetter>) => void;
   'group:speak': (p: GroupSpeak, ack: AckCallback<GroupSpoken>) => void;
   'group:join': (p: GroupRef, ack: AckCallback<GroupJoined>) => void;
@@ -117,7 +115,7 @@ export interface AgentClientEvents {
   'checkpoint:delete-thread': (p: DeleteCheckpointThread, ack: AckCallback<{ deleted: number }>) => void;
 }
 
-/** The agent events answered through an ack (all but the signals `event:ack` and `liveness:report`): what `AgentClient.call` sends. */
+/** The agent events answered through an ack (all but `event:ack`): what `AgentClient.call` sends. */
 export type AgentRequestEvent = {
   // `AckCallback<never>` is the widest ack: every `AckCallback<T>` is assignable to it.
   [E in keyof AgentClientEvents]: Parameters<AgentClientEvents[E]> extends [unknown, AckCallback<never>] ? E : never;

@@ -60,12 +60,6 @@ export interface ConnectOptions {
   meta?: Record<string, unknown>;
   /** Answers the hub's liveness probe; default: healthy unless `progress()` went stale. */
   liveness?: () => LivenessReport | Promise<LivenessReport>;
-  /**
-   * Send the liveness report by itself, at the interval the hub names on register, instead of
-   * waiting to be probed (default true): half the hub's work per agent and interval. A hub that
-   * does not take reports keeps probing, and probes are always answered.
-   */
-  livenessReports?: boolean;
   /** With the default liveness check: how old the last `progress()` may be (ms). */
   progressStaleMs?: number;
   /** Ack / request timeout (ms). */
@@ -161,8 +155,6 @@ export class AgentClient extends EventEmitter {
   private registeredGate: Promise<void> = Promise.resolve();
   private openGate: (() => void) | null = null;
   private sweepTimer: ReturnType<typeof setInterval>;
-  /** Sends `liveness:report` while registered with `livenessReports` (null: the hub probes instead). */
-  private reportTimer: ReturnType<typeof setInterval> | null = null;
   private readonly tokens: TokenRefresher;
   /** The delay a `hub:shutdown` announced, for the first attempt when the failover schedules it. */
   private shutdownDelayMs: number | null = null;
@@ -709,7 +701,6 @@ export class AgentClient extends EventEmitter {
     if (this.ended) return;
     this.ended = true;
     clearInterval(this.sweepTimer);
-    this.stopLivenessReports();
     this.tokens.close();
     this.delivery.flushAck();
     this.window.close(new HubError('REQUEST_TIMEOUT', 'the client was closed before the hub confirmed this publish'));
@@ -732,17 +723,14 @@ export class AgentClient extends EventEmitter {
   private async register(): Promise<AgentInfo> {
     const o = this.opts;
     const away = this.disconnectedAt === null ? undefined : { afterMs: Math.max(0, Date.now() - this.disconnectedAt) };
-    const { livenessReportMs, ...info } = await this.call('agent:register', {
+    this.info = await this.call('agent:register', {
       name: o.name ?? o.agentId,
       capabilities: o.capabilities ?? [],
       priority: o.priority,
       recovery: o.recovery,
       meta: o.meta,
       reconnect: away,
-      livenessReports: o.livenessReports !== false,
     });
-    this.info = info;
-    this.startLivenessReports(livenessReportMs);
     this.disconnectedAt = null;
     // Publishes made before (and during) the outage go first, in order, then anything new.
     this.window.resume();
@@ -811,35 +799,6 @@ export class AgentClient extends EventEmitter {
     } finally {
       this.delivery.release();
     }
-  }
-
-  /**
-   * Reports liveness every `everyMs` on the connection that registered; each report asks the
-   * liveness check anew, as a probe would (a check that hangs sends nothing, and the hub counts
-   * the missed deadlines). Without `everyMs` (an older hub) the hub probes instead.
-   */
-  private startLivenessReports(everyMs: number | undefined): void {
-    this.stopLivenessReports();
-    if (!everyMs || this.ended) return;
-    const socket = this.socket;
-    const connection = socket.id;
-    this.reportTimer = setInterval(() => {
-      if (!socket.connected || socket.id !== connection) return this.stopLivenessReports();
-      void this.answerLiveness().then(
-        (report) => {
-          // A late answer still counts, but only on the connection it was asked for.
-          if (socket.connected && socket.id === connection) socket.emit('liveness:report', report);
-        },
-        (err: unknown) =>
-          socket.connected && socket.id === connection && socket.emit('liveness:report', { ok: false, detail: String(err) }),
-      );
-    }, everyMs);
-    this.reportTimer.unref?.();
-  }
-
-  private stopLivenessReports(): void {
-    if (this.reportTimer) clearInterval(this.reportTimer);
-    this.reportTimer = null;
   }
 
   private async answerLiveness(): Promise<LivenessReport> {

@@ -7,7 +7,7 @@ import { DegradationController, HealthMonitor, type AgentControl, type EventBus,
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
-import { request, signal } from '../sockets/handler.ts';
+import { request } from '../sockets/handler.ts';
 import { agentsNamespaceOf, localSocketsOf } from '../sockets/agents-namespace.ts';
 import { hubPublisher } from './hub-topics.ts';
 import { HEALTH_HISTORY } from './health-history.ts';
@@ -23,8 +23,7 @@ const PRIORITY_OF: Partial<Record<HealthTransition['to'], Priority>> = {
 };
 
 /**
- * Agent health: liveness probes over each agent's socket (or the reports of agents that send them
- * by themselves), zombie detection, recovery strategies,
+ * Agent health: liveness probes over each agent's socket, zombie detection, recovery strategies,
  * graceful degradation; every health transition is published on `$hub:agent:<id>` (and `agent:<id>`).
  */
 export function healthModule(
@@ -136,20 +135,7 @@ export function healthModule(
       api.get('/health/transitions', (c) => c.json({ items: history.recent(HEALTH_HISTORY) }));
       api.get('/degradation', (c) => c.json(degradation.current()));
     },
-    onAgentRegistered(socket, agentId) {
-      if (socket.data.livenessReports) monitor.expectReports(agentId, socket.data.connectionId);
-    },
     agentEvents: {
-      // Sent unprompted by agents registered with `livenessReports` (they are sent no probes).
-      'liveness:report': signal(LivenessReport, ({ socket, agentId, input }) => {
-        if (!socket.data.livenessReports)
-          throw new HubError(
-            'VALIDATION_FAILED',
-            'liveness:report needs agent:register with livenessReports: true; answer liveness:probe instead',
-          );
-        if (input.pendingPublishes !== undefined) windows.set(agentId, input.pendingPublishes);
-        monitor.report(agentId, socket.data.connectionId, input);
-      }),
       // Catching up after a recovery: more than half of the replay failing marks the agent degraded.
       'agent:replay-report': request(ReplayReport, ({ agentId, input }) => {
         const bad = input.replayed > 0 && input.failed * 2 > input.replayed;

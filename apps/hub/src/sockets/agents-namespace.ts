@@ -42,10 +42,8 @@ export function createAgentsNamespace(
         const info = await ctx.agents.register(agentId, input);
         if (input.reconnect) ctx.metrics.reconnectDelay.observe(input.reconnect.afterMs / 1000);
         socket.data.registered = true;
-        // An agent that reports its liveness by itself is sent no probes (see the health module).
-        socket.data.livenessReports = input.livenessReports === true;
         hooks.onRegistered?.(socket, agentId);
-        return socket.data.livenessReports ? { ...info, livenessReportMs: ctx.config.LIVENESS_INTERVAL_MS } : info;
+        return info;
       },
       { requireRegistered: false },
     ),

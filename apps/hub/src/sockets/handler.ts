@@ -24,8 +24,6 @@ export interface AgentSocketData {
   log: Logger;
   /** Set once `agent:register` succeeded on this connection. */
   registered?: boolean;
-  /** Set by `agent:register {livenessReports: true}`: the agent sends `liveness:report`, the hub no probes. */
-  livenessReports?: boolean;
   /** Bytes of the message being handled, as received (see payload-limits.ts). */
   packetBytes?: number;
 }

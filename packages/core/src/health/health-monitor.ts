@@ -61,14 +61,8 @@ const CLEAN_REASONS = new Set(['client namespace disconnect', 'server namespace 
 export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
   /** Consecutive failed probes per agent, counted for one connection: a new connection starts at 0. */
   private failedProbes = new Map<string, { connectionId: string; count: number }>();
-  /**
-   * Agents that report their liveness by themselves (`liveness:report`), per connection: when the
-   * last report came, and how many report deadlines have passed since (each counts as a failed probe).
-   */
-  private reporting = new Map<string, { connectionId: string; lastMs: number; missed: number }>();
   private recovering = new Map<string, { since: number; timer: TimerHandle }>();
   private timer: TimerHandle | null = null;
-  private sweepTimer: TimerHandle | null = null;
   private unsubscribe: () => void;
 
   constructor(
@@ -91,24 +85,11 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
     };
     this.timer = this.clock.setTimeout(tick, this.s.livenessIntervalMs);
     this.timer.unref?.();
-    // Reports are checked more often than probes go out, so a missed one is noticed about as soon
-    // as a probe's timeout would notice it.
-    const sweepMs = Math.max(25, Math.min(1000, this.s.livenessTimeoutMs / 2));
-    const sweep = () => {
-      this.sweepReports();
-      this.sweepTimer = this.clock.setTimeout(sweep, sweepMs);
-      this.sweepTimer.unref?.();
-    };
-    this.sweepTimer = this.clock.setTimeout(sweep, sweepMs);
-    this.sweepTimer.unref?.();
   }
 
   close(): void {
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = null;
-    if (this.sweepTimer) this.clock.clearTimeout(this.sweepTimer);
-    this.sweepTimer = null;
-    this.reporting.clear();
     for (const r of this.recovering.values()) this.clock.clearTimeout(r.timer);
     this.recovering.clear();
     this.unsubscribe();
@@ -120,7 +101,7 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
    * of probes, timers and answers that would stall the event loop every interval).
    */
   async probeAll(): Promise<void> {
-    const targets = this.agents.probeTargets().filter((t) => this.reporting.get(t.id)?.connectionId !== t.connectionId);
+    const targets = this.agents.probeTargets();
     const spread = this.s.probeSpreadMs ?? 0;
     const slices = spread > 0 ? Math.min(PROBE_SLICES, Math.ceil(targets.length / PROBE_SLICE_AGENTS)) : 1;
     const rounds: Promise<void>[] = [];
@@ -143,73 +124,31 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
     } catch {
       report = { ok: false, detail: `no liveness answer within ${this.s.livenessTimeoutMs} ms` };
     }
-    this.judge(agent.id, connectionId, report);
-  }
-
-  /**
-   * From now on the agent reports its liveness by itself on this connection (it registered with
-   * `livenessReports`): it is sent no probes, and each report deadline it misses counts as a failed
-   * probe. A deadline is `livenessIntervalMs + livenessTimeoutMs` after the last report (or now).
-   */
-  expectReports(agentId: string, connectionId: string): void {
-    this.reporting.set(agentId, { connectionId, lastMs: this.clock.now(), missed: 0 });
-  }
-
-  /** A `liveness:report` arrived on this connection: judged as a probe's answer would be. */
-  report(agentId: string, connectionId: string, report: LivenessReport): void {
-    const r = this.reporting.get(agentId);
-    if (!r || r.connectionId !== connectionId) return;
-    r.lastMs = this.clock.now();
-    r.missed = 0;
-    this.judge(agentId, connectionId, report);
-  }
-
-  /** Counts each report deadline passed since the last report as one failed probe. */
-  sweepReports(): void {
-    const now = this.clock.now();
-    const grace = this.s.livenessIntervalMs + this.s.livenessTimeoutMs;
-    for (const [agentId, r] of this.reporting) {
-      if (this.agents.connectionOf(agentId) !== r.connectionId) {
-        this.reporting.delete(agentId);
-        continue;
-      }
-      const overdue = now - r.lastMs - grace;
-      if (overdue < 0) continue;
-      const missed = 1 + Math.floor(overdue / this.s.livenessIntervalMs);
-      while (r.missed < missed && this.reporting.get(agentId) === r) {
-        r.missed++;
-        this.judge(agentId, r.connectionId, { ok: false, detail: `no liveness answer (report) within ${now - r.lastMs} ms` });
-      }
-    }
-  }
-
-  /** One liveness answer (a probe's, a report, or the silence of either) for one connection of the agent. */
-  private judge(agentId: string, connectionId: string, report: LivenessReport): void {
     // The answer (or the silence) is about the connection the probe went out on. If the agent has
     // reconnected meanwhile, a probe stuck on the old, frozen connection says nothing about the new one.
-    const health = this.agents.healthOn(agentId, connectionId);
+    const health = this.agents.healthOn(agent.id, connectionId);
     if (health === null) return;
     if (report.ok) {
       // The common case, thousands of times a round: no copy of the agent's record.
-      this.failedProbes.delete(agentId);
-      this.agents.seen(agentId, true);
-      if (health !== 'healthy') this.agents.setHealth(agentId, 'healthy', 'liveness ok');
+      this.failedProbes.delete(agent.id);
+      this.agents.seen(agent.id, true);
+      if (health !== 'healthy') this.agents.setHealth(agent.id, 'healthy', 'liveness ok');
       return;
     }
-    const current = this.agents.get(agentId);
+    const current = this.agents.get(agent.id);
     if (!current?.connected) return;
-    const before = this.failedProbes.get(agentId);
+    const before = this.failedProbes.get(agent.id);
     const n = (before?.connectionId === connectionId ? before.count : 0) + 1;
-    this.failedProbes.set(agentId, { connectionId, count: n });
+    this.failedProbes.set(agent.id, { connectionId, count: n });
     const why = report.detail ?? 'liveness check failed';
     if (n < this.s.zombieAfter) {
-      if (current.health === 'healthy') this.agents.setHealth(agentId, 'suspect', why);
+      if (current.health === 'healthy') this.agents.setHealth(agent.id, 'suspect', why);
       return;
     }
     if (current.health === 'zombie' || current.health === 'recovering') return;
     const lastAlive = current.lastLivenessAt ? Date.parse(current.lastLivenessAt) : Date.parse(current.connectedSince ?? '');
-    this.emit('detected', { agentId, kind: 'zombie', ms: this.clock.now() - lastAlive });
-    this.agents.setHealth(agentId, 'zombie', why);
+    this.emit('detected', { agentId: agent.id, kind: 'zombie', ms: this.clock.now() - lastAlive });
+    this.agents.setHealth(agent.id, 'zombie', why);
   }
 
   private onTransition(t: HealthTransition): void {

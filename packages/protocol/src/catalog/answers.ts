@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorBody, type ErrorCode } from '../errors.ts';
-import { HealthState, RecoveryStrategy, type AgentInfo, type HealthTransition, type RegisteredAgent } from '../agents.ts';
+import { HealthState, RecoveryStrategy, type AgentInfo, type HealthTransition } from '../agents.ts';
 import {
   DeadLetterStatus,
   EventId,
@@ -74,14 +74,6 @@ export const AgentInfoSchema = z.object({
   degraded: z.string().nullable().describe('why the last catch-up replay mostly failed, if it did'),
   node: z.string().nullable(),
   meta: JsonObject,
-});
-
-export const RegisteredAgentSchema = AgentInfoSchema.extend({
-  livenessReportMs: z
-    .number()
-    .int()
-    .optional()
-    .describe('present when the register asked for livenessReports: send liveness:report at least this often (ms)'),
 });
 
 export const HealthTransitionSchema = z.object({
@@ -368,7 +360,6 @@ type Mirrors<T extends true> = T;
 export type MirrorChecks = [
   Mirrors<Same<z.output<typeof ErrorBodySchema>, ErrorBody>>,
   Mirrors<Same<z.output<typeof AgentInfoSchema>, AgentInfo>>,
-  Mirrors<Same<z.output<typeof RegisteredAgentSchema>, RegisteredAgent>>,
   Mirrors<Same<z.output<typeof HealthTransitionSchema>, HealthTransition>>,
   Mirrors<Same<z.output<typeof HubEventSchema>, HubEvent>>,
   Mirrors<Same<z.output<typeof PublishResultSchema>, PublishResult>>,

@@ -151,7 +151,7 @@ const entries: Array<[z.ZodType, PayloadMeta]> = [
   // Agents.
   [RegisterAgent, { id: 'RegisterAgent', description: 'first message an agent sends after connecting' }],
   [IssueAgentToken, { id: 'IssueAgentToken' }],
-  [LivenessReport, { id: 'LivenessReport', description: "an agent's answer to the hub's liveness probe, or its own liveness:report" }],
+  [LivenessReport, { id: 'LivenessReport', description: "an agent's answer to the hub's liveness probe" }],
   [ReplayReport, { id: 'ReplayReport' }],
   [answers.AgentInfoSchema, { id: 'AgentInfo' }],
   [answers.AgentTokenSchema, { id: 'AgentToken' }],

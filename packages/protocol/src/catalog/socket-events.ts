@@ -29,11 +29,7 @@ const RestoredState = z.object({ sessionId: z.string(), version: z.number().int(
  * event added to a map and not here (or the other way round) fails the build.
  */
 export const agentClientMessages: Record<keyof AgentClientEvents, SocketMessage> = {
-  'agent:register': {
-    summary: 'register (must come first on every connection)',
-    payload: RegisterAgent,
-    ack: answers.RegisteredAgentSchema,
-  },
+  'agent:register': { summary: 'register (must come first on every connection)', payload: RegisterAgent, ack: answers.AgentInfoSchema },
   'agent:replay-report': { summary: 'report how a catch-up replay went', payload: ReplayReport, ack: answers.AgentInfoSchema },
   'agent:restore': { summary: "this agent's saved state per live session", payload: NoInput, ack: list(RestoredState) },
   'auth:refresh': {
@@ -63,10 +59,6 @@ export const agentClientMessages: Record<keyof AgentClientEvents, SocketMessage>
   },
   'event:unsubscribe': { summary: 'unsubscribe', payload: Unsubscribe, ack: Patterns },
   'event:ack': { summary: 'highest offset fully processed (no ack)', payload: AckEvents },
-  'liveness:report': {
-    summary: 'a liveness report sent unprompted, at least every livenessReportMs (agents registered with livenessReports; no ack)',
-    payload: LivenessReport,
-  },
   'event:nack': { summary: 'give up on an event: it becomes a dead letter', payload: NackEvent, ack: answers.DeadLetterSchema },
   'group:speak': { summary: 'speak in the turn granted', payload: GroupSpeak, ack: answers.GroupSpokenSchema },
   'group:join': { summary: 'join a group (its shared context so far)', payload: GroupRef, ack: answers.GroupJoinedSchema },
