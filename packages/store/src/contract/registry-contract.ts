@@ -62,6 +62,13 @@ export function describeRegistryContract(store: () => Store): void {
       expect(await store().agents.getAgent('plain')).toEqual(agent('plain', { capabilities: [] }));
     });
 
+    it('keeps the last record of an agent written twice in one batch', async () => {
+      const later = agent('twice', { name: 'Later', registeredAt: T0 + 1000 });
+      await store().agents.upsertAgents([agent('twice'), agent('other'), later]);
+      expect(await store().agents.getAgent('twice')).toEqual(later);
+      expect(await store().agents.listAgents()).toHaveLength(2);
+    });
+
     it('lists every agent by id', async () => {
       for (const id of ['gamma', 'Alpha', 'beta', 'alpha_2']) await store().agents.upsertAgent(agent(id));
       expect((await store().agents.listAgents()).map((a) => a.id)).toEqual(['Alpha', 'alpha_2', 'beta', 'gamma']);

@@ -13,14 +13,14 @@ export class SqlAgentStore implements AgentStore {
     private readonly raw?: RawDriver,
   ) {}
 
-  async upsertAgent(rec: AgentRecord): Promise<void> {
-    const row = { ...rec, registeredAt: new Date(rec.registeredAt) };
-    const { id: _id, ...changes } = row;
-    await this.db.insert(agents).values(row).onConflictDoUpdate({ target: agents.id, set: changes });
+  upsertAgent(rec: AgentRecord): Promise<void> {
+    return this.upsertAgents([rec]);
   }
 
-  async upsertAgents(recs: AgentRecord[]): Promise<void> {
-    if (!recs.length) return;
+  async upsertAgents(batch: AgentRecord[]): Promise<void> {
+    if (!batch.length) return;
+    // The last record of an id wins, as in the other stores (an upsert may touch a row only once).
+    const recs = [...new Map(batch.map((r) => [r.id, r])).values()];
     // One statement per batch, as the event insert: seven array parameters unnested into rows.
     // A connect storm writes thousands of records a second; Drizzle's multi-row VALUES built and
     // sent seven parameters per record, and cost the store more than the write itself.
@@ -41,7 +41,7 @@ export class SqlAgentStore implements AgentStore {
     return columnStatement(this.upsertOf(columns), columns, 'the agent upsert');
   }
 
-  /** The upsert of one batch's columns (the record writer sends each id at most once per batch). */
+  /** The upsert of one batch's columns, each id at most once. */
   private upsertOf(columns: unknown[][]) {
     const [ids, names, capabilities, priorities, recoveries, metas, times] = columns;
     const rows = sql`select u.id, u.name, array(select jsonb_array_elements_text(u.capabilities)), u.priority, u.recovery, u.meta, u.at
