@@ -8,6 +8,7 @@ import type { AgentAuth } from './auth/agent-auth.ts';
 import type { HubState, StoreHealth } from './hub-state.ts';
 import type { HealthHistory } from './modules/health-history.ts';
 import type { ClusterView } from './cluster/cluster-membership.ts';
+import type { EventRelay } from './cluster/event-relay.ts';
 
 /**
  * Everything the edges (HTTP routes, socket namespaces) and the modules need, built whole by the
@@ -47,4 +48,6 @@ export interface HubAdapter {
   ok(): boolean;
   status(): string;
   onRecovered(fn: (downSince: number) => void): void;
+  /** With Redis: carries published events to the other nodes in batches (null on one node). */
+  readonly relay: EventRelay | null;
 }

@@ -108,12 +108,13 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     serveClient: false,
     cors: { origin: false },
   });
-  const redis = config.REDIS_URL ? attachRedisAdapter(io, config.REDIS_URL, config.REDIS_PREFIX, logger) : null;
+  const redis = config.REDIS_URL ? attachRedisAdapter(io, config.REDIS_URL, config.REDIS_PREFIX, node, logger) : null;
   const adapter: HubAdapter = {
     kind: redis ? 'redis' : 'memory',
     ok: () => redis?.ok() ?? true,
     status: () => redis?.status() ?? 'local',
     onRecovered: (fn) => redis?.onRecovered(fn),
+    relay: redis?.relay ?? null,
   };
   // Several nodes on one Redis: the node registry and group lease (started by the cluster module).
   const membership = config.REDIS_URL

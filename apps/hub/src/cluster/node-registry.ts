@@ -18,6 +18,9 @@ export interface DeadNode {
   agents: AgentInfo[];
 }
 
+/** The set of live nodes' ids. */
+export const nodesKey = (prefix: string) => `${prefix}nodes`;
+
 /** Marks an agent disconnected, but only if the dead node still holds it (it may have moved on). */
 const DISCONNECT_AGENT = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
@@ -50,7 +53,7 @@ export class NodeRegistry {
     this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
     this.redis.on('error', () => undefined);
     const p = s.prefix;
-    this.k = { node: (n) => `${p}node:${n}`, nodes: `${p}nodes`, agents: `${p}agents`, reap: (n) => `${p}reap:${n}` };
+    this.k = { node: (n) => `${p}node:${n}`, nodes: nodesKey(p), agents: `${p}agents`, reap: (n) => `${p}reap:${n}` };
   }
 
   /** Joins the cluster; `onDeadNode` is told of each dead node this one reaps (with its agents, now disconnected). */

@@ -2,12 +2,16 @@ import { Redis } from 'ioredis';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Server } from 'socket.io';
 import type { Logger } from '@agent-hub/core';
+import { EventRelay } from './event-relay.ts';
+import { nodesKey } from './node-registry.ts';
 
 export interface RedisLink {
   ok(): boolean;
   status(): string;
   /** Called when Redis answers again after an outage, with the time (ms) the outage began. */
   onRecovered(fn: (downSince: number) => void): void;
+  /** Published events to the other nodes, a turn's events per message (see EventRelay). */
+  relay: EventRelay;
   close(): Promise<void>;
 }
 
@@ -25,7 +29,7 @@ function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
  * With REDIS_URL, rooms and broadcasts span every hub node through @socket.io/redis-adapter.
  * ioredis reconnects on its own; while Redis is away each node keeps serving its own agents.
  */
-export function attachRedisAdapter(io: Server, url: string, prefix: string, log: Logger): RedisLink {
+export function attachRedisAdapter(io: Server, url: string, prefix: string, node: string, log: Logger): RedisLink {
   // Auto-pipelining: the broadcasts of one event-loop turn (one PUBLISH per event) leave in one
   // write instead of one write each, which is what a node's CPU went to at thousands of events/s.
   const pub = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false, enableAutoPipelining: true });
@@ -62,7 +66,17 @@ export function attachRedisAdapter(io: Server, url: string, prefix: string, log:
     });
   }
   io.adapter(createAdapter(pub, sub, { key: `${prefix}socket.io` }));
+  const relay = new EventRelay({
+    pub,
+    sub,
+    channel: `${prefix}events`,
+    nodesKey: nodesKey(prefix),
+    relayKey: `${prefix}relay-nodes`,
+    node,
+    log,
+  });
   return {
+    relay,
     ok: () => pub.status === 'ready' && sub.status === 'ready',
     status: () => `${pub.status}/${sub.status}`,
     onRecovered: (fn) => void recovered.push(fn),

@@ -6,6 +6,7 @@ import {
   HubError,
   AckEvents,
   isHubTopic,
+  patternsMatching,
   NackEvent,
   PublishEvent,
   ReplayQuery,
@@ -109,6 +110,7 @@ export function eventsModule(
   const monitor = new LatencyMonitor(ctx.logger.child({ module: 'events' }));
   const agents = agentsNamespaceOf(io);
   const operators = operatorsNamespaceOf(io);
+  const relay = ctx.adapter.relay;
 
   const bus = new EventBus({
     log: ctx.store.events,
@@ -122,11 +124,20 @@ export function eventsModule(
     offsets: offsets ?? new ReservedOffsets(ctx.store.kv, ctx.logger.child({ module: 'events' })),
     fanout: {
       deliver(event, rooms) {
-        // Socket.IO encodes a broadcast before it looks for recipients. On one node (in-memory
-        // adapter: rooms are local and exist only while a socket is in them), an event nobody here
+        // Socket.IO encodes a broadcast before it looks for recipients: an event nobody here
         // subscribes to (a health transition in a connect storm, say) is not encoded for nobody.
-        // With Redis the broadcast goes on to the other nodes' subscribers.
-        if (ctx.adapter.kind !== 'memory' || rooms.some((r) => agents.adapter.rooms.has(r))) agents.to(rooms).emit('event', event);
+        // Local rooms exist only while a socket is in them, with either adapter.
+        const here = rooms.some((r) => agents.adapter.rooms.has(r));
+        if (relay?.batching) {
+          // Several nodes: the other nodes get this turn's events in one message (EventRelay).
+          if (here) agents.local.to(rooms).emit('event', event);
+          relay.send(event);
+        } else if (relay || here) {
+          // Through the adapter (a node of an earlier version listens only there): after what the
+          // relay still holds, so the order holds across a switch.
+          relay?.flush();
+          agents.to(rooms).emit('event', event);
+        }
         // The live stream is a view for the dashboards on this node; sending every event through the
         // Redis adapter a second time (for operators elsewhere) would double the cluster's traffic.
         // Socket.IO encodes a broadcast before looking for recipients: skip it with no dashboard here.
@@ -224,6 +235,14 @@ export function eventsModule(
     bus,
     async start() {
       await bus.start();
+      // Events other nodes published, in their order: to this node's subscribers of their topics.
+      relay?.start((events) => {
+        for (const event of events) {
+          const rooms = patternsMatching(event.topic).map(topicRoom);
+          if (rooms.some((r) => agents.adapter.rooms.has(r))) agents.local.to(rooms).emit('event', event);
+          if (operators.sockets.size > 0) operators.local.to(rooms).emit('event:stream', event);
+        }
+      });
       // Broadcasts from other nodes were lost while Redis was away; each local subscriber gets
       // what the log holds for its patterns since the outage began (the SDK drops ids it has).
       ctx.adapter.onRecovered((downSince) => {
@@ -264,6 +283,7 @@ export function eventsModule(
     async close() {
       timers.forEach(clearInterval);
       await bus.close();
+      relay?.close();
     },
 
     api(api) {
