@@ -140,7 +140,7 @@ export class EventRelay {
         else
           this.o.log.info(
             { nodes: silent },
-            'event relay: a node does not relay (an earlier version?); events cross nodes through the adapter',
+            'event relay: a registered node does not relay (one of an earlier version, stopping, or dead); events cross nodes through the adapter',
           );
       }
       this.everyoneRelays = all;
