@@ -112,6 +112,19 @@ suite('EventRelay on one Redis', () => {
     await eventually(() => a.relay.batching, 2000, 'batching again');
   });
 
+  it('takes a node whose stamp went stale for one that does not relay, and drops stamps long gone', async () => {
+    const prefix = `${prefixRoot}${randomBytes(3).toString('hex')}:`;
+    const a = await node(prefix, 'a', { staleMs: 300 });
+    // A node that relayed once and stopped stamping (stopped checking, or stuck), still registered.
+    await a.pub.sadd(`${prefix}nodes`, 'stuck');
+    await a.pub.hset(`${prefix}relay-nodes`, 'stuck', String(Date.now()));
+    await a.pub.hset(`${prefix}relay-nodes`, 'long-gone', '0');
+    await a.relay.check();
+    await eventually(async () => !(await a.pub.hexists(`${prefix}relay-nodes`, 'long-gone')), 2000, 'the old stamp dropped');
+    await eventually(() => !a.relay.batching, 2000, 'the stale stamp seen as a node that does not relay');
+    expect(await a.pub.hexists(`${prefix}relay-nodes`, 'stuck')).toBe(1);
+  });
+
   it('sends what it holds when flushed or closed, before the turn ends', async () => {
     const prefix = `${prefixRoot}${randomBytes(3).toString('hex')}:`;
     const a = await node(prefix, 'a');

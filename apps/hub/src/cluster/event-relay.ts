@@ -24,6 +24,28 @@ export interface EventRelayOptions {
 
 const CHECK_MS = 1000;
 const STALE_MS = 10_000;
+
+/**
+ * KEYS: the registry's node set, the relay hash; ARGV: this node, the staleness limit (ms).
+ * Stamps this node with Redis's time, returns the number of registered nodes and those without a
+ * fresh stamp, and drops stamps ten limits old (node ids change with every restart by default).
+ */
+const CHECK_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local stale = tonumber(ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], now)
+local nodes = redis.call('SMEMBERS', KEYS[1])
+local silent = {}
+for _, n in ipairs(nodes) do
+  local at = tonumber(redis.call('HGET', KEYS[2], n) or '0')
+  if now - at >= stale then table.insert(silent, n) end
+end
+local all = redis.call('HGETALL', KEYS[2])
+for i = 1, #all, 2 do
+  if now - tonumber(all[i + 1]) > stale * 10 then redis.call('HDEL', KEYS[2], all[i]) end
+end
+return {#nodes, silent}`;
 const MAX_BATCH = 256;
 
 /**
@@ -116,27 +138,20 @@ export class EventRelay {
   /**
    * Batches only while every live node relays: each relaying node records itself in the relay's
    * hash at every check, and a node of the registry's set without a fresh entry there (a node of
-   * an earlier version) makes this one broadcast through the adapter. Entries of nodes long gone
-   * are removed on the way.
+   * an earlier version) makes this one broadcast through the adapter. Redis's clock stamps and
+   * judges the entries, so clock skew between nodes does not matter.
    */
   async check(): Promise<void> {
     if (!this.subscribed) return;
-    const now = Date.now();
-    const stale = this.o.staleMs ?? STALE_MS;
     try {
-      const replies = await this.o.pub
-        .pipeline()
-        .hset(this.o.relayKey, this.o.node, String(now))
-        .smembers(this.o.nodesKey)
-        .hgetall(this.o.relayKey)
-        .exec();
-      if (!replies || replies.some(([err]) => err)) return;
-      const nodes = replies[1]![1] as string[];
-      const relaying = replies[2]![1] as Record<string, string>;
-      const silent = nodes.filter((n) => !(now - Number(relaying[n] ?? 0) < stale));
+      const reply = (await this.o.pub.eval(CHECK_SCRIPT, 2, this.o.nodesKey, this.o.relayKey, this.o.node, this.o.staleMs ?? STALE_MS)) as [
+        number,
+        string[],
+      ];
+      const [nodes, silent] = reply;
       const all = silent.length === 0;
       if (all !== this.everyoneRelays) {
-        if (all) this.o.log.info({ nodes: nodes.length }, 'event relay: every node relays; events cross nodes in batches');
+        if (all) this.o.log.info({ nodes }, 'event relay: every node relays; events cross nodes in batches');
         else
           this.o.log.info(
             { nodes: silent },
@@ -144,8 +159,6 @@ export class EventRelay {
           );
       }
       this.everyoneRelays = all;
-      const gone = Object.keys(relaying).filter((n) => now - Number(relaying[n]) > stale * 10);
-      if (gone.length) await this.o.pub.hdel(this.o.relayKey, ...gone);
     } catch {
       // Redis away: keep the last answer; nothing crosses nodes meanwhile either way.
     }
