@@ -58,6 +58,11 @@ async function tapRelay() {
   return { messages, close: () => r.disconnect() };
 }
 
+async function batchingGauge(hub: HubProcess): Promise<number> {
+  const text = await (await hub.api('/metrics')).text();
+  return Number(/^agenthub_event_relay_batching (\S+)$/m.exec(text)?.[1]);
+}
+
 suite('events crossing hub nodes', () => {
   const nodes: HubProcess[] = [];
   const clients: AgentClient[] = [];
@@ -152,6 +157,8 @@ suite('events crossing hub nodes', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       const relayedBefore = tap.messages.length;
+      // Operators see the fall-back on /metrics.
+      expect(await batchingGauge(nodes[0]!)).toBe(0);
       for (let i = 0; i < 20; i++) await publish(`mixed-${i}`);
       await eventually(
         () => older.got.filter((e) => String(e.payload).startsWith('mixed-')).length === 20,
@@ -171,6 +178,7 @@ suite('events crossing hub nodes', () => {
         await publish(`after-${i}`);
         await new Promise((r) => setTimeout(r, 50));
       }
+      expect(await batchingGauge(nodes[0]!)).toBe(1);
       // The subscriber on the other node got every event exactly once, in order, across both switches.
       await eventually(() => got.length === sent.length, 5000, 'every event at the subscriber');
       expect(got.map((e) => e.payload)).toEqual(sent);

@@ -111,6 +111,16 @@ export function eventsModule(
   const agents = agentsNamespaceOf(io);
   const operators = operatorsNamespaceOf(io);
   const relay = ctx.adapter.relay;
+  if (relay) {
+    new Gauge({
+      name: 'agenthub_event_relay_batching',
+      help: 'With Redis: 1 while this node sends events to the other nodes through the event relay, 0 while it broadcasts them through the Socket.IO adapter',
+      registers,
+      collect() {
+        this.set(relay.batching ? 1 : 0);
+      },
+    });
+  }
 
   const bus = new EventBus({
     log: ctx.store.events,
