@@ -47,7 +47,7 @@ async function node(prefix: string, id: string, extra: Partial<EventRelayOptions
   });
   const got: HubEvent[][] = [];
   await pub.sadd(`${prefix}nodes`, id);
-  relay.start((events) => void got.push(events));
+  await relay.start((events) => void got.push(events));
   // Subscribed, recorded as relaying, and every node registered so far relays too.
   await eventually(() => relay.batching, 2000, `${id} batching`);
   closers.push(async () => {

@@ -23,6 +23,7 @@ export interface EventRelayOptions {
 }
 
 const CHECK_MS = 1000;
+const SUBSCRIBE_WAIT_MS = 2000;
 const STALE_MS = 10_000;
 
 /**
@@ -81,13 +82,14 @@ export class EventRelay {
 
   /**
    * Subscribes and starts checking who relays; `onEvents` gets each batch another node sent, in
-   * its order. Does not wait for Redis: the subscription goes out when it answers, and this node
-   * says it relays only once it is subscribed.
+   * its order. Resolves once subscribed, so this node's subscribers (who connect after start)
+   * miss no batch, or after `SUBSCRIBE_WAIT_MS` if Redis is slow to answer: the subscription goes
+   * out when it does, and this node says it relays only once it is subscribed.
    */
-  start(onEvents: (events: HubEvent[]) => void): void {
+  async start(onEvents: (events: HubEvent[]) => void): Promise<void> {
     this.handler = onEvents;
     this.o.sub.on('messageBuffer', this.listener);
-    this.o.sub.subscribe(this.o.channel).then(
+    const subscribed = this.o.sub.subscribe(this.o.channel).then(
       () => {
         this.subscribed = true;
         void this.check();
@@ -96,6 +98,9 @@ export class EventRelay {
     );
     this.timer = setInterval(() => void this.check(), this.o.checkMs ?? CHECK_MS);
     this.timer.unref();
+    let waited: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([subscribed, new Promise((r) => (waited = setTimeout(r, SUBSCRIBE_WAIT_MS)))]);
+    clearTimeout(waited);
   }
 
   /** True: send events with `send`; false: broadcast them through the adapter (after `flush`). */

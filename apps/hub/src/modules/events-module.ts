@@ -246,7 +246,7 @@ export function eventsModule(
     async start() {
       await bus.start();
       // Events other nodes published, in their order: to this node's subscribers of their topics.
-      relay?.start((events) => {
+      await relay?.start((events) => {
         for (const event of events) {
           const rooms = patternsMatching(event.topic).map(topicRoom);
           if (rooms.some((r) => agents.adapter.rooms.has(r))) agents.local.to(rooms).emit('event', event);
