@@ -30,9 +30,16 @@ function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
  * ioredis reconnects on its own; while Redis is away each node keeps serving its own agents.
  */
 export function attachRedisAdapter(io: Server, url: string, prefix: string, node: string, log: Logger): RedisLink {
-  // Auto-pipelining: the broadcasts of one event-loop turn (one PUBLISH per event) leave in one
-  // write instead of one write each, which is what a node's CPU went to at thousands of events/s.
-  const pub = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false, enableAutoPipelining: true });
+  // Auto-pipelining gathers the commands of one event-loop turn into one write, but PUBLISH is left
+  // out of it: events cross nodes through the event relay, already one PUBLISH per turn, and
+  // auto-pipelining would only hold that one back for another turn (and one node's publishes must
+  // leave in the order they were made, relay batches and adapter broadcasts alike).
+  const pub = new Redis(url, {
+    maxRetriesPerRequest: null,
+    lazyConnect: false,
+    enableAutoPipelining: true,
+    autoPipeliningIgnoredCommands: ['publish'],
+  });
   const sub = pub.duplicate({ enableAutoPipelining: false });
   let downSince: number | null = null;
   const recovered: Array<(since: number) => void> = [];
