@@ -148,8 +148,8 @@ export function eventsModule(
           relay?.flush();
           agents.to(rooms).emit('event', event);
         }
-        // The live stream is a view for the dashboards on this node; sending every event through the
-        // Redis adapter a second time (for operators elsewhere) would double the cluster's traffic.
+        // The live stream, for the dashboards on this node: those on other nodes get the event from
+        // the relay (sending it through the adapter a second time would double the traffic).
         // Socket.IO encodes a broadcast before looking for recipients: skip it with no dashboard here.
         if (operators.sockets.size > 0) operators.local.to(rooms).emit('event:stream', event);
       },
