@@ -181,6 +181,18 @@ describe('socket payloads', () => {
     expect(await refused).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
+  it('refuses binary data anywhere inside a payload, so every subscriber and the log see the same JSON', async () => {
+    const a = await t.agent('binary-2');
+    const published: any = await a.socket
+      .timeout(2000)
+      .emitWithAck('event:publish', { topic: 'bin:x', payload: { note: 'ok', blob: [1, { raw: Buffer.alloc(64) }] } });
+    expect(published).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    expect(published.error.message).toContain('binary');
+    // The same agent goes on publishing JSON.
+    const ok: any = await a.socket.timeout(2000).emitWithAck('event:publish', { topic: 'bin:x', payload: { note: 'ok' } });
+    expect(ok).toMatchObject({ ok: true });
+  });
+
   it('answers a call before agent:register with AGENT_NOT_REGISTERED (out of order)', async () => {
     const s = ioClient(`${t.url}/agents`, {
       transports: ['websocket'],

@@ -21,11 +21,13 @@ export function packetBytes(socket: Socket): number {
 }
 
 /**
- * What is wrong with a payload's shape, or null: objects/arrays nested deeper than `maxDepth`, or
+ * What is wrong with a payload's shape, or null: objects/arrays nested deeper than `maxDepth`;
  * a string or key PostgreSQL cannot store — one with a NUL character (text and jsonb refuse it) or
- * an unpaired UTF-16 surrogate (not Unicode: jsonb refuses its `\ud800` escape). Either would fail
- * in the store as INTERNAL; it is refused here instead, on every transport and store. Iterative: a
- * hostile payload cannot overflow the stack.
+ * an unpaired UTF-16 surrogate (not Unicode: jsonb refuses its `\ud800` escape) — either of which
+ * would fail in the store as INTERNAL; or binary data inside it (Socket.IO carries Buffers as
+ * attachments): not JSON, so a local subscriber, one on another node and the log would each see
+ * something else. Refused here instead, on every transport and store. Iterative: a hostile payload
+ * cannot overflow the stack.
  */
 export function payloadProblem(value: unknown, maxDepth: number): string | null {
   if (typeof value === 'string') return stringProblem(value);
@@ -43,7 +45,10 @@ export function payloadProblem(value: unknown, maxDepth: number): string | null 
       if (typeof c === 'string') {
         const p = stringProblem(c);
         if (p) return p;
-      } else if (c !== null && typeof c === 'object') stack.push({ v: c, depth: depth + 1 });
+      } else if (c !== null && typeof c === 'object') {
+        if (ArrayBuffer.isView(c) || c instanceof ArrayBuffer) return BINARY;
+        stack.push({ v: c, depth: depth + 1 });
+      }
     }
   }
   return null;
@@ -55,5 +60,6 @@ function stringProblem(s: string): string | null {
   return null;
 }
 
+const BINARY = 'payloads are JSON values: binary data (a Buffer, ArrayBuffer or typed array) is not one; encode it, e.g. as base64';
 const NUL = 'strings may not contain the NUL character (\\u0000)';
 const SURROGATE = 'strings may not contain an unpaired UTF-16 surrogate (\\ud800-\\udfff): they are not valid Unicode';
