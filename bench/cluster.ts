@@ -16,7 +16,7 @@ import { guardChild, sleep } from './child-guard.ts';
 import { CpuMeter, waitForQuiet } from './cpu-meter.ts';
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
 import { Flags } from './flags.ts';
-import { fmtMs, fmtPct, fmtRate, latencyCells, printTable, summarize, throughput, type Summary } from './stats.ts';
+import { fmtMs, fmtPct, fmtRate, latencyCells, median, medianSummary, printTable, summarize, throughput, type Summary } from './stats.ts';
 import { WorkerProcess } from './worker-rpc.ts';
 
 const LOAD_WORKER = fileURLToPath(new URL('./event-load-worker.ts', import.meta.url));
@@ -100,10 +100,6 @@ async function runOne(n: number, rate: number): Promise<Outcome> {
 }
 
 const label = (n: number) => (n === 0 ? '1, no Redis' : String(n));
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)]!;
-};
 
 function cells(label: string, rate: number, o: Outcome): string[] {
   const c = o.cpu;
@@ -129,12 +125,11 @@ async function main(): Promise<void> {
       for (const o of outs) rows.push(cells(label(n), rate, o));
       if (runs === 1) continue;
       const med = (pick: (o: Outcome) => number) => median(outs.map(pick));
-      const p = (k: keyof Summary) => med((o) => o.prop[k]);
       const mid: Outcome = {
         sent: med((o) => o.sent),
         delivered: med((o) => o.delivered),
         undelivered: med((o) => o.undelivered),
-        prop: { n: p('n'), p50: p('p50'), p95: p('p95'), p99: p('p99'), max: p('max'), mean: p('mean') },
+        prop: medianSummary(outs.map((o) => o.prop)),
         ackP95: med((o) => o.ackP95),
         cpu: { hubs: med((o) => o.cpu.hubs), pub: med((o) => o.cpu.pub), sub: med((o) => o.cpu.sub), rest: med((o) => o.cpu.rest) },
       };

@@ -23,7 +23,19 @@ import { CpuMeter, memoryOf, storeProcessOf, waitForQuiet } from './cpu-meter.ts
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
 import { Flags } from './flags.ts';
 import { probeNats, runNats, skipLine, NATS_SERVER_BIN, type NatsResult, type Probe } from './nats-anchor.ts';
-import { fmtMs, fmtPct, fmtRate, fmtRatio, latencyCells, printTable, summarize, throughput, type Summary } from './stats.ts';
+import {
+  fmtMs,
+  fmtPct,
+  fmtRate,
+  fmtRatio,
+  latencyCells,
+  median,
+  medianSummary,
+  printTable,
+  summarize,
+  throughput,
+  type Summary,
+} from './stats.ts';
 import { WorkerProcess } from './worker-rpc.ts';
 import { waitDelivered } from './paced-load.ts';
 
@@ -422,24 +434,15 @@ async function main(): Promise<void> {
 
 /** Each column's median over the runs; counts (sent, delivered) from the run with the median p95. */
 function medianOf<T extends LoadOutcome>(runs: T[], n: number): T {
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
   const byP95 = [...runs].sort((a, b) => a.propagation.p95 - b.propagation.p95);
   const mid = byP95[Math.floor((byP95.length - 1) / 2)]!;
-  const summary = (pick: (r: LoadOutcome) => Summary): Summary => ({
-    n: med(runs.map((r) => pick(r).n)),
-    p50: med(runs.map((r) => pick(r).p50)),
-    p95: med(runs.map((r) => pick(r).p95)),
-    p99: med(runs.map((r) => pick(r).p99)),
-    max: med(runs.map((r) => pick(r).max)),
-    mean: med(runs.map((r) => pick(r).mean)),
-  });
   const keys = new Set(runs.flatMap((r) => Object.keys(r.cpu)));
   return {
     ...mid,
     label: `${mid.label.replace(/ #\d+$/, '')} — median of ${n}`,
-    propagation: summary((r) => r.propagation),
-    ack: summary((r) => r.ack),
-    cpu: Object.fromEntries([...keys].map((k) => [k, med(runs.map((r) => r.cpu[k] ?? Number.NaN))])),
+    propagation: medianSummary(runs.map((r) => r.propagation)),
+    ack: medianSummary(runs.map((r) => r.ack)),
+    cpu: Object.fromEntries([...keys].map((k) => [k, median(runs.map((r) => r.cpu[k] ?? Number.NaN))])),
   };
 }
 

@@ -22,7 +22,7 @@ import { guardChild, sleep } from './child-guard.ts';
 import { CpuMeter, memoryOf, storeProcessOf, waitForQuiet } from './cpu-meter.ts';
 import { Flags } from './flags.ts';
 import type { ConnectResult } from './idle-agent-worker.ts';
-import { fmtPct, printTable } from './stats.ts';
+import { fmtPct, median, printTable } from './stats.ts';
 import { WorkerProcess } from './worker-rpc.ts';
 
 const FLEET_WORKER = fileURLToPath(new URL('./idle-agent-worker.ts', import.meta.url));
@@ -164,8 +164,6 @@ async function runBare(o: Options): Promise<RunRow> {
     await relay.stop();
   }
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function medianRow(rows: RunRow[]): RunRow {
   const typed: Record<string, number> = {};

@@ -33,6 +33,18 @@ export function summarize(samples: ArrayLike<number>): Summary {
   };
 }
 
+/** The middle value (the lower of the two middle ones for an even count); NaN when empty. */
+export function median(xs: number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  return [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+}
+
+/** Each field's median over several runs' summaries (interleaved runs of one system). */
+export function medianSummary(runs: Summary[]): Summary {
+  const m = (k: keyof Summary) => median(runs.map((r) => r[k]));
+  return { n: m('n'), p50: m('p50'), p95: m('p95'), p99: m('p99'), max: m('max'), mean: m('mean') };
+}
+
 /** Events (or operations) per second. */
 export function throughput(count: number, elapsedMs: number): number {
   return elapsedMs > 0 ? (count * 1000) / elapsedMs : 0;
