@@ -14,6 +14,7 @@ import {
   TopicPattern,
   Unsubscribe,
   type Ack,
+  type HubEvent,
 } from '@agent-hub/protocol';
 import { DeadLetterActions, EventBus, ReservedOffsets, topicRoom, uuidV4, type OffsetAllocator } from '@agent-hub/core';
 import type { Socket } from 'socket.io';
@@ -111,6 +112,23 @@ export function eventsModule(
   const agents = agentsNamespaceOf(io);
   const operators = operatorsNamespaceOf(io);
   const relay = ctx.adapter.relay;
+  /**
+   * The live stream, for the dashboards on this node: those on other nodes get the event from the
+   * relay. Socket.IO encodes a broadcast before looking for recipients: skipped with no dashboard.
+   */
+  const streamHere = (event: HubEvent, rooms: string[]) => {
+    if (operators.sockets.size > 0) operators.local.to(rooms).emit('event:stream', event);
+  };
+  /**
+   * An event to this node's subscribers and dashboards, whichever node published it. Socket.IO
+   * encodes a broadcast before it looks for recipients, and local rooms exist only while a socket
+   * is in them: an event nobody here subscribes to (a health transition in a connect storm, say)
+   * is not encoded for nobody.
+   */
+  const deliverHere = (event: HubEvent, rooms: string[]) => {
+    if (rooms.some((r) => agents.adapter.rooms.has(r))) agents.local.to(rooms).emit('event', event);
+    streamHere(event, rooms);
+  };
   if (relay) {
     new Gauge({
       name: 'agenthub_event_relay_batching',
@@ -134,24 +152,17 @@ export function eventsModule(
     offsets: offsets ?? new ReservedOffsets(ctx.store.kv, ctx.logger.child({ module: 'events' })),
     fanout: {
       deliver(event, rooms) {
-        // Socket.IO encodes a broadcast before it looks for recipients: an event nobody here
-        // subscribes to (a health transition in a connect storm, say) is not encoded for nobody.
-        // Local rooms exist only while a socket is in them, with either adapter.
-        const here = rooms.some((r) => agents.adapter.rooms.has(r));
-        if (relay?.batching) {
+        if (!relay || relay.batching) {
+          deliverHere(event, rooms);
           // Several nodes: the other nodes get this turn's events in one message (EventRelay).
-          if (here) agents.local.to(rooms).emit('event', event);
-          relay.send(event);
-        } else if (relay || here) {
-          // Through the adapter (a node of an earlier version listens only there): after what the
-          // relay still holds, so the order holds across a switch.
-          relay?.flush();
-          agents.to(rooms).emit('event', event);
+          relay?.send(event);
+          return;
         }
-        // The live stream, for the dashboards on this node: those on other nodes get the event from
-        // the relay (sending it through the adapter a second time would double the traffic).
-        // Socket.IO encodes a broadcast before looking for recipients: skip it with no dashboard here.
-        if (operators.sockets.size > 0) operators.local.to(rooms).emit('event:stream', event);
+        // Through the adapter (a node of an earlier version listens only there): after what the
+        // relay still holds, so the order holds across a switch.
+        relay.flush();
+        agents.to(rooms).emit('event', event);
+        streamHere(event, rooms);
       },
     },
     onCommit: (events, ms) => {
@@ -247,11 +258,7 @@ export function eventsModule(
       await bus.start();
       // Events other nodes published, in their order: to this node's subscribers of their topics.
       await relay?.start((events) => {
-        for (const event of events) {
-          const rooms = patternsMatching(event.topic).map(topicRoom);
-          if (rooms.some((r) => agents.adapter.rooms.has(r))) agents.local.to(rooms).emit('event', event);
-          if (operators.sockets.size > 0) operators.local.to(rooms).emit('event:stream', event);
-        }
+        for (const event of events) deliverHere(event, patternsMatching(event.topic).map(topicRoom));
       });
       // Broadcasts from other nodes were lost while Redis was away; each local subscriber gets
       // what the log holds for its patterns since the outage began (the SDK drops ids it has).
