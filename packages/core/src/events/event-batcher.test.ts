@@ -22,10 +22,14 @@ const event = (offset: number): HubEvent => ({
 /** A log (and a ping) that refuse while `down`; the batcher only ever calls appendEvents. */
 function logOn(opts: { random?: () => number; probeIntervalMs?: number } = {}) {
   const clock = new FakeClock();
-  const state = { down: false, stored: [] as string[], late: [] as string[] };
+  /** `hold`: commits wait (a driver still trying to reconnect) until `failHeld` fails them. */
+  const state = { down: false, hold: false, stored: [] as string[], late: [] as string[] };
   const refused = () => new HubError('STORE_UNAVAILABLE', 'down');
+  const held: Array<() => void> = [];
+  const failHeld = () => held.splice(0).forEach((fail) => fail());
   const log = {
     appendEvents: async (events: HubEvent[]) => {
+      if (state.hold) await new Promise<void>((_resolve, reject) => held.push(() => reject(refused())));
       if (state.down) throw refused();
       state.stored.push(...events.map((e) => e.id));
       return events.map((e) => e.id);
@@ -47,7 +51,7 @@ function logOn(opts: { random?: () => number; probeIntervalMs?: number } = {}) {
       await flush();
     }
   };
-  return { state, batcher, advance };
+  return { state, batcher, advance, failHeld };
 }
 
 describe('event batcher while the store is down', () => {
@@ -64,6 +68,28 @@ describe('event batcher while the store is down', () => {
     await advance(750);
     expect(state.stored).toEqual(['e1']);
     expect(state.late).toEqual(['e1']);
+    expect(batcher.storeDown).toBe(false);
+    await batcher.close();
+  });
+
+  it('commits within seconds when the commit in flight as the store returned fails after all', async () => {
+    const { state, batcher, advance, failHeld } = logOn();
+    state.down = true;
+    void batcher.add(event(1));
+    // Down long enough that the scheduled retries have backed off to 30 s; then a scheduled
+    // retry goes out on a connection still trying to reach the store, and waits.
+    await advance(40_000);
+    state.hold = true;
+    await advance(30_000);
+    // The store is back: pings answer while that commit still waits, then it fails (its
+    // connection was made while the store was down). The next retry on the schedule is 15–45 s away.
+    state.down = false;
+    await advance(1000);
+    expect(state.stored).toEqual([]);
+    state.hold = false;
+    failHeld();
+    await advance(2000);
+    expect(state.stored).toEqual(['e1']);
     expect(batcher.storeDown).toBe(false);
     await batcher.close();
   });

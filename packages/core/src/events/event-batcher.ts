@@ -202,6 +202,8 @@ export class EventBatcher {
     }
     if (!HubError.is(err, 'STORE_UNAVAILABLE')) this.logger.error({ err }, 'unexpected event log error');
     this.probe?.start();
+    // A commit failed although pings may answer: the probe calls back again after a quiet time.
+    this.probe?.writeFailed();
     if (this.retryTimer) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = null;

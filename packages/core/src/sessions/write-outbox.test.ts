@@ -31,20 +31,45 @@ async function sessionWithHistory(store: OutageStore) {
   return id;
 }
 
+/** One append queued, with the store refusing long enough that the scheduled retries are 30 s apart. */
+async function queuedInLongOutage() {
+  const store = new OutageStore();
+  const id = await sessionWithHistory(store);
+  const { outbox, advance } = await outboxOn(store);
+  store.mode = 'refusing';
+  await outbox.accept({ kind: 'append', sessionId: id, messages: [msg('queued', 'q1')], at: 1 });
+  await advance(40_000);
+  return { store, id, outbox, advance };
+}
+
 describe('session write outbox', () => {
   it('starts draining within one probe interval of the store answering, not at the next scheduled retry', async () => {
-    const store = new OutageStore();
-    const id = await sessionWithHistory(store);
-    const { outbox, advance } = await outboxOn(store);
-    store.mode = 'refusing';
-    await outbox.accept({ kind: 'append', sessionId: id, messages: [msg('queued', 'q1')], at: 1 });
-    // Down long enough that the scheduled retries have backed off to 30 s.
-    await advance(40_000);
+    const { store, id, outbox, advance } = await queuedInLongOutage();
     expect(outbox.size).toBe(1);
     store.mode = 'up';
     await advance(750);
     expect(outbox.size).toBe(0);
     expect(outbox.failing).toBe(false);
+    expect(await store.contents(id)).toEqual(['queued']);
+    await outbox.close();
+  });
+
+  it('drains within seconds when the attempt in flight as the store returned fails after all', async () => {
+    const { store, id, outbox, advance } = await queuedInLongOutage();
+    // A scheduled retry goes out on a connection still trying to reach the store, and waits.
+    store.mode = 'hanging';
+    await advance(30_000);
+    expect(store.heldCalls).toBeGreaterThan(0);
+    // The store is back: pings answer while that retry still waits, then it fails (its connection
+    // was made while the store was down). The next retry on the schedule is 15–45 s away.
+    store.mode = 'up';
+    await advance(5000);
+    expect(outbox.size).toBe(1);
+    store.mode = 'refusing';
+    store.release();
+    store.mode = 'up';
+    await advance(3000);
+    expect(outbox.size).toBe(0);
     expect(await store.contents(id)).toEqual(['queued']);
     await outbox.close();
   });

@@ -234,6 +234,8 @@ export class WriteOutbox extends TypedEmitter<{ state: [OutboxState]; failure: [
     this.failures++;
     this.failingSince ??= this.d.clock.now();
     this.emit('failure', err);
+    // A write failed although pings may answer: the probe calls back again after a quiet time.
+    this.probe.writeFailed();
     const failingMs = this.d.clock.now() - this.failingSince;
     if (!this.alerted && failingMs >= this.s.alertAfterMs) {
       this.alerted = true;

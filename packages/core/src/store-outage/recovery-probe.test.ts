@@ -52,13 +52,13 @@ describe('recovery probe', () => {
     probe.stop();
   });
 
-  it('calls back once per return, so a store that answers pings but fails writes is not hammered', async () => {
+  it('calls back once per return while writes succeed', async () => {
     const { state, probe, advance } = probed();
     probe.start();
     state.down = false;
     await advance(5000);
     expect(state.back).toBe(1);
-    // The owner's write failed again: it starts the probe, which is still running: no new call.
+    // The owner's next write failed and it starts the probe, which is still running: no new call.
     probe.start();
     await advance(5000);
     expect(state.back).toBe(1);
@@ -67,6 +67,59 @@ describe('recovery probe', () => {
     state.down = false;
     await advance(1000);
     expect(state.back).toBe(2);
+    probe.stop();
+  });
+
+  it('calls back again after a write fails while pings answer, waiting longer after each such failure', async () => {
+    const { clock, state, probe, advance } = probed();
+    probe.start();
+    state.down = false;
+    await advance(1000);
+    expect(state.back).toBe(1);
+    // Writes keep failing while pings answer (a store turned read-only): the owner reports each.
+    const calledAt: number[] = [];
+    for (let n = 0; n < 6; n++) {
+      const before = state.back;
+      const failedAt = clock.now();
+      probe.writeFailed();
+      while (state.back === before && clock.now() - failedAt < 20_000) await advance(50);
+      calledAt.push(clock.now() - failedAt);
+    }
+    // Quiet for 1, 2, 4, 8, 8, 8 intervals of 500 ms, then the next ping (every 250–750 ms).
+    const quiet = [1, 2, 4, 8, 8, 8].map((k) => k * 500);
+    calledAt.forEach((ms, i) => {
+      expect(ms).toBeGreaterThanOrEqual(quiet[i]!);
+      expect(ms).toBeLessThanOrEqual(quiet[i]! + 750);
+    });
+    // A report while the store is already seen as down changes nothing: its return is called at once.
+    state.down = true;
+    await advance(1000);
+    probe.writeFailed();
+    state.down = false;
+    const before = state.back;
+    await advance(750);
+    expect(state.back).toBe(before + 1);
+    probe.stop();
+  });
+
+  it('forgets the longer quiet time at a new start', async () => {
+    const { clock, state, probe, advance } = probed();
+    probe.start();
+    state.down = false;
+    await advance(1000);
+    for (let n = 0; n < 4; n++) {
+      probe.writeFailed();
+      await advance(5000);
+    }
+    expect(state.back).toBe(5);
+    probe.stop();
+    probe.start();
+    await advance(1000);
+    expect(state.back).toBe(6);
+    const failedAt = clock.now();
+    probe.writeFailed();
+    while (state.back === 6) await advance(50);
+    expect(clock.now() - failedAt).toBeLessThanOrEqual(500 + 750);
     probe.stop();
   });
 

@@ -13,12 +13,14 @@ export interface RecoveryProbeSettings {
 }
 
 const MAX_TIMEOUT_FACTOR = 8;
+/** The longest quiet time after a failed write, in intervals (see `writeFailed`). */
+const MAX_QUIET_FACTOR = 8;
 
 /**
  * Notices the store's return without waiting for the next scheduled retry: while started, pings
  * the store on a short interval and calls `onBack` when a ping succeeds after the store was found
- * failing. A store that answers pings but still fails writes gets no second call until a ping
- * fails again, so it is not hammered; the owner's backoff schedule retries it meanwhile.
+ * failing. The owner reports a write that fails while pings answer (`writeFailed`); the next
+ * answered ping, after a quiet time that grows with each such failure, calls `onBack` again.
  */
 export class RecoveryProbe {
   private timer: TimerHandle | null = null;
@@ -27,6 +29,10 @@ export class RecoveryProbe {
   private reachable = false;
   /** Multiplies `timeoutMs`; doubled by each ping that timed out, back to 1 at `start()` or a refusal. */
   private patience = 1;
+  /** Quiet time, in intervals, after the next failed write; doubled by each one, up to 8. */
+  private quiet = 1;
+  /** No pings before this (clock time): set by `writeFailed`. */
+  private quietUntil = 0;
 
   constructor(
     private readonly ping: () => Promise<void>,
@@ -45,7 +51,25 @@ export class RecoveryProbe {
     if (this.timer) return;
     this.reachable = false;
     this.patience = 1;
+    this.quiet = 1;
+    this.quietUntil = 0;
     this.schedule();
+  }
+
+  /**
+   * The owner's write failed although the last ping was answered: a write that was already in
+   * flight when the store came back and failed on its old connection, or a store that answers
+   * pings and refuses writes (read-only after a failover, disk full). Without this, the owner
+   * would wait for its backoff schedule (up to 45 s) although the store may take writes again
+   * within a second. The next answered ping counts as a return again, after a quiet time of one
+   * interval, doubled by each further failure up to 8: a store that keeps refusing writes gets
+   * one every few seconds, not one per ping.
+   */
+  writeFailed(): void {
+    if (!this.timer || !this.reachable) return;
+    this.reachable = false;
+    this.quietUntil = this.clock.now() + this.s.intervalMs * this.quiet;
+    this.quiet = Math.min(MAX_QUIET_FACTOR, this.quiet * 2);
   }
 
   /** The store works again (or the owner is closing): no more pings. */
@@ -62,7 +86,7 @@ export class RecoveryProbe {
   private async tick(): Promise<void> {
     this.schedule();
     // One ping at a time: a store that hangs gets no pile of them.
-    if (this.inFlight) return;
+    if (this.inFlight || this.clock.now() < this.quietUntil) return;
     this.inFlight = true;
     let ok = false;
     try {
