@@ -200,10 +200,12 @@ export class EventBatcher {
       p.toldNotDurable = true;
       p.settle(false);
     }
-    if (!HubError.is(err, 'STORE_UNAVAILABLE')) this.logger.error({ err }, 'unexpected event log error');
+    const unavailable = HubError.is(err, 'STORE_UNAVAILABLE');
+    if (!unavailable) this.logger.error({ err }, 'unexpected event log error');
     this.probe?.start();
-    // A commit failed although pings may answer: the probe calls back again after a quiet time.
-    this.probe?.writeFailed();
+    // The store failed although pings may answer: the probe calls back again after a quiet time.
+    // Any other error is not cured by the store's return: it waits for the schedule.
+    if (unavailable) this.probe?.writeFailed();
     if (this.retryTimer) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = null;
