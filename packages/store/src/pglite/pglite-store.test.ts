@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeStoreContract } from '../contract/store-contract.ts';
 import { openStore } from '../open-store.ts';
 import { RESET_TABLES_SQL } from '../sql/reset-tables.ts';
+import { syncCounts, syncToDisk } from './pglite-durable.mjs';
 import { createPgliteClient, openPgliteStore, openPgliteStoreOn, PGLITE_IN_MEMORY } from './pglite-store.ts';
 
 // Starting PGlite takes seconds, so the contract runs on one in-memory database per file,
@@ -55,6 +56,30 @@ describe('pglite store on disk', () => {
     }
     expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
     expect((await stat(join(dataDir, 'pglite'))).mode & 0o777).toBe(0o700);
+  });
+
+  it('puts each commit on disk before it returns: fsync on, synced through the host', { timeout: 60_000 }, async () => {
+    const before = { ...syncCounts };
+    const client = await createPgliteClient(join(tmp, 'durable'));
+    try {
+      expect((await client.query<{ fsync: string }>('show fsync')).rows[0]?.fsync).toBe('on');
+      // The new database's folders, written by initdb with fsync off, were synced once made.
+      expect(syncCounts.folders).toBeGreaterThan(before.folders);
+      const store = await openPgliteStoreOn(client);
+      const ts = new Date(0).toISOString();
+      for (let i = 1; i <= 3; i++) {
+        const synced = syncCounts.files;
+        await store.events.appendEvents([{ id: `d${i}`, offset: i, topic: 'a:b', priority: 'normal', ts, publisher: 'p', payload: i }]);
+        expect(syncCounts.files, `commit ${i}`).toBeGreaterThan(synced);
+      }
+      await store.close();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses a PGlite it cannot give an fsync, rather than run without one', () => {
+    expect(() => syncToDisk({ Module: {} })).toThrow(/durability cannot be ensured/);
   });
 
   it('opens an in-memory store through openStore and closes it', { timeout: 60_000 }, async () => {

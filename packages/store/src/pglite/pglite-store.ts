@@ -5,6 +5,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { MIGRATIONS_FOLDER } from '../sql/migrations-folder.ts';
 import { SqlStore } from '../sql/sql-store.ts';
 import { toStoreError } from '../store-unavailable.ts';
+import { durableStartParams, syncToDisk, syncTree } from './pglite-durable.mjs';
 
 /** Pass as `dataDir` for a throwaway database that lives in memory. */
 export const PGLITE_IN_MEMORY = 'memory://';
@@ -26,7 +27,8 @@ const pgliteFolder = (dataDir: string) => join(dataDir, 'pglite');
 
 /**
  * A PGlite configured as the SQL store expects: json/jsonb travel as raw text both ways, and the
- * schema's JSON columns parse them exactly once.
+ * schema's JSON columns parse them exactly once. On a folder, each commit is on disk before it
+ * returns (fsync, see pglite-durable.mjs), as with PostgreSQL.
  */
 export async function createPgliteClient(dataDir: string): Promise<PGlite> {
   // Loaded on first use: a hub whose PGlite runs in a worker never loads it on the main thread.
@@ -37,7 +39,22 @@ export async function createPgliteClient(dataDir: string): Promise<PGlite> {
     startParams: [...PGlite.defaultStartParams, ...MEMORY_SETTINGS],
   };
   if (dataDir === PGLITE_IN_MEMORY) return PGlite.create(options);
-  return PGlite.create(await preparePgliteFolder(dataDir), options);
+  const fresh = !(await hasPgliteDatabase(dataDir));
+  const folder = await preparePgliteFolder(dataDir);
+  const client = await PGlite.create(folder, {
+    ...options,
+    startParams: [...durableStartParams(PGlite.defaultStartParams), ...MEMORY_SETTINGS],
+  });
+  try {
+    syncToDisk(client);
+    // PGlite's initdb wrote the new database with fsync off (the hub's own start makes it in a
+    // child process that does the same).
+    if (fresh) syncTree(folder);
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  return client;
 }
 
 /** Creates (or tightens) the database folder: it holds every session and event, so it is the hub's user's only. */

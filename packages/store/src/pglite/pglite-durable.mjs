@@ -1,0 +1,82 @@
+// Makes a PGlite on a real folder flush its commits to disk, as PostgreSQL does.
+//
+// PGlite starts PostgreSQL with `-F` (fsync off), and the Emscripten file system it mounts the
+// folder with (NODEFS) has no fsync: a commit's WAL reaches the OS with a pwrite and never the
+// disk. An acknowledged write then survives the hub's crash but not the machine's (power loss,
+// kernel panic), and a checkpoint that recycles WAL over data pages still in the OS cache can
+// leave a database that does not start. Here fsync is turned back on, WAL flushes use fsync()
+// (Emscripten maps it to the stream's `fsync`; its fdatasync does nothing), and NODEFS gets an
+// `fsync` that calls the host's. Plain JavaScript: the initdb child process loads it without tsx.
+import { closeSync, fsyncSync, openSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** fsync calls made by this thread's PGlite instances, for tests and diagnostics. */
+export const syncCounts = { files: 0, folders: 0 };
+
+/**
+ * PGlite's start parameters with fsync on: `defaults` (`PGlite.defaultStartParams`) without `-F`,
+ * and WAL flushed with fsync().
+ * @param {readonly string[]} defaults
+ * @returns {string[]}
+ */
+export function durableStartParams(defaults) {
+  return [...defaults.filter((p) => p !== '-F'), '-c', 'wal_sync_method=fsync'];
+}
+
+/**
+ * Gives the PGlite's NODEFS an fsync that reaches the disk. Call right after `PGlite.create`,
+ * before its first write. A PGlite whose internals no longer look as expected is refused, so an
+ * upgrade cannot quietly turn durability off.
+ * @param {unknown} client a PGlite on a folder
+ */
+export function syncToDisk(client) {
+  const nodefs = /** @type {{ Module?: { NODEFS?: NodeFs } }} */ (client).Module?.NODEFS;
+  if (!nodefs?.stream_ops || typeof nodefs.realPath !== 'function')
+    throw new Error('this PGlite version has no NODEFS stream operations to give an fsync; durability cannot be ensured');
+  const realPath = nodefs.realPath.bind(nodefs);
+  nodefs.stream_ops.fsync = (stream) => {
+    if (stream.nfd !== undefined) {
+      fsyncSync(stream.nfd);
+      syncCounts.files++;
+    } else {
+      // NODEFS keeps a host descriptor only for regular files: a folder (synced after a file in it
+      // was created, renamed or removed) is opened on the host for the call.
+      syncPath(realPath(stream.node));
+      syncCounts.folders++;
+    }
+    return 0;
+  };
+}
+
+/**
+ * Syncs every file and folder under `folder`, the folder last: what PGlite's own initdb wrote
+ * with fsync off reaches the disk before the database is used.
+ * @param {string} folder
+ */
+export function syncTree(folder) {
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) syncTree(path);
+    else if (entry.isFile()) {
+      syncPath(path);
+      syncCounts.files++;
+    }
+  }
+  syncPath(folder);
+  syncCounts.folders++;
+}
+
+/** @param {string} path */
+function syncPath(path) {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * @typedef {{ nfd?: number; node: unknown }} NodeFsStream
+ * @typedef {{ stream_ops?: Record<string, unknown> & { fsync?: (stream: NodeFsStream) => number }; realPath?: (node: unknown) => string }} NodeFs
+ */
