@@ -211,7 +211,7 @@ function verdict(ok: boolean): string {
 
 const HUB_DURABILITY: Record<Options['store'], string> = {
   postgres: 'acks after the batch COMMIT on PostgreSQL (fsync and synchronous_commit on): durable',
-  pglite: 'acks after the batch commit on PGlite (in the hub process)',
+  pglite: 'acks after the batch commit on PGlite (in the hub process), its WAL fsynced',
   memory: 'acks after the in-memory append: not durable',
 };
 
