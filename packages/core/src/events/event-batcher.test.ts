@@ -190,6 +190,26 @@ describe('event batcher with a store that goes silent', () => {
     await batcher.close();
   });
 
+  it('stops waiting for a commit that stays unanswered while the store answers pings', async () => {
+    // A commit sent on a connection opened during a partition hangs until the driver's connect
+    // timeout, while pings on a new connection answer.
+    const { state, batcher, advance, release } = silentLog(true);
+    state.silent = true;
+    state.pingSilent = false;
+    const first = batcher.add(event(1));
+    // The commit's wait, the ping, then 8 more waits of 400 ms: 4 s in all, not the driver's 10 s.
+    expect(await settledWithin(first, advance, 3500)).toBeUndefined();
+    expect(await settledWithin(first, advance, 700)).toEqual({ value: false });
+    expect(batcher.storeDown).toBe(true);
+    state.silent = false;
+    release();
+    await advance(100);
+    expect(state.stored).toEqual(['e1']);
+    expect(state.late).toEqual(['e1']);
+    expect(batcher.storeDown).toBe(false);
+    await batcher.close();
+  });
+
   it('waits for the commit without bounded waits (a store in this process)', async () => {
     const { state, batcher, advance, release } = silentLog(false);
     state.silent = true;

@@ -29,6 +29,8 @@ export interface BatcherHooks {
  * ±50%, see `jitteredDelay`). With a probe, the store's return starts the flush sooner.
  */
 export const STORE_RETRY_MS = [1000, 5000, 30_000];
+/** A commit the store leaves unanswered while it answers pings is waited for this many more probe timeouts. */
+export const BUSY_WAIT_FACTOR = 8;
 
 export interface BatcherOptions {
   max: number;
@@ -157,7 +159,10 @@ export class EventBatcher {
    * connection, seconds later. Once a commit has gone unanswered for the probe's `timeoutMs` and
    * a ping has too, the store counts as down for the publishers: those waiting and those still to
    * come are told `durable: false` at once (and `event:durable` once their events commit), as for
-   * a store that refuses. A store that answers the ping is only busy, and is waited for.
+   * a store that refuses. A store that answers the ping is only busy, and is waited for, up to
+   * `BUSY_WAIT_FACTOR` more `timeoutMs`: a commit sent on a connection opened during a partition
+   * can hang until the driver's connect timeout (10 s) while the store answers pings on another,
+   * and publishers must not wait that long (the SDK's own timeout is 10 s).
    */
   private watchForSilence(appended: Promise<unknown>): { cancel(): void } {
     const p = this.opts.probe;
@@ -167,9 +172,15 @@ export class EventBatcher {
       const first = await settleWithin(this.clock, p.timeoutMs, appended).catch(() => ({ settled: true }));
       if (first.settled || cancelled) return;
       const ping = await settleWithin(this.clock, p.timeoutMs, p.ping()).catch(() => ({ settled: false }));
-      if (ping.settled || cancelled) return;
+      if (cancelled) return;
+      let reason = 'event log not answering; publishers told durable: false';
+      if (ping.settled) {
+        const busy = await settleWithin(this.clock, BUSY_WAIT_FACTOR * p.timeoutMs, appended).catch(() => ({ settled: true }));
+        if (busy.settled || cancelled) return;
+        reason = 'event log commit unanswered although the store answers pings; publishers told durable: false';
+      }
       this.silent = true;
-      this.logger.warn({ queued: this.queue.length, waitedMs: 2 * p.timeoutMs }, 'event log not answering; publishers told durable: false');
+      this.logger.warn({ queued: this.queue.length }, reason);
       this.hooks.onStoreState?.(true, this.failures);
       for (const q of this.queue) {
         if (q.toldNotDurable) continue;
