@@ -11,7 +11,7 @@ import { closeSync, fsyncSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** fsync calls made by this thread's PGlite instances, for tests and diagnostics. */
-export const syncCounts = { files: 0, folders: 0 };
+export const syncCounts = { files: 0, folders: 0, folderFailures: 0 };
 
 /**
  * PGlite's start parameters with fsync on: `defaults` (`PGlite.defaultStartParams`) without `-F`,
@@ -31,18 +31,27 @@ export function durableStartParams(defaults) {
  */
 export function syncToDisk(client) {
   const nodefs = /** @type {{ Module?: { NODEFS?: NodeFs } }} */ (client).Module?.NODEFS;
-  if (!nodefs?.stream_ops || typeof nodefs.realPath !== 'function')
+  if (!nodefs?.stream_ops || typeof nodefs.realPath !== 'function' || typeof nodefs.tryFSOperation !== 'function')
     throw new Error('this PGlite version has no NODEFS stream operations to give an fsync; durability cannot be ensured');
   const realPath = nodefs.realPath.bind(nodefs);
+  // Host errors become the errno PostgreSQL expects (an exception of another kind would abort the
+  // WASM module): a file that cannot be synced is then PostgreSQL's to handle (it stops rather
+  // than risk the data), as on a real server.
+  const asErrno = nodefs.tryFSOperation.bind(nodefs);
   nodefs.stream_ops.fsync = (stream) => {
     if (stream.nfd !== undefined) {
-      fsyncSync(stream.nfd);
+      asErrno(() => fsyncSync(/** @type {number} */ (stream.nfd)));
       syncCounts.files++;
-    } else {
-      // NODEFS keeps a host descriptor only for regular files: a folder (synced after a file in it
-      // was created, renamed or removed) is opened on the host for the call.
+      return 0;
+    }
+    // NODEFS keeps a host descriptor only for regular files: a folder (synced after a file in it
+    // was created, renamed or removed) is opened on the host for the call. Some file systems
+    // cannot open or sync a folder; PostgreSQL ignores that for folders, and so does this.
+    try {
       syncPath(realPath(stream.node));
       syncCounts.folders++;
+    } catch {
+      syncCounts.folderFailures++;
     }
     return 0;
   };
@@ -78,5 +87,5 @@ function syncPath(path) {
 
 /**
  * @typedef {{ nfd?: number; node: unknown }} NodeFsStream
- * @typedef {{ stream_ops?: Record<string, unknown> & { fsync?: (stream: NodeFsStream) => number }; realPath?: (node: unknown) => string }} NodeFs
+ * @typedef {{ stream_ops?: Record<string, unknown> & { fsync?: (stream: NodeFsStream) => number }; realPath?: (node: unknown) => string; tryFSOperation?: (op: () => unknown) => unknown }} NodeFs
  */

@@ -27,6 +27,10 @@ describeStoreContract('pglite', async () => {
   return { store, cleanup: () => store.close() };
 });
 
+/** The parts of PGlite's Emscripten file system the sync tests reach into. */
+type TestNodeFs = { stream_ops: { fsync: (stream: { nfd?: number; node: unknown }) => number } };
+type TestFs = { ErrnoError: new (errno: number) => Error; lookupPath: (path: string, opts: object) => { node: { mount: unknown } } };
+
 describe('pglite store on disk', () => {
   let tmp: string;
 
@@ -80,6 +84,25 @@ describe('pglite store on disk', () => {
 
   it('refuses a PGlite it cannot give an fsync, rather than run without one', () => {
     expect(() => syncToDisk({ Module: {} })).toThrow(/durability cannot be ensured/);
+  });
+
+  it('hands PostgreSQL a failed file sync as an errno, and lets a folder that cannot be synced pass', async () => {
+    const client = await createPgliteClient(join(tmp, 'sync-errors'));
+    try {
+      const { NODEFS, FS } = (client as unknown as { Module: { NODEFS: TestNodeFs; FS: TestFs } }).Module;
+      // A descriptor the host does not know: EBADF, as an Emscripten errno (not a host exception,
+      // which would abort the WASM module).
+      expect(() => NODEFS.stream_ops.fsync({ nfd: 1_000_000, node: null })).toThrow(FS.ErrnoError);
+      // A folder the host cannot open (here: one that is gone) is let pass, and counted.
+      const data = FS.lookupPath('/pglite/data', {}).node;
+      const before = { ...syncCounts };
+      expect(NODEFS.stream_ops.fsync({ node: data })).toBe(0);
+      expect(NODEFS.stream_ops.fsync({ node: { name: 'no-such-folder', parent: data, mount: data.mount } })).toBe(0);
+      expect(syncCounts.folders).toBe(before.folders + 1);
+      expect(syncCounts.folderFailures).toBe(before.folderFailures + 1);
+    } finally {
+      await client.close();
+    }
   });
 
   it('opens an in-memory store through openStore and closes it', { timeout: 60_000 }, async () => {
