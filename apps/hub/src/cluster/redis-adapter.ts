@@ -41,6 +41,15 @@ export function attachRedisAdapter(io: Server, url: string, prefix: string, node
     autoPipeliningIgnoredCommands: ['publish'],
   });
   const sub = pub.duplicate({ enableAutoPipelining: false });
+  // The Socket.IO adapter publishes without handling the result, so a broadcast that races the
+  // shutdown (an agent leaving as the link closes) rejected unhandled ("Connection is closed.").
+  // Such a broadcast has nobody left to reach; callers that await a publish still see its error.
+  const publish = pub.publish.bind(pub);
+  pub.publish = ((...args: Parameters<typeof publish>) => {
+    const sent = publish(...args);
+    sent.catch(() => undefined);
+    return sent;
+  }) as typeof pub.publish;
   let downSince: number | null = null;
   const recovered: Array<(since: number) => void> = [];
   let wasReady = false;
