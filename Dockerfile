@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: install and build in one stage, run from a slim image as a non-root user.
-# The container runs what the tests run: `node --import tsx src/main.ts` in apps/hub.
+# The container runs what `pnpm start` runs: the hub's production build, `node apps/hub/dist/main.mjs`
+# (scripts/build-hub.mjs: plain JavaScript, no tsx at run time).
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -18,9 +19,10 @@ COPY bench/package.json bench/
 COPY e2e/package.json e2e/
 RUN pnpm install --frozen-lockfile
 COPY . .
-RUN pnpm --filter @agent-hub/dashboard build
+RUN pnpm run build
 # Drop build and test tooling (vite, vitest, playwright, typescript, drizzle-kit): production deps only.
-# The repository layout is kept, so migrations (drizzle/) and the dashboard resolve as in the tests.
+# The repository layout is kept, so migrations (drizzle/) and the dashboard resolve as in the tests,
+# and the build's package imports (paths into node_modules/.pnpm, fixed by the lockfile) still resolve.
 RUN rm -rf node_modules apps/*/node_modules packages/*/node_modules examples/node_modules bench/node_modules e2e/node_modules \
  && pnpm install --frozen-lockfile --prod --filter @agent-hub/hub... \
  && rm -rf e2e bench examples apps/dashboard/src apps/dashboard/node_modules
@@ -32,8 +34,7 @@ ENV NODE_ENV=production \
     DATA_DIR=/data
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
-# tsx is a dependency of the hub package, so start from its folder.
-WORKDIR /app/apps/hub
+WORKDIR /app
 RUN mkdir -p /data && chown node:node /data && chmod 700 /data
 USER node
 EXPOSE 3000
@@ -41,4 +42,4 @@ VOLUME ["/data"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "apps/hub/dist/main.mjs"]

@@ -25,12 +25,18 @@ export interface HubProcessOptions {
   nodeArgs?: string[];
   /** Prefix of the temporary data directory made when `dataDir` is not given. */
   dataDirPrefix?: string;
+  /**
+   * A production build's entry (`apps/hub/dist/main.mjs`, from scripts/build-hub.mjs) to run
+   * with plain `node`; by default the TypeScript sources run through tsx.
+   */
+  built?: string;
 }
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
 /**
- * A real hub child process (`node --import tsx apps/hub/src/main.ts`) on a free port with its own
+ * A real hub child process (`node --import tsx apps/hub/src/main.ts`, or a production build's
+ * `node apps/hub/dist/main.mjs` with `built`) on a free port with its own
  * data directory, that a test can SIGKILL, SIGTERM, and start again on the same port and data
  * directory. The one hub spawner of the repository: apps/hub tests, e2e/ (through
  * e2e/support/hub-process.ts), bench/, examples/ and conformance/ all start hubs with it.
@@ -53,6 +59,7 @@ export class HubProcess {
     private readonly ownsDataDir: boolean,
     private readonly readyTimeoutMs: number,
     private readonly nodeArgs: string[],
+    private readonly entry: string[],
   ) {
     this.tokens = new AgentTokens(agentSecret);
     this.url = `http://127.0.0.1:${port}`;
@@ -70,6 +77,7 @@ export class HubProcess {
       !opts.dataDir,
       opts.readyTimeoutMs ?? 30_000,
       opts.nodeArgs ?? [],
+      opts.built ? [opts.built] : ['--import', 'tsx', 'apps/hub/src/main.ts'],
     );
     try {
       await hub.spawn();
@@ -93,7 +101,7 @@ export class HubProcess {
   async spawn(): Promise<void> {
     this.output = '';
     this.stderrTail = '';
-    const child = spawn(process.execPath, [...this.nodeArgs, '--import', 'tsx', 'apps/hub/src/main.ts'], {
+    const child = spawn(process.execPath, [...this.nodeArgs, ...this.entry], {
       cwd: repoRoot,
       env: {
         ...process.env,

@@ -9,9 +9,15 @@ import { hasPgliteDatabase, MEMORY_SETTINGS, PGLITE_IN_MEMORY, preparePgliteFold
 import type { PgliteWorkerData } from './pglite-worker.ts';
 import { fromWireError, type StoreCall, type StorePart, type StoreReply, type WorkerStatus } from './worker-messages.ts';
 
-// The worker runs TypeScript from source; the bootstrap registers tsx in it first.
+// From source the worker runs TypeScript: the bootstrap registers tsx in it first. A hub built by
+// scripts/build-hub.mjs defines AGENT_HUB_STORE_WORKER, its bundled worker (plain JavaScript, relative
+// to this file), which starts directly: no tsx in the worker either.
+declare const AGENT_HUB_STORE_WORKER: string | undefined;
+const BUNDLED_WORKER = typeof AGENT_HUB_STORE_WORKER === 'string' ? new URL(AGENT_HUB_STORE_WORKER, import.meta.url) : undefined;
 const BOOTSTRAP = new URL('./ts-worker-bootstrap.mjs', import.meta.url);
 const ENTRY = new URL('./pglite-worker.ts', import.meta.url);
+/** The file a worker thread or child process is started from. */
+const WORKER_START = BUNDLED_WORKER ?? BOOTSTRAP;
 const INITDB = new URL('./pglite-initdb.mjs', import.meta.url);
 
 interface Pending {
@@ -83,7 +89,7 @@ export class PgliteThread {
       entry: ENTRY.href,
       tsxSearchFrom: tsxSearchPlaces(),
     };
-    const channel = isolation === 'thread' ? threadChannel(new Worker(BOOTSTRAP, { workerData })) : processChannel(workerData);
+    const channel = isolation === 'thread' ? threadChannel(new Worker(WORKER_START, { workerData })) : processChannel(workerData);
     try {
       await ready(channel);
     } catch (err) {
@@ -204,7 +210,7 @@ const STORE_PROCESS_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '1310
 function processChannel(workerData: PgliteWorkerData & { entry: string; tsxSearchFrom: string[] }): Channel {
   // `advanced` serialisation is V8's structured clone, as for a worker: Maps and Dates survive.
   // Not the hub's execArgv (--inspect, --import tsx, …): they are not meant for the store.
-  const child: ChildProcess = fork(fileURLToPath(BOOTSTRAP), [JSON.stringify(workerData)], {
+  const child: ChildProcess = fork(fileURLToPath(WORKER_START), [JSON.stringify(workerData)], {
     serialization: 'advanced',
     execArgv: ['--max-semi-space-size=2'],
     env: { ...process.env, ...STORE_PROCESS_ENV },
