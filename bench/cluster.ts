@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, deleteKeysWithPrefix } from '@agent-hub/store';
 import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
+import { benchHub } from './hub-build.ts';
 import { guardChild, sleep } from './child-guard.ts';
 import { CpuMeter, waitForQuiet } from './cpu-meter.ts';
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
@@ -56,7 +57,7 @@ async function runOne(n: number, rate: number): Promise<Outcome> {
   const subW = WorkerProcess.start(LOAD_WORKER);
   try {
     for (let i = 0; i < Math.max(1, n); i++) {
-      const hub = await HubProcess.start({ env: { ...env, NODE_ID: `bench-node-${i}` }, token, agentSecret });
+      const hub = await HubProcess.start({ ...benchHub(), env: { ...env, NODE_ID: `bench-node-${i}` }, token, agentSecret });
       guardChild(hub.child);
       nodes.push(hub);
     }

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { connectAgent } from '@agent-hub/sdk';
 import { createTestDatabase, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
+import { benchHub } from './hub-build.ts';
 import { guardChild, withTimeout } from './child-guard.ts';
 import { CpuMeter, memoryOf, storeProcessOf, waitForQuiet } from './cpu-meter.ts';
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
@@ -319,6 +320,7 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
   let db: TestDatabase | null = null;
   if (o.store === 'postgres') db = await createTestDatabase();
   const hub = await HubProcess.start({
+    ...benchHub(),
     env: { SESSION_LIMIT: '0', STORE: o.store, ...(db ? { DATABASE_URL: db.url } : {}), ...o.hubEnv },
     nodeArgs: o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
   });

@@ -18,6 +18,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
+import { benchHub } from './hub-build.ts';
 import { guardChild, sleep } from './child-guard.ts';
 import { CpuMeter, memoryOf, storeProcessOf, waitForQuiet } from './cpu-meter.ts';
 import { Flags } from './flags.ts';
@@ -139,6 +140,7 @@ async function measure(target: Target, label: string, o: Options): Promise<RunRo
 
 async function runHub(o: Options): Promise<RunRow> {
   const hub = await HubProcess.start({
+    ...benchHub(),
     env: { DEGRADE_FAILURES: '100000', ...o.hubEnv },
     nodeArgs: o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
   });

@@ -14,6 +14,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
+import { benchHub } from './hub-build.ts';
 import { guardChild, sleep } from './child-guard.ts';
 import { CpuMeter } from './cpu-meter.ts';
 import { Flags } from './flags.ts';
@@ -49,7 +50,7 @@ interface CpuRow {
 }
 
 async function startHub(env: Record<string, string>): Promise<HubProcess> {
-  const hub = await HubProcess.start({ env: { ...NO_DEGRADE, ...env } });
+  const hub = await HubProcess.start({ ...benchHub(), env: { ...NO_DEGRADE, ...env } });
   guardChild(hub.child);
   return hub;
 }

@@ -14,6 +14,7 @@
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
+import { benchHub } from './hub-build.ts';
 import { guardChild } from './child-guard.ts';
 import { waitForQuiet } from './cpu-meter.ts';
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
   let db: TestDatabase | null = null;
   if (store === 'postgres') db = await createTestDatabase();
   const hub = await HubProcess.start({
+    ...benchHub(),
     env: { SESSION_LIMIT: '0', STORE: store, DEGRADE_FAILURES: '1000', ...(db ? { DATABASE_URL: db.url } : {}) },
   });
   guardChild(hub.child);

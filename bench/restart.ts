@@ -18,6 +18,7 @@ import { connectAgent } from '@agent-hub/sdk';
 import { createTestDatabase, type TestDatabase } from '@agent-hub/store';
 import type { AgentRecord, ConnectArgs } from '../apps/hub/test/fixtures/fleet-agents.ts';
 import { freePort, HubProcess } from '../apps/hub/test/support/hub-process.ts';
+import { benchHub } from './hub-build.ts';
 import { guardChild, sleep } from './child-guard.ts';
 import { CpuMeter } from './cpu-meter.ts';
 import { Flags } from './flags.ts';
@@ -156,7 +157,7 @@ function watchStorm(hubPid: number, fleet: Fleet): () => HubExtras['storm'] {
 async function hubRestart(o: Options): Promise<{ restart: Restart; extras: HubExtras }> {
   let db: TestDatabase | null = null;
   if (o.store === 'postgres') db = await createTestDatabase();
-  const hub = await HubProcess.start({ env: db ? { DATABASE_URL: db.url } : {} });
+  const hub = await HubProcess.start({ ...benchHub(), env: db ? { DATABASE_URL: db.url } : {} });
   guardChild(hub.child);
   let fleet: Fleet | null = null;
   try {

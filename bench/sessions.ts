@@ -16,6 +16,7 @@ import type { NewMessage } from '@agent-hub/protocol';
 import { connectAgent, type AgentClient } from '@agent-hub/sdk';
 import { createTestDatabase, openStore, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
+import { benchHub } from './hub-build.ts';
 import { guardChild } from './child-guard.ts';
 import { CpuMeter } from './cpu-meter.ts';
 import { Flags } from './flags.ts';
@@ -124,7 +125,10 @@ async function operations(ops: SessionOps, c: Counts, restoresOnly: boolean): Pr
 
 async function startHub(kind: StoreKind, env: Record<string, string>): Promise<{ hub: HubProcess; db: TestDatabase | null }> {
   const db = kind === 'postgres' ? await createTestDatabase() : null;
-  const hub = await HubProcess.start({ env: { SESSION_LIMIT: '0', STORE: kind, ...(db ? { DATABASE_URL: db.url } : {}), ...env } });
+  const hub = await HubProcess.start({
+    ...benchHub(),
+    env: { SESSION_LIMIT: '0', STORE: kind, ...(db ? { DATABASE_URL: db.url } : {}), ...env },
+  });
   guardChild(hub.child);
   return { hub, db };
 }
