@@ -11,7 +11,7 @@
 //
 // `import.meta.url` in a workspace source keeps meaning that source's location (the migrations,
 // the dashboard and package.json are found from it), rewritten relative to the bundle.
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -48,7 +48,6 @@ const workspaceSources = {
 };
 
 const started = Date.now();
-await rm(outdir, { recursive: true, force: true });
 const result = await build({
   entryPoints: {
     main: path.join(root, 'apps/hub/src/main.ts'),
