@@ -214,9 +214,11 @@ export class EventBatcher {
     const unavailable = HubError.is(err, 'STORE_UNAVAILABLE');
     if (!unavailable) this.logger.error({ err }, 'unexpected event log error');
     this.probe?.start();
-    // The store failed although pings may answer: the probe calls back again after a quiet time.
-    // Any other error is not cured by the store's return: it waits for the schedule.
-    if (unavailable) this.probe?.writeFailed();
+    // The commit failed although pings may answer: the probe calls back again after a quiet time
+    // (0.5 s, doubling up to 4 s). Whatever the error: a connection torn mid-write as the store
+    // returns does not always fail as STORE_UNAVAILABLE, and waiting for the schedule then costs
+    // 15-45 s; a batch the store refuses for good is tried at most every 4 s that way.
+    this.probe?.writeFailed();
     if (this.retryTimer) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = null;
