@@ -32,7 +32,9 @@ describe('graceful degradation', () => {
     );
     for (const id of ['d1', 'd2', 'd3']) await ops.waitFor(id, 'healthy');
     agents.forEach((a) => a.signal('SIGKILL'));
-    const degraded = await ops.waitForStatus((s) => s.degraded, 5000);
+    // How fast a death is found is health.test.ts's (≤ 5 s); here, that three make the hub degrade.
+    // Detection plus the degrade check can pass 5 s on a loaded CI machine.
+    const degraded = await ops.waitForStatus((s) => s.degraded, 10_000);
     expect(degraded.degradedReason).toMatch(/3 agent failures/);
     expect(degraded.sessionLimit).toBe(50);
 
