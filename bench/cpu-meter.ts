@@ -109,7 +109,9 @@ export function childPids(pid: number): number[] {
 export function storeProcessOf(hubPid: number): number | null {
   for (const pid of childPids(hubPid)) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('ts-worker-bootstrap')) return pid;
+      // From the sources the store process runs tsx's bootstrap; from the build, the bundled worker.
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmdline.includes('ts-worker-bootstrap') || cmdline.includes('pglite-worker.mjs')) return pid;
     } catch {
       // gone meanwhile
     }
