@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAgent } from '@agent-hub/sdk';
 import type { HubEvent } from '@agent-hub/protocol';
+import { childPids } from '../../../bench/cpu-meter.ts';
 import { HubProcess, repoRoot } from './support/hub-process.ts';
 
 /**
@@ -109,17 +110,8 @@ describe('the production build', () => {
 
 /** The command lines of a process's children (Linux /proc). */
 async function childCommands(pid: number): Promise<string[][]> {
-  const found: string[][] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // The parent pid is the second field after the command name, which may hold spaces.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid !== pid) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline) found.push(cmdline.split('\0').filter(Boolean));
-  }
-  return found;
+  const found = await Promise.all(childPids(pid).map((child) => readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')));
+  return found.filter(Boolean).map((cmdline) => cmdline.split('\0').filter(Boolean));
 }
 
 async function waitFor(ok: () => boolean, timeoutMs: number): Promise<void> {
