@@ -1,6 +1,7 @@
 /**
  * Load for bench/events.ts, in its own process: either the publishers or the subscribers, talking
- * to the hub through the SDK ('hub') or to the bare relay through socket.io-client ('bare').
+ * to the hub through the SDK ('hub') or through plain socket.io-client as docs/protocol.md tells a
+ * client in another language ('raw'), or to the bare relay through socket.io-client ('bare').
  * Latency is measured where it happens: the publisher stamps a wall-clock, high-resolution time
  * into each payload; the subscriber's handler compares it with its own clock (same machine).
  */
@@ -10,7 +11,7 @@ import { Receiver, runPaced, type Payload, type PublishReport, type RunArgs } fr
 import { serveWorker } from './worker-rpc.ts';
 
 export interface ConnectArgs {
-  mode: 'hub' | 'bare';
+  mode: 'hub' | 'raw' | 'bare';
   url: string;
   agents: Array<{ agentId: string; token: string }>;
   /** Subscribers subscribe to this pattern (hub) or room (bare). */
@@ -44,6 +45,37 @@ async function connectHub(url: string, agentId: string, token: string): Promise<
   };
 }
 
+/** An agent without the SDK: `/agents` with auth, `agent:register` first, every call answered `Ack<T>`. */
+async function connectRaw(url: string, agentId: string, token: string): Promise<LoadClient> {
+  const s: Socket = io(`${url}/agents`, { transports: ['websocket'], forceNew: true, auth: { agentId, token } });
+  await new Promise<void>((resolve, reject) => {
+    s.once('connect', resolve);
+    s.once('connect_error', reject);
+  });
+  s.on('disconnect', onDisconnect);
+  const call = async (event: string, body: unknown): Promise<unknown> => {
+    const ack = (await s.timeout(10_000).emitWithAck(event, body)) as { ok: boolean; data?: unknown; error?: { code: string } };
+    if (!ack.ok) throw new Error(`${event}: ${ack.error?.code ?? 'refused'}`);
+    return ack.data;
+  };
+  await call('agent:register', { name: agentId, capabilities: [] });
+  return {
+    publish: (topic, _room, payload) => call('event:publish', { topic, payload }),
+    subscribe: async (pattern, handler) => {
+      s.on('event', (e: { payload: Payload }) => handler(e.payload));
+      s.on('events', (list: Array<{ payload: Payload }>) => list.forEach((e) => handler(e.payload)));
+      await call('event:subscribe', { patterns: [pattern], policy: 'none' });
+    },
+    close: async () => void s.close(),
+  };
+}
+
+const CONNECT = {
+  hub: (url: string, agentId: string, token: string) => connectHub(url, agentId, token),
+  raw: (url: string, agentId: string, token: string) => connectRaw(url, agentId, token),
+  bare: (url: string) => connectBare(url),
+};
+
 async function connectBare(url: string): Promise<LoadClient> {
   const s: Socket = io(url, { transports: ['websocket'], forceNew: true });
   await new Promise<void>((resolve, reject) => {
@@ -62,7 +94,7 @@ async function connectBare(url: string): Promise<LoadClient> {
 }
 
 async function connect(a: ConnectArgs): Promise<{ connected: number }> {
-  clients = await Promise.all(a.agents.map((ag) => (a.mode === 'hub' ? connectHub(a.url, ag.agentId, ag.token) : connectBare(a.url))));
+  clients = await Promise.all(a.agents.map((ag) => CONNECT[a.mode](a.url, ag.agentId, ag.token)));
   if (a.pattern) await Promise.all(clients.map((c) => c.subscribe(a.pattern!, (p) => receiver.take(p))));
   return { connected: clients.length };
 }

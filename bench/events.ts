@@ -7,6 +7,8 @@
  *     [--runs=3]   (interleaved runs: hub, baseline, NATS, hub, …; the table adds each system's median)
  *     [--nats | --no-nats] [--nats-server-bin=/usr/sbin/nats-server]
  *     [--profile=DIR]   (the hub's CPU profile, `node --cpu-prof`, written into DIR when it stops)
+ *     [--clients=sdk|raw]   (the hub's publishers and subscribers: the SDK, or plain socket.io-client
+ *                            speaking docs/protocol.md, which tells the SDK's share of the latency apart)
  *
  * Processes: this one only orchestrates and prints. The hub (or the relay) is one child; the
  * publishers run in a second and the subscribers in a third (bench/event-load-worker.ts).
@@ -64,6 +66,8 @@ interface Options {
   runs: number;
   /** Write the hub's CPU profile (`--cpu-prof`) into this folder. */
   profileDir: string;
+  /** The hub's load clients: the SDK, or plain socket.io-client following docs/protocol.md. */
+  clients: 'sdk' | 'raw';
 }
 
 interface LoadOutcome {
@@ -95,13 +99,14 @@ function readOptions(): Options {
     natsServerBin: f.string('nats-server-bin', NATS_SERVER_BIN),
     runs: Math.max(1, f.number('runs', 1)),
     profileDir: f.string('profile', ''),
+    clients: f.string('clients', 'sdk', ['sdk', 'raw'] as const),
   };
 }
 
 /** Connects both workers, runs the paced load, waits for deliveries to drain, collects samples. */
 async function runLoad(
   label: string,
-  mode: 'hub' | 'bare',
+  mode: 'hub' | 'raw' | 'bare',
   url: string,
   serverPid: number,
   pubs: Agents,
@@ -113,10 +118,10 @@ async function runLoad(
   const subW = WorkerProcess.start(LOAD_WORKER);
   const pubW = WorkerProcess.start(LOAD_WORKER);
   try {
-    await subW.call('connect', { mode, url, agents: subs, pattern: mode === 'hub' ? 'bench:*' : 'bench' });
+    await subW.call('connect', { mode, url, agents: subs, pattern: mode === 'bare' ? 'bench' : 'bench:*' });
     await pubW.call('connect', { mode, url, agents: pubs });
     // The hub's CPU includes its store process (PGlite's), as it did when the store was a thread.
-    const storePid = mode === 'hub' ? storeProcessOf(serverPid) : null;
+    const storePid = mode === 'bare' ? null : storeProcessOf(serverPid);
     const meter = new CpuMeter({ server: storePid ? [serverPid, storePid] : serverPid, publishers: pubW.pid, subscribers: subW.pid });
     let cpu: Record<string, number> = {};
     // CPU is sampled over the measured window only, not the warm-up or the drain.
@@ -327,8 +332,8 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
   guardChild(hub.child);
   try {
     const ours = await runLoad(
-      `agent hub (${o.store})`,
-      'hub',
+      o.clients === 'raw' ? `agent hub (${o.store}, raw clients)` : `agent hub (${o.store})`,
+      o.clients === 'raw' ? 'raw' : 'hub',
       hub.url,
       hub.child!.pid!,
       agentsFor('bench-pub', o.publishers, hub),
