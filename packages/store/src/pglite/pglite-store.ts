@@ -6,6 +6,7 @@ import { MIGRATIONS_FOLDER } from '../sql/migrations-folder.ts';
 import { SqlStore } from '../sql/sql-store.ts';
 import { toStoreError } from '../store-unavailable.ts';
 import { durableStartParams, syncToDisk, syncTree } from './pglite-durable.mjs';
+import { AUTO_VACUUM_DEFAULTS, AutoVacuum, type AutoVacuumSettings } from './auto-vacuum.ts';
 import { WAL_CHECKPOINT_DEFAULTS, WalCheckpointer, type WalCheckpointSettings } from './wal-checkpointer.ts';
 
 /** Pass as `dataDir` for a throwaway database that lives in memory. */
@@ -14,8 +15,14 @@ export const PGLITE_IN_MEMORY = 'memory://';
 export interface PgliteStoreOptions {
   /** The hub's data folder; the database lives in `<dataDir>/pglite`. */
   dataDir: string;
-  /** When the store takes WAL checkpoints (see WalCheckpointer); tests shorten them. */
+  /** The store's own upkeep (WalCheckpointer, AutoVacuum); tests make it run sooner. */
+  maintenance?: PgliteMaintenanceSettings;
+}
+
+/** When the PGlite store takes WAL checkpoints and vacuums, as a server's background processes would. */
+export interface PgliteMaintenanceSettings {
   walCheckpoints?: Partial<WalCheckpointSettings>;
+  vacuum?: Partial<AutoVacuumSettings>;
 }
 
 const rawText = (value: string) => value;
@@ -72,7 +79,7 @@ export async function preparePgliteFolder(dataDir: string): Promise<string> {
 export async function openPgliteStore(opts: PgliteStoreOptions): Promise<Store> {
   const client = await createPgliteClient(opts.dataDir);
   try {
-    return await storeOn(client, () => client.close(), opts.walCheckpoints);
+    return await storeOn(client, () => client.close(), opts.maintenance);
   } catch (err) {
     await client.close();
     throw toStoreError(err);
@@ -83,8 +90,8 @@ export async function openPgliteStore(opts: PgliteStoreOptions): Promise<Store> 
  * A store on a client from `createPgliteClient` that the caller keeps owning: `close()` closes
  * the store, not the client. Tests use it to run many stores against one migrated database.
  */
-export function openPgliteStoreOn(client: PGlite, walCheckpoints?: Partial<WalCheckpointSettings>): Promise<Store> {
-  return storeOn(client, async () => {}, walCheckpoints);
+export function openPgliteStoreOn(client: PGlite, maintenance?: PgliteMaintenanceSettings): Promise<Store> {
+  return storeOn(client, async () => {}, maintenance);
 }
 
 /** Whether `dataDir` already holds a database (PGlite runs initdb when it does not). */
@@ -96,20 +103,23 @@ export async function hasPgliteDatabase(dataDir: string): Promise<boolean> {
   );
 }
 
-async function storeOn(client: PGlite, release: () => Promise<void>, walCheckpoints?: Partial<WalCheckpointSettings>): Promise<Store> {
+async function storeOn(client: PGlite, release: () => Promise<void>, maintenance: PgliteMaintenanceSettings = {}): Promise<Store> {
   const [{ drizzle }, { migrate }] = await Promise.all([import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')]);
   const db = drizzle({ client });
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  // PostgreSQL in PGlite has no checkpointer process: without this its WAL only ever grows.
-  const checkpointer = new WalCheckpointer(client, { ...WAL_CHECKPOINT_DEFAULTS, ...walCheckpoints });
+  // PostgreSQL in PGlite has no checkpointer and no autovacuum: without these its WAL only ever
+  // grows, and so do tables whose rows are deleted (the event log under retention).
+  const checkpointer = new WalCheckpointer(client, { ...WAL_CHECKPOINT_DEFAULTS, ...maintenance.walCheckpoints });
+  const vacuum = new AutoVacuum(client, { ...AUTO_VACUUM_DEFAULTS, ...maintenance.vacuum });
   checkpointer.start();
+  vacuum.start();
   // The event log's hot statements go to PGlite directly (see RawDriver).
   const raw = {
     insert: async (statement: string, params: unknown[]) => (await client.query(statement, params)).affectedRows,
     rows: async (statement: string, params: unknown[]) => (await client.query<unknown[]>(statement, params, { rowMode: 'array' })).rows,
   };
   const stop = async () => {
-    await checkpointer.stop();
+    await Promise.all([checkpointer.stop(), vacuum.stop()]);
     await release();
   };
   return new SqlStore('pglite', db, stop, raw);

@@ -1,4 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
+import { UpkeepTask } from './upkeep-task.ts';
 
 /**
  * PGlite runs PostgreSQL as a single-user backend, which has no checkpointer process: nothing ever
@@ -33,52 +34,25 @@ const IDLE_WAL_BYTES = 64 * 1024;
 /** WAL written since the last checkpoint's redo point, in bytes. */
 const WAL_SINCE_CHECKPOINT = `select pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn)::float8 as behind from pg_control_checkpoint()`;
 
-export class WalCheckpointer {
+export class WalCheckpointer extends UpkeepTask {
   /** Checkpoints taken (tests and diagnostics). */
   taken = 0;
-  /** The last failure to read the WAL position or to checkpoint; the next check tries again. */
-  lastError: unknown = null;
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private running: Promise<void> | null = null;
   private lastAt = Date.now();
 
   constructor(
     private readonly client: PGlite,
     private readonly s: WalCheckpointSettings = WAL_CHECKPOINT_DEFAULTS,
-  ) {}
-
-  start(): void {
-    this.timer ??= setInterval(() => void this.check(), this.s.checkEveryMs);
-    // Never what keeps a process (or the store's worker) alive.
-    this.timer.unref?.();
+  ) {
+    super(s.checkEveryMs);
   }
 
-  /** Stops checking; resolves once a checkpoint in progress has finished. */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
-  }
-
-  /** Takes a checkpoint now if one is due (the timer calls this). */
-  check(): Promise<void> {
-    this.running ??= this.checkOnce().finally(() => (this.running = null));
-    return this.running;
-  }
-
-  private async checkOnce(): Promise<void> {
-    try {
-      const { rows } = await this.client.query<{ behind: number }>(WAL_SINCE_CHECKPOINT);
-      const behind = Number(rows[0]?.behind ?? 0);
-      const due = behind >= this.s.maxWalBytes || (behind > IDLE_WAL_BYTES && Date.now() - this.lastAt >= this.s.intervalMs);
-      if (!due) return;
-      await this.client.exec('checkpoint');
-      this.taken++;
-      this.lastAt = Date.now();
-      this.lastError = null;
-    } catch (err) {
-      // A database closing under the check, say: the store reports its own failures to callers.
-      this.lastError = err;
-    }
+  protected async work(): Promise<void> {
+    const { rows } = await this.client.query<{ behind: number }>(WAL_SINCE_CHECKPOINT);
+    const behind = Number(rows[0]?.behind ?? 0);
+    const due = behind >= this.s.maxWalBytes || (behind > IDLE_WAL_BYTES && Date.now() - this.lastAt >= this.s.intervalMs);
+    if (!due) return;
+    await this.client.exec('checkpoint');
+    this.taken++;
+    this.lastAt = Date.now();
   }
 }

@@ -1,0 +1,191 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HubEvent } from '@agent-hub/protocol';
+import type { Store } from '@agent-hub/core';
+import { AutoVacuum, vacuumDue } from './auto-vacuum.ts';
+import { createPgliteClient, openPgliteStoreOn } from './pglite-store.ts';
+import { WalCheckpointer } from './wal-checkpointer.ts';
+
+// PGlite's PostgreSQL is a single-user backend: no checkpointer and no autovacuum run beside it,
+// so the store does their work (WalCheckpointer, AutoVacuum). These tests run on real folders.
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The last checkpoint's redo point, and the WAL written since it (bytes). */
+async function walState(client: PGlite): Promise<{ redo: string; behind: number }> {
+  const { rows } = await client.query<{ redo: string; behind: number }>(
+    `select redo_lsn::text as redo, pg_wal_lsn_diff(pg_current_wal_lsn(), redo_lsn)::float8 as behind from pg_control_checkpoint()`,
+  );
+  return { redo: rows[0]!.redo, behind: Number(rows[0]!.behind) };
+}
+
+/** WAL written since `from` (an LSN from `walState`/`walPosition`), in bytes. */
+async function walSince(client: PGlite, from: string): Promise<number> {
+  const { rows } = await client.query<{ d: number }>(`select pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float8 as d`, [from]);
+  return Number(rows[0]!.d);
+}
+
+async function walPosition(client: PGlite): Promise<string> {
+  const { rows } = await client.query<{ lsn: string }>(`select pg_current_wal_lsn()::text as lsn`);
+  return rows[0]!.lsn;
+}
+
+const MB = 1024 * 1024;
+let next = 0;
+/** A batch of events as the hub appends them (~1 KB of payload each), stamped `ts`. */
+const batch = (n: number, ts = new Date(0).toISOString()): HubEvent[] =>
+  Array.from({ length: n }, () => {
+    next++;
+    return {
+      id: `e${next}`,
+      offset: next,
+      topic: `upkeep:${next % 7}`,
+      priority: 'normal',
+      ts,
+      publisher: 'p',
+      payload: { body: 'x'.repeat(1000) },
+    };
+  });
+
+/** The events table's size on disk (heap and indexes) in bytes, and how often it was vacuumed. */
+async function eventsTable(client: PGlite): Promise<{ bytes: number; vacuums: number }> {
+  const { rows } = await client.query<{ bytes: number; vacuums: number }>(
+    `select pg_total_relation_size('events')::float8 as bytes, vacuum_count::float8 as vacuums from pg_stat_user_tables where relname = 'events'`,
+  );
+  return { bytes: Number(rows[0]!.bytes), vacuums: Number(rows[0]!.vacuums) };
+}
+
+describe('vacuumDue: autovacuum’s default thresholds', () => {
+  it('vacuums past 50 + 20 % dead or 1,000 + 20 % inserted rows, and not before', () => {
+    expect(vacuumDue({ live: 1000, dead: 251, inserted: 0 })).toBe(true);
+    expect(vacuumDue({ live: 1000, dead: 250, inserted: 0 })).toBe(false);
+    expect(vacuumDue({ live: 1000, dead: 0, inserted: 1201 })).toBe(true);
+    expect(vacuumDue({ live: 1000, dead: 250, inserted: 1200 })).toBe(false);
+  });
+});
+
+describe('PGlite store upkeep', () => {
+  let tmp: string;
+  let client: PGlite | undefined;
+  let store: Store | undefined;
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'agenthub-upkeep-'));
+  });
+
+  afterEach(async () => {
+    await store?.close();
+    await client?.close();
+    store = client = undefined;
+  });
+
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  describe('WAL checkpoints', () => {
+    it('checkpoints an open store once its WAL passes the threshold, so the WAL behind stays bounded', { timeout: 60_000 }, async () => {
+      client = await createPgliteClient(join(tmp, 'size'));
+      store = await openPgliteStoreOn(client, { walCheckpoints: { maxWalBytes: 2 * MB, checkEveryMs: 25, intervalMs: 3_600_000 } });
+      const first = await walState(client);
+      const start = await walPosition(client);
+      let most = 0;
+      // ~20 MB of WAL: without checkpoints all of it would stay behind the start's redo point.
+      while ((await walSince(client, start)) < 20 * MB) {
+        await store.events.appendEvents(batch(200));
+        most = Math.max(most, (await walState(client)).behind);
+        await sleep(30); // room for the check between batches, as a hub's commits leave
+      }
+      expect((await walState(client)).redo).not.toBe(first.redo);
+      // Checked every 25 ms against 2 MB: never far past it (one batch is ~0.5 MB of WAL).
+      expect(most).toBeLessThan(6 * MB);
+    });
+
+    it('checkpoints after the interval when anything was written, and not when nothing was', { timeout: 60_000 }, async () => {
+      client = await createPgliteClient(join(tmp, 'time'));
+      const checkpointer = new WalCheckpointer(client, { maxWalBytes: 1024 * MB, checkEveryMs: 3_600_000, intervalMs: 50 });
+      store = await openPgliteStoreOn(client, { walCheckpoints: { maxWalBytes: 1024 * MB, checkEveryMs: 3_600_000 } });
+      await store.events.appendEvents(batch(100));
+      const written = await walState(client);
+      expect(written.behind).toBeGreaterThan(64 * 1024);
+      await sleep(60);
+      await checkpointer.check();
+      expect(checkpointer.taken).toBe(1);
+      const after = await walState(client);
+      expect(after.redo).not.toBe(written.redo);
+      // Nothing written since: the checkpoint's own record does not make another one due.
+      await sleep(60);
+      await checkpointer.check();
+      expect(checkpointer.taken).toBe(1);
+      expect((await walState(client)).redo).toBe(after.redo);
+      expect(checkpointer.lastError).toBeNull();
+    });
+
+    it('records a check against a closed database as an error, without throwing', { timeout: 60_000 }, async () => {
+      client = await createPgliteClient(join(tmp, 'close'));
+      const checkpointer = new WalCheckpointer(client, { maxWalBytes: 0, checkEveryMs: 3_600_000, intervalMs: 0 });
+      await client.close();
+      await expect(checkpointer.check()).resolves.toBeUndefined();
+      expect(checkpointer.lastError).toBeTruthy();
+      expect(checkpointer.taken).toBe(0);
+      client = undefined;
+    });
+
+    it('keeps pg_wal from growing with what was written', { timeout: 120_000 }, async () => {
+      client = await createPgliteClient(join(tmp, 'files'));
+      store = await openPgliteStoreOn(client, { walCheckpoints: { maxWalBytes: 4 * MB, checkEveryMs: 25, intervalMs: 3_600_000 } });
+      const walDir = join(tmp, 'files', 'pglite', 'pg_wal');
+      const segments = async () => (await readdir(walDir)).filter((f) => /^[0-9A-F]{24}$/.test(f)).length;
+      const start = await walPosition(client);
+      while ((await walSince(client, start)) < 160 * MB) {
+        await store.events.appendEvents(batch(400));
+        await sleep(30);
+      }
+      // 160 MB is ten 16 MB segments; recycled ones are reused, and PostgreSQL keeps about
+      // min_wal_size (80 MB, five segments) plus the one in use.
+      expect(await segments()).toBeLessThanOrEqual(8);
+    });
+  });
+
+  describe('VACUUM', () => {
+    it('keeps an event log under retention from growing: deleted rows make room for new ones', { timeout: 120_000 }, async () => {
+      client = await createPgliteClient(join(tmp, 'retention'));
+      store = await openPgliteStoreOn(client, { vacuum: { checkEveryMs: 50 } });
+      const old = new Date(0).toISOString();
+      const fill = async () => {
+        for (let k = 0; k < 20; k++) await store!.events.appendEvents(batch(500, old));
+      };
+      await fill(); // 10,000 events
+      const first = await eventsTable(client);
+      for (let round = 0; round < 4; round++) {
+        // Retention removes the old events, then as many new ones come.
+        const vacuumsBefore = (await eventsTable(client)).vacuums;
+        expect(await store.events.deleteEventsBefore(Date.now())).toBe(10_000);
+        await fill();
+        // Statistics reach PostgreSQL's views a moment after the statements (as commits go on in a hub).
+        const deadline = Date.now() + 15_000;
+        while ((await eventsTable(client)).vacuums === vacuumsBefore) {
+          if (Date.now() > deadline) throw new Error(`no vacuum of the events table in round ${round}`);
+          await sleep(100);
+        }
+      }
+      const last = await eventsTable(client);
+      // Without vacuums the table would be five fills' size (each round adds one on top).
+      expect(last.bytes).toBeLessThan(first.bytes * 2.5);
+      expect(last.vacuums).toBeGreaterThanOrEqual(4);
+    });
+
+    it('records a check against a closed database as an error, without throwing', { timeout: 60_000 }, async () => {
+      client = await createPgliteClient(join(tmp, 'closed'));
+      const vacuum = new AutoVacuum(client, { checkEveryMs: 3_600_000 });
+      await client.close();
+      client = undefined;
+      await expect(vacuum.check()).resolves.toBeUndefined();
+      expect(vacuum.lastError).toBeTruthy();
+      expect(vacuum.vacuumed).toBe(0);
+    });
+  });
+});
