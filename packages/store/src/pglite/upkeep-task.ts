@@ -3,6 +3,9 @@
  * on a timer instead (PGlite's single-user backend has none): `work()` on every tick, one at a
  * time, on the store's one connection. A failure (a database closing under the tick, say) is kept
  * in `lastError` and the next tick tries again: the store reports its own failures to its callers.
+ * Ticks are timers of the store's thread. In the store's worker every call arrives as a message, so
+ * they run between calls; a caller that chains queries on the same thread without ever yielding to
+ * the event loop would hold them off.
  */
 export abstract class UpkeepTask {
   /** The last failure; null once a tick succeeded. */
