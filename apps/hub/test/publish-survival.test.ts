@@ -3,7 +3,9 @@ import { io } from 'socket.io-client';
 import { connectAgent, type AgentClient } from '@agent-hub/sdk';
 import { createTestDatabaseOrSkip, type TestDatabase } from '@agent-hub/store';
 import { AGENTS_NAMESPACE, type HubEvent, type PublishResult } from '@agent-hub/protocol';
+import { withTimeout } from '../../../bench/child-guard.ts';
 import { HubProcess } from './support/hub-process.ts';
+import { reportOnFailure } from './support/report-on-failure.ts';
 import { TcpProxy } from './support/tcp-proxy.ts';
 import { eventually, startTestHub } from './support/test-hub.ts';
 
@@ -83,8 +85,9 @@ describe('SDK publishes across a cut connection', () => {
     const port = await proxy.start();
     const url = new URL(pg!.url);
     url.port = String(port);
-    // At info, the hub's log says what its batcher and recovery probe did, for the message below.
+    // At info, the hub's log says what its batcher and recovery probe did; printed if this fails.
     const hub = await HubProcess.start({ env: { DATABASE_URL: url.toString(), LOG_LEVEL: 'info' } });
+    reportOnFailure(() => `the hub's log:\n${hub.output}`);
     let agent: AgentClient | null = null;
     try {
       agent = await connectAgent({ url: hub.url, agentId: 'notice', token: hub.tokens.issue('notice') });
@@ -98,8 +101,8 @@ describe('SDK publishes across a cut connection', () => {
       expect(agent.pendingPublishes).toBe(1);
       await proxy.restore();
       // The hub notices the store's return within a second or two. A publish still pending after
-      // 30 s is a bug; the test fails then with the hub's own account rather than at its timeout.
-      await settleOrExplain(during, 30_000, () => `no event:durable 30 s after the store's return; the hub's log:\n${hub.output}`);
+      // 30 s is a bug; the test fails then (with the hub's log) rather than at its timeout.
+      await withTimeout(during, 30_000, "event:durable after the store's return");
       expect(settled).toMatchObject({ id: 'during-outage', durable: true });
       const res = await hub.api('/api/events?patterns=outage:x&limit=10');
       expect(((await res.json()) as { items: Array<{ id: string }> }).items.map((e) => e.id)).toContain('during-outage');
@@ -110,16 +113,6 @@ describe('SDK publishes across a cut connection', () => {
     }
   }, 90_000);
 });
-
-async function settleOrExplain(p: Promise<unknown>, ms: number, why: () => string): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(why())), ms)));
-  try {
-    await Promise.race([p, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describe('the SDK journal', () => {
   it('re-sends what a killed agent process never heard was durable, and the log keeps each id once', async () => {
