@@ -31,7 +31,8 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000 \
     HOST=0.0.0.0 \
-    DATA_DIR=/data
+    DATA_DIR=/data \
+    MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
 WORKDIR /app
@@ -42,4 +43,6 @@ VOLUME ["/data"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 STOPSIGNAL SIGTERM
-CMD ["node", "apps/hub/dist/main.mjs"]
+# The launch settings (MALLOC_MMAP_THRESHOLD_ above, --max-semi-space-size) are scripts/hub-launch.mjs's;
+# docs/operations.md#memory says why.
+CMD ["node", "--max-semi-space-size=4", "apps/hub/dist/main.mjs"]

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentTokens } from '../../src/auth/agent-token.ts';
+import { HUB_LAUNCH_ENV, HUB_LAUNCH_NODE_ARGS } from '../../../../scripts/hub-launch.mjs';
 
 export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -30,13 +31,18 @@ export interface HubProcessOptions {
    * with plain `node`; by default the TypeScript sources run through tsx.
    */
   built?: string;
+  /**
+   * Run `built` with bare `node`, without the launch settings `pnpm start` and the Docker image
+   * use (scripts/hub-launch.mjs); for before/after measurements.
+   */
+  bareLaunch?: boolean;
 }
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
 /**
  * A real hub child process (`node --import tsx apps/hub/src/main.ts`, or a production build's
- * `node apps/hub/dist/main.mjs` with `built`) on a free port with its own
+ * `node apps/hub/dist/main.mjs` with `built`, launched as `pnpm start` does) on a free port with its own
  * data directory, that a test can SIGKILL, SIGTERM, and start again on the same port and data
  * directory. The one hub spawner of the repository: apps/hub tests, e2e/ (through
  * e2e/support/hub-process.ts), bench/, examples/ and conformance/ all start hubs with it.
@@ -73,10 +79,10 @@ export class HubProcess {
       dataDir,
       opts.token ?? randomBytes(18).toString('base64url'),
       opts.agentSecret ?? randomBytes(18).toString('base64url'),
-      opts.env ?? {},
+      { ...(opts.built && !opts.bareLaunch ? HUB_LAUNCH_ENV : {}), ...opts.env },
       !opts.dataDir,
       opts.readyTimeoutMs ?? 30_000,
-      opts.nodeArgs ?? [],
+      [...(opts.built && !opts.bareLaunch ? HUB_LAUNCH_NODE_ARGS : []), ...(opts.nodeArgs ?? [])],
       opts.built ? [opts.built] : ['--import', 'tsx', 'apps/hub/src/main.ts'],
     );
     try {
