@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../apps/hub/test/support/hub-process.ts';
-import { HUB_LAUNCH_ENV, HUB_LAUNCH_NODE_ARGS } from '../scripts/hub-launch.mjs';
+import { hubLaunchCommand } from '../scripts/hub-launch.mjs';
 import { Flags } from './flags.ts';
 
 let built: string | undefined;
@@ -27,7 +27,7 @@ export function benchHub(flags = new Flags()): { built?: string; bareLaunch?: bo
     console.log(
       which === 'bare'
         ? `hub under test: the production build (${built}) under bare node, without the launch settings of pnpm start`
-        : `hub under test: the production build (${built}), launched as pnpm start does (${[...Object.entries(HUB_LAUNCH_ENV).map(([k, v]) => `${k}=${v}`), ...HUB_LAUNCH_NODE_ARGS].join(' ')}); --hub=bare without those settings, --hub=source the sources through tsx`,
+        : `hub under test: the production build (${built}), launched as pnpm start does (${hubLaunchCommand(built)}); --hub=bare without those settings, --hub=source the sources through tsx`,
     );
   }
   return which === 'bare' ? { built, bareLaunch: true } : { built };

@@ -16,3 +16,8 @@ export const HUB_LAUNCH_ENV = Object.freeze({ MALLOC_MMAP_THRESHOLD_: '131072' }
  * generation of the main thread and of the store's worker at ~12 MiB each instead of ~48 MiB.
  */
 export const HUB_LAUNCH_NODE_ARGS = Object.freeze(['--max-semi-space-size=4']);
+
+/** The shell command line that launches `entry` with these settings, as `pnpm start` does. */
+export function hubLaunchCommand(entry = 'apps/hub/dist/main.mjs') {
+  return [...Object.entries(HUB_LAUNCH_ENV).map(([k, v]) => `${k}=${v}`), 'node', ...HUB_LAUNCH_NODE_ARGS, entry].join(' ');
+}
