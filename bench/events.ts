@@ -365,8 +365,11 @@ async function groupCommitOf(hub: HubProcess): Promise<string> {
   const batches = value('agenthub_event_log_commit_seconds_count');
   const events = value('agenthub_event_log_committed_total');
   const seconds = value('agenthub_event_log_commit_seconds_sum');
-  if (!(batches > 0)) return 'group commit: no batches reported';
-  return `group commit (whole run): ${batches.toLocaleString('en-US')} batches, ${(events / batches).toFixed(1)} events each, ${((seconds / batches) * 1000).toFixed(2)} ms each on average`;
+  const refused = value('agenthub_event_publishes_refused_overload_total');
+  // Pushback shows in the latency: a refused publish is re-sent by the SDK after its retry-after.
+  const pushback = `; publishes refused for overload (RATE_LIMITED, re-sent by the SDK): ${Number.isNaN(refused) ? '?' : refused.toLocaleString('en-US')}`;
+  if (!(batches > 0)) return `group commit: no batches reported${pushback}`;
+  return `group commit (whole run): ${batches.toLocaleString('en-US')} batches, ${(events / batches).toFixed(1)} events each, ${((seconds / batches) * 1000).toFixed(2)} ms each on average${pushback}`;
 }
 
 async function runBaseline(o: Options): Promise<LoadOutcome> {
