@@ -21,6 +21,7 @@ import { connectAgent } from '@agent-hub/sdk';
 import { createTestDatabase, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
 import { benchHub } from './hub-build.ts';
+import { fmtCount, hubMetrics, OVERLOAD_REFUSALS } from './hub-metrics.ts';
 import { guardChild, withTimeout } from './child-guard.ts';
 import { CpuMeter, memoryOf, storeProcessOf, waitForQuiet } from './cpu-meter.ts';
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
@@ -360,14 +361,11 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
 
 /** The hub's group commit over the whole load run, from its /metrics histograms. */
 async function groupCommitOf(hub: HubProcess): Promise<string> {
-  const text = await (await hub.api('/metrics')).text();
-  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const value = await hubMetrics(hub);
   const batches = value('agenthub_event_log_commit_seconds_count');
   const events = value('agenthub_event_log_committed_total');
   const seconds = value('agenthub_event_log_commit_seconds_sum');
-  const refused = value('agenthub_event_publishes_refused_overload_total');
-  // Pushback shows in the latency: a refused publish is re-sent by the SDK after its retry-after.
-  const pushback = `; publishes refused for overload (RATE_LIMITED, re-sent by the SDK): ${Number.isNaN(refused) ? '?' : refused.toLocaleString('en-US')}`;
+  const pushback = `; publishes refused for overload (RATE_LIMITED, re-sent by the SDK): ${fmtCount(value(OVERLOAD_REFUSALS))}`;
   if (!(batches > 0)) return `group commit: no batches reported${pushback}`;
   return `group commit (whole run): ${batches.toLocaleString('en-US')} batches, ${(events / batches).toFixed(1)} events each, ${((seconds / batches) * 1000).toFixed(2)} ms each on average${pushback}`;
 }

@@ -21,6 +21,7 @@ import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worke
 import { Flags } from './flags.ts';
 import { waitDelivered } from './paced-load.ts';
 import { fmtMs, printTable, summarize } from './stats.ts';
+import { fmtCount, hubMetrics, OVERLOAD_REFUSALS } from './hub-metrics.ts';
 import { WorkerProcess } from './worker-rpc.ts';
 
 const LOAD_WORKER = fileURLToPath(new URL('./event-load-worker.ts', import.meta.url));
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
     const acked = pub.measuredSent - pub.errors - pub.skipped;
     await waitDelivered(subW, acked);
     const sub = await subW.call<SubscribeReport>('report');
+    const refused = (await hubMetrics(hub))(OVERLOAD_REFUSALS);
 
     const recovery: Array<{ p95: number; p50: number; n: number }> = [];
     for (let w = 0; w < RECOVERY_WINDOWS; w++) {
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
           'publishes sent / acked (durable)',
           `${pub.measuredSent} / ${acked} in ${(burstMs / 1000).toFixed(1)} s (${Math.round((acked * 1000) / burstMs)}/s acked)`,
         ],
+        ['publishes refused for overload (RATE_LIMITED, re-sent by the SDK)', fmtCount(refused)],
         ["publishes failed (after the SDK's retries)", fmtCounts(pub.errorCodes)],
         ['acked events not delivered to the subscriber', String(Math.max(0, acked - sub.received))],
         ['burst: propagation p50 / p95 / max', `${fmtMs(prop.p50)} / ${fmtMs(prop.p95)} / ${fmtMs(prop.max)}`],
