@@ -9,6 +9,8 @@
  *     [--profile=DIR]   (the hub's CPU profile, `node --cpu-prof`, written into DIR when it stops)
  *     [--clients=sdk|raw]   (the hub's publishers and subscribers: the SDK, or plain socket.io-client
  *                            speaking docs/protocol.md, which tells the SDK's share of the latency apart)
+ *     [--window=30]   (a row per 30 s of the measured span: latency, hub CPU and RSS over time; on
+ *                      by default for --duration=60 or more, --window=0 turns it off)
  *
  * Processes: this one only orchestrates and prints. The hub (or the relay) is one child; the
  * publishers run in a second and the subscribers in a third (bench/event-load-worker.ts).
@@ -23,7 +25,7 @@ import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
 import { benchHub } from './hub-build.ts';
 import { fmtCount, hubMetrics, OVERLOAD_REFUSALS } from './hub-metrics.ts';
 import { guardChild, withTimeout } from './child-guard.ts';
-import { CpuMeter, memoryOf, storeProcessOf, waitForQuiet } from './cpu-meter.ts';
+import { CpuMeter, cpuTimeMs, memoryOf, storeProcessOf, waitForQuiet } from './cpu-meter.ts';
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
 import { Flags } from './flags.ts';
 import { probeNats, runNats, skipLine, NATS_SERVER_BIN, type NatsResult, type Probe } from './nats-anchor.ts';
@@ -36,6 +38,7 @@ import {
   median,
   medianSummary,
   printTable,
+  SampleBuffer,
   summarize,
   throughput,
   type Summary,
@@ -69,6 +72,8 @@ interface Options {
   profileDir: string;
   /** The hub's load clients: the SDK, or plain socket.io-client following docs/protocol.md. */
   clients: 'sdk' | 'raw';
+  /** Seconds per row of the over-time table (0: none); 30 by default for runs of a minute or more. */
+  windowS: number;
 }
 
 interface LoadOutcome {
@@ -78,7 +83,21 @@ interface LoadOutcome {
   propagation: Summary;
   ack: Summary;
   cpu: Record<string, number>;
+  /** The server's CPU time, RSS and counters, sampled every window of the measured span (`--window`). */
+  serverSamples?: ServerSample[];
 }
+
+/** The server's CPU time and RSS (with its store process), and the hub's counters, at one moment. */
+interface ServerSample {
+  /** Wall-clock (timeOrigin-based) ms of the sample. */
+  at: number;
+  cpuMs: number;
+  rssMb: number;
+  counters?: { commits: number; commitSeconds: number; refused: number };
+}
+
+const COMMITS = 'agenthub_event_log_commit_seconds_count';
+const COMMIT_SECONDS = 'agenthub_event_log_commit_seconds_sum';
 
 type Agents = Array<{ agentId: string; token: string }>;
 
@@ -101,6 +120,7 @@ function readOptions(): Options {
     runs: Math.max(1, f.number('runs', 1)),
     profileDir: f.string('profile', ''),
     clients: f.string('clients', 'sdk', ['sdk', 'raw'] as const),
+    windowS: f.number('window', f.number('duration', quick ? 4 : 10) >= 60 ? 30 : 0),
   };
 }
 
@@ -113,6 +133,7 @@ async function runLoad(
   pubs: Agents,
   subs: Agents,
   o: Options,
+  metricsOf?: () => Promise<(name: string) => number>,
 ): Promise<LoadOutcome> {
   // A shared machine: give someone else's burst a moment to pass rather than measure it.
   await waitForQuiet(QUIET_WAIT_MS);
@@ -127,13 +148,43 @@ async function runLoad(
     let cpu: Record<string, number> = {};
     // CPU is sampled over the measured window only, not the warm-up or the drain.
     const cpuTimers = [setTimeout(() => meter.start(), o.warmupMs), setTimeout(() => (cpu = meter.stop()), o.warmupMs + o.measureMs)];
+    const serverPids = storePid ? [serverPid, storePid] : [serverPid];
+    const serverSamples: ServerSample[] = [];
+    let sampler: ReturnType<typeof setInterval> | undefined;
+    let sample: (() => void) | undefined;
+    if (o.windowS > 0) {
+      sample = () => {
+        const at = performance.timeOrigin + performance.now();
+        const s: ServerSample = {
+          at,
+          cpuMs: serverPids.reduce((sum, pid) => sum + cpuTimeMs(pid), 0),
+          rssMb: serverPids.reduce((sum, pid) => sum + memoryOf(pid).rssMb, 0),
+        };
+        serverSamples.push(s);
+        // The hub's own counters, read as soon as it answers (a hub that stalls answers late).
+        void metricsOf?.()
+          .then(
+            (value) => (s.counters = { commits: value(COMMITS), commitSeconds: value(COMMIT_SECONDS), refused: value(OVERLOAD_REFUSALS) }),
+          )
+          .catch(() => undefined);
+      };
+      cpuTimers.push(
+        setTimeout(() => {
+          sample!();
+          sampler = setInterval(sample!, o.windowS * 1000);
+        }, o.warmupMs),
+      );
+    }
     const args: RunArgs = { rate: o.rate, warmupMs: o.warmupMs, measureMs: o.measureMs, topicPrefix: 'bench:', room: 'bench' };
     const pub = await pubW.call<PublishReport>('run', args, o.warmupMs + o.measureMs + 60_000);
     cpuTimers.forEach(clearTimeout);
+    clearInterval(sampler);
+    // The end of the last window (the interval's own tick may come just after the run returns).
+    if (sampler) sample?.();
     if (!Object.keys(cpu).length) cpu = meter.stop();
     await waitDelivered(subW, pub.measuredSent * subs.length);
     const sub = await subW.call<SubscribeReport>('report');
-    return { label, pub, sub, propagation: summarize(sub.latencies), ack: summarize(pub.acks), cpu };
+    return { label, pub, sub, propagation: summarize(sub.latencies), ack: summarize(pub.acks), cpu, serverSamples };
   } finally {
     await Promise.all([pubW.stop(), subW.stop()]);
   }
@@ -212,6 +263,58 @@ function loadRow(r: LoadOutcome, o: Options, subs: number): string[] {
   ];
 }
 
+/**
+ * A long run's figures window by window (`--window`): whether latency, the ack and the hub's
+ * memory hold steady as the log grows and the store's upkeep (VACUUM, WAL checkpoints) runs, or
+ * drift. Events go to the window of their publish stamp.
+ */
+function printOverTime(r: LoadOutcome, o: Options): void {
+  const windowMs = o.windowS * 1000;
+  let start = Number.POSITIVE_INFINITY;
+  for (const t of r.sub.stamps) start = Math.min(start, t);
+  if (!Number.isFinite(start)) return;
+  const count = Math.ceil(o.measureMs / windowMs);
+  const bin = (t: number) => Math.min(count - 1, Math.max(0, Math.floor((t - start) / windowMs)));
+  const props = Array.from({ length: count }, () => new SampleBuffer());
+  const acks = Array.from({ length: count }, () => new SampleBuffer());
+  r.sub.stamps.forEach((t, i) => props[bin(t)]!.push(r.sub.latencies[i]!));
+  r.pub.ackSentAt.forEach((t, i) => acks[bin(t)]!.push(r.pub.acks[i]!));
+  const samples = r.serverSamples ?? [];
+  const rows = props.map((buf, k) => {
+    const p = summarize(buf.values());
+    const a = summarize(acks[k]!.values());
+    const span = Math.min(windowMs, o.measureMs - k * windowMs);
+    // The server's samples nearest the window's start and end (one is taken every window from the end of the warm-up).
+    const nearest = (t: number) =>
+      samples.reduce<ServerSample | undefined>((b, x) => (!b || Math.abs(x.at - t) < Math.abs(b.at - t) ? x : b), undefined);
+    const from = nearest(start + k * windowMs);
+    const to = nearest(start + k * windowMs + span);
+    const server = from && to && to.at > from.at ? { cpu: (to.cpuMs - from.cpuMs) / (to.at - from.at), rssMb: to.rssMb } : undefined;
+    const c0 = from?.counters;
+    const c1 = to?.counters;
+    const commits = c0 && c1 && to !== from ? c1.commits - c0.commits : Number.NaN;
+    return [
+      `${(k * o.windowS).toFixed(0)}–${((k * windowMs + span) / 1000).toFixed(0)} s`,
+      fmtRate(throughput(p.n / o.subscribers, span)),
+      ...latencyCells(p),
+      fmtMs(a.p95),
+      commits > 0 ? fmtMs(((c1!.commitSeconds - c0!.commitSeconds) / commits) * 1000) : '–',
+      c0 && c1 && to !== from ? fmtCount(c1.refused - c0.refused) : '–',
+      server ? fmtPct(server.cpu) : '–',
+      server ? `${server.rssMb.toFixed(0)} MB` : '–',
+    ];
+  });
+  printTable(
+    `Over time: ${r.label}, windows of ${o.windowS} s (events by publish time)`,
+    ['window', 'delivered/sub', 'prop p50', 'prop p95', 'prop p99', 'prop max', 'ack p95', 'commit', 'refused', 'server CPU', 'server RSS'],
+    rows,
+    [
+      "commit = the hub's average group commit in the window; refused = publishes refused for overload (RATE_LIMITED, re-sent by the SDK).",
+      'server CPU and RSS: sampled every window from the end of the warm-up (CPU over the window, RSS at its end); the hub with its store process.',
+    ],
+  );
+}
+
 function verdict(ok: boolean): string {
   return ok ? 'met' : 'MISSED';
 }
@@ -286,6 +389,7 @@ function report(
     if (r.pub.skipped) notes.push(`${r.label}: ${r.pub.skipped} sends skipped (more than 20,000 publishes awaiting acks)`);
   }
   printTable(title, header, rows, notes);
+  for (const r of runRows.length ? runRows : [ours]) if (r.serverSamples?.length) printOverTime(r, o);
 
   if (!replay) return;
   const s = summarize(replay.times);
@@ -340,6 +444,7 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
       agentsFor('bench-pub', o.publishers, hub),
       agentsFor('bench-sub', o.subscribers, hub),
       o,
+      () => hubMetrics(hub),
     );
     console.log(`  ${await groupCommitOf(hub)}`);
     if (ours.pub.sent < DEDUPE_WINDOW_IDS)
@@ -362,9 +467,9 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
 /** The hub's group commit over the whole load run, from its /metrics histograms. */
 async function groupCommitOf(hub: HubProcess): Promise<string> {
   const value = await hubMetrics(hub);
-  const batches = value('agenthub_event_log_commit_seconds_count');
+  const batches = value(COMMITS);
   const events = value('agenthub_event_log_committed_total');
-  const seconds = value('agenthub_event_log_commit_seconds_sum');
+  const seconds = value(COMMIT_SECONDS);
   const pushback = `; publishes refused for overload (RATE_LIMITED, re-sent by the SDK): ${fmtCount(value(OVERLOAD_REFUSALS))}`;
   if (!(batches > 0)) return `group commit: no batches reported${pushback}`;
   return `group commit (whole run): ${batches.toLocaleString('en-US')} batches, ${(events / batches).toFixed(1)} events each, ${((seconds / batches) * 1000).toFixed(2)} ms each on average${pushback}`;

@@ -25,6 +25,8 @@ export interface PublishReport {
   /** Failed publishes by error code (REQUEST_TIMEOUT, AGENT_NOT_REGISTERED …). */
   errorCodes: Record<string, number>;
   acks: Float64Array;
+  /** Wall-clock (timeOrigin-based) ms at which each measured ack's publish was sent, in the order of `acks`. */
+  ackSentAt: Float64Array;
   measuredWindowMs: number;
   /** Largest number of events the pacing loop owed at one tick (how bursty / how far behind). */
   maxBurst: number;
@@ -34,6 +36,8 @@ export interface PublishReport {
 export interface SubscribeReport {
   received: number;
   latencies: Float64Array;
+  /** Publish stamp (wall-clock ms) of each measured event, in the order of `latencies`. */
+  stamps: Float64Array;
   /** Wall-clock (timeOrigin-based) ms of the first and last measured event handled. */
   firstAt: number;
   lastAt: number;
@@ -66,6 +70,7 @@ export async function runPaced(
   disconnects: Record<string, number>,
 ): Promise<PublishReport> {
   const acks = new SampleBuffer();
+  const ackSentAt = new SampleBuffer();
   const perMs = a.rate / 1000;
   const report = { sent: 0, measuredSent: 0, skipped: 0, errors: 0, errorCodes: {} as Record<string, number>, maxBurst: 0 };
   let inFlight = 0;
@@ -78,13 +83,16 @@ export async function runPaced(
     if (inFlight >= MAX_IN_FLIGHT) return void report.skipped++;
     const t0 = performance.now();
     const payload: Payload = { t: wallNow(), w: warm ? 1 : 0, s: seq++, p: PAD };
+    const sentAt = payload.t;
     inFlight++;
     report.sent++;
     if (!warm) report.measuredSent++;
     publish(i % publishers, payload).then(
       () => {
         inFlight--;
-        if (!warm) acks.push(performance.now() - t0);
+        if (warm) return;
+        acks.push(performance.now() - t0);
+        ackSentAt.push(sentAt);
       },
       (err) => {
         inFlight--;
@@ -111,13 +119,14 @@ export async function runPaced(
 
   const drainUntil = performance.now() + ACK_DRAIN_MS;
   while (inFlight > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
-  return { ...report, acks: acks.values().slice(), measuredWindowMs: a.measureMs, disconnects };
+  return { ...report, acks: acks.values().slice(), ackSentAt: ackSentAt.values().slice(), measuredWindowMs: a.measureMs, disconnects };
 }
 
 /** The subscriber's side: latency of each measured payload, counted once, against this clock. */
 export class Receiver {
   private received = 0;
   private latencies = new SampleBuffer();
+  private stamps = new SampleBuffer();
   private firstAt = 0;
   private lastAt = 0;
 
@@ -131,6 +140,7 @@ export class Receiver {
     const now = wallNow();
     if (p.w) return;
     this.latencies.push(now - p.t);
+    this.stamps.push(p.t);
     this.received++;
     if (!this.firstAt) this.firstAt = now;
     this.lastAt = now;
@@ -141,12 +151,14 @@ export class Receiver {
     const r = {
       received: this.received,
       latencies: this.latencies.values().slice(),
+      stamps: this.stamps.values().slice(),
       firstAt: this.firstAt,
       lastAt: this.lastAt,
       disconnects: this.disconnects,
     };
     this.received = 0;
     this.latencies = new SampleBuffer();
+    this.stamps = new SampleBuffer();
     this.firstAt = this.lastAt = 0;
     return r;
   }
