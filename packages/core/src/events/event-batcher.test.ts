@@ -225,3 +225,87 @@ describe('event batcher with a store that goes silent', () => {
     await batcher.close();
   });
 });
+
+/** A log whose commits each wait until the test ends them, recording every batch. */
+function gatedLog(opts: { max?: number; delayMs?: number } = {}) {
+  const clock = new FakeClock();
+  const batches: string[][] = [];
+  const open: Array<() => void> = [];
+  const log = {
+    appendEvents: async (events: HubEvent[]) => {
+      batches.push(events.map((e) => e.id));
+      await new Promise<void>((resolve) => open.push(resolve));
+      return events.map((e) => e.id);
+    },
+  } as unknown as EventLog;
+  const batcher = new EventBatcher(log, clock, { max: opts.max ?? 100, delayMs: opts.delayMs ?? 10 }, silentLogger);
+  /** Ends the commit in flight. */
+  const commitDone = async () => {
+    open.shift()?.();
+    await flush();
+  };
+  const advance = async (ms: number) => {
+    clock.advance(ms);
+    await flush();
+  };
+  return { batcher, batches, commitDone, advance };
+}
+
+describe('event batcher group commit', () => {
+  it('gives the events queued during a commit the rest of their own delay before the next commit', async () => {
+    const { batcher, batches, commitDone, advance } = gatedLog({ delayMs: 10 });
+    void batcher.add(event(1));
+    await advance(10);
+    expect(batches).toEqual([['e1']]);
+    await advance(2);
+    void batcher.add(event(2));
+    await advance(2);
+    void batcher.add(event(3));
+    // The first commit ends 2 ms after e2 arrived: e2 has 8 ms of its delay left.
+    await commitDone();
+    expect(batches).toHaveLength(1);
+    await advance(7);
+    void batcher.add(event(4));
+    await flush();
+    expect(batches).toHaveLength(1);
+    await advance(1);
+    expect(batches).toEqual([['e1'], ['e2', 'e3', 'e4']]);
+    await commitDone();
+    await batcher.close();
+  });
+
+  it('commits the queued events at once after a commit that outlasted their delay', async () => {
+    const { batcher, batches, commitDone, advance } = gatedLog({ delayMs: 10 });
+    void batcher.add(event(1));
+    await advance(10);
+    void batcher.add(event(2));
+    await advance(15);
+    await commitDone();
+    expect(batches).toEqual([['e1'], ['e2']]);
+    await commitDone();
+    await batcher.close();
+  });
+
+  it('commits a full batch without waiting for its delay', async () => {
+    const { batcher, batches, commitDone, advance } = gatedLog({ max: 2, delayMs: 10 });
+    void batcher.add(event(1));
+    await advance(10);
+    void batcher.add(event(2));
+    void batcher.add(event(3));
+    await commitDone();
+    expect(batches).toEqual([['e1'], ['e2', 'e3']]);
+    await commitDone();
+    await batcher.close();
+  });
+
+  it('commits what is queued at once on close, without waiting for its delay', async () => {
+    const { batcher, batches, commitDone } = gatedLog({ delayMs: 10_000 });
+    const durable = batcher.add(event(1));
+    const closed = batcher.close();
+    await flush();
+    expect(batches).toEqual([['e1']]);
+    await commitDone();
+    await closed;
+    expect(await durable).toBe(true);
+  });
+});
