@@ -104,13 +104,14 @@ type Agents = Array<{ agentId: string; token: string }>;
 function readOptions(): Options {
   const f = new Flags();
   const quick = f.has('quick');
+  const measureMs = f.number('duration', quick ? 4 : 10) * 1000;
   return {
     store: f.string('store', 'pglite', ['pglite', 'postgres', 'memory'] as const),
     publishers: Math.max(1, f.number('publishers', 1)),
     subscribers: Math.max(1, f.number('subscribers', 1)),
     rate: f.number('rate', 10_000),
     warmupMs: f.number('warmup', quick ? 1 : 2) * 1000,
-    measureMs: f.number('duration', quick ? 4 : 10) * 1000,
+    measureMs,
     replay: f.number('replay', 10_000),
     replayTrials: quick ? 2 : 5,
     baseline: !f.has('no-baseline'),
@@ -120,7 +121,7 @@ function readOptions(): Options {
     runs: Math.max(1, f.number('runs', 1)),
     profileDir: f.string('profile', ''),
     clients: f.string('clients', 'sdk', ['sdk', 'raw'] as const),
-    windowS: f.number('window', f.number('duration', quick ? 4 : 10) >= 60 ? 30 : 0),
+    windowS: f.number('window', measureMs >= 60_000 ? 30 : 0),
   };
 }
 
