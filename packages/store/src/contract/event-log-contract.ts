@@ -43,7 +43,17 @@ export function describeEventLogContract(store: () => Store): void {
     });
 
     it('returns events exactly as appended, payload included', async () => {
-      const payloads = ['123', 123, 'text', null, [1, 'two', { three: 3 }], { deep: { list: [true] }, emoji: '✓' }];
+      const payloads = [
+        '123',
+        123,
+        'text',
+        null,
+        [1, 'two', { three: 3 }],
+        { deep: { list: [true] }, emoji: '✓' },
+        // What a bulk load's text format reads as escapes, separators, NULL or the end of the data.
+        'tab\there\nline\r\nback\\slash \\N \\. "quoted"',
+        { 'key\twith\\': '\u0000\u001f', nested: ['\\\\', '\n'] },
+      ];
       const batch = payloads.map((payload, i) => event(i + 1, 'shapes', { payload, priority: 'high' }));
       await store().events.appendEvents(batch);
       expect(await store().events.readEvents({ limit: 10 })).toEqual(batch);

@@ -117,6 +117,9 @@ async function storeOn(client: PGlite, release: () => Promise<void>, maintenance
   const raw = {
     insert: async (statement: string, params: unknown[]) => (await client.query(statement, params)).affectedRows,
     rows: async (statement: string, params: unknown[]) => (await client.query<unknown[]>(statement, params, { rowMode: 'array' })).rows,
+    // PGlite reads a COPY's input from the blob it is given, as the device file '/dev/blob'.
+    copy: async (target: string, text: string) =>
+      (await client.query(`copy ${target} from '/dev/blob'`, [], { blob: new Blob([text]) })).affectedRows,
   };
   const stop = async () => {
     await Promise.all([checkpointer.stop(), vacuum.stop()]);

@@ -18,7 +18,32 @@ import { topicCondition } from './topic-condition.ts';
 export interface RawDriver {
   insert(statement: string, params: unknown[]): Promise<number | undefined>;
   rows(statement: string, params: unknown[]): Promise<unknown[][]>;
+  /**
+   * Loads `text` (COPY's text format: a line per row, tab-separated) into `target` (a table and its
+   * column list) with one COPY. A conflict fails the whole statement: COPY has no ON CONFLICT.
+   */
+  copy?(target: string, text: string): Promise<number | undefined>;
 }
+
+/** The event table and its columns in table order, as COPY names them. */
+const COPY_TARGET = '"events" ("offset", "id", "topic", "priority", "ts", "publisher", "payload")';
+
+const COPY_SPECIALS = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const copyField = (value: string) => value.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!);
+
+/** A batch in COPY's text format, columns as in `COPY_TARGET`. */
+function copyText(batch: HubEvent[]): string {
+  let text = '';
+  for (const e of batch) {
+    const payload = copyField(JSON.stringify(e.payload ?? null));
+    text += `${e.offset}\t${copyField(e.id)}\t${copyField(e.topic)}\t${PRIORITY_RANK[e.priority]}\t${copyField(e.ts)}\t${copyField(e.publisher)}\t${payload}\n`;
+  }
+  return text;
+}
+
+/** PostgreSQL's unique_violation. */
+const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === '23505';
 
 /**
  * Drizzle's text of a batch statement, for `RawDriver` (built once, then reused): its parameters
@@ -52,6 +77,17 @@ export class SqlEventLog implements EventLog {
 
   async appendEvents(batch: HubEvent[]): Promise<string[]> {
     if (batch.length === 0) return [];
+    const unique = [...new Set(batch.map((e) => e.id))];
+    // COPY costs PGlite 20-30 % less per event than the insert below, but has no ON CONFLICT: a
+    // batch with an id already stored (a re-send the hub's dedupe window no longer holds, or a
+    // retry of a commit that did land) fails whole and is written by the insert instead.
+    if (this.raw?.copy && unique.length === batch.length) {
+      try {
+        if ((await this.raw.copy(COPY_TARGET, copyText(batch))) === batch.length) return unique;
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+    }
     // One statement per batch whatever its size: seven array parameters unnested into rows
     // (columns in table order), so group commit costs one round trip.
     const columns = [
@@ -68,7 +104,6 @@ export class SqlEventLog implements EventLog {
     const written = this.raw
       ? await this.raw.insert((this.insertStatement ??= this.statementFor(columns)), columns)
       : affectedRows(await this.insertOf(columns));
-    const unique = [...new Set(batch.map((e) => e.id))];
     if (written === unique.length) return unique;
     // Some were stored already (a re-send): the new ones are those now stored at their batch offset.
     const stored = await this.db
