@@ -58,6 +58,22 @@ export function describeEventLogContract(store: () => Store): void {
       await store().events.appendEvents(batch);
       expect(await store().events.readEvents({ limit: 10 })).toEqual(batch);
     });
+
+    it('returns times to the millisecond, before 1970 too', async () => {
+      const times = [T0 + 123, Date.UTC(1969, 11, 31, 23, 59, 59, 999), Date.UTC(2262, 3, 11, 23, 47, 16, 854), 1];
+      const batch = times.map((at, i) => event(i + 1, 'times', { at }));
+      await store().events.appendEvents(batch);
+      expect((await store().events.readEvents({ limit: 10 })).map((e) => e.ts)).toEqual(batch.map((e) => e.ts));
+    });
+
+    it('returns an event whose id, topic or publisher holds a tab (as an import can store one)', async () => {
+      // The protocol refuses such ids and topics; importEvents (the CLI's import) does not check.
+      const odd = { ...event(2, 'odd\ttopic', { id: 'ev\t2' }), publisher: 'pub\tlisher' };
+      const batch = [event(1, 'plain'), odd, event(3, 'plain')];
+      await store().events.appendEvents(batch);
+      expect(await store().events.readEvents({ limit: 10 })).toEqual(batch);
+      expect(await store().events.readEvents({ afterOffset: 2, limit: 10 })).toEqual([batch[2]]);
+    });
   });
 
   describe('offsets of ids', () => {
