@@ -56,6 +56,26 @@ describe('PublishWindow with an AbortSignal', () => {
     expect(w.depth).toBe(0);
   });
 
+  it('gives the place of a publish aborted while waiting for a slot to the next one, in order', async () => {
+    const hub = fakeHub();
+    const w = new PublishWindow({ capacity: 1, deadlineMs: 5000, send: hub.send });
+    w.resume();
+    const first = w.publish(ev('a'));
+    const ac = new AbortController();
+    const gaveUp = w.publish(ev('b'), ac.signal);
+    const third = w.publish(ev('c'), new AbortController().signal);
+    const fourth = w.publish(ev('d'));
+    ac.abort();
+    await expect(gaveUp).rejects.toMatchObject({ code: 'ABORTED' });
+    for (const [i, next] of [first, third, fourth].entries()) {
+      await tick();
+      expect(hub.sent.map((s) => s.p.id)).toEqual(['a', 'c', 'd'].slice(0, i + 1));
+      hub.sent[i]!.answer();
+      await expect(next).resolves.toMatchObject({ durable: true });
+    }
+    expect(w.depth).toBe(0);
+  });
+
   it('rejects at once with a signal aborted before the call', async () => {
     const w = new PublishWindow({ capacity: 5, deadlineMs: 5000, send: fakeHub().send });
     await expect(w.publish(ev('a'), AbortSignal.abort())).rejects.toMatchObject({ code: 'ABORTED' });

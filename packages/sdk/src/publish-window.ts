@@ -1,4 +1,5 @@
 import { HubError, type PublishEvent, type PublishResult } from '@agent-hub/protocol';
+import Queue from 'yocto-queue';
 import type { PublishJournal } from './publish-journal.ts';
 import { abortedError } from './abort.ts';
 
@@ -34,6 +35,12 @@ interface Entry {
   unlisten?: () => void;
 }
 
+/** A `publish()` waiting for a slot; one whose signal aborted has given up its place. */
+interface Waiter {
+  wake(): void;
+  gaveUp?: boolean;
+}
+
 /** Codes after which the same publish may succeed later: it stays in the window and is re-sent. */
 const TRANSIENT = new Set([
   'REQUEST_TIMEOUT',
@@ -56,7 +63,11 @@ const REFUSED = new Set(['HUB_SHUTTING_DOWN', 'AGENT_NOT_REGISTERED', 'RATE_LIMI
  */
 export class PublishWindow {
   private readonly entries = new Map<string, Entry>();
-  private waiting: Array<() => void> = [];
+  /**
+   * Oldest first. A queue, not an array: a burst past the window leaves thousands waiting, and an
+   * array's `shift()` per settled publish copies all of them (~10 µs each at 20,000 waiting).
+   */
+  private readonly waiting = new Queue<Waiter>();
   private open = false;
   private closing = false;
   /** One sweep for every deadline (a timer per publish costs too much at 10k/s). */
@@ -95,18 +106,20 @@ export class PublishWindow {
 
   private waitForSlot(signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (!signal) return void this.waiting.push(resolve);
+      if (!signal) return void this.waiting.enqueue({ wake: resolve });
+      const waiter: Waiter = {
+        wake: () => {
+          signal.removeEventListener('abort', abort);
+          resolve();
+        },
+      };
       const abort = () => {
         // Gives up its place in the queue; the slot goes to the next waiter as usual.
-        this.waiting = this.waiting.filter((w) => w !== wake);
+        waiter.gaveUp = true;
         reject(abortedError('event:publish', signal));
       };
-      const wake = () => {
-        signal.removeEventListener('abort', abort);
-        resolve();
-      };
       signal.addEventListener('abort', abort, { once: true });
-      this.waiting.push(wake);
+      this.waiting.enqueue(waiter);
     });
   }
 
@@ -230,7 +243,7 @@ export class PublishWindow {
     e.unlisten?.();
     this.entries.delete(e.input.id);
     if (!this.closing) this.o.journal?.remove(e.input.id);
-    this.waiting.shift()?.();
+    for (let w = this.waiting.dequeue(); w; w = this.waiting.dequeue()) if (!w.gaveUp) return w.wake();
   }
 }
 
