@@ -84,3 +84,23 @@ describe('DeliveryQueue redelivery', () => {
     ]);
   });
 });
+
+describe('DeliveryQueue holding a replay', () => {
+  it('runs every event of a long replay held during its subscribe, in offset order', async () => {
+    // A subscriber back from a long absence: the hub replays everything it missed before the
+    // subscribe's ack, and the queue holds it all until then (200,000 events: past what one
+    // call's arguments can carry).
+    const seen: number[] = [];
+    const { q } = queue({ 'jobs:#': (e) => void seen.push(e.offset) });
+    q.hold();
+    const total = 200_000;
+    for (let offset = total; offset >= 1; offset--) q.push(event(offset), false);
+    q.push(event(total + 1)); // live, arriving before the ack
+    q.release();
+    await q.idle();
+    expect(seen.length).toBe(total + 1);
+    expect(seen.every((offset, i) => offset === i + 1)).toBe(true);
+    expect(q.lastOffset).toBe(total + 1);
+    expect(q.replayedCount).toBe(total);
+  });
+});

@@ -1,4 +1,5 @@
 import type { HubEvent } from '@agent-hub/protocol';
+import Queue from 'yocto-queue';
 import type { ProcessedRegistry } from './processed-registry.ts';
 import type { EventHandler, Subscriptions } from './subscriptions.ts';
 
@@ -38,7 +39,11 @@ export class DeliveryQueue {
   /** Replayed events that were new here (ids already processed are not counted). */
   replayedCount = 0;
   private readonly replayed = new WeakSet<HubEvent>();
-  private queue: Array<HubEvent | Redelivered> = [];
+  /**
+   * A queue, not an array: a replay or a slow handler leaves thousands here, and an array's
+   * `shift()` per event copies all the rest.
+   */
+  private readonly queue = new Queue<HubEvent | Redelivered>();
   /** Dead letter id → the handler that gave up, so a retry re-runs it and not the ones that succeeded. */
   private readonly failedHandlers = new Map<string, EventHandler>();
   private held: HubEvent[] = [];
@@ -61,7 +66,7 @@ export class DeliveryQueue {
     if (live && this.latencies.length < 200) this.latencies.push(Math.max(0, Date.now() - Date.parse(e.ts)));
     if (!live) this.replayed.add(e);
     if (this.holds > 0) this.held.push(e);
-    else this.queue.push(e);
+    else this.queue.enqueue(e);
     void this.pump();
   }
 
@@ -77,7 +82,7 @@ export class DeliveryQueue {
     const failed = this.failedHandlers.get(deadLetterId);
     const handlers = failed && current.includes(failed) ? [failed] : current;
     if (handlers.length === 0) return 0;
-    this.queue.push({ redelivery: true, event: e, handlers });
+    this.queue.enqueue({ redelivery: true, event: e, handlers });
     void this.pump();
     return handlers.length;
   }
@@ -89,13 +94,13 @@ export class DeliveryQueue {
   release(): void {
     if (--this.holds > 0) return;
     this.held.sort((a, b) => a.offset - b.offset);
-    this.queue.push(...this.held);
+    for (const e of this.held) this.queue.enqueue(e);
     this.held = [];
     void this.pump();
   }
 
   idle(): Promise<void> {
-    if (!this.running && this.queue.length === 0 && this.held.length === 0) return Promise.resolve();
+    if (!this.running && this.queue.size === 0 && this.held.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -136,8 +141,7 @@ export class DeliveryQueue {
     if (this.running) return;
     this.running = true;
     try {
-      while (this.queue.length > 0) {
-        const item = this.queue.shift()!;
+      for (let item = this.queue.dequeue(); item; item = this.queue.dequeue()) {
         if ('redelivery' in item) {
           for (const h of item.handlers) await this.runHandler(h, item.event);
           continue;
