@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from collections import deque
+from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional
 
 from .errors import HubError
 from .models import PublishResult
@@ -51,7 +52,8 @@ class PublishWindow:
         self._retry_delay_s = retry_delay_s
         self._clock = clock
         self._entries: Dict[str, _Entry] = {}  # insertion order is publish order
-        self._slot_waiters: List["asyncio.Future[None]"] = []
+        # A deque: a burst past the window leaves thousands waiting, and a list's pop(0) copies them all.
+        self._slot_waiters: Deque["asyncio.Future[None]"] = deque()
         self._open = False
         self._closing = False
         self._sweeper: Optional[asyncio.Task] = None
@@ -189,7 +191,7 @@ class PublishWindow:
     def _remove(self, entry: _Entry) -> None:
         self._entries.pop(entry.input["id"], None)
         while self._slot_waiters:
-            waiter = self._slot_waiters.pop(0)
+            waiter = self._slot_waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
                 break

@@ -42,3 +42,36 @@ def test_matches_topics_like_the_hub():
     assert topic_matches("#", "orders:eu:created")
     assert topic_matches("orders:eu:created", "orders:eu:created")
     assert not topic_matches("orders:us:#", "orders:eu:created")
+
+
+def test_publishes_past_the_window_wait_for_a_slot_and_go_in_order():
+    import asyncio
+
+    from agent_hub.publish_window import PublishWindow
+
+    async def run():
+        sent, answers = [], []
+
+        async def send(p):
+            f = asyncio.get_running_loop().create_future()
+            sent.append(p["id"])
+            answers.append(lambda: f.set_result({"id": p["id"], "offset": len(sent), "duplicate": False, "durable": True}))
+            return await f
+
+        async def settle():
+            for _ in range(5):
+                await asyncio.sleep(0)
+
+        w = PublishWindow(capacity=2, deadline_s=60, send=send)
+        w.resume()
+        tasks = [asyncio.ensure_future(w.publish({"id": f"e{i}", "topic": "t", "payload": i})) for i in range(5)]
+        await settle()
+        assert sent == ["e0", "e1"]
+        for i in range(5):
+            answers[i]()
+            await settle()
+            assert sent == [f"e{k}" for k in range(min(5, i + 3))]
+        assert [t.result()["id"] for t in tasks] == [f"e{i}" for i in range(5)]
+        assert w.depth == 0
+
+    asyncio.run(run())
