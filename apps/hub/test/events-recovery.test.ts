@@ -5,23 +5,29 @@ import { HubProcess } from './support/hub-process.ts';
 import { AgentProcess } from './support/agent-process.ts';
 import { eventually } from './support/test-hub.ts';
 
+// Two hubs: the crash tests must not race a short retention. With a 1.5 s retention, a second
+// agent process that took longer than that to start (tsx, two busy cores) found the events it
+// had to be redelivered already deleted, and the test failed on a correct hub.
 let hub: HubProcess;
+let shortRetention: HubProcess;
 const clients: AgentClient[] = [];
 beforeAll(async () => {
-  hub = await HubProcess.start({ env: { EVENT_RETENTION_MS: '1500', EVENT_CLEANUP_INTERVAL_MS: '500' } });
+  [hub, shortRetention] = await Promise.all([
+    HubProcess.start(),
+    HubProcess.start({ env: { EVENT_RETENTION_MS: '1500', EVENT_CLEANUP_INTERVAL_MS: '500' } }),
+  ]);
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
-  await hub.stop();
+  await Promise.all([hub?.stop(), shortRetention?.stop()]);
 });
-const agent = async (id: string, extra: Record<string, unknown> = {}) => {
+const agent = async (id: string, on: HubProcess = hub) => {
   const c = await connectAgent({
-    url: hub.url,
+    url: on.url,
     agentId: id,
-    token: hub.tokens.issue(id),
+    token: on.tokens.issue(id),
     reconnectDelayMs: 100,
     reconnectDelayMaxMs: 300,
-    ...extra,
   });
   clients.push(c);
   return c;
@@ -74,10 +80,12 @@ describe('at-least-once across crashes and restarts', () => {
 
 describe('retention', () => {
   it('deletes events older than the retention period in the background', async () => {
-    const pub = await agent('retention-pub');
+    const pub = await agent('retention-pub', shortRetention);
     const old = await pub.publish('retention:x', 'old');
     const before = async () =>
-      ((await (await hub.api('/api/events?patterns=retention:x')).json()) as { items: Array<{ id: string }> }).items.map((e) => e.id);
+      ((await (await shortRetention.api('/api/events?patterns=retention:x')).json()) as { items: Array<{ id: string }> }).items.map(
+        (e) => e.id,
+      );
     expect(await before()).toContain(old.id);
     await eventually(async () => !(await before()).includes(old.id), 8000, 'old event removed');
   });
