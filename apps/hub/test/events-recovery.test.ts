@@ -47,8 +47,11 @@ describe('at-least-once across crashes and restarts', () => {
     });
     await pub.publish('crash:x', 'one');
     // Generous waits: in CI this file shares two cores with the 1,000-agent restart test.
-    await first.waitFor((l) => l.type === 'event' && l.payload === 'one', 20_000);
-    await new Promise((r) => setTimeout(r, 300)); // let the ack for "one" reach the hub
+    const one = await first.waitFor((l) => l.type === 'event' && l.payload === 'one', 20_000);
+    // The hub has the ack for "one" (a fixed pause raced it on a busy machine).
+    const acked = async () =>
+      ((await (await hub.api('/api/agents/crash-sub/subscriptions')).json()) as { ackedOffset: number | null }).ackedOffset;
+    await eventually(async () => ((await acked()) ?? -1) >= (one.offset as number), 20_000, 'the ack for "one"');
     await pub.publish('crash:x', 'boom');
     const crash = await first.waitFor((l) => l.type === 'crashing', 20_000);
     await pub.publish('crash:x', 'three');
