@@ -191,6 +191,33 @@ describe('replay', () => {
     expect(c.got.map((e) => e.payload)).toEqual([1, 2, 3]);
   });
 
+  it('replays a log of several pages in order, each event once, and counts it in the ack', async () => {
+    // The hub replays 2,000 events a page and reads the next page while it sends one: 4,500
+    // events are two full pages and a part; from the 500th on, exactly two full pages.
+    const pub = await t.agent('pub-pages');
+    const published: number[] = [];
+    for (let i = 0; i < 4500; i += 500) {
+      const chunk = Array.from({ length: 500 }, (_, k) => pub.publish(k % 2 ? 'pages:a' : 'pages:b', i + k));
+      // Events of another topic between them: a page is counted in matching events, not offsets.
+      chunk.push(pub.publish('pages-other:x', -1));
+      const acks = await Promise.all(chunk);
+      published.push(...acks.slice(0, 500).map((a) => a.offset));
+    }
+    for (const [from, expected] of [
+      [published[0]! - 1, 4500],
+      [published[499]!, 4000],
+    ] as const) {
+      const c = collect();
+      const sub = await t.agent(`sub-pages-${expected}`);
+      const ack = await sub.subscribe(['pages:*'], c.handler, { policy: 'full', fromOffset: from });
+      expect(ack.replayed).toBe(expected);
+      await eventually(() => c.got.length >= expected, 10_000, `${expected} replayed events handled`);
+      await sub.idle();
+      expect(c.got.map((e) => e.offset)).toEqual(published.slice(4500 - expected));
+      expect(c.got.map((e) => e.payload)).toEqual(Array.from({ length: expected }, (_, i) => 4500 - expected + i));
+    }
+  });
+
   it('gives a subscriber that had processed nothing yet what was published while it was away', async () => {
     const pub = await t.agent('pub-first');
     const c = collect();
