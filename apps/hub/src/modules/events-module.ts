@@ -226,13 +226,21 @@ export function eventsModule(
   /** Streamed page by page, so a long absence does not load the whole log at once. */
   async function replay(socket: Socket, patterns: string[], from: number, policy?: ReplayPolicyName): Promise<number> {
     let replayed = 0;
-    for (let after = from; ;) {
-      const page = await bus.replayFor(patterns, after, policy, REPLAY_PAGE);
+    let next = bus.replayFor(patterns, from, policy, REPLAY_PAGE);
+    for (;;) {
+      const page = await next;
+      const more = page.length === REPLAY_PAGE;
+      // The next page is read (by the store's worker, or its server) while this one is encoded
+      // and sent on the main thread: one read in flight at a time, as before, but overlapped.
+      if (more) next = bus.replayFor(patterns, page[page.length - 1]!.offset, policy, REPLAY_PAGE);
       // One message per page: per-event messages made Socket.IO framing dominate long replays.
       if (page.length) socket.emit('events', page);
       replayed += page.length;
-      if (page.length < REPLAY_PAGE || !socket.connected) return replayed;
-      after = page[page.length - 1]!.offset;
+      if (!more) return replayed;
+      if (!socket.connected) {
+        next.catch(() => undefined); // read ahead for a socket that is gone: nobody waits for it
+        return replayed;
+      }
     }
   }
 

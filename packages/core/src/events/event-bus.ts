@@ -264,6 +264,9 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
       if (pol === 'full') full.push(p);
       else if (pol === 'critical-only') critical.push(p);
     }
+    // One policy for all (the common case): the query's own order and limit, no merge.
+    if (!critical.length) return full.length ? this.query({ afterOffset, patterns: full, limit }) : [];
+    if (!full.length) return this.query({ afterOffset, patterns: critical, minPriority: 'critical', limit });
     const parts = await Promise.all([
       full.length ? this.query({ afterOffset, patterns: full, limit }) : [],
       critical.length ? this.query({ afterOffset, patterns: critical, minPriority: 'critical', limit }) : [],
