@@ -210,7 +210,7 @@ function healthMetrics(ctx: HubContext, windows: Map<string, number>) {
       collect() {
         const counts = Object.fromEntries(HEALTH_STATES.map((s) => [s, 0]));
         // Local agents only: other nodes report theirs, so a sum over nodes counts each agent once.
-        for (const a of ctx.agents.listLocal()) counts[a.health]!++;
+        ctx.agents.forEachLocal((a) => counts[a.health]!++);
         for (const s of HEALTH_STATES) this.set({ state: s }, counts[s]!);
       },
     }),

@@ -15,7 +15,11 @@ export function metricsHistoryModule(ctx: HubContext): HubModule & { sampler: Me
     registry: ctx.metrics.registry,
     clock: ctx.clock,
     intervalMs: ctx.config.METRICS_SAMPLE_INTERVAL_MS,
-    connectedAgents: () => ctx.agents.listLocal().filter((a) => a.connected).length,
+    connectedAgents: () => {
+      let n = 0;
+      ctx.agents.forEachLocal((a) => void (a.connected && n++));
+      return n;
+    },
     state: ctx.state,
     onError: (err) => log.warn({ err: String(err) }, 'metrics sample not taken'),
   });

@@ -91,3 +91,34 @@ describe('AgentDirectory updates', () => {
     expect(updates).toEqual(['disconnected (gone)', 'recovering (gone)']);
   });
 });
+
+describe('AgentDirectory.forEachLocal', () => {
+  it('visits this node\u2019s agents, connected or not, and no other node\u2019s, as they are now', async () => {
+    const dir = new AgentDirectory({ store: noStore, clock: new FakeClock(), node: 'n1', defaultRecovery: 'alert' });
+    for (const id of ['a', 'b', 'c']) {
+      dir.connected(id, `${id}-1`);
+      await dir.register(id, { name: id, capabilities: [], priority: 0, meta: {} });
+    }
+    dir.disconnected('c', 'c-1', 'closed');
+    dir.applyRemote(remoteAgent('elsewhere', 'n2'));
+    const visit = () => {
+      const seen: Array<[string, boolean, string]> = [];
+      dir.forEachLocal((a) => void seen.push([a.id, a.connected, a.health]));
+      return seen.sort();
+    };
+    expect(visit()).toEqual([
+      ['a', true, 'healthy'],
+      ['b', true, 'healthy'],
+      ['c', false, 'disconnected'],
+    ]);
+    // The same agents and states as the snapshots the API lists.
+    expect(visit()).toEqual(
+      dir
+        .listLocal()
+        .map((a): [string, boolean, string] => [a.id, a.connected, a.health])
+        .sort(),
+    );
+    dir.setHealth('b', 'suspect', 'probe failed');
+    expect(visit()[1]).toEqual(['b', true, 'suspect']);
+  });
+});
