@@ -264,13 +264,12 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
       if (pol === 'full') full.push(p);
       else if (pol === 'critical-only') critical.push(p);
     }
+    const ofFull = () => this.query({ afterOffset, patterns: full, limit });
+    const ofCritical = () => this.query({ afterOffset, patterns: critical, minPriority: 'critical', limit });
     // One policy for all (the common case): the query's own order and limit, no merge.
-    if (!critical.length) return full.length ? this.query({ afterOffset, patterns: full, limit }) : [];
-    if (!full.length) return this.query({ afterOffset, patterns: critical, minPriority: 'critical', limit });
-    const parts = await Promise.all([
-      full.length ? this.query({ afterOffset, patterns: full, limit }) : [],
-      critical.length ? this.query({ afterOffset, patterns: critical, minPriority: 'critical', limit }) : [],
-    ]);
+    if (!critical.length) return full.length ? ofFull() : [];
+    if (!full.length) return ofCritical();
+    const parts = await Promise.all([ofFull(), ofCritical()]);
     const byOffset = new Map<number, HubEvent>();
     for (const e of parts.flat()) byOffset.set(e.offset, e);
     return [...byOffset.values()].sort((a, b) => a.offset - b.offset).slice(0, limit);
