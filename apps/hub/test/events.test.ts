@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubEvent } from '@agent-hub/protocol';
 import { eventually, json, startTestHub, type TestHub } from './support/test-hub.ts';
@@ -218,6 +221,25 @@ describe('replay', () => {
     }
   });
 
+  it('brings a cut subscriber back over several replay pages, the same client handling each event once', async () => {
+    const pub = await t.agent('pub-away');
+    const c = collect();
+    const sub = await t.agent('sub-away');
+    await sub.subscribe(['away:*'], c.handler, { policy: 'full' });
+    await pub.publish('away:x', -1);
+    await eventually(() => c.got.length === 1);
+    await sub.idle();
+    sub.socket.disconnect();
+    // Missed while away: more than two replay pages of 2,000.
+    for (let i = 0; i < 4500; i += 500) await Promise.all(Array.from({ length: 500 }, (_, k) => pub.publish('away:x', i + k)));
+    const resumed = new Promise((r) => sub.once('resumed', r));
+    sub.socket.connect();
+    await resumed;
+    await eventually(() => c.got.length >= 4501, 10_000, 'the missed events handled');
+    await sub.idle();
+    expect(c.got.map((e) => e.payload)).toEqual([-1, ...Array.from({ length: 4500 }, (_, i) => i)]);
+  });
+
   it('gives a subscriber that had processed nothing yet what was published while it was away', async () => {
     const pub = await t.agent('pub-first');
     const c = collect();
@@ -312,5 +334,47 @@ describe('publishing across a reconnect', () => {
     expect(failNext).toBe(false);
     await pub.publish('resub:x', 'after');
     await eventually(() => got.includes('after'), 5000, 'event after the retried re-subscription');
+  });
+});
+
+describe('replay with per-topic policies (REPLAY_POLICY_FILE)', () => {
+  let hub: TestHub;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'agent-hub-policies-'));
+    const file = path.join(dir, 'policies.yaml');
+    await writeFile(
+      file,
+      'default: none\ntopics:\n  - { pattern: "mixfull:*", policy: full }\n  - { pattern: "mixcrit:*", policy: critical-only }\n',
+    );
+    hub = await startTestHub({ REPLAY_POLICY_FILE: file });
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('merges the patterns of one subscribe by their own policies, in offset order', async () => {
+    const pub = await hub.agent('pub-mix');
+    const marker = await pub.publish('mixother:x', 0);
+    const sent: Array<[string, 'normal' | 'critical']> = [
+      ['mixfull:a', 'normal'],
+      ['mixcrit:a', 'normal'],
+      ['mixcrit:a', 'critical'],
+      ['mixfull:a', 'critical'],
+      ['mixnone:a', 'critical'],
+      ['mixcrit:a', 'critical'],
+      ['mixfull:a', 'normal'],
+    ];
+    for (const [i, [topic, priority]] of sent.entries()) await pub.publish(topic, i, { priority });
+    const c = collect();
+    const sub = await hub.agent('sub-mix');
+    // No policy named: each pattern takes the file's (full, critical-only, and the default none).
+    const ack = await sub.subscribe(['mixfull:*', 'mixcrit:*', 'mixnone:*'], c.handler, { fromOffset: marker.offset });
+    await sub.idle();
+    expect(c.got.map((e) => e.payload)).toEqual([0, 2, 3, 5, 6]);
+    expect(ack.replayed).toBe(5);
+    const offsets = c.got.map((e) => e.offset);
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
   });
 });
