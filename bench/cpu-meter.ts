@@ -11,9 +11,12 @@ const CLK_TCK = (() => {
   }
 })();
 
-/** CPU time (user + system, all threads) a process has used so far, in ms, from /proc/<pid>/stat. */
-export function cpuTimeMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/**
+ * CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat: all its
+ * threads, or only thread `tid` (`/proc/<pid>/task/<tid>/stat`; the main thread's tid is the pid).
+ */
+export function cpuTimeMs(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   // The command name (field 2) may contain spaces; fields after its closing parenthesis are fixed.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const utime = Number(fields[11]);
@@ -41,13 +44,23 @@ export class CpuMeter {
   private startMachine = { busy: 0, total: 0 };
   private startedAt = 0;
 
-  /** A name may stand for several processes (the hub and its store process): their CPU is summed. */
-  constructor(private readonly pids: Record<string, number | number[]>) {}
+  private startThreads = new Map<string, number>();
+
+  /**
+   * A name may stand for several processes (the hub and its store process): their CPU is summed.
+   * `threads` names single threads ([pid, tid]) to report as well, e.g. the hub's main thread; they
+   * are part of their process's figure, not added to the machine's total again.
+   */
+  constructor(
+    private readonly pids: Record<string, number | number[]>,
+    private readonly threads: Record<string, [number, number]> = {},
+  ) {}
 
   start(): void {
     this.startedAt = performance.now();
     this.startMachine = machineTicks();
     for (const pid of Object.values(this.pids).flat()) this.startCpu.set(pid, cpuTimeMs(pid));
+    for (const [name, [pid, tid]] of Object.entries(this.threads)) this.startThreads.set(name, cpuTimeMs(pid, tid));
   }
 
   stop(): Record<string, number> {
@@ -60,6 +73,13 @@ export class CpuMeter {
         ours += out[name]!;
       } catch {
         out[name] = Number.NaN; // the process is gone
+      }
+    }
+    for (const [name, [pid, tid]] of Object.entries(this.threads)) {
+      try {
+        out[name] = (cpuTimeMs(pid, tid) - this.startThreads.get(name)!) / wall;
+      } catch {
+        out[name] = Number.NaN;
       }
     }
     const m = machineTicks();

@@ -4,6 +4,7 @@
  *   node --import tsx bench/events.ts [--store=pglite|postgres|memory] [--publishers=1] [--subscribers=1]
  *     [--rate=10000] [--duration=10] [--warmup=2] [--replay=10000] [--no-baseline] [--quick]
  *     [--hub-env=NAME=value,...]   (extra hub settings, e.g. EVENT_BATCH_DELAY_MS=10)
+ *     [--hub-args=--flag,...]      (extra node/V8 flags for the hub, after the launch's own: they win)
  *     [--runs=3]   (interleaved runs: hub, baseline, NATS, hub, …; the table adds each system's median)
  *     [--nats | --no-nats] [--nats-server-bin=/usr/sbin/nats-server]
  *     [--profile=DIR]   (the hub's CPU profile, `node --cpu-prof`, written into DIR when it stops)
@@ -62,6 +63,8 @@ interface Options {
   baseline: boolean;
   /** Extra hub settings (`--hub-env=EVENT_BATCH_MAX=1000,EVENT_BATCH_DELAY_MS=5`), for experiments. */
   hubEnv: Record<string, string>;
+  /** Extra node/V8 flags for the hub (`--hub-args=--max-semi-space-size=16`), for experiments. */
+  hubArgs: string[];
   /** NATS JetStream rows: 'auto' = when NATS answers at 127.0.0.1:4222 (`--nats` insists, `--no-nats` leaves them out). */
   nats: 'auto' | boolean;
   /** nats-server binary for the throw-away sync-always server (needs 2.10+ for `sync_interval`). */
@@ -116,6 +119,7 @@ function readOptions(): Options {
     replayTrials: quick ? 2 : 5,
     baseline: !f.has('no-baseline'),
     hubEnv: f.env('hub-env'),
+    hubArgs: f.string('hub-args', '').split(',').filter(Boolean),
     nats: f.has('no-nats') ? false : f.has('nats') ? true : 'auto',
     natsServerBin: f.string('nats-server-bin', NATS_SERVER_BIN),
     runs: Math.max(1, f.number('runs', 1)),
@@ -145,7 +149,11 @@ async function runLoad(
     await pubW.call('connect', { mode, url, agents: pubs });
     // The hub's CPU includes its store process (PGlite's), as it did when the store was a thread.
     const storePid = mode === 'bare' ? null : storeProcessOf(serverPid);
-    const meter = new CpuMeter({ server: storePid ? [serverPid, storePid] : serverPid, publishers: pubW.pid, subscribers: subW.pid });
+    const meter = new CpuMeter(
+      { server: storePid ? [serverPid, storePid] : serverPid, publishers: pubW.pid, subscribers: subW.pid },
+      // The server's main thread alone: what its event loop does, apart from its store worker and V8's helpers.
+      { serverMain: [serverPid, serverPid] },
+    );
     let cpu: Record<string, number> = {};
     // CPU is sampled over the measured window only, not the warm-up or the drain.
     const cpuTimers = [setTimeout(() => meter.start(), o.warmupMs), setTimeout(() => (cpu = meter.stop()), o.warmupMs + o.measureMs)];
@@ -433,7 +441,7 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
   const hub = await HubProcess.start({
     ...benchHub(),
     env: { SESSION_LIMIT: '0', STORE: o.store, ...(db ? { DATABASE_URL: db.url } : {}), ...o.hubEnv },
-    nodeArgs: o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
+    nodeArgs: [...o.hubArgs, ...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [])],
   });
   guardChild(hub.child);
   try {
@@ -448,6 +456,7 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
       () => hubMetrics(hub),
     );
     console.log(`  ${await groupCommitOf(hub)}`);
+    console.log(`  ${threadSplit(ours.cpu)}`);
     if (ours.pub.sent < DEDUPE_WINDOW_IDS)
       console.log(
         `  ${ours.pub.sent.toLocaleString('en-US')} events: fewer than the hub's dedupe window (${DEDUPE_WINDOW_IDS.toLocaleString('en-US')} ids), so the steady state of a long-running hub is not measured (--duration=${Math.ceil(DEDUPE_WINDOW_IDS / o.rate) + 10} or more measures it)`,
@@ -463,6 +472,12 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
     await hub.stop();
     await db?.drop();
   }
+}
+
+/** How the hub's CPU in the measured window splits between its event loop and everything else. */
+function threadSplit(cpu: Record<string, number>): string {
+  const main = cpu.serverMain ?? Number.NaN;
+  return `hub CPU (measured window): main thread ${fmtPct(main)}, other threads and the store process ${fmtPct((cpu.server ?? Number.NaN) - main)} (store worker, V8's GC and compiler helpers)`;
 }
 
 /** The hub's group commit over the whole load run, from its /metrics histograms. */
