@@ -73,6 +73,15 @@ export const ConfigSchema = z.object({
   OVERLOAD_LAG_MS: ms(150),
   /** Packets waiting to be written to one agent above which it is a slow consumer and is disconnected. */
   SLOW_CONSUMER_MAX_PACKETS: z.coerce.number().int().min(10).default(10_000),
+  /**
+   * Bytes waiting to be written to one agent above which it is a slow consumer too (NATS's default
+   * max_pending is 64 MB): one packet may carry many events.
+   */
+  SLOW_CONSUMER_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(65_536)
+    .default(64 * 1024 * 1024),
   /** Registrations per second a node is assumed to take when spreading a fleet's reconnects (at least). */
   RECONNECT_RATE: z.coerce.number().int().min(1).default(200),
   DASHBOARD_DIR: z.string().optional(),

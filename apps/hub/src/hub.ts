@@ -185,7 +185,10 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
     modules.flatMap((m) => (m.operatorFeed ? [m.operatorFeed] : [])),
     audit,
   );
-  const slowConsumers = watchSlowConsumers(io, ctx, config.SLOW_CONSUMER_MAX_PACKETS);
+  const slowConsumers = watchSlowConsumers(io, ctx, {
+    maxPackets: config.SLOW_CONSUMER_MAX_PACKETS,
+    maxBytes: config.SLOW_CONSUMER_MAX_BYTES,
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

@@ -47,43 +47,51 @@ describe('overload', () => {
     expect(idle.connected && pub.connected).toBe(true);
   });
 
-  it('disconnects a subscriber that stops reading; it resumes from its offset and others are unaffected', async () => {
-    t = await startTestHub({ SLOW_CONSUMER_MAX_PACKETS: '200' });
-    const pub = await t.agent('slow-pub');
-    const slow = await t.agent('slow-sub', { reconnectDelayMs: 100 });
-    const fast = await t.agent('fast-sub');
-    const got = { slow: new Set<string>(), fast: new Set<string>() };
-    await slow.subscribe(['slow:#'], (e: HubEvent) => void got.slow.add(e.id), { policy: 'full' });
-    await fast.subscribe(['slow:#'], (e: HubEvent) => void got.fast.add(e.id), { policy: 'full' });
-    const reasons: string[] = [];
-    slow.on('disconnected', (r: string) => reasons.push(r));
-    // The slow agent's process stops reading its socket (its TCP window fills up).
-    const engine = slow.socket.io.engine as unknown as { transport: { ws: { _socket: { pause(): void; resume(): void } } } };
-    // Kept: once the hub has cut it, the client may close this transport (its own ping timeout)
-    // and drop `ws` before the test resumes reading; resuming a closed socket is harmless.
-    const tcp = engine.transport.ws._socket;
-    tcp.pause();
-    const blob = 'x'.repeat(2000);
-    const ids: string[] = [];
-    // Every publish is settled here: none may fail, and none may reject unobserved if the test ends early.
-    const failed: unknown[] = [];
-    const settled: Promise<unknown>[] = [];
-    for (let i = 0; i < 6000; i++) {
-      ids.push(`slow-${i}`);
-      settled.push(pub.publish('slow:x', { blob }, { id: `slow-${i}` }).catch((err: unknown) => void failed.push(err)));
-      if (i % 200 === 0) await new Promise((r) => setTimeout(r, 5));
-    }
-    await eventually(
-      async () => (await metric(t!, 'agenthub_agent_slow_consumer_disconnects_total')) >= 1,
-      15_000,
-      'slow consumer noticed',
-    );
-    tcp.resume();
-    await eventually(() => got.fast.size === ids.length, 20_000, 'fast subscriber has everything');
-    await eventually(() => got.slow.size === ids.length, 30_000, 'slow subscriber caught up after its reconnect');
-    expect(reasons).toContain('transport close');
-    expect(fast.connected && pub.connected).toBe(true);
-    await Promise.all(settled);
-    expect(failed).toEqual([]);
-  }, 90_000);
+  // One packet may carry many events (a burst as one `events` message): bytes are a limit too.
+  it.each([
+    ['packets', { SLOW_CONSUMER_MAX_PACKETS: '10' }],
+    ['bytes', { SLOW_CONSUMER_MAX_BYTES: '65536' }],
+  ])(
+    'disconnects a subscriber that stops reading (%s waiting); it resumes from its offset and others are unaffected',
+    async (_, env) => {
+      t = await startTestHub(env);
+      const pub = await t.agent('slow-pub');
+      const slow = await t.agent('slow-sub', { reconnectDelayMs: 100 });
+      const fast = await t.agent('fast-sub');
+      const got = { slow: new Set<string>(), fast: new Set<string>() };
+      await slow.subscribe(['slow:#'], (e: HubEvent) => void got.slow.add(e.id), { policy: 'full' });
+      await fast.subscribe(['slow:#'], (e: HubEvent) => void got.fast.add(e.id), { policy: 'full' });
+      const reasons: string[] = [];
+      slow.on('disconnected', (r: string) => reasons.push(r));
+      // The slow agent's process stops reading its socket (its TCP window fills up).
+      const engine = slow.socket.io.engine as unknown as { transport: { ws: { _socket: { pause(): void; resume(): void } } } };
+      // Kept: once the hub has cut it, the client may close this transport (its own ping timeout)
+      // and drop `ws` before the test resumes reading; resuming a closed socket is harmless.
+      const tcp = engine.transport.ws._socket;
+      tcp.pause();
+      const blob = 'x'.repeat(2000);
+      const ids: string[] = [];
+      // Every publish is settled here: none may fail, and none may reject unobserved if the test ends early.
+      const failed: unknown[] = [];
+      const settled: Promise<unknown>[] = [];
+      for (let i = 0; i < 6000; i++) {
+        ids.push(`slow-${i}`);
+        settled.push(pub.publish('slow:x', { blob }, { id: `slow-${i}` }).catch((err: unknown) => void failed.push(err)));
+        if (i % 200 === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+      await eventually(
+        async () => (await metric(t!, 'agenthub_agent_slow_consumer_disconnects_total')) >= 1,
+        15_000,
+        'slow consumer noticed',
+      );
+      tcp.resume();
+      await eventually(() => got.fast.size === ids.length, 20_000, 'fast subscriber has everything');
+      await eventually(() => got.slow.size === ids.length, 30_000, 'slow subscriber caught up after its reconnect');
+      expect(reasons).toContain('transport close');
+      expect(fast.connected && pub.connected).toBe(true);
+      await Promise.all(settled);
+      expect(failed).toEqual([]);
+    },
+    90_000,
+  );
 });
