@@ -89,6 +89,8 @@ suite('events crossing hub nodes', () => {
     });
     const got: HubEvent[] = [];
     socket.on('event', (e: HubEvent) => void got.push(e));
+    // Protocol 3: live events accepted together arrive as one `events` message.
+    socket.on('events', (list: HubEvent[]) => void got.push(...list));
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);

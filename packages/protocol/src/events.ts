@@ -87,6 +87,16 @@ export const PublishEvent = z.object({
 });
 export type PublishEvent = z.input<typeof PublishEvent>;
 
+/**
+ * Several publishes in one message (`event:publish-batch`), each answered on its own, in order.
+ * The items are checked one by one against PublishEvent (a bad one fails alone), so the list
+ * itself only has to be an array of 1 to `publishBatchMax` entries.
+ */
+export const PublishBatch = z.object({
+  events: z.array(z.unknown()).min(1).max(LIMITS.publishBatchMax),
+});
+export type PublishBatch = { events: PublishEvent[] };
+
 export interface HubEvent {
   id: string;
   offset: number;

@@ -12,6 +12,8 @@ export const LIMITS = {
   messageContentMax: 200_000,
   /** Deepest nesting of objects and arrays a payload may have (deeper ones overflow parsers and serialisers). */
   nestingMax: 64,
+  /** Most events one `event:publish-batch` may carry. */
+  publishBatchMax: 500,
 } as const;
 
 /** Largest value of a PostgreSQL integer column (versions, counters): larger ones are refused at the edge. */

@@ -1,4 +1,4 @@
-import type { AckCallback } from './ack.ts';
+import type { Ack, AckCallback } from './ack.ts';
 import type {
   CheckpointPage,
   DeleteCheckpointThread,
@@ -9,7 +9,16 @@ import type {
   StoredCheckpoint,
 } from './checkpoints.ts';
 import type { AgentInfo, HealthTransition, LivenessReport, RegisterAgent } from './agents.ts';
-import type { DeadLetter, HubEvent, PublishEvent, PublishResult, Redelivery, RedeliveryReceipt, Subscribe } from './events.ts';
+import type {
+  DeadLetter,
+  HubEvent,
+  PublishBatch,
+  PublishEvent,
+  PublishResult,
+  Redelivery,
+  RedeliveryReceipt,
+  Subscribe,
+} from './events.ts';
 import type {
   AppendMessages,
   AppendResult,
@@ -42,11 +51,14 @@ export const OPERATORS_NAMESPACE = '/operators';
 
 /**
  * The wire protocol's version, sent in the handshake `auth.protocol`. 2 added the committed
- * watermark, durable notices and publish re-sends; a client that sends none is taken as current.
+ * watermark, durable notices and publish re-sends; 3 lets the hub send live events that were
+ * accepted together as one `events` message (earlier versions get one `event` each).
  */
-export const PROTOCOL_VERSION = 2;
-/** Versions this hub speaks (1 is 2 without the additions: a 1 client simply ignores them). */
-export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1, 2];
+export const PROTOCOL_VERSION = 3;
+/** A client that sends no version is taken as 2: what every client spoke before 3. */
+export const DEFAULT_PROTOCOL_VERSION = 2;
+/** Versions this hub speaks (each earlier one is the next without its additions). */
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1, 2, 3];
 
 /** What an agent sends in the Socket.IO handshake `auth`. */
 export interface AgentHandshake {
@@ -100,6 +112,7 @@ export interface AgentClientEvents {
   'session:append': (p: SessionIdRef & AppendMessages, ack: AckCallback<AppendResult>) => void;
   'session:state': (p: SessionIdRef & SetAgentState, ack: AckCallback<Session>) => void;
   'event:publish': (p: PublishEvent, ack: AckCallback<PublishResult>) => void;
+  'event:publish-batch': (p: PublishBatch, ack: AckCallback<{ results: Array<Ack<PublishResult>> }>) => void;
   'event:subscribe': (p: Subscribe, ack: AckCallback<SubscribeResult>) => void;
   'event:unsubscribe': (p: { patterns: string[] }, ack: AckCallback<{ patterns: string[] }>) => void;
   'event:ack': (p: { offset: number; latencies?: number[] }) => void;

@@ -8,6 +8,7 @@ import {
   isHubTopic,
   patternsMatching,
   NackEvent,
+  PublishBatch,
   PublishEvent,
   ReplayQuery,
   Subscribe,
@@ -15,6 +16,7 @@ import {
   Unsubscribe,
   type Ack,
   type HubEvent,
+  type PublishResult,
 } from '@agent-hub/protocol';
 import { DeadLetterActions, EventBus, ReservedOffsets, topicRoom, uuidV4, type OffsetAllocator } from '@agent-hub/core';
 import type { Socket } from 'socket.io';
@@ -22,7 +24,7 @@ import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
 import type { HttpEnv } from '../http/env.ts';
 import { jsonBody, queryOf } from '../http/body.ts';
-import { parseOrThrow } from '../errors.ts';
+import { parseOrThrow, toErrorBody } from '../errors.ts';
 import { request, signal } from '../sockets/handler.ts';
 import { agentRoom, patternOfRoom } from '../sockets/rooms.ts';
 import { agentsNamespaceOf } from '../sockets/agents-namespace.ts';
@@ -36,6 +38,8 @@ import { authorizePublish, authorizeSubscribe } from '../auth/agent-permissions.
 import { isNetworkStore } from './network-stores.ts';
 
 const REPLAY_PAGE = 2000;
+/** At most this many live events in one `events` message: one frame of a burst stays small. */
+const LIVE_RUN_MAX = 100;
 /** Sockets whose catch-up is complete get `event:watermark` notices; the others must not advance. */
 const WATERMARK_ROOM = 'watermark';
 // Schemas built once, not per request or connection.
@@ -120,13 +124,57 @@ export function eventsModule(
     if (operators.sockets.size > 0) operators.local.to(rooms).emit('event:stream', event);
   };
   /**
+   * Consecutive events on one topic, accepted in the same turn of the event loop (a publisher's
+   * burst, read from its socket in one go, or another node's relayed turn), go to this node's
+   * subscribers as one `events` message at the end of the turn instead of one `event` each: one
+   * encoding, one frame and one write per subscriber instead of one per event (to connections
+   * that speak protocol 3). A lone event is still sent as `event`. A run ends at a change of
+   * topic, so every connection still gets its events in offset order.
+   */
+  let run: { topic: string; rooms: string[]; events: HubEvent[] } | null = null;
+  let runFlushQueued = false;
+  const flushRun = () => {
+    const r = run;
+    run = null;
+    if (!r) return;
+    if (r.events.length === 1) return void agents.local.to(r.rooms).emit('event', r.events[0]!);
+    // Connections of protocol 3 take the run as one `events`; older ones get one `event` each,
+    // as they always did (they may take `events` for replay pages only).
+    const batched: string[] = [];
+    const single: string[] = [];
+    const seen = r.rooms.length > 1 ? new Set<string>() : null;
+    for (const room of r.rooms) {
+      for (const sid of agents.adapter.rooms.get(room) ?? []) {
+        if (seen?.has(sid)) continue;
+        seen?.add(sid);
+        (agents.sockets.get(sid)?.data.liveBatches ? batched : single).push(sid);
+      }
+    }
+    if (batched.length) agents.local.to(batched).emit('events', r.events);
+    if (single.length) for (const e of r.events) agents.local.to(single).emit('event', e);
+  };
+  const endOfTurn = () => {
+    runFlushQueued = false;
+    flushRun();
+  };
+  /**
    * An event to this node's subscribers and dashboards, whichever node published it. Socket.IO
    * encodes a broadcast before it looks for recipients, and local rooms exist only while a socket
    * is in them: an event nobody here subscribes to (a health transition in a connect storm, say)
    * is not encoded for nobody.
    */
   const deliverHere = (event: HubEvent, rooms: string[]) => {
-    if (rooms.some((r) => agents.adapter.rooms.has(r))) agents.local.to(rooms).emit('event', event);
+    if (rooms.some((r) => agents.adapter.rooms.has(r))) {
+      if (run && run.topic === event.topic && run.events.length < LIVE_RUN_MAX) run.events.push(event);
+      else {
+        flushRun();
+        run = { topic: event.topic, rooms, events: [event] };
+        if (!runFlushQueued) {
+          runFlushQueued = true;
+          queueMicrotask(endOfTurn);
+        }
+      }
+    }
     streamHere(event, rooms);
   };
   if (relay) {
@@ -160,6 +208,7 @@ export function eventsModule(
         }
         // Through the adapter (a node of an earlier version listens only there): after what the
         // relay still holds, so the order holds across a switch.
+        flushRun();
         relay.flush();
         agents.to(rooms).emit('event', event);
         streamHere(event, rooms);
@@ -259,6 +308,29 @@ export function eventsModule(
   /** Per connection, while a publish re-send is in flight: the end of its publish queue. */
   const publishTails = new Map<string, Promise<unknown>>();
 
+  /** Past the sustainable rate the hub pushes back instead of falling behind its heartbeats. */
+  function refuseIfOverloaded(): void {
+    if (!gate.overloaded) return;
+    overloadRefusals.inc();
+    throw new HubError('RATE_LIMITED', `hub overloaded (event loop ${Math.round(gate.lagMs)} ms late); retry after retryAfterMs`, {
+      retryAfterMs: gate.retryAfterMs(),
+    });
+  }
+
+  /** One publish of an agent's connection (checked and authorised): resolves with its ack's data. */
+  function publishFrom(socket: Socket, agentId: string, input: PublishInput): Promise<PublishResult> {
+    // A re-send may wait on a log lookup before it is numbered; what this connection publishes
+    // after it waits its turn, so a publisher's events keep their order. Without re-sends in
+    // flight, publishes go straight through (the bus numbers them in arrival order).
+    const tail = publishTails.get(socket.id);
+    if (!tail && !input.retry) return bus.publish(agentId, input);
+    const accepted = (tail ?? Promise.resolve()).then(() => bus.accept(agentId, input));
+    const settled = accepted.then(noop, noop);
+    publishTails.set(socket.id, settled);
+    void settled.then(() => publishTails.get(socket.id) === settled && publishTails.delete(socket.id));
+    return accepted.then((a) => a.done);
+  }
+
   return {
     name: 'events',
     bus,
@@ -350,23 +422,35 @@ export function eventsModule(
     agentEvents: {
       'event:publish': request(PublishEvent, ({ socket, agentId, input }) => {
         authorizePublish(socket.data.credential, input.topic, input.payload, ctx.config.LEGACY_HUB_TOPICS);
-        // Past the sustainable rate the hub pushes back instead of falling behind its heartbeats.
-        if (gate.overloaded) {
-          overloadRefusals.inc();
-          throw new HubError('RATE_LIMITED', `hub overloaded (event loop ${Math.round(gate.lagMs)} ms late); retry after retryAfterMs`, {
-            retryAfterMs: gate.retryAfterMs(),
-          });
-        }
-        // A re-send may wait on a log lookup before it is numbered; what this connection publishes
-        // after it waits its turn, so a publisher's events keep their order. Without re-sends in
-        // flight, publishes go straight through (the bus numbers them in arrival order).
-        const tail = publishTails.get(socket.id);
-        if (!tail && !input.retry) return bus.publish(agentId, input);
-        const accepted = (tail ?? Promise.resolve()).then(() => bus.accept(agentId, input));
-        const settled = accepted.then(noop, noop);
-        publishTails.set(socket.id, settled);
-        void settled.then(() => publishTails.get(socket.id) === settled && publishTails.delete(socket.id));
-        return accepted.then((a) => a.done);
+        refuseIfOverloaded();
+        return publishFrom(socket, agentId, input);
+      }),
+      'event:publish-batch': request(PublishBatch, async ({ socket, agentId, input, log }) => {
+        // Overload refuses the whole batch (one retry-after for all of it); anything else is per event.
+        refuseIfOverloaded();
+        const answers = input.events.map((raw) => {
+          try {
+            const event = parseOrThrow(PublishEvent, raw);
+            authorizePublish(socket.data.credential, event.topic, event.payload, ctx.config.LEGACY_HUB_TOPICS);
+            // In order: each is numbered (and delivered) before the next is looked at.
+            return publishFrom(socket, agentId, event);
+          } catch (err) {
+            return Promise.reject(err);
+          }
+        });
+        const results = await Promise.all(
+          answers.map((a) =>
+            a.then(
+              (data): Ack<PublishResult> => ({ ok: true, data }),
+              (err: unknown): Ack<PublishResult> => {
+                const error = toErrorBody(err, log);
+                if (error.code === 'VALIDATION_FAILED') ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: error.code });
+                return { ok: false, error };
+              },
+            ),
+          ),
+        );
+        return { results };
       }),
       'event:subscribe': request(Subscribe, async ({ socket, agentId, input }) => {
         authorizeSubscribe(socket.data.credential, input.patterns);
@@ -431,6 +515,7 @@ export function eventsModule(
 function noop(): void {}
 
 type ReplayPolicyName = Parameters<EventBus['replayFor']>[2];
+type PublishInput = Parameters<EventBus['publish']>[1];
 
 function handshakeOffset(auth: unknown): number | null {
   const v = (auth as Record<string, unknown> | undefined)?.lastOffset;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'socket.io';
-import { AGENTS_NAMESPACE, AgentId, PROTOCOL_VERSION, RegisterAgent, SUPPORTED_PROTOCOL_VERSIONS } from '@agent-hub/protocol';
+import { AGENTS_NAMESPACE, AgentId, DEFAULT_PROTOCOL_VERSION, RegisterAgent, SUPPORTED_PROTOCOL_VERSIONS } from '@agent-hub/protocol';
 import type { HubContext } from '../context.ts';
 import type { AgentCredential } from '../auth/agent-auth.ts';
 import { noteFailedHandshake } from '../auth/sign-in-guard.ts';
@@ -66,7 +66,8 @@ export function createAgentsNamespace(
       noteFailedHandshake(ctx, socket, 'agent');
       return next(handshakeError('AGENT_UNAUTHORIZED', err instanceof Error ? err.message : `token is not valid for agent "${id.data}"`));
     }
-    const protocol = auth.protocol ?? PROTOCOL_VERSION;
+    // No version: what every client spoke before it was asked (2), not the current one.
+    const protocol = auth.protocol ?? DEFAULT_PROTOCOL_VERSION;
     if (typeof protocol !== 'number' || !SUPPORTED_PROTOCOL_VERSIONS.includes(protocol)) {
       ctx.metrics.rejectedPayloads.inc({ transport: 'socket', code: 'PROTOCOL_UNSUPPORTED' });
       return next(
@@ -82,6 +83,7 @@ export function createAgentsNamespace(
     if (ctx.state.phase === 'shutting-down') return next(handshakeError('HUB_SHUTTING_DOWN', 'hub is shutting down'));
     socket.data.agentId = id.data;
     socket.data.credential = credential;
+    socket.data.liveBatches = protocol >= 3;
     socket.data.connectionId = randomUUID();
     const incoming = socket.handshake.headers['x-request-id'];
     socket.data.correlationId = typeof incoming === 'string' && incoming.length <= 128 ? incoming : socket.data.connectionId;

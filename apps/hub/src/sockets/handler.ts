@@ -22,6 +22,8 @@ export interface AgentSocketData {
   connectionId: string;
   correlationId: string;
   log: Logger;
+  /** Protocol 3 or later: live events accepted together may come as one `events` message. */
+  liveBatches?: boolean;
   /** Set once `agent:register` succeeded on this connection. */
   registered?: boolean;
   /** Bytes of the message being handled, as received (see payload-limits.ts). */

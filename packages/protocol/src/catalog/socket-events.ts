@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LivenessReport, RefreshAgentToken, RegisterAgent, ReplayReport } from '../agents.ts';
-import { AckEvents, NackEvent, PublishEvent, Subscribe, Unsubscribe } from '../events.ts';
+import { AckEvents, NackEvent, PublishBatch, PublishEvent, Subscribe, Unsubscribe } from '../events.ts';
 import { CreateSession, SessionListQuery } from '../sessions.ts';
 import { DeleteCheckpointThread, GetCheckpoint, ListCheckpoints, PutCheckpoint, PutCheckpointWrites } from '../checkpoints.ts';
 import { GroupRef, GroupSpeak, GroupTaskAction } from '../groups.ts';
@@ -52,6 +52,18 @@ export const agentClientMessages: Record<keyof AgentClientEvents, SocketMessage>
   'session:append': { summary: 'append messages (idempotent by message id)', payload: AppendMessagesById, ack: answers.AppendResultSchema },
   'session:state': { summary: "set this agent's entry in agentState", payload: SetAgentStateById, ack: answers.SessionSchema },
   'event:publish': { summary: 'publish an event', payload: PublishEvent, ack: answers.PublishResultSchema },
+  'event:publish-batch': {
+    summary: 'publish several events, each answered on its own, in order',
+    payload: PublishBatch,
+    ack: z.object({
+      results: z.array(
+        z.union([
+          z.object({ ok: z.literal(true), data: answers.PublishResultSchema }),
+          z.object({ ok: z.literal(false), error: answers.ErrorBodySchema }),
+        ]),
+      ),
+    }),
+  },
   'event:subscribe': {
     summary: 'subscribe; replayed events arrive before the ack',
     payload: Subscribe,

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import { AGENTS_NAMESPACE, LIMITS, type Ack, type HubEvent, type PublishResult } from '@agent-hub/protocol';
+import { eventually, startTestHub, type TestHub } from './support/test-hub.ts';
+
+/**
+ * `event:publish-batch` and live bursts as `events` (protocol 3), seen by plain socket.io-client
+ * sockets written from docs/protocol.md: what arrives, in which messages, and in which order.
+ */
+let t: TestHub;
+const sockets: Socket[] = [];
+beforeAll(async () => {
+  t = await startTestHub();
+});
+afterAll(async () => {
+  sockets.forEach((s) => s.close());
+  await t.close();
+});
+
+type Message = { kind: 'event' | 'events'; events: HubEvent[] };
+
+/** A registered raw agent; `protocol` undefined sends none in the handshake. */
+async function rawAgent(agentId: string, protocol?: number) {
+  const socket = io(t.url + AGENTS_NAMESPACE, {
+    auth: { agentId, token: t.agentToken(agentId), ...(protocol === undefined ? {} : { protocol }) },
+    transports: ['websocket'],
+    forceNew: true,
+  });
+  sockets.push(socket);
+  const messages: Message[] = [];
+  socket.on('event', (e: HubEvent) => void messages.push({ kind: 'event', events: [e] }));
+  socket.on('events', (list: HubEvent[]) => void messages.push({ kind: 'events', events: list }));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  const call = async <T>(event: string, payload: unknown): Promise<Ack<T>> =>
+    (await socket.timeout(5000).emitWithAck(event, payload)) as Ack<T>;
+  expect((await call('agent:register', { name: agentId })).ok).toBe(true);
+  const received = () => messages.flatMap((m) => m.events);
+  return { socket, call, messages, received };
+}
+
+type BatchAnswer = { results: Array<Ack<PublishResult>> };
+
+describe('event:publish-batch', () => {
+  it('numbers the events in order and answers each on its own', async () => {
+    const pub = await rawAgent('batch-pub', 3);
+    const ack = await pub.call<BatchAnswer>('event:publish-batch', {
+      events: [
+        { id: 'b-1', topic: 'batch:a', payload: 1 },
+        { topic: 'not a topic!', payload: 2 },
+        { id: 'b-3', topic: '$hub:agent:x', payload: 3 },
+        { id: 'b-4', topic: 'batch:a', priority: 'critical', payload: 4 },
+        { id: 'b-1', topic: 'batch:a', payload: 'again' },
+      ],
+    });
+    expect(ack.ok).toBe(true);
+    const results = (ack as { data: BatchAnswer }).data.results;
+    expect(results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['ok', 'VALIDATION_FAILED', 'FORBIDDEN', 'ok', 'ok']);
+    const [first, , , fourth, again] = results.map((r) => (r.ok ? r.data : null));
+    expect(first).toMatchObject({ id: 'b-1', durable: true, duplicate: false });
+    expect(fourth).toMatchObject({ id: 'b-4', durable: true, duplicate: false, offset: first!.offset + 1 });
+    // The same id again in one batch: a duplicate with the original offset, not a second event.
+    expect(again).toMatchObject({ id: 'b-1', offset: first!.offset, duplicate: true });
+    const logged = (await (await t.api('/api/events?patterns=batch:a&limit=10')).json()) as { items: HubEvent[] };
+    expect(logged.items.map((e) => [e.id, e.payload, e.priority])).toEqual([
+      ['b-1', 1, 'normal'],
+      ['b-4', 4, 'critical'],
+    ]);
+  });
+
+  it('refuses a malformed batch as a whole, with a typed code', async () => {
+    const pub = await rawAgent('batch-bad', 3);
+    const tooMany = Array.from({ length: LIMITS.publishBatchMax + 1 }, (_, i) => ({ topic: 'batch:many', payload: i }));
+    for (const payload of [{ events: [] }, { events: 'x' }, {}, { events: tooMany }]) {
+      const ack = await pub.call('event:publish-batch', payload);
+      expect(ack).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    }
+    const logged = (await (await t.api('/api/events?patterns=batch:many&limit=10')).json()) as { items: HubEvent[] };
+    expect(logged.items).toEqual([]);
+  });
+
+  it('is refused before agent:register, like every other request', async () => {
+    const socket = io(t.url + AGENTS_NAMESPACE, {
+      auth: { agentId: 'batch-early', token: t.agentToken('batch-early'), protocol: 3 },
+      transports: ['websocket'],
+      forceNew: true,
+    });
+    sockets.push(socket);
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const ack = (await socket
+      .timeout(5000)
+      .emitWithAck('event:publish-batch', { events: [{ topic: 'batch:early', payload: 1 }] })) as Ack<unknown>;
+    expect(ack).toMatchObject({ ok: false, error: { code: 'AGENT_NOT_REGISTERED' } });
+  });
+});
+
+describe('live bursts', () => {
+  it('reach a protocol 3 subscriber as one events message, and older ones as one event each, in offset order', async () => {
+    const v3 = await rawAgent('burst-v3', 3);
+    const v2 = await rawAgent('burst-v2', 2);
+    const none = await rawAgent('burst-none');
+    for (const s of [v3, v2, none]) expect((await s.call('event:subscribe', { patterns: ['burst:#'] })).ok).toBe(true);
+    const pub = await rawAgent('burst-pub', 3);
+    const ack = await pub.call<BatchAnswer>('event:publish-batch', {
+      events: Array.from({ length: 10 }, (_, i) => ({ topic: 'burst:a', payload: i })),
+    });
+    const offsets = (ack as { data: BatchAnswer }).data.results.map((r) => (r.ok ? r.data.offset : -1));
+    await eventually(() => [v3, v2, none].every((s) => s.received().length === 10), 5000, 'the burst at every subscriber');
+    for (const s of [v3, v2, none]) expect(s.received().map((e) => e.offset)).toEqual(offsets);
+    expect(v3.messages.map((m) => m.kind)).toEqual(['events']);
+    expect(v2.messages.map((m) => m.kind)).toEqual(Array(10).fill('event'));
+    expect(none.messages.map((m) => m.kind)).toEqual(Array(10).fill('event'));
+  });
+
+  it('keeps offset order across topics: a burst is split where the topic changes', async () => {
+    const sub = await rawAgent('mixed-sub', 3);
+    const onlyB = await rawAgent('mixed-b', 3);
+    expect((await sub.call('event:subscribe', { patterns: ['mixed:#'] })).ok).toBe(true);
+    expect((await onlyB.call('event:subscribe', { patterns: ['mixed:b'] })).ok).toBe(true);
+    const pub = await rawAgent('mixed-pub', 3);
+    const topics = ['mixed:a', 'mixed:a', 'mixed:b', 'mixed:b', 'mixed:b', 'mixed:a'];
+    await pub.call('event:publish-batch', { events: topics.map((topic, i) => ({ topic, payload: i })) });
+    await eventually(() => sub.received().length === 6 && onlyB.received().length === 3, 5000, 'the mixed burst');
+    expect(sub.received().map((e) => e.payload)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(sub.messages.map((m) => m.events.length)).toEqual([2, 3, 1]);
+    expect(onlyB.received().map((e) => e.payload)).toEqual([2, 3, 4]);
+    expect(onlyB.messages.map((m) => m.kind)).toEqual(['events']);
+  });
+});
