@@ -128,4 +128,22 @@ describe('live bursts', () => {
     expect(onlyB.received().map((e) => e.payload)).toEqual([2, 3, 4]);
     expect(onlyB.messages.map((m) => m.kind)).toEqual(['events']);
   });
+
+  it('turns publishes the SDK makes in one go into one batch and one events message', async () => {
+    const sub = await rawAgent('sdk-burst-sub', 3);
+    expect((await sub.call('event:subscribe', { patterns: ['sdkburst:#'] })).ok).toBe(true);
+    const count = async () => {
+      const text = await (await t.api('/metrics')).text();
+      const line = text.split('\n').find((l) => l.startsWith('agenthub_socket_handler_duration_seconds_count{event="event:publish-batch"'));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    const before = await count();
+    const pub = await t.agent('sdk-burst-pub');
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => pub.publish('sdkburst:x', { i })));
+    expect(results.map((r) => r.offset)).toEqual(results.map((_, i) => results[0]!.offset + i));
+    expect((await count()) - before).toBe(1);
+    await eventually(() => sub.received().length === 20, 5000, 'the SDK burst');
+    expect(sub.received().map((e) => (e.payload as { i: number }).i)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(sub.messages.map((m) => m.kind)).toEqual(['events']);
+  });
 });

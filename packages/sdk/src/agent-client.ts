@@ -32,6 +32,7 @@ import { request } from './request.ts';
 import { Subscriptions, type EventHandler } from './subscriptions.ts';
 import { DeliveryQueue } from './delivery-queue.ts';
 import { PublishWindow } from './publish-window.ts';
+import { PublishBatcher } from './publish-batcher.ts';
 import type { PublishJournal } from './publish-journal.ts';
 import { TokenRefresher } from './token-refresh.ts';
 import { abortedError, withAbort, type CallOptions } from './abort.ts';
@@ -143,6 +144,7 @@ export class AgentClient extends EventEmitter {
   readonly processed: ProcessedRegistry;
   private readonly delivery: DeliveryQueue;
   private readonly window: PublishWindow;
+  private readonly batcher: PublishBatcher;
   /** The last committed watermark the hub announced to this connection (null: none yet). */
   private watermark: number | null = null;
   private disconnectedAt: number | null = null;
@@ -184,10 +186,15 @@ export class AgentClient extends EventEmitter {
     });
     const urls = (Array.isArray(opts.url) ? opts.url : [opts.url]).map((u) => u.replace(/\/$/, ''));
     if (urls.length === 0) throw new HubError('VALIDATION_FAILED', 'connectAgent needs at least one hub url');
+    const timeoutMs = opts.requestTimeoutMs ?? 10_000;
+    this.batcher = new PublishBatcher({
+      single: (p) => request(this.socket, 'event:publish', p, timeoutMs),
+      batch: (events) => request(this.socket, 'event:publish-batch', { events }, timeoutMs).then((r) => r.results),
+    });
     this.window = new PublishWindow({
       capacity: opts.maxInFlight ?? 1000,
       deadlineMs: opts.publishDeadlineMs ?? 60_000,
-      send: (p) => request(this.socket, 'event:publish', p, opts.requestTimeoutMs ?? 10_000),
+      send: (p) => this.batcher.send(p),
       journal: opts.journal,
     });
     this.reconnectDefaults = { min: opts.reconnectDelayMs ?? 500, max: opts.reconnectDelayMaxMs ?? 5000, jitter: 0.5 };
@@ -242,7 +249,7 @@ export class AgentClient extends EventEmitter {
     });
     socket.on('connect_error', (err: ConnectError) => this.onConnectError(socket, err));
     socket.on('event', (e: HubEvent) => this.delivery.push(e));
-    socket.on('events', (list: HubEvent[]) => list.forEach((e) => this.delivery.push(e, false)));
+    socket.on('events', (list: HubEvent[]) => this.delivery.pushMany(list));
     // An operator retried a dead letter of ours: run it again past dedupe, and say how many handlers will.
     socket.on('event:redeliver', (p: Redelivery, ack?: AckCallback<RedeliveryReceipt>) => {
       if (typeof p?.deadLetterId !== 'string' || typeof p.event?.id !== 'string' || typeof p.event.topic !== 'string') {
@@ -301,6 +308,7 @@ export class AgentClient extends EventEmitter {
     socket.on('connect', () => {
       if (!this.failover.isCurrent(socket)) return;
       this.failover.connected();
+      this.batcher.reset();
       this.link.emit('connect');
       this.lifecycle.to('connecting', 'registering');
       if (this.afterShutdown) {

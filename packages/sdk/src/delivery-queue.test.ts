@@ -14,7 +14,7 @@ const event = (offset: number, topic = 'jobs:run'): HubEvent => ({
   payload: offset,
 });
 
-function queue(handlers: Record<string, EventHandler>) {
+function queue(handlers: Record<string, EventHandler>, acks: Array<{ offset: number; latencies: number[] }> = []) {
   const subs = new Subscriptions();
   for (const [pattern, h] of Object.entries(handlers)) subs.add([pattern], h);
   const nacks: Array<{ id: string; attempts: number }> = [];
@@ -25,7 +25,7 @@ function queue(handlers: Record<string, EventHandler>) {
     attempts: 2,
     backoffMs: 1,
     initialOffset: null,
-    ack: () => undefined,
+    ack: (offset, latencies) => void acks.push({ offset, latencies }),
     deadLetter: async (e, attempts) => {
       nacks.push({ id: e.id, attempts });
       return { id: `dl-${++letters}` };
@@ -102,5 +102,24 @@ describe('DeliveryQueue holding a replay', () => {
     expect(seen.every((offset, i) => offset === i + 1)).toBe(true);
     expect(q.lastOffset).toBe(total + 1);
     expect(q.replayedCount).toBe(total);
+  });
+});
+
+describe('DeliveryQueue and events messages', () => {
+  it('takes an events message outside a subscribe as live events (latencies sampled), inside one as a replay', async () => {
+    const seen: number[] = [];
+    const acks: Array<{ offset: number; latencies: number[] }> = [];
+    const { q } = queue({ 'jobs:#': (e) => void seen.push(e.offset) }, acks);
+    q.pushMany([event(1), event(2), event(3)]); // a live burst (protocol 3)
+    await q.idle();
+    q.hold(); // a subscribe in flight: its replay page
+    q.pushMany([event(4), event(5)]);
+    q.release();
+    await q.idle();
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    expect(q.replayedCount).toBe(2);
+    await new Promise((r) => setTimeout(r, 100)); // the batched ack
+    expect(acks.at(-1)?.offset).toBe(5);
+    expect(acks.flatMap((a) => a.latencies)).toHaveLength(3);
   });
 });

@@ -62,12 +62,26 @@ export class DeliveryQueue {
 
   /** `live`: delivered as published (replayed events would report their age, not a latency). */
   push(e: HubEvent, live = true): void {
+    this.pushOne(e, live);
+    void this.pump();
+  }
+
+  /**
+   * An `events` message: a replay page while a subscribe is in flight (replayed events arrive
+   * before its ack), or live events the hub sent together (several published in one go).
+   */
+  pushMany(events: HubEvent[]): void {
+    const live = this.holds === 0;
+    for (const e of events) this.pushOne(e, live);
+    void this.pump();
+  }
+
+  private pushOne(e: HubEvent, live: boolean): void {
     // Publish-to-receipt latency, reported with the next ack (bounded sample).
     if (live && this.latencies.length < 200) this.latencies.push(Math.max(0, Date.now() - Date.parse(e.ts)));
     if (!live) this.replayed.add(e);
     if (this.holds > 0) this.held.push(e);
     else this.queue.enqueue(e);
-    void this.pump();
   }
 
   /**
