@@ -205,3 +205,67 @@ async def test_stops_for_good_when_a_newer_connection_of_the_same_agent_replaces
     finally:
         await old.close()
         await newer.close()
+
+
+async def test_handles_a_live_burst_sent_as_one_events_message(hub):
+    """Protocol 3: a burst published in one `event:publish-batch` reaches this client as one
+    `events` message; each event is handled once, in order, and counted as live (its latency
+    goes to the hub with the ack, unlike a replayed event's age)."""
+    import socketio
+
+    topic = f"burst:{unique('py')}"
+    sub = await connect(hub, unique("py-burst-sub"))
+    raw = socketio.AsyncClient()
+    publisher = unique("py-burst-pub")
+    token = await issue_agent_token(hub.url, hub.token, publisher)
+    try:
+        inbox = Inbox()
+        await sub.subscribe([topic], inbox)
+        received = []
+        handlers = sub._conn.sio.handlers["/agents"]
+        client_handler = handlers["events"]
+
+        def counting(events):
+            received.append(len(events))
+            return client_handler(events)
+
+        handlers["events"] = counting
+        await raw.connect(hub.url, namespaces=["/agents"], transports=["websocket"], auth={"agentId": publisher, "token": token, "protocol": 3})
+        registered = await raw.call("agent:register", {"name": publisher}, namespace="/agents", timeout=10)
+        assert registered["ok"] is True
+        before = await _latency_samples(hub)
+        answer = await raw.call(
+            "event:publish-batch",
+            {"events": [{"topic": topic, "payload": i} for i in range(10)]},
+            namespace="/agents",
+            timeout=10,
+        )
+        assert answer["ok"] is True and all(r["ok"] for r in answer["data"]["results"])
+        events = await inbox.wait(10)
+        assert [e["payload"] for e in events] == list(range(10))
+        assert received == [10]
+        await eventually(lambda: _more_latency_samples(hub, before + 10))
+    finally:
+        await raw.disconnect()
+        await sub.close()
+
+
+async def _latency_samples(hub) -> float:
+    text = await asyncio.to_thread(_metrics_text, hub)
+    for line in text.splitlines():
+        if line.startswith("agenthub_event_propagation_latency_seconds_count"):
+            return float(line.split()[-1])
+    return 0.0
+
+
+async def _more_latency_samples(hub, at_least: float) -> bool:
+    return await _latency_samples(hub) >= at_least
+
+
+def _metrics_text(hub) -> str:
+    import urllib.request
+
+    req = urllib.request.Request(hub.url + "/metrics")
+    req.add_header("authorization", f"Bearer {hub.token}")
+    with urllib.request.urlopen(req, timeout=10) as res:
+        return res.read().decode()
