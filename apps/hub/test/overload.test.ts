@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HubEvent, PublishResult } from '@agent-hub/protocol';
+import { io } from 'socket.io-client';
+import { AGENTS_NAMESPACE } from '@agent-hub/protocol';
 import { eventually, startTestHub, type TestHub } from './support/test-hub.ts';
 
 let t: TestHub | null = null;
@@ -45,6 +47,38 @@ describe('overload', () => {
     expect(logged).toHaveLength(100);
     expect(new Set(logged).size).toBe(100);
     expect(idle.connected && pub.connected).toBe(true);
+  });
+
+  it('refuses a whole batch while overloaded, counting each publish in it', async () => {
+    // A 1 ms threshold: the loop's ordinary jitter keeps the gate closed, no stall to time.
+    t = await startTestHub({ OVERLOAD_LAG_MS: '1' });
+    const socket = io(t.url + AGENTS_NAMESPACE, {
+      auth: { agentId: 'ov-batch', token: t.agentToken('ov-batch'), protocol: 3 },
+      transports: ['websocket'],
+      forceNew: true,
+    });
+    try {
+      await new Promise<void>((r) => socket.once('connect', () => r()));
+      expect(((await socket.timeout(5000).emitWithAck('agent:register', { name: 'ov-batch' })) as { ok: boolean }).ok).toBe(true);
+      type Answer = { ok: boolean; error?: { code: string; details?: { retryAfterMs?: number } } };
+      let refused: { answer: Answer; counted: number; topic: string } | null = null;
+      // Until the gate has closed (two late windows after the start), a batch may still get in.
+      for (let attempt = 0; attempt < 40 && !refused; attempt++) {
+        const topic = `ov:batch${attempt}`;
+        const before = await metric(t, 'agenthub_event_publishes_refused_overload_total');
+        const events = Array.from({ length: 20 }, (_, i) => ({ topic, payload: i }));
+        const answer = (await socket.timeout(5000).emitWithAck('event:publish-batch', { events })) as Answer;
+        if (!answer.ok) refused = { answer, counted: (await metric(t, 'agenthub_event_publishes_refused_overload_total')) - before, topic };
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(refused?.answer.error?.code).toBe('RATE_LIMITED');
+      expect(refused?.answer.error?.details?.retryAfterMs).toBeGreaterThan(0);
+      expect(refused?.counted).toBe(20);
+      const logged = (await (await t.api(`/api/events?patterns=${refused!.topic}&limit=100`)).json()) as { items: unknown[] };
+      expect(logged.items).toEqual([]);
+    } finally {
+      socket.close();
+    }
   });
 
   // One packet may carry many events (a burst as one `events` message): bytes are a limit too.

@@ -309,9 +309,9 @@ export function eventsModule(
   const publishTails = new Map<string, Promise<unknown>>();
 
   /** Past the sustainable rate the hub pushes back instead of falling behind its heartbeats. */
-  function refuseIfOverloaded(): void {
+  function refuseIfOverloaded(publishes = 1): void {
     if (!gate.overloaded) return;
-    overloadRefusals.inc();
+    overloadRefusals.inc(publishes);
     throw new HubError('RATE_LIMITED', `hub overloaded (event loop ${Math.round(gate.lagMs)} ms late); retry after retryAfterMs`, {
       retryAfterMs: gate.retryAfterMs(),
     });
@@ -427,7 +427,7 @@ export function eventsModule(
       }),
       'event:publish-batch': request(PublishBatch, async ({ socket, agentId, input, log }) => {
         // Overload refuses the whole batch (one retry-after for all of it); anything else is per event.
-        refuseIfOverloaded();
+        refuseIfOverloaded(input.events.length);
         const answers = input.events.map((raw) => {
           try {
             const event = parseOrThrow(PublishEvent, raw);
