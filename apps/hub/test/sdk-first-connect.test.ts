@@ -113,3 +113,57 @@ describe('SDK first connect', () => {
     }
   });
 });
+
+describe('SDK against an older hub', () => {
+  it('offers protocol 2 when a hub that speaks only 1 and 2 refuses 3, and publishes one by one to it', async () => {
+    // A hub of the release before protocol 3: it refuses the version as this release's hubs do,
+    // and knows no event:publish-batch (an unknown event is answered NOT_FOUND).
+    const http = createServer();
+    const io = new Server(http);
+    const offered: unknown[] = [];
+    const received: string[] = [];
+    io.of('/agents').use((socket, next) => {
+      const protocol = (socket.handshake.auth as { protocol?: unknown }).protocol;
+      offered.push(protocol);
+      if (protocol === 1 || protocol === 2 || protocol === undefined) return next();
+      const err = new Error('PROTOCOL_UNSUPPORTED') as Error & { data: unknown };
+      err.data = { code: 'PROTOCOL_UNSUPPORTED', message: `protocol ${String(protocol)} is not supported`, details: { supported: [1, 2] } };
+      next(err);
+    });
+    let offset = 0;
+    io.of('/agents').on('connection', (socket) => {
+      socket.onAny((event: string, ...args: unknown[]) => {
+        const ack = args.at(-1) as (r: unknown) => void;
+        received.push(event);
+        if (event === 'agent:register') return ack({ ok: true, data: agentInfo('upgraded-sdk') });
+        if (event === 'event:publish') {
+          const p = args[0] as { id: string };
+          return ack({ ok: true, data: { id: p.id, offset: ++offset, durable: true, duplicate: false } });
+        }
+        ack({ ok: false, error: { code: 'NOT_FOUND', message: `unknown event "${event}"` } });
+      });
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    try {
+      const client = await connectAgent({
+        url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+        agentId: 'upgraded-sdk',
+        token: 't',
+        connectTimeoutMs: 10_000,
+      });
+      clients.push(client);
+      expect(offered).toEqual([3, 2]);
+      const results = await Promise.all([1, 2, 3].map((i) => client.publish('old:hub', i)));
+      expect(results.map((r) => r.offset)).toEqual([1, 2, 3]);
+      // One batch tried, refused as unknown, then single publishes (and only those from then on).
+      expect(received.filter((e) => e.startsWith('event:'))).toEqual([
+        'event:publish-batch',
+        'event:publish',
+        'event:publish',
+        'event:publish',
+      ]);
+    } finally {
+      await io.close();
+    }
+  });
+});

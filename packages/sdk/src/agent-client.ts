@@ -104,6 +104,8 @@ const RESTART_RETRY_MAX_MS = 1500;
 
 /** Handshake refusals after which trying again cannot help: the client closes. */
 const FINAL_REFUSALS = new Set(['UNAUTHENTICATED', 'AGENT_UNAUTHORIZED', 'PROTOCOL_UNSUPPORTED']);
+/** The oldest protocol this client can work with (it relies on 2's watermark, durable notices and re-sends). */
+const MIN_PROTOCOL = 2;
 
 export interface SubscribeOptions {
   policy?: ReplayPolicy;
@@ -145,6 +147,8 @@ export class AgentClient extends EventEmitter {
   private readonly delivery: DeliveryQueue;
   private readonly window: PublishWindow;
   private readonly batcher: PublishBatcher;
+  /** The protocol version the next handshake offers: the newest, unless this hub refused it. */
+  private protocol = PROTOCOL_VERSION;
   /** The last committed watermark the hub announced to this connection (null: none yet). */
   private watermark: number | null = null;
   private disconnectedAt: number | null = null;
@@ -226,7 +230,7 @@ export class AgentClient extends EventEmitter {
     const socket: Socket = io(url + AGENTS_NAMESPACE, {
       // A function, so every reconnect sends the resume point reached by then.
       auth: (cb) =>
-        cb({ agentId: opts.agentId, token: this.tokens.current, lastOffset: this.resumeOffset ?? undefined, protocol: PROTOCOL_VERSION }),
+        cb({ agentId: opts.agentId, token: this.tokens.current, lastOffset: this.resumeOffset ?? undefined, protocol: this.protocol }),
       transports: ['websocket'],
       // One connection per agent: its own heartbeat, its own fate (no multiplexing with other sockets).
       forceNew: true,
@@ -288,6 +292,8 @@ export class AgentClient extends EventEmitter {
     }
     socket.on('disconnect', (reason) => {
       if (!this.failover.isCurrent(socket)) return;
+      // The next connection may reach an upgraded node: offer the newest version again.
+      this.protocol = PROTOCOL_VERSION;
       // Hold calls made from now on until the agent has registered again: otherwise socket.io-client
       // would flush them on reconnect ahead of `agent:register` and the hub would refuse them.
       if (!this.openGate) this.registeredGate = new Promise<void>((resolve) => (this.openGate = resolve));
@@ -325,6 +331,11 @@ export class AgentClient extends EventEmitter {
   private onConnectError(socket: Socket, err: ConnectError): void {
     if (!this.failover.isCurrent(socket) || this.ended) return;
     const code = err.data?.code;
+    // An older hub (a rolling upgrade): offer the newest version both speak, at once.
+    if (code === 'PROTOCOL_UNSUPPORTED' && this.downgradeProtocol(err.data?.details)) {
+      setTimeout(() => !this.ended && !socket.connected && socket.connect(), 0).unref?.();
+      return;
+    }
     const final = code !== undefined && FINAL_REFUSALS.has(code);
     if (!final && this.failover.several)
       this.failover.moveOn(this.nextAttemptDelay(), () => this.lifecycle.to('connecting', 'next hub url'));
@@ -340,6 +351,16 @@ export class AgentClient extends EventEmitter {
       if (this.ended || socket.connected) return;
       socket.connect();
     }, delay).unref?.();
+  }
+
+  /** After PROTOCOL_UNSUPPORTED: the newest version below the one offered that both sides speak, if any. */
+  private downgradeProtocol(details: unknown): boolean {
+    const supported = (details as { supported?: unknown } | undefined)?.supported;
+    if (!Array.isArray(supported)) return false;
+    const usable = supported.filter((v): v is number => typeof v === 'number' && v >= MIN_PROTOCOL && v < this.protocol);
+    if (usable.length === 0) return false;
+    this.protocol = Math.max(...usable);
+    return true;
   }
 
   /**
