@@ -27,8 +27,7 @@ from .subscriptions import EventHandler, Subscriptions
 
 log = logging.getLogger("agent_hub")
 
-# 3: live events accepted together may arrive as one `events` message (DeliveryQueue.push_many).
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 2
 # The processed-id registry is swept this often (protocol.md, "Subscribers": swept hourly).
 SWEEP_EVERY_S = 3600.0
 
@@ -226,7 +225,7 @@ class AgentClient:
     def _listen(self) -> None:
         on = self._conn.on
         on("event", lambda e: self._delivery.push(e))
-        on("events", lambda events: self._delivery.push_many(events))
+        on("events", lambda events: [self._delivery.push(e, live=False) for e in events])
         on("liveness:probe", self._liveness.answer)
         on("hub:shutdown", self._on_shutdown)
         on("event:watermark", self._on_watermark)
