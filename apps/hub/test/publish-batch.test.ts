@@ -147,3 +147,56 @@ describe('live bursts', () => {
     expect(sub.messages.map((m) => m.kind)).toEqual(['events']);
   });
 });
+
+describe('live bursts as older connections come and go', () => {
+  it('splits a burst only while a connection of protocol 2 or older is on the node', async () => {
+    const own = await startTestHub();
+    const local: Socket[] = [];
+    const agent = async (agentId: string, protocol?: number) => {
+      const socket = io(own.url + AGENTS_NAMESPACE, {
+        auth: { agentId, token: own.agentToken(agentId), ...(protocol === undefined ? {} : { protocol }) },
+        transports: ['websocket'],
+        forceNew: true,
+      });
+      local.push(socket);
+      const kinds: string[] = [];
+      socket.on('event', () => void kinds.push('event'));
+      socket.on('events', (list: HubEvent[]) => void kinds.push(`events:${list.length}`));
+      await new Promise<void>((r) => socket.once('connect', () => r()));
+      const call = async (event: string, payload: unknown) => (await socket.timeout(5000).emitWithAck(event, payload)) as Ack<unknown>;
+      expect((await call('agent:register', { name: agentId })).ok).toBe(true);
+      expect((await call('event:subscribe', { patterns: ['come:#'] })).ok).toBe(true);
+      return { socket, kinds, call };
+    };
+    try {
+      const v3 = await agent('come-v3', 3);
+      const pub = await agent('come-pub', 3);
+      const burst = async (n: number) => {
+        const ack = await pub.call('event:publish-batch', {
+          events: Array.from({ length: n }, (_, i) => ({ topic: 'come:x', payload: i })),
+        });
+        expect(ack.ok).toBe(true);
+      };
+      const older = await agent('come-v2', 2);
+      await burst(3);
+      await eventually(() => older.kinds.length === 3 && v3.kinds.length === 1, 5000, 'the first burst');
+      expect(older.kinds).toEqual(['event', 'event', 'event']);
+      // The older connection leaves: the next burst goes to everyone as one message.
+      older.socket.close();
+      await eventually(async () => ((await (await own.api('/api/agents/come-v2')).json()) as { connected: boolean }).connected === false);
+      await burst(4);
+      await eventually(() => v3.kinds.length === 2, 5000, 'the second burst');
+      // One without a version arrives: it gets one event per event again.
+      const none = await agent('come-none');
+      await burst(2);
+      await eventually(() => none.kinds.length === 2 && v3.kinds.length === 3, 5000, 'the third burst');
+      expect(none.kinds).toEqual(['event', 'event']);
+      expect(v3.kinds).toEqual(['events:3', 'events:4', 'events:2']);
+      // The publisher subscribed too: protocol 3, so it gets the bursts as well.
+      expect(pub.kinds).toEqual(['events:3', 'events:4', 'events:2']);
+    } finally {
+      local.forEach((s) => s.close());
+      await own.close();
+    }
+  });
+});

@@ -132,6 +132,8 @@ export function eventsModule(
    * topic, so every connection still gets its events in offset order.
    */
   let run: { topic: string; rooms: string[]; events: HubEvent[] } | null = null;
+  /** This node's connections of protocol 2 or older: while there are none, a run needs no split. */
+  let olderConnections = 0;
   let runFlushQueued = false;
   const flushRun = () => {
     const r = run;
@@ -140,15 +142,12 @@ export function eventsModule(
     if (r.events.length === 1) return void agents.local.to(r.rooms).emit('event', r.events[0]!);
     // Connections of protocol 3 take the run as one `events`; older ones get one `event` each,
     // as they always did (they may take `events` for replay pages only).
+    if (olderConnections === 0) return void agents.local.to(r.rooms).emit('events', r.events);
     const batched: string[] = [];
     const single: string[] = [];
-    const seen = r.rooms.length > 1 ? new Set<string>() : null;
+    // A socket in several of the rooms is listed more than once; Socket.IO sends to it once.
     for (const room of r.rooms) {
-      for (const sid of agents.adapter.rooms.get(room) ?? []) {
-        if (seen?.has(sid)) continue;
-        seen?.add(sid);
-        (agents.sockets.get(sid)?.data.liveBatches ? batched : single).push(sid);
-      }
+      for (const sid of agents.adapter.rooms.get(room) ?? []) (agents.sockets.get(sid)?.data.liveBatches ? batched : single).push(sid);
     }
     if (batched.length) agents.local.to(batched).emit('events', r.events);
     if (single.length) for (const e of r.events) agents.local.to(single).emit('event', e);
@@ -415,8 +414,13 @@ export function eventsModule(
       mountDeadLetterRoutes(api, ctx.store.events, deadLetterActions);
     },
 
+    onAgentConnected(socket) {
+      if (!socket.data.liveBatches) olderConnections++;
+    },
+
     onAgentClosed(socket) {
       publishTails.delete(socket.id);
+      if (!socket.data.liveBatches) olderConnections--;
     },
 
     agentEvents: {
