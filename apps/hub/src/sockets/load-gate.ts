@@ -40,14 +40,21 @@ export class LoadGate {
     const histogram = monitorEventLoopDelay({ resolution: 10 });
     this.histogram = histogram;
     histogram.enable();
+    const windowMs = o.windowMs ?? 250;
+    let lastRead = performance.now();
     const read =
       o.readLagMs ??
       (() => {
-        const ms = histogram.max / 1e6;
+        // The histogram's reset also forgets its last tick. A stall that ends with this timer
+        // running before the histogram's own is then recorded by neither (a 400 ms stall starting
+        // up to ~10 ms before a read read as 10 ms), so this timer's own lateness counts too.
+        const now = performance.now();
+        const late = now - lastRead - windowMs;
+        lastRead = now;
+        const ms = Math.max(histogram.max / 1e6, late);
         histogram.reset();
         return ms;
       });
-    const windowMs = o.windowMs ?? 250;
     const hardLagMs = o.hardLagMs ?? 4 * o.lagMs;
     this.timer = setInterval(() => {
       this.lastLagMs = read();
