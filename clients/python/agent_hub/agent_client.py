@@ -27,7 +27,10 @@ from .subscriptions import EventHandler, Subscriptions
 
 log = logging.getLogger("agent_hub")
 
-PROTOCOL_VERSION = 2
+# 3: live events accepted together may arrive as one `events` message (DeliveryQueue.push_many).
+PROTOCOL_VERSION = 3
+# The oldest version this client works with (it relies on 2's watermark, durable notices, re-sends).
+MIN_PROTOCOL = 2
 # The processed-id registry is swept this often (protocol.md, "Subscribers": swept hourly).
 SWEEP_EVERY_S = 3600.0
 
@@ -63,6 +66,8 @@ class AgentClient:
         self._liveness = LivenessResponder(options.liveness, options.progress_stale_s, lambda: self._window.depth)
         self._schedule = schedule or ReconnectSchedule(options.reconnect_delay_s, options.reconnect_delay_max_s)
         self._watermark: Optional[int] = None
+        # What the next handshake offers: the newest version, unless this hub refused it.
+        self._protocol = PROTOCOL_VERSION
         self._disconnected_at: Optional[float] = None
         self._final_error: Optional[HubError] = None
         # Open while the hub knows this agent; closed from a drop until re-registration.
@@ -131,7 +136,7 @@ class AgentClient:
         attempt = 0
         while True:
             try:
-                await self._conn.connect_once()
+                await self._connect_once()
                 break
             except HubError as err:
                 if err.code in FINAL_REFUSALS or time.monotonic() >= deadline or self.closed:
@@ -225,7 +230,7 @@ class AgentClient:
     def _listen(self) -> None:
         on = self._conn.on
         on("event", lambda e: self._delivery.push(e))
-        on("events", lambda events: [self._delivery.push(e, live=False) for e in events])
+        on("events", lambda events: self._delivery.push_many(events))
         on("liveness:probe", self._liveness.answer)
         on("hub:shutdown", self._on_shutdown)
         on("event:watermark", self._on_watermark)
@@ -238,9 +243,29 @@ class AgentClient:
 
     def _auth(self) -> Dict[str, Any]:
         # Called on every handshake, so each one carries the resume point reached by then.
-        return without_none({"agentId": self.options.agent_id, "token": self.options.token, "protocol": PROTOCOL_VERSION, "lastOffset": self.resume_offset})
+        return without_none({"agentId": self.options.agent_id, "token": self.options.token, "protocol": self._protocol, "lastOffset": self.resume_offset})
+
+    async def _connect_once(self) -> None:
+        """One connect attempt. A hub of an older release (a rolling upgrade) refuses this version
+        with PROTOCOL_UNSUPPORTED and names those it speaks: offer the newest both speak, at once."""
+        try:
+            await self._conn.connect_once()
+        except HubError as err:
+            if err.code != "PROTOCOL_UNSUPPORTED" or not self._downgrade(err.details):
+                raise
+            await self._conn.connect_once()
+
+    def _downgrade(self, details: Any) -> bool:
+        supported = details.get("supported") if isinstance(details, dict) else None
+        usable = [v for v in supported if isinstance(v, int) and MIN_PROTOCOL <= v < self._protocol] if isinstance(supported, list) else []
+        if not usable:
+            return False
+        self._protocol = max(usable)
+        return True
 
     def _on_drop(self, final: bool) -> None:
+        # The next connection may reach an upgraded node: offer the newest version again.
+        self._protocol = PROTOCOL_VERSION
         self._registered.clear()
         self._window.pause()
         if self._disconnected_at is None:
@@ -293,7 +318,7 @@ class AgentClient:
             if self.closed:
                 return
             try:
-                await self._conn.connect_once()
+                await self._connect_once()
                 self._connected()
                 return
             except HubError as err:

@@ -73,6 +73,13 @@ class DeliveryQueue:
         (self._held if self._holds > 0 else self._queue).append(event)
         self._kick()
 
+    def push_many(self, events: List[HubEvent]) -> None:
+        """An `events` message: a replay page while a subscribe is in flight (replayed events arrive
+        before its ack), else live events the hub accepted together (protocol 3)."""
+        live = self._holds == 0
+        for event in events:
+            self.push(event, live=live)
+
     def hold(self) -> None:
         """Live events wait until `release()` (a subscribe's replay arrives before its ack)."""
         self._holds += 1

@@ -93,10 +93,20 @@ class HubConnection:
             pass
 
     async def disconnect(self) -> None:
+        read_loop = getattr(self.sio.eio, "read_loop_task", None)
         try:
             await self.sio.disconnect()
         except Exception:  # noqa: BLE001 - already gone
             pass
+        # python-socketio aborts python-engineio's read loop instead of waiting for it to end. A
+        # connect started before it ends shares the engine client's queue and tasks with it, and
+        # its end then tears the new connection down: the next handshake is never answered (seen
+        # when a refused handshake was followed at once by another, as after PROTOCOL_UNSUPPORTED).
+        if read_loop is not None and not read_loop.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(read_loop), 2.0)
+            except Exception:  # noqa: BLE001 - gone either way; the next connect starts clean
+                pass
 
     async def close(self) -> None:
         await self.disconnect()

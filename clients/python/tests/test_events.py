@@ -205,3 +205,127 @@ async def test_stops_for_good_when_a_newer_connection_of_the_same_agent_replaces
     finally:
         await old.close()
         await newer.close()
+
+async def test_handles_a_live_burst_sent_as_one_events_message(hub):
+    """Protocol 3: a burst published in one `event:publish-batch` reaches this client as one
+    `events` message; each event is handled once, in order, and counted as live (its latency
+    goes to the hub with the ack, unlike a replayed event's age)."""
+    import socketio
+
+    topic = f"burst:{unique('py')}"
+    sub = await connect(hub, unique("py-burst-sub"))
+    raw = socketio.AsyncClient()
+    publisher = unique("py-burst-pub")
+    token = await issue_agent_token(hub.url, hub.token, publisher)
+    try:
+        inbox = Inbox()
+        await sub.subscribe([topic], inbox)
+        received = []
+        handlers = sub._conn.sio.handlers["/agents"]
+        client_handler = handlers["events"]
+
+        def counting(events):
+            received.append(len(events))
+            return client_handler(events)
+
+        handlers["events"] = counting
+        await raw.connect(hub.url, namespaces=["/agents"], transports=["websocket"], auth={"agentId": publisher, "token": token, "protocol": 3})
+        registered = await raw.call("agent:register", {"name": publisher}, namespace="/agents", timeout=10)
+        assert registered["ok"] is True
+        before = await _latency_samples(hub)
+        answer = await raw.call(
+            "event:publish-batch",
+            {"events": [{"topic": topic, "payload": i} for i in range(10)]},
+            namespace="/agents",
+            timeout=10,
+        )
+        assert answer["ok"] is True and all(r["ok"] for r in answer["data"]["results"])
+        events = await inbox.wait(10)
+        assert [e["payload"] for e in events] == list(range(10))
+        assert received == [10]
+        await eventually(lambda: _more_latency_samples(hub, before + 10))
+    finally:
+        await raw.disconnect()
+        await sub.close()
+
+
+async def _latency_samples(hub) -> float:
+    text = await asyncio.to_thread(_metrics_text, hub)
+    for line in text.splitlines():
+        if line.startswith("agenthub_event_propagation_latency_seconds_count"):
+            return float(line.split()[-1])
+    return 0.0
+
+
+async def _more_latency_samples(hub, at_least: float) -> bool:
+    return await _latency_samples(hub) >= at_least
+
+
+def _metrics_text(hub) -> str:
+    import urllib.request
+
+    req = urllib.request.Request(hub.url + "/metrics")
+    req.add_header("authorization", f"Bearer {hub.token}")
+    with urllib.request.urlopen(req, timeout=10) as res:
+        return res.read().decode()
+
+
+class _OlderHub:
+    """apps/hub/test/support/older-hub.ts: a hub of the release before protocol 3 (speaks 1 and 2)."""
+
+    def __init__(self) -> None:
+        import subprocess
+
+        from hub_process import REPO_ROOT
+
+        self.child = subprocess.Popen(
+            ["node", "--import", "tsx", "apps/hub/test/support/older-hub.ts"], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        line = self.child.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("listening "), f"older hub did not start: {line!r}"
+        self.url = f"http://127.0.0.1:{int(line.split()[1])}"
+
+    async def offered(self) -> list:
+        import json
+        import urllib.request
+
+        def get() -> list:
+            with urllib.request.urlopen(self.url + "/offered", timeout=10) as res:
+                return json.loads(res.read())
+
+        return await asyncio.to_thread(get)
+
+    async def drop(self) -> None:
+        import urllib.request
+
+        await asyncio.to_thread(lambda: urllib.request.urlopen(urllib.request.Request(self.url + "/drop", method="POST"), timeout=10).read())
+
+    def stop(self) -> None:
+        self.child.terminate()
+        self.child.wait(10)
+
+
+async def test_offers_protocol_2_to_an_older_hub_that_refuses_3_and_3_again_after_a_drop():
+    """A rolling upgrade: the hub refuses 3 with PROTOCOL_UNSUPPORTED and names 1 and 2; the client
+    offers 2 at once (the refusal is not final), and offers 3 again on its next connection, since
+    the node it reaches may have been upgraded meanwhile."""
+    older = _OlderHub()
+    client = None
+    try:
+        client = await connect_agent(older.url, "py-upgraded", "t", connect_timeout_s=10)
+        assert await older.offered() == [3, 2]
+        assert (await client.publish("old:hub", 1))["offset"] == 1
+        await older.drop()
+        await eventually(lambda: _offered_at_least(older, 4))
+        assert (await older.offered())[:4] == [3, 2, 3, 2]
+        # The same client, back on its own: it registered again and publishes.
+        assert (await client.publish("old:hub", 2))["offset"] == 2
+        assert not client.closed
+    finally:
+        if client is not None:
+            await client.close()
+        older.stop()
+
+
+async def _offered_at_least(older: _OlderHub, n: int) -> bool:
+    return len(await older.offered()) >= n
