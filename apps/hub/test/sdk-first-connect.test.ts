@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AgentTokens } from '../src/auth/agent-token.ts';
 import { agentInfo } from '@agent-hub/core';
 import { freePort, HubProcess } from './support/hub-process.ts';
+import { eventually } from './support/test-hub.ts';
 
 const hubs: HubProcess[] = [];
 const clients: AgentClient[] = [];
@@ -162,6 +163,12 @@ describe('SDK against an older hub', () => {
         'event:publish',
         'event:publish',
       ]);
+      // A cut connection: the next one may reach an upgraded node, so 3 is offered first again.
+      for (const socket of io.of('/agents').sockets.values()) socket.conn.close();
+      await eventually(() => offered.length >= 4, 10_000, 'a reconnect');
+      expect(offered.slice(0, 4)).toEqual([3, 2, 3, 2]);
+      // The same client, registered again on its own, publishes on.
+      expect((await client.publish('old:hub', 4)).offset).toBe(4);
     } finally {
       await io.close();
     }
