@@ -20,6 +20,7 @@ from .listeners import Listeners
 from .liveness import LivenessResponder
 from .models import AgentInfo, HubEvent, Priority, PublishResult, ReplayPolicy, SubscribeResult
 from .processed_registry import ProcessedRegistry
+from .publish_batcher import PublishBatcher
 from .publish_window import PublishWindow
 from .reconnect_schedule import ReconnectSchedule
 from .sessions import SessionsApi, without_none
@@ -58,11 +59,12 @@ class AgentClient:
             on_error=lambda err, event: self.listeners.emit("error", err, event),
         )
         self._conn = HubConnection([u.rstrip("/") for u in urls], self._auth, options.request_timeout_s, self._on_drop)
-        self._window = PublishWindow(
-            capacity=options.max_in_flight,
-            deadline_s=options.publish_deadline_s,
-            send=lambda p: self._conn.request("event:publish", p, options.request_timeout_s),
+        # Publishes of one turn go as one batch; the window keeps each until it is durable.
+        self._batcher = PublishBatcher(
+            single=lambda p: self._conn.request("event:publish", p, options.request_timeout_s),
+            batch=self._publish_batch,
         )
+        self._window = PublishWindow(capacity=options.max_in_flight, deadline_s=options.publish_deadline_s, send=self._batcher.send)
         self._liveness = LivenessResponder(options.liveness, options.progress_stale_s, lambda: self._window.depth)
         self._schedule = schedule or ReconnectSchedule(options.reconnect_delay_s, options.reconnect_delay_max_s)
         self._watermark: Optional[int] = None
@@ -245,6 +247,10 @@ class AgentClient:
         # Called on every handshake, so each one carries the resume point reached by then.
         return without_none({"agentId": self.options.agent_id, "token": self.options.token, "protocol": self._protocol, "lastOffset": self.resume_offset})
 
+    async def _publish_batch(self, events: List[Dict[str, Any]]) -> List[Any]:
+        data = await self._conn.request("event:publish-batch", {"events": events}, self.options.request_timeout_s)
+        return data.get("results") if isinstance(data, dict) else []  # type: ignore[return-value]
+
     async def _connect_once(self) -> None:
         """One connect attempt. A hub of an older release (a rolling upgrade) refuses this version
         with PROTOCOL_UNSUPPORTED and names those it speaks: offer the newest both speak, at once."""
@@ -266,6 +272,7 @@ class AgentClient:
     def _on_drop(self, final: bool) -> None:
         # The next connection may reach an upgraded node: offer the newest version again.
         self._protocol = PROTOCOL_VERSION
+        self._batcher.reset()
         self._registered.clear()
         self._window.pause()
         if self._disconnected_at is None:

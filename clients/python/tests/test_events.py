@@ -329,3 +329,108 @@ async def test_offers_protocol_2_to_an_older_hub_that_refuses_3_and_3_again_afte
 
 async def _offered_at_least(older: _OlderHub, n: int) -> bool:
     return len(await older.offered()) >= n
+
+
+def _record_requests(client) -> list:
+    """(event, number of publishes) for each request the client sends from now on."""
+    sent: list = []
+    conn = client._conn
+    original = conn.request
+
+    async def recording(event, payload, timeout_s):
+        if event.startswith("event:publish"):
+            sent.append((event, len(payload["events"]) if event == "event:publish-batch" else 1))
+        return await original(event, payload, timeout_s)
+
+    conn.request = recording
+    return sent
+
+
+class _PubSub:
+    """A publisher whose publish requests are recorded, and a subscriber to its topic."""
+
+    def __init__(self, hub, prefix: str) -> None:
+        self.hub = hub
+        self.topic = f"{prefix}:{unique('py')}"
+        self.prefix = prefix
+        self.inbox = Inbox()
+
+    async def __aenter__(self) -> "_PubSub":
+        self.sub = await connect(self.hub, unique(f"py-{self.prefix}-sub"))
+        self.pub = await connect(self.hub, unique(f"py-{self.prefix}-pub"))
+        await self.sub.subscribe([self.topic], self.inbox)
+        self.sent = _record_requests(self.pub)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.pub.close()
+        await self.sub.close()
+
+
+async def test_publishes_a_burst_as_one_batch_and_a_lone_publish_singly(hub):
+    async with _PubSub(hub, "batch") as ps:
+        pub, topic, sent, inbox = ps.pub, ps.topic, ps.sent, ps.inbox
+        results = await asyncio.gather(*(pub.publish(topic, {"n": i}) for i in range(20)))
+        assert sent == [("event:publish-batch", 20)]
+        offsets = [r["offset"] for r in results]
+        assert offsets == sorted(offsets) and len(set(offsets)) == 20
+        assert all(r["durable"] for r in results)
+        lone = await pub.publish(topic, {"n": 20})
+        assert sent[-1] == ("event:publish", 1) and lone["offset"] > offsets[-1]
+        events = await inbox.wait(21)
+        assert [e["payload"]["n"] for e in events] == list(range(21))
+
+
+async def test_a_batch_stays_small_and_a_large_event_goes_alone_after_what_came_before(hub):
+    async with _PubSub(hub, "batch-big") as ps:
+        pub, topic, sent, inbox = ps.pub, ps.topic, ps.sent, ps.inbox
+        small = [{"n": i, "pad": "x" * 200} for i in range(30)]
+        big = {"n": 30, "pad": "y" * 2000}
+        await asyncio.gather(*(pub.publish(topic, p) for p in [*small[:2], big, *small[2:]]))
+        # Two small ones, flushed before the large one; the rest in batches of at most ~4 KB.
+        assert sent[0] == ("event:publish-batch", 2) and sent[1] == ("event:publish", 1)
+        assert all(kind == "event:publish-batch" and 1 < n <= 16 for kind, n in sent[2:])
+        assert sum(n for _, n in sent) == 31
+        events = await inbox.wait(31)
+        assert [e["payload"]["n"] for e in events] == [0, 1, 30, *range(2, 30)]
+
+
+async def test_an_event_refused_in_a_batch_fails_alone(hub):
+    pub = await connect(hub, unique("py-batch-refused"))
+    try:
+        sent = _record_requests(pub)
+        topic = f"batch-ok:{unique('py')}"
+        outcomes = await asyncio.gather(pub.publish(topic, 1), pub.publish("$hub:not-yours", 2), pub.publish(topic, 3), return_exceptions=True)
+        assert sent == [("event:publish-batch", 3)]
+        assert outcomes[0]["durable"] and outcomes[2]["durable"]
+        assert isinstance(outcomes[1], HubError) and outcomes[1].code == "FORBIDDEN"
+    finally:
+        await pub.close()
+
+
+async def test_publishes_singly_to_an_older_hub_that_does_not_know_batches():
+    older = _OlderHub()
+    client = None
+    try:
+        client = await connect_agent(older.url, "py-old-batches", "t", connect_timeout_s=10)
+        sent = _record_requests(client)
+        first = await asyncio.gather(*(client.publish("old:hub", i) for i in range(3)))
+        assert sorted(r["offset"] for r in first) == [1, 2, 3]
+        assert sent == [("event:publish-batch", 3), ("event:publish", 1), ("event:publish", 1), ("event:publish", 1)]
+        # Single publishes from then on, on this connection.
+        await asyncio.gather(*(client.publish("old:hub", i) for i in range(2)))
+        assert sent[4:] == [("event:publish", 1), ("event:publish", 1)]
+        # A new connection may reach an upgraded node: batches are tried again.
+        await older.drop()
+        await eventually(lambda: _offered_at_least(older, 4))
+        await eventually(lambda: _registered(client))
+        await asyncio.gather(*(client.publish("old:hub", i) for i in range(2)))
+        assert sent[6:] == [("event:publish-batch", 2), ("event:publish", 1), ("event:publish", 1)]
+    finally:
+        if client is not None:
+            await client.close()
+        older.stop()
+
+
+async def _registered(client) -> bool:
+    return client._registered.is_set()
