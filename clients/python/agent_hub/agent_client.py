@@ -222,6 +222,7 @@ class AgentClient:
         await self._conn.flush()
         self._delivery.close()
         self._window.close(HubError("REQUEST_TIMEOUT", "the client was closed before the hub confirmed this publish"))
+        self._batcher.close()
         self._dropped.set()
         await self._conn.close()
         self.listeners.emit("closed", self._final_error)

@@ -55,6 +55,14 @@ class PublishBatcher:
         """A new connection, maybe to another node: try batches again."""
         self._supported = True
 
+    def close(self) -> None:
+        """Stops the sends in flight (the client is closing; the window fails their publishes)."""
+        for _, future in self._pending:
+            future.cancel()
+        self._pending, self._pending_bytes = [], 0
+        for task in list(self._tasks):
+            task.cancel()
+
     async def send(self, payload: Dict[str, Any]) -> PublishResult:
         size = json_bytes(payload) if self._supported else None
         loop = asyncio.get_running_loop()

@@ -434,3 +434,16 @@ async def test_publishes_singly_to_an_older_hub_that_does_not_know_batches():
 
 async def _registered(client) -> bool:
     return client._registered.is_set()
+
+
+async def test_closing_with_a_batch_in_flight_answers_every_publish_and_leaves_no_send_behind(hub):
+    pub = await connect(hub, unique("py-close-batch"))
+    pending = [asyncio.ensure_future(pub.publish(f"close:{unique('py')}", i)) for i in range(10)]
+    await asyncio.sleep(0)  # queued in the window; the batch goes out on the next turns
+    await asyncio.sleep(0)
+    await pub.close(drain_s=0)
+    outcomes = await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), 5)
+    for o in outcomes:
+        assert (isinstance(o, dict) and o["durable"]) or (isinstance(o, HubError) and o.code == "REQUEST_TIMEOUT"), o
+    await asyncio.sleep(0)
+    assert not pub._batcher._tasks
