@@ -7,6 +7,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN npm install -g pnpm@12.18.0
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY patches/ patches/
 COPY apps/hub/package.json apps/hub/
 COPY apps/dashboard/package.json apps/dashboard/
 COPY packages/protocol/package.json packages/protocol/

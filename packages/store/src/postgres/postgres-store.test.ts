@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import net from 'node:net';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +119,38 @@ describeWithPostgres('postgres store', () => {
     }
   });
 
+  it('keeps the process up when the connection drops while postgres.js fetches its array types', { timeout: 30_000 }, async () => {
+    // postgres.js asks every new connection for the server's array types before the first query
+    // (fetchArrayTypes), in a promise nobody awaits. When that connection dropped and the reconnect
+    // was refused, the promise rejected unhandled and ended the hub (seen in CI: "connect ECONNRESET"
+    // while a test cut PostgreSQL). A proxy cuts the connection at that query and refuses new ones.
+    const proxy = await typesQueryCutter(new URL(db.url));
+    const url = new URL(db.url);
+    url.port = String(proxy.port);
+    const store = await openPostgresStore({ url: url.toString(), max: 1 });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown) => void unhandled.push(err);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      proxy.arm();
+      await expect(store.kv.getValue('k')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      expect(proxy.cutAtTypesQuery).toBe(true);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(unhandled).toEqual([]);
+      proxy.restore();
+      await waitFor(() =>
+        store.kv.getValue('k').then(
+          (v) => v === null,
+          () => false,
+        ),
+      );
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await store.close();
+      proxy.close();
+    }
+  });
+
   it('opens through openStore, and refuses without a URL', async () => {
     const store = await openStore({ kind: 'postgres', databaseUrl: db.url });
     expect(store.kind).toBe('postgres');
@@ -126,6 +159,58 @@ describeWithPostgres('postgres store', () => {
     await expect(openStore({ kind: 'postgres' })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 });
+
+/**
+ * A proxy to PostgreSQL that, once armed, destroys the first connection that sends postgres.js's
+ * array-type query and resets every connection after it, until restored.
+ */
+async function typesQueryCutter(target: URL) {
+  let armed = false;
+  let refusing = false;
+  const state = { cutAtTypesQuery: false };
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    if (refusing) return void client.resetAndDestroy();
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => s.destroy());
+    }
+    client.on('data', (chunk: Buffer) => {
+      if (armed && chunk.includes('pg_catalog.pg_type')) {
+        state.cutAtTypesQuery = true;
+        refusing = true;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    get cutAtTypesQuery() {
+      return state.cutAtTypesQuery;
+    },
+    arm: () => {
+      armed = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore: () => {
+      armed = false;
+      refusing = false;
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
