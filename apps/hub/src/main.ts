@@ -58,6 +58,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A bug, or a dependency's stray promise: the hub's state is unknown, so it still exits (the
+  // supervisor restarts it, agents reconnect, the log is durable), but says why in the JSON log
+  // operators ship, where Node's own report is a bare stack on stderr.
+  const crash = (kind: string) => (err: unknown) => {
+    hub.ctx.logger.fatal({ err, kind }, `CRITICAL: ${kind}; exiting`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled rejection'));
 }
 
 /** One line naming the setting and the cause, exit code 2 (the same as a configuration error). */
