@@ -4,6 +4,7 @@
  *
  *   pnpm bench fleet [--agents=5000] [--runs=3] [--workers=4] [--sample=20] [--quick]
  *                    [--hub-env=NAME=value,...] [--no-baseline] [--profile=DIR]
+ *                    [--hub-args=--flag,...]   (extra node/V8 flags for the hub, after the launch's own: they win)
  *
  * Each run, for the hub (default store, default heartbeat and liveness probes) and then the bare
  * server (bench/bare-relay.ts, same ping settings), interleaved `--runs` times:
@@ -35,6 +36,8 @@ interface Options {
   workers: number;
   sampleMs: number;
   hubEnv: Record<string, string>;
+  /** Extra node/V8 flags for the hub (`--hub-args=--trace-gc`), for experiments. */
+  hubArgs: string[];
   baseline: boolean;
   /** Write the hub's CPU profile (`--cpu-prof`) into this folder. */
   profileDir: string;
@@ -142,7 +145,7 @@ async function runHub(o: Options): Promise<RunRow> {
   const hub = await HubProcess.start({
     ...benchHub(),
     env: { DEGRADE_FAILURES: '100000', ...o.hubEnv },
-    nodeArgs: o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
+    nodeArgs: [...o.hubArgs, ...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [])],
   });
   guardChild(hub.child);
   try {
@@ -202,6 +205,7 @@ async function main(): Promise<void> {
     workers: f.number('workers', 4),
     sampleMs: f.number('sample', quick ? 8 : 20) * 1000,
     hubEnv: f.env('hub-env'),
+    hubArgs: f.string('hub-args', '').split(',').filter(Boolean),
     baseline: !f.has('no-baseline'),
     profileDir: f.string('profile', ''),
   };
