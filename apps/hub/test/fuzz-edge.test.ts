@@ -775,6 +775,9 @@ function fuzzSuite(name: string, env: Record<string, string>, runs: { socket: nu
             [['session:create', { metadata: { '\udc00': 1 } }]],
             [['agent:register', { name: 'fuzzer', meta: { k: 'x\ud800' } }]],
             [['session:state', { id: '', state: { x: '\udfff' } }]],
+            // Found by this fuzz, fixed in common.ts (IsoTime): year 0 is valid ISO but no PostgreSQL timestamp.
+            [['session:list', { createdAfter: '0000-01-01T00:00:00Z' }]],
+            [['session:list', { updatedBefore: '0001-01-01T00:00:00+01:00' }]],
           ],
         },
       );
@@ -836,6 +839,8 @@ function fuzzSuite(name: string, env: Record<string, string>, runs: { socket: nu
               },
             ],
             [{ method: 'GET', path: '/api/sessions', query: '?cursor=%ED%A0%80', headers: {}, body: undefined }],
+            [{ method: 'GET', path: '/api/sessions', query: '?createdBefore=0000-06-01T00:00:00Z', headers: {}, body: undefined }],
+            [{ method: 'GET', path: '/api/events', query: '?from=0000-01-01T00:00:00Z', headers: {}, body: undefined }],
           ],
         },
       );

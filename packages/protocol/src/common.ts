@@ -10,7 +10,23 @@ export const AgentId = z
 export type AgentId = z.infer<typeof AgentId>;
 
 export const Uuid = z.uuid();
-export const IsoTime = z.string().datetime({ offset: true });
+/** The instants every store can hold: PostgreSQL reads no year 0, nor a year past 9999 in ISO form. */
+const EARLIEST_MS = Date.parse('0001-01-01T00:00:00Z');
+const LATEST_MS = Date.parse('9999-12-31T23:59:59.999Z');
+/**
+ * An ISO 8601 time with an offset, from year 1 to 9999 once in UTC: "0000-01-01T00:00:00Z" is
+ * valid ISO but no PostgreSQL timestamp, and reached the store as an INTERNAL error.
+ */
+export const IsoTime = z
+  .string()
+  .datetime({ offset: true })
+  .refine(
+    (s) => {
+      const ms = Date.parse(s);
+      return ms >= EARLIEST_MS && ms <= LATEST_MS;
+    },
+    { message: 'a time from year 1 to 9999 (UTC)' },
+  );
 export const JsonObject = z.record(z.string(), z.unknown());
 export type JsonObject = z.infer<typeof JsonObject>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IsoTime } from './common.ts';
 import { INT32_MAX, LIMITS } from './limits.ts';
 
 export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
@@ -148,8 +149,8 @@ export type NackEvent = z.infer<typeof NackEvent>;
 
 export const ReplayQuery = z.object({
   patterns: z.array(TopicPattern).max(100).optional(),
-  from: z.string().datetime({ offset: true }).optional(),
-  to: z.string().datetime({ offset: true }).optional(),
+  from: IsoTime.optional(),
+  to: IsoTime.optional(),
   afterOffset: z.coerce.number().int().min(0).optional(),
   minPriority: Priority.optional(),
   limit: z.coerce.number().int().min(1).max(100_000).default(1000),

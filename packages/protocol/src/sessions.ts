@@ -1,6 +1,6 @@
 import { INT32_MAX } from './limits.ts';
 import { z } from 'zod';
-import { AgentId, JsonObject } from './common.ts';
+import { AgentId, IsoTime, JsonObject } from './common.ts';
 import { LIMITS } from './limits.ts';
 import { HUB_MESSAGE_FIELDS, MessageContent, ToolCall } from './chat-message.ts';
 
@@ -136,10 +136,10 @@ export type SetAgentState = z.infer<typeof SetAgentState>;
 export const SessionListQuery = z.object({
   state: SessionState.optional(),
   agent: AgentId.optional(),
-  createdAfter: z.string().datetime({ offset: true }).optional(),
-  createdBefore: z.string().datetime({ offset: true }).optional(),
-  updatedAfter: z.string().datetime({ offset: true }).optional(),
-  updatedBefore: z.string().datetime({ offset: true }).optional(),
+  createdAfter: IsoTime.optional(),
+  createdBefore: IsoTime.optional(),
+  updatedAfter: IsoTime.optional(),
+  updatedBefore: IsoTime.optional(),
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
