@@ -19,10 +19,10 @@ afterAll(async () => {
 
 type Message = { kind: 'event' | 'events'; events: HubEvent[] };
 
-/** A registered raw agent; `protocol` undefined sends none in the handshake. */
-async function rawAgent(agentId: string, protocol?: number) {
-  const socket = io(t.url + AGENTS_NAMESPACE, {
-    auth: { agentId, token: t.agentToken(agentId), ...(protocol === undefined ? {} : { protocol }) },
+/** A registered raw agent on `hub` (the suite's by default); `protocol` undefined sends none in the handshake. */
+async function rawAgent(agentId: string, protocol?: number, hub: TestHub = t) {
+  const socket = io(hub.url + AGENTS_NAMESPACE, {
+    auth: { agentId, token: hub.agentToken(agentId), ...(protocol === undefined ? {} : { protocol }) },
     transports: ['websocket'],
     forceNew: true,
   });
@@ -38,7 +38,9 @@ async function rawAgent(agentId: string, protocol?: number) {
     (await socket.timeout(5000).emitWithAck(event, payload)) as Ack<T>;
   expect((await call('agent:register', { name: agentId })).ok).toBe(true);
   const received = () => messages.flatMap((m) => m.events);
-  return { socket, call, messages, received };
+  /** Each message as `event` or `events:<n>`. */
+  const kinds = () => messages.map((m) => (m.kind === 'event' ? 'event' : `events:${m.events.length}`));
+  return { socket, call, messages, received, kinds };
 }
 
 type BatchAnswer = { results: Array<Ack<PublishResult>> };
@@ -153,20 +155,10 @@ describe('live bursts as older connections come and go', () => {
     const own = await startTestHub();
     const local: Socket[] = [];
     const agent = async (agentId: string, protocol?: number) => {
-      const socket = io(own.url + AGENTS_NAMESPACE, {
-        auth: { agentId, token: own.agentToken(agentId), ...(protocol === undefined ? {} : { protocol }) },
-        transports: ['websocket'],
-        forceNew: true,
-      });
-      local.push(socket);
-      const kinds: string[] = [];
-      socket.on('event', () => void kinds.push('event'));
-      socket.on('events', (list: HubEvent[]) => void kinds.push(`events:${list.length}`));
-      await new Promise<void>((r) => socket.once('connect', () => r()));
-      const call = async (event: string, payload: unknown) => (await socket.timeout(5000).emitWithAck(event, payload)) as Ack<unknown>;
-      expect((await call('agent:register', { name: agentId })).ok).toBe(true);
-      expect((await call('event:subscribe', { patterns: ['come:#'] })).ok).toBe(true);
-      return { socket, kinds, call };
+      const a = await rawAgent(agentId, protocol, own);
+      local.push(a.socket);
+      expect((await a.call('event:subscribe', { patterns: ['come:#'] })).ok).toBe(true);
+      return a;
     };
     try {
       const v3 = await agent('come-v3', 3);
@@ -179,21 +171,21 @@ describe('live bursts as older connections come and go', () => {
       };
       const older = await agent('come-v2', 2);
       await burst(3);
-      await eventually(() => older.kinds.length === 3 && v3.kinds.length === 1, 5000, 'the first burst');
-      expect(older.kinds).toEqual(['event', 'event', 'event']);
+      await eventually(() => older.kinds().length === 3 && v3.kinds().length === 1, 5000, 'the first burst');
+      expect(older.kinds()).toEqual(['event', 'event', 'event']);
       // The older connection leaves: the next burst goes to everyone as one message.
       older.socket.close();
       await eventually(async () => ((await (await own.api('/api/agents/come-v2')).json()) as { connected: boolean }).connected === false);
       await burst(4);
-      await eventually(() => v3.kinds.length === 2, 5000, 'the second burst');
+      await eventually(() => v3.kinds().length === 2, 5000, 'the second burst');
       // One without a version arrives: it gets one event per event again.
       const none = await agent('come-none');
       await burst(2);
-      await eventually(() => none.kinds.length === 2 && v3.kinds.length === 3, 5000, 'the third burst');
-      expect(none.kinds).toEqual(['event', 'event']);
-      expect(v3.kinds).toEqual(['events:3', 'events:4', 'events:2']);
+      await eventually(() => none.kinds().length === 2 && v3.kinds().length === 3, 5000, 'the third burst');
+      expect(none.kinds()).toEqual(['event', 'event']);
+      expect(v3.kinds()).toEqual(['events:3', 'events:4', 'events:2']);
       // The publisher subscribed too: protocol 3, so it gets the bursts as well.
-      expect(pub.kinds).toEqual(['events:3', 'events:4', 'events:2']);
+      expect(pub.kinds()).toEqual(['events:3', 'events:4', 'events:2']);
     } finally {
       local.forEach((s) => s.close());
       await own.close();
