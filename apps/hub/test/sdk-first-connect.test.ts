@@ -12,6 +12,7 @@ import { AgentTokens } from '../src/auth/agent-token.ts';
 import { agentInfo } from '@agent-hub/core';
 import { freePort, HubProcess } from './support/hub-process.ts';
 import { eventually } from './support/test-hub.ts';
+import { startOlderHub } from './support/older-hub.ts';
 
 const hubs: HubProcess[] = [];
 const clients: AgentClient[] = [];
@@ -119,39 +120,10 @@ describe('SDK against an older hub', () => {
   it('offers protocol 2 when a hub that speaks only 1 and 2 refuses 3, and publishes one by one to it', async () => {
     // A hub of the release before protocol 3: it refuses the version as this release's hubs do,
     // and knows no event:publish-batch (an unknown event is answered NOT_FOUND).
-    const http = createServer();
-    const io = new Server(http);
-    const offered: unknown[] = [];
-    const received: string[] = [];
-    io.of('/agents').use((socket, next) => {
-      const protocol = (socket.handshake.auth as { protocol?: unknown }).protocol;
-      offered.push(protocol);
-      if (protocol === 1 || protocol === 2 || protocol === undefined) return next();
-      const err = new Error('PROTOCOL_UNSUPPORTED') as Error & { data: unknown };
-      err.data = { code: 'PROTOCOL_UNSUPPORTED', message: `protocol ${String(protocol)} is not supported`, details: { supported: [1, 2] } };
-      next(err);
-    });
-    let offset = 0;
-    io.of('/agents').on('connection', (socket) => {
-      socket.onAny((event: string, ...args: unknown[]) => {
-        const ack = args.at(-1) as (r: unknown) => void;
-        received.push(event);
-        if (event === 'agent:register') return ack({ ok: true, data: agentInfo('upgraded-sdk') });
-        if (event === 'event:publish') {
-          const p = args[0] as { id: string };
-          return ack({ ok: true, data: { id: p.id, offset: ++offset, durable: true, duplicate: false } });
-        }
-        ack({ ok: false, error: { code: 'NOT_FOUND', message: `unknown event "${event}"` } });
-      });
-    });
-    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    const older = await startOlderHub();
+    const { offered, received } = older;
     try {
-      const client = await connectAgent({
-        url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-        agentId: 'upgraded-sdk',
-        token: 't',
-        connectTimeoutMs: 10_000,
-      });
+      const client = await connectAgent({ url: older.url, agentId: 'upgraded-sdk', token: 't', connectTimeoutMs: 10_000 });
       clients.push(client);
       expect(offered).toEqual([3, 2]);
       const results = await Promise.all([1, 2, 3].map((i) => client.publish('old:hub', i)));
@@ -164,13 +136,13 @@ describe('SDK against an older hub', () => {
         'event:publish',
       ]);
       // A cut connection: the next one may reach an upgraded node, so 3 is offered first again.
-      for (const socket of io.of('/agents').sockets.values()) socket.conn.close();
+      older.drop();
       await eventually(() => offered.length >= 4, 10_000, 'a reconnect');
       expect(offered.slice(0, 4)).toEqual([3, 2, 3, 2]);
       // The same client, registered again on its own, publishes on.
       expect((await client.publish('old:hub', 4)).offset).toBe(4);
     } finally {
-      await io.close();
+      await older.close();
     }
   });
 });
