@@ -66,6 +66,12 @@ export const ConfigSchema = z.object({
   HEARTBEAT_TIMEOUT_MS: ms(1500),
   LIVENESS_INTERVAL_MS: ms(5000),
   LIVENESS_TIMEOUT_MS: ms(3000),
+  /**
+   * Liveness probes this node sends per second at most, on average (0: no bound). A fleet of more
+   * than this times LIVENESS_INTERVAL_MS / 1000 agents is probed less often: each round then lasts
+   * agents / this seconds.
+   */
+  LIVENESS_MAX_PROBES_PER_S: z.coerce.number().int().min(0).default(500),
   SHUTDOWN_TIMEOUT_MS: ms(10_000),
   /** On a graceful stop each agent is told to reconnect after this, plus its place in the spread. */
   RECONNECT_BASE_MS: count(1000),

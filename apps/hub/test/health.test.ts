@@ -213,3 +213,51 @@ describe('liveness probes', () => {
     }
   });
 });
+
+describe('the probe budget (LIVENESS_MAX_PROBES_PER_S)', () => {
+  it('probes a fleet past it less often, and every interval again once the fleet shrinks', async () => {
+    // 8 agents at 4 probes a second cannot be probed every 300 ms: a round every 2 s instead.
+    const t = await startTestHub({ LIVENESS_INTERVAL_MS: '300', LIVENESS_MAX_PROBES_PER_S: '4', DEGRADE_FAILURES: '1000' });
+    const roundSeconds = async () => {
+      const line = (await (await t.api('/metrics')).text()).split('\n').find((l) => l.startsWith('agenthub_liveness_round_seconds '));
+      return Number(line?.split(' ')[1]);
+    };
+    try {
+      expect(await roundSeconds()).toBe(0.3);
+      const probed = new Map<string, number[]>();
+      const clients = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          t.agent(`budget-${i}`, {
+            liveness: async () => (probed.get(`budget-${i}`)?.push(Date.now()) ?? probed.set(`budget-${i}`, [Date.now()]), { ok: true }),
+          }),
+        ),
+      );
+      await eventually(async () => (await roundSeconds()) === 2, 5000, 'the round stretched to 2 s');
+      const first = clients[0]!;
+      const gaps = (id: string) => (probed.get(id) ?? []).slice(1).map((at, k) => at - probed.get(id)![k]!);
+      const seen = probed.get('budget-0')?.length ?? 0;
+      await eventually(() => (probed.get('budget-0')?.length ?? 0) >= seen + 3, 10_000, 'three more probes of budget-0');
+      // Every gap after the stretch is a full round (the first one may be from before it).
+      expect(
+        gaps('budget-0')
+          .slice(-2)
+          .every((g) => g >= 1800),
+      ).toBe(true);
+      expect(first.connected).toBe(true);
+
+      // One agent left: 4 a second cover it every 300 ms.
+      await Promise.all(clients.slice(1).map((c) => c.close()));
+      await eventually(async () => (await roundSeconds()) === 0.3, 5000, 'the round back to the interval');
+      const before = probed.get('budget-0')!.length;
+      await eventually(() => probed.get('budget-0')!.length >= before + 3, 5000, 'probes every interval again');
+      expect(
+        gaps('budget-0')
+          .slice(-2)
+          .every((g) => g < 1000),
+      ).toBe(true);
+      expect(first.connected).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+});

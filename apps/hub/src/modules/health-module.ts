@@ -80,6 +80,8 @@ export function healthModule(
       hubOverloaded: () => gate.overloadedWithin(ctx.config.HEARTBEAT_INTERVAL_MS + ctx.config.HEARTBEAT_TIMEOUT_MS),
       // More than 250 agents: each round over half an interval, in slices, not in one burst.
       probeSpreadMs: ctx.config.LIVENESS_INTERVAL_MS / 2,
+      // A large fleet's rounds stretch so that probing costs the node a bounded share of a core.
+      maxProbesPerSecond: ctx.config.LIVENESS_MAX_PROBES_PER_S,
     },
     log,
   );
@@ -95,6 +97,8 @@ export function healthModule(
       (err) => log.warn({ err: String(err) }, 'health event not published'),
     );
   });
+  m.round.set(ctx.config.LIVENESS_INTERVAL_MS / 1000);
+  monitor.on('round', (r) => m.round.set(r.ms / 1000));
   monitor.on('detected', (d) => m.detect.observe({ kind: d.kind }, d.ms / 1000));
   monitor.on('recovered', () => m.recoveries.inc({ outcome: 'recovered' }));
   monitor.on('failed', () => m.recoveries.inc({ outcome: 'failed' }));
@@ -182,6 +186,11 @@ function runRestartHook(command: string, agentId: string, log: HubContext['logge
 function healthMetrics(ctx: HubContext, windows: Map<string, number>) {
   const registers = [ctx.metrics.registry];
   return {
+    round: new Gauge({
+      name: 'agenthub_liveness_round_seconds',
+      help: 'Time between two liveness probes of one agent on this node: LIVENESS_INTERVAL_MS, or longer past LIVENESS_MAX_PROBES_PER_S',
+      registers,
+    }),
     windows: new Gauge({
       name: 'agenthub_agent_publish_window_depth',
       help: 'Publishes connected agents hold unconfirmed (SDK in-flight windows, from liveness answers): sum and max',

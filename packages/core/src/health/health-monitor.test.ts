@@ -145,6 +145,96 @@ describe('health transitions', () => {
   });
 });
 
+/** Connects and registers agents a0 … a<n-1>, each on connection c<i>. */
+async function connectFleet(agents: AgentDirectory, n: number, from = 0): Promise<void> {
+  for (let i = from; i < from + n; i++) {
+    agents.connected(`a${i}`, `c${i}`);
+    await agents.register(`a${i}`, { name: `a${i}`, capabilities: [], priority: 0, meta: {} });
+  }
+}
+
+/** A started monitor with interval 5 s and a budget of 100 probes a second, answering every probe ok. */
+function budgeted() {
+  const clock = new FakeClock();
+  const agents = new AgentDirectory({ store: new MemoryStore().agents, clock, node: 'n1', defaultRecovery: 'alert' });
+  const degradation = new DegradationController(clock, { ...DEGRADATION, failures: 100 });
+  const sent: number[] = [];
+  const t0 = clock.now();
+  const monitor = new HealthMonitor(
+    agents,
+    {
+      probe: async () => {
+        sent.push(clock.now() - t0);
+        return { ok: true };
+      },
+      restart: () => undefined,
+    },
+    degradation,
+    clock,
+    {
+      livenessIntervalMs: 5000,
+      livenessTimeoutMs: 1000,
+      zombieAfter: 2,
+      recoveryTimeoutMs: 10_000,
+      probeSpreadMs: 2500,
+      maxProbesPerSecond: 100,
+    },
+    silentLogger,
+  );
+  const rounds: Array<{ agents: number; ms: number }> = [];
+  monitor.on('round', (r) => rounds.push(r));
+  /** Probes sent in [from, to) ms after the monitor was made. */
+  const between = (from: number, to: number) => sent.filter((t) => t >= from && t < to).length;
+  return { clock, agents, monitor, rounds, between };
+}
+
+describe('the probe budget (maxProbesPerSecond)', () => {
+  it('leaves a fleet within it probed every interval', async () => {
+    const { clock, agents, monitor, rounds, between } = budgeted();
+    await connectFleet(agents, 400);
+    monitor.start();
+    clock.advance(20_000);
+    // 400 agents at 100 probes/s fit a 5-s interval: rounds at 5, 10, 15 and 20 s (2 slices of 200 each).
+    expect([between(5000, 10_000), between(10_000, 15_000), between(15_000, 20_000), between(20_000, 20_001)]).toEqual([
+      400, 400, 400, 200,
+    ]);
+    expect(rounds).toEqual([]);
+    monitor.close();
+  });
+
+  it('stretches the rounds of a larger fleet to agents / budget, spread over half of each', async () => {
+    const { clock, agents, monitor, rounds, between } = budgeted();
+    await connectFleet(agents, 1000);
+    monitor.start();
+    clock.advance(5000);
+    // 1,000 agents at 100/s: a round every 10 s, its 4 slices over the first 5 s of it.
+    expect(rounds).toEqual([{ agents: 1000, ms: 10_000 }]);
+    expect(between(5000, 5001)).toBe(250);
+    clock.advance(10_000);
+    expect(between(5000, 15_000)).toBe(1000);
+    expect(between(10_000, 15_000)).toBe(0);
+    expect(between(15_000, 15_001)).toBe(250);
+    monitor.close();
+  });
+
+  it('goes back to the interval once the fleet shrinks', async () => {
+    const { clock, agents, monitor, rounds, between } = budgeted();
+    await connectFleet(agents, 1000);
+    monitor.start();
+    clock.advance(5000);
+    for (let i = 0; i < 800; i++) agents.disconnected(`a${i}`, `c${i}`, 'client namespace disconnect');
+    clock.advance(10_000);
+    expect(rounds).toEqual([
+      { agents: 1000, ms: 10_000 },
+      { agents: 200, ms: 5000 },
+    ]);
+    expect(between(15_000, 15_001)).toBe(200);
+    clock.advance(5000);
+    expect(between(20_000, 20_001)).toBe(200);
+    monitor.close();
+  });
+});
+
 describe('a large fleet\u2019s liveness round', () => {
   it('is spread over probeSpreadMs in slices, every agent probed once on its own connection', async () => {
     const clock = new FakeClock();
@@ -160,10 +250,7 @@ describe('a large fleet\u2019s liveness round', () => {
       silentLogger,
     );
     const n = 1000;
-    for (let i = 0; i < n; i++) {
-      agents.connected(`a${i}`, `c${i}`);
-      await agents.register(`a${i}`, { name: `a${i}`, capabilities: [], priority: 0, meta: {} });
-    }
+    await connectFleet(agents, n);
     const round = monitor.probeAll();
     // 1,000 agents make 4 slices of 250: the first goes at once, the others 625 ms apart.
     expect(probes.sent).toHaveLength(250);

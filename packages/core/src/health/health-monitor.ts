@@ -34,6 +34,13 @@ export interface HealthSettings {
    * `livenessIntervalMs + probeSpreadMs` apart instead of `livenessIntervalMs`.
    */
   probeSpreadMs?: number;
+  /**
+   * Probes per second this node sends at most, on average over a round (0 or unset: no bound).
+   * A fleet larger than `maxProbesPerSecond * livenessIntervalMs / 1000` is probed less often
+   * than every `livenessIntervalMs`: each round then lasts `agents / maxProbesPerSecond` seconds,
+   * and is spread over half of that, so the probes' cost stays bounded however many agents come.
+   */
+  maxProbesPerSecond?: number;
 }
 
 /** Agents per slice of a spread probe round, and at most this many slices. */
@@ -49,6 +56,8 @@ export interface HealthMonitorEvents {
   replaced: [{ from: string; to: string }];
   /** Time from the agent's last sign of life to the hub noticing (ms). */
   detected: [{ agentId: string; kind: 'disconnect' | 'zombie'; ms: number }];
+  /** The time between two liveness rounds changed (`roundMs`): the fleet grew past the probe budget, or shrank. */
+  round: [{ agents: number; ms: number }];
 }
 
 /** Disconnect reasons that are a choice, not a failure. */
@@ -63,6 +72,7 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
   private failedProbes = new Map<string, { connectionId: string; count: number }>();
   private recovering = new Map<string, { since: number; timer: TimerHandle }>();
   private timer: TimerHandle | null = null;
+  private lastRoundMs: number;
   private unsubscribe: () => void;
 
   constructor(
@@ -74,17 +84,41 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
     private readonly log: Logger,
   ) {
     super();
+    this.lastRoundMs = s.livenessIntervalMs;
     this.unsubscribe = agents.on('transition', (t) => this.onTransition(t));
   }
 
   start(): void {
     const tick = () => {
-      void this.probeAll();
-      this.timer = this.clock.setTimeout(tick, this.s.livenessIntervalMs);
+      const targets = this.agents.probeTargets();
+      void this.probeAll(targets);
+      this.timer = this.clock.setTimeout(tick, this.roundMs(targets.length));
       this.timer.unref?.();
     };
     this.timer = this.clock.setTimeout(tick, this.s.livenessIntervalMs);
     this.timer.unref?.();
+  }
+
+  /**
+   * Time (ms) from one liveness round to the next for a fleet of `agents`: `livenessIntervalMs`,
+   * or longer when that would send more than `maxProbesPerSecond` probes a second.
+   */
+  roundMs(agents: number): number {
+    const max = this.s.maxProbesPerSecond ?? 0;
+    const round = max > 0 ? Math.max(this.s.livenessIntervalMs, Math.ceil((agents / max) * 1000)) : this.s.livenessIntervalMs;
+    if (round !== this.lastRoundMs) {
+      const stretched = round > this.s.livenessIntervalMs;
+      if (stretched || this.lastRoundMs > this.s.livenessIntervalMs)
+        this.log.info(
+          { agents, roundMs: round, livenessIntervalMs: this.s.livenessIntervalMs, maxProbesPerSecond: max },
+          stretched
+            ? 'liveness rounds stretched: more agents than the probe budget covers each interval'
+            : 'liveness rounds back to the interval',
+        );
+      this.lastRoundMs = round;
+      this.emit('round', { agents, ms: round });
+    }
+    return round;
   }
 
   close(): void {
@@ -100,9 +134,10 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
    * `probeSpreadMs` in slices, so thousands of agents are not asked at the same instant (a burst
    * of probes, timers and answers that would stall the event loop every interval).
    */
-  async probeAll(): Promise<void> {
-    const targets = this.agents.probeTargets();
-    const spread = this.s.probeSpreadMs ?? 0;
+  async probeAll(targets = this.agents.probeTargets()): Promise<void> {
+    // A stretched round is spread over half of its length, as a round of the interval is.
+    const round = this.roundMs(targets.length);
+    const spread = Math.max(this.s.probeSpreadMs ?? 0, round > this.s.livenessIntervalMs ? round / 2 : 0);
     const slices = spread > 0 ? Math.min(PROBE_SLICES, Math.ceil(targets.length / PROBE_SLICE_AGENTS)) : 1;
     const rounds: Promise<void>[] = [];
     for (let k = 0; k < slices; k++) {
