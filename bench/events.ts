@@ -10,6 +10,7 @@
  *     [--profile=DIR]   (the hub's CPU profile, `node --cpu-prof`, written into DIR when it stops)
  *     [--clients=sdk|raw]   (the hub's publishers and subscribers: the SDK, or plain socket.io-client
  *                            speaking docs/protocol.md, which tells the SDK's share of the latency apart)
+ *     [--settle=30]   (after the replays, leave the hub idle this long and read its RSS every 10 s)
  *     [--window=30]   (a row per 30 s of the measured span: latency, hub CPU and RSS over time; on
  *                      by default for --duration=60 or more, --window=0 turns it off)
  *
@@ -20,6 +21,7 @@
  * nats-server set to `sync_interval: always`.
  */
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connectAgent } from '@agent-hub/sdk';
 import { createTestDatabase, type TestDatabase } from '@agent-hub/store';
 import { HubProcess } from '../apps/hub/test/support/hub-process.ts';
@@ -60,6 +62,8 @@ interface Options {
   measureMs: number;
   replay: number;
   replayTrials: number;
+  /** Seconds to leave the hub idle after the replays before reading its RSS again (0: don't). */
+  settleS: number;
   baseline: boolean;
   /** Extra hub settings (`--hub-env=EVENT_BATCH_MAX=1000,EVENT_BATCH_DELAY_MS=5`), for experiments. */
   hubEnv: Record<string, string>;
@@ -117,6 +121,7 @@ function readOptions(): Options {
     measureMs,
     replay: f.number('replay', 10_000),
     replayTrials: quick ? 2 : 5,
+    settleS: f.number('settle', 0),
     baseline: !f.has('no-baseline'),
     hubEnv: f.env('hub-env'),
     hubArgs: f.string('hub-args', '').split(',').filter(Boolean),
@@ -216,6 +221,8 @@ interface ReplayOutcome {
   memory?: { rssMb: number; peakMb: number };
   /** The same for its store process, when the store runs in one (PGlite). */
   storeMemory?: { rssMb: number; peakMb: number };
+  /** The hub's RSS (MB) at each 10 s of `--settle` seconds of idling after that reading. */
+  settled?: Array<{ afterS: number; rssMb: number }>;
 }
 
 /** Publishes `count` events on one topic, then times fresh agents replaying them (policy full). */
@@ -423,6 +430,9 @@ function report(
             `hub memory after the load run and the replays: RSS ${replay.memory.rssMb.toFixed(0)} MB, peak ${replay.memory.peakMb.toFixed(0)} MB (target RSS <= 250 MB on the default store)`,
           ]
         : []),
+      ...(replay.settled
+        ? [`the same hub left idle: RSS ${replay.settled.map((r) => `${r.rssMb.toFixed(0)} MB after ${r.afterS} s`).join(', ')}`]
+        : []),
       ...(replay.storeMemory
         ? [
             `its store process: RSS ${replay.storeMemory.rssMb.toFixed(0)} MB, peak ${replay.storeMemory.peakMb.toFixed(0)} MB; hub + store ${(replay.memory!.rssMb + replay.storeMemory.rssMb).toFixed(0)} MB`,
@@ -466,6 +476,11 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
       replay.memory = memoryOf(hub.child!.pid!);
       const storePid = storeProcessOf(hub.child!.pid!);
       if (storePid) replay.storeMemory = memoryOf(storePid);
+      // V8 gives garbage back some seconds after the load ends (its memory reducer): how much.
+      for (let afterS = 10; afterS <= o.settleS; afterS += 10) {
+        await sleep(10_000);
+        (replay.settled ??= []).push({ afterS, rssMb: memoryOf(hub.child!.pid!).rssMb });
+      }
     }
     return { ours, replay };
   } finally {
