@@ -44,6 +44,6 @@ VOLUME ["/data"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 STOPSIGNAL SIGTERM
-# The launch settings (MALLOC_MMAP_THRESHOLD_ above, --max-semi-space-size) are scripts/hub-launch.mjs's;
+# The launch settings (MALLOC_MMAP_THRESHOLD_ above, the two V8 flags) are scripts/hub-launch.mjs's;
 # docs/operations.md#memory says why.
-CMD ["node", "--max-semi-space-size=4", "apps/hub/dist/main.mjs"]
+CMD ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "apps/hub/dist/main.mjs"]
