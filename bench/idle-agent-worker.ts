@@ -59,7 +59,10 @@ async function connect(a: ConnectArgs): Promise<ConnectResult> {
   const count = (err: unknown) => {
     if (err instanceof HubError) typed[err.code] = (typed[err.code] ?? 0) + 1;
     else {
-      const msg = err instanceof Error ? err.message : String(err);
+      // socket.io-client's transport errors carry the underlying one (ECONNRESET, an HTTP status…).
+      const cause = (err as { description?: { message?: unknown; error?: { message?: unknown } } } | null)?.description;
+      const detail = cause?.error?.message ?? cause?.message;
+      const msg = (err instanceof Error ? err.message : String(err)) + (typeof detail === 'string' && detail ? ` (${detail})` : '');
       untyped[msg] = (untyped[msg] ?? 0) + 1;
     }
   };
