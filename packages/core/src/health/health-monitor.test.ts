@@ -153,8 +153,10 @@ async function connectFleet(agents: AgentDirectory, n: number, from = 0): Promis
   }
 }
 
-/** A started monitor with interval 5 s and a budget of 100 probes a second, answering every probe ok. */
+/** A monitor with interval 5 s and a budget of 100 probes a second, answering every probe ok. */
 function budgeted() {
+  const logged: string[] = [];
+  const log = { ...silentLogger, info: (_: object, msg?: string) => void logged.push(msg ?? '') };
   const clock = new FakeClock();
   const agents = new AgentDirectory({ store: new MemoryStore().agents, clock, node: 'n1', defaultRecovery: 'alert' });
   const degradation = new DegradationController(clock, { ...DEGRADATION, failures: 100 });
@@ -179,13 +181,13 @@ function budgeted() {
       probeSpreadMs: 2500,
       maxProbesPerSecond: 100,
     },
-    silentLogger,
+    log,
   );
   const rounds: Array<{ agents: number; ms: number }> = [];
   monitor.on('round', (r) => rounds.push(r));
   /** Probes sent in [from, to) ms after the monitor was made. */
   const between = (from: number, to: number) => sent.filter((t) => t >= from && t < to).length;
-  return { clock, agents, monitor, rounds, between };
+  return { clock, agents, monitor, rounds, between, logged };
 }
 
 describe('the probe budget (maxProbesPerSecond)', () => {
@@ -217,8 +219,29 @@ describe('the probe budget (maxProbesPerSecond)', () => {
     monitor.close();
   });
 
+  it('keeps slices of 250 however large the stretched round, and logs the stretch once', async () => {
+    const { clock, agents, monitor, rounds, between, logged } = budgeted();
+    await connectFleet(agents, 5000);
+    monitor.start();
+    clock.advance(5000);
+    // 5,000 agents at 100/s: a 50-s round, 20 slices of 250 over its first 25 s (not 10 of 500).
+    expect(rounds).toEqual([{ agents: 5000, ms: 50_000 }]);
+    clock.advance(25_000);
+    const perSlice = Array.from({ length: 20 }, (_, k) => 5000 + k * 1250).map((t) => between(t, t + 1));
+    expect(perSlice).toEqual(Array.from({ length: 20 }, () => 250));
+    expect(between(5000, 55_000)).toBe(5000);
+    // The fleet grows a little: the round follows it, the log does not say so again.
+    await connectFleet(agents, 100, 5000);
+    clock.advance(25_000);
+    expect(rounds.at(-1)).toEqual({ agents: 5100, ms: 51_000 });
+    expect(logged.filter((m) => m.startsWith('liveness rounds'))).toEqual([
+      'liveness rounds stretched: more agents than the probe budget covers each interval',
+    ]);
+    monitor.close();
+  });
+
   it('goes back to the interval once the fleet shrinks', async () => {
-    const { clock, agents, monitor, rounds, between } = budgeted();
+    const { clock, agents, monitor, rounds, between, logged } = budgeted();
     await connectFleet(agents, 1000);
     monitor.start();
     clock.advance(5000);
@@ -231,6 +254,10 @@ describe('the probe budget (maxProbesPerSecond)', () => {
     expect(between(15_000, 15_001)).toBe(200);
     clock.advance(5000);
     expect(between(20_000, 20_001)).toBe(200);
+    expect(logged.filter((m) => m.startsWith('liveness rounds'))).toEqual([
+      'liveness rounds stretched: more agents than the probe budget covers each interval',
+      'liveness rounds back to the interval',
+    ]);
     monitor.close();
   });
 });

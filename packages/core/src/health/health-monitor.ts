@@ -43,7 +43,7 @@ export interface HealthSettings {
   maxProbesPerSecond?: number;
 }
 
-/** Agents per slice of a spread probe round, and at most this many slices. */
+/** Agents per slice of a spread probe round, and at most this many slices in a round of the interval. */
 const PROBE_SLICE_AGENTS = 250;
 const PROBE_SLICES = 10;
 
@@ -107,8 +107,9 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
     const max = this.s.maxProbesPerSecond ?? 0;
     const round = max > 0 ? Math.max(this.s.livenessIntervalMs, Math.ceil((agents / max) * 1000)) : this.s.livenessIntervalMs;
     if (round !== this.lastRoundMs) {
+      // Logged when the rounds start or stop stretching, not at each change of a stretched one.
       const stretched = round > this.s.livenessIntervalMs;
-      if (stretched || this.lastRoundMs > this.s.livenessIntervalMs)
+      if (stretched !== this.lastRoundMs > this.s.livenessIntervalMs)
         this.log.info(
           { agents, roundMs: round, livenessIntervalMs: this.s.livenessIntervalMs, maxProbesPerSecond: max },
           stretched
@@ -138,7 +139,10 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
     // A stretched round is spread over half of its length, as a round of the interval is.
     const round = this.roundMs(targets.length);
     const spread = Math.max(this.s.probeSpreadMs ?? 0, round > this.s.livenessIntervalMs ? round / 2 : 0);
-    const slices = spread > 0 ? Math.min(PROBE_SLICES, Math.ceil(targets.length / PROBE_SLICE_AGENTS)) : 1;
+    // A stretched round keeps slices of PROBE_SLICE_AGENTS however large the fleet: the budget,
+    // not the slice count, bounds how many probes go out at once.
+    const wanted = Math.ceil(targets.length / PROBE_SLICE_AGENTS);
+    const slices = spread === 0 ? 1 : round > this.s.livenessIntervalMs ? wanted : Math.min(PROBE_SLICES, wanted);
     const rounds: Promise<void>[] = [];
     for (let k = 0; k < slices; k++) {
       const slice = targets.filter((_, i) => i % slices === k);
