@@ -153,8 +153,11 @@ async function connectFleet(agents: AgentDirectory, n: number, from = 0): Promis
   }
 }
 
-/** A monitor with interval 5 s and a budget of 100 probes a second, answering every probe ok. */
-function budgeted() {
+/**
+ * A started monitor with interval 5 s and a budget of 100 probes a second over a fleet of `n`
+ * agents, answering every probe ok.
+ */
+async function budgeted(n: number) {
   const logged: string[] = [];
   const log = { ...silentLogger, info: (_: object, msg?: string) => void logged.push(msg ?? '') };
   const clock = new FakeClock();
@@ -187,14 +190,16 @@ function budgeted() {
   monitor.on('round', (r) => rounds.push(r));
   /** Probes sent in [from, to) ms after the monitor was made. */
   const between = (from: number, to: number) => sent.filter((t) => t >= from && t < to).length;
-  return { clock, agents, monitor, rounds, between, logged };
+  /** What the monitor logged about its rounds. */
+  const roundLogs = () => logged.filter((m) => m.startsWith('liveness rounds'));
+  await connectFleet(agents, n);
+  monitor.start();
+  return { clock, agents, monitor, rounds, between, roundLogs };
 }
 
 describe('the probe budget (maxProbesPerSecond)', () => {
   it('leaves a fleet within it probed every interval', async () => {
-    const { clock, agents, monitor, rounds, between } = budgeted();
-    await connectFleet(agents, 400);
-    monitor.start();
+    const { clock, monitor, rounds, between } = await budgeted(400);
     clock.advance(20_000);
     // 400 agents at 100 probes/s fit a 5-s interval: rounds at 5, 10, 15 and 20 s (2 slices of 200 each).
     expect([between(5000, 10_000), between(10_000, 15_000), between(15_000, 20_000), between(20_000, 20_001)]).toEqual([
@@ -205,9 +210,7 @@ describe('the probe budget (maxProbesPerSecond)', () => {
   });
 
   it('stretches the rounds of a larger fleet to agents / budget, spread over half of each', async () => {
-    const { clock, agents, monitor, rounds, between } = budgeted();
-    await connectFleet(agents, 1000);
-    monitor.start();
+    const { clock, monitor, rounds, between } = await budgeted(1000);
     clock.advance(5000);
     // 1,000 agents at 100/s: a round every 10 s, its 4 slices over the first 5 s of it.
     expect(rounds).toEqual([{ agents: 1000, ms: 10_000 }]);
@@ -220,9 +223,7 @@ describe('the probe budget (maxProbesPerSecond)', () => {
   });
 
   it('keeps slices of 250 however large the stretched round, and logs the stretch once', async () => {
-    const { clock, agents, monitor, rounds, between, logged } = budgeted();
-    await connectFleet(agents, 5000);
-    monitor.start();
+    const { clock, agents, monitor, rounds, between, roundLogs } = await budgeted(5000);
     clock.advance(5000);
     // 5,000 agents at 100/s: a 50-s round, 20 slices of 250 over its first 25 s (not 10 of 500).
     expect(rounds).toEqual([{ agents: 5000, ms: 50_000 }]);
@@ -234,16 +235,12 @@ describe('the probe budget (maxProbesPerSecond)', () => {
     await connectFleet(agents, 100, 5000);
     clock.advance(25_000);
     expect(rounds.at(-1)).toEqual({ agents: 5100, ms: 51_000 });
-    expect(logged.filter((m) => m.startsWith('liveness rounds'))).toEqual([
-      'liveness rounds stretched: more agents than the probe budget covers each interval',
-    ]);
+    expect(roundLogs()).toEqual(['liveness rounds stretched: more agents than the probe budget covers each interval']);
     monitor.close();
   });
 
   it('goes back to the interval once the fleet shrinks', async () => {
-    const { clock, agents, monitor, rounds, between, logged } = budgeted();
-    await connectFleet(agents, 1000);
-    monitor.start();
+    const { clock, agents, monitor, rounds, between, roundLogs } = await budgeted(1000);
     clock.advance(5000);
     for (let i = 0; i < 800; i++) agents.disconnected(`a${i}`, `c${i}`, 'client namespace disconnect');
     clock.advance(10_000);
@@ -254,7 +251,7 @@ describe('the probe budget (maxProbesPerSecond)', () => {
     expect(between(15_000, 15_001)).toBe(200);
     clock.advance(5000);
     expect(between(20_000, 20_001)).toBe(200);
-    expect(logged.filter((m) => m.startsWith('liveness rounds'))).toEqual([
+    expect(roundLogs()).toEqual([
       'liveness rounds stretched: more agents than the probe budget covers each interval',
       'liveness rounds back to the interval',
     ]);

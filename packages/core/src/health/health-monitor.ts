@@ -91,8 +91,9 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
   start(): void {
     const tick = () => {
       const targets = this.agents.probeTargets();
-      void this.probeAll(targets);
-      this.timer = this.clock.setTimeout(tick, this.roundMs(targets.length));
+      const round = this.roundMs(targets.length);
+      void this.probeAll(targets, round);
+      this.timer = this.clock.setTimeout(tick, round);
       this.timer.unref?.();
     };
     this.timer = this.clock.setTimeout(tick, this.s.livenessIntervalMs);
@@ -101,24 +102,23 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
 
   /**
    * Time (ms) from one liveness round to the next for a fleet of `agents`: `livenessIntervalMs`,
-   * or longer when that would send more than `maxProbesPerSecond` probes a second.
+   * or longer when that would send more than `maxProbesPerSecond` probes a second. A change is
+   * emitted as `round`, and logged when the rounds start or stop stretching.
    */
-  roundMs(agents: number): number {
+  private roundMs(agents: number): number {
     const max = this.s.maxProbesPerSecond ?? 0;
     const round = max > 0 ? Math.max(this.s.livenessIntervalMs, Math.ceil((agents / max) * 1000)) : this.s.livenessIntervalMs;
-    if (round !== this.lastRoundMs) {
-      // Logged when the rounds start or stop stretching, not at each change of a stretched one.
-      const stretched = round > this.s.livenessIntervalMs;
-      if (stretched !== this.lastRoundMs > this.s.livenessIntervalMs)
-        this.log.info(
-          { agents, roundMs: round, livenessIntervalMs: this.s.livenessIntervalMs, maxProbesPerSecond: max },
-          stretched
-            ? 'liveness rounds stretched: more agents than the probe budget covers each interval'
-            : 'liveness rounds back to the interval',
-        );
-      this.lastRoundMs = round;
-      this.emit('round', { agents, ms: round });
-    }
+    if (round === this.lastRoundMs) return round;
+    const stretched = round > this.s.livenessIntervalMs;
+    if (stretched !== this.lastRoundMs > this.s.livenessIntervalMs)
+      this.log.info(
+        { agents, roundMs: round, livenessIntervalMs: this.s.livenessIntervalMs, maxProbesPerSecond: max },
+        stretched
+          ? 'liveness rounds stretched: more agents than the probe budget covers each interval'
+          : 'liveness rounds back to the interval',
+      );
+    this.lastRoundMs = round;
+    this.emit('round', { agents, ms: round });
     return round;
   }
 
@@ -135,14 +135,14 @@ export class HealthMonitor extends TypedEmitter<HealthMonitorEvents> {
    * `probeSpreadMs` in slices, so thousands of agents are not asked at the same instant (a burst
    * of probes, timers and answers that would stall the event loop every interval).
    */
-  async probeAll(targets = this.agents.probeTargets()): Promise<void> {
-    // A stretched round is spread over half of its length, as a round of the interval is.
-    const round = this.roundMs(targets.length);
-    const spread = Math.max(this.s.probeSpreadMs ?? 0, round > this.s.livenessIntervalMs ? round / 2 : 0);
-    // A stretched round keeps slices of PROBE_SLICE_AGENTS however large the fleet: the budget,
-    // not the slice count, bounds how many probes go out at once.
+  async probeAll(targets = this.agents.probeTargets(), round = this.roundMs(targets.length)): Promise<void> {
+    // A stretched round is spread over half of its length, as a round of the interval is, and
+    // keeps slices of PROBE_SLICE_AGENTS however large the fleet: the budget bounds the average,
+    // the slices how many probes go out at once.
+    const stretched = round > this.s.livenessIntervalMs;
+    const spread = stretched ? Math.max(this.s.probeSpreadMs ?? 0, round / 2) : (this.s.probeSpreadMs ?? 0);
     const wanted = Math.ceil(targets.length / PROBE_SLICE_AGENTS);
-    const slices = spread === 0 ? 1 : round > this.s.livenessIntervalMs ? wanted : Math.min(PROBE_SLICES, wanted);
+    const slices = spread === 0 ? 1 : stretched ? wanted : Math.min(PROBE_SLICES, wanted);
     const rounds: Promise<void>[] = [];
     for (let k = 0; k < slices; k++) {
       const slice = targets.filter((_, i) => i % slices === k);
