@@ -8,6 +8,7 @@ import { toStoreError } from '../store-unavailable.ts';
 import { durableStartParams, syncToDisk, syncTree } from './pglite-durable.mjs';
 import { AUTO_VACUUM_DEFAULTS, AutoVacuum, type AutoVacuumSettings } from './auto-vacuum.ts';
 import { WAL_CHECKPOINT_DEFAULTS, WalCheckpointer, type WalCheckpointSettings } from './wal-checkpointer.ts';
+import { WAL_PREALLOC_DEFAULTS, WalPreallocator, type WalPreallocSettings } from './wal-preallocator.ts';
 
 /** Pass as `dataDir` for a throwaway database that lives in memory. */
 export const PGLITE_IN_MEMORY = 'memory://';
@@ -23,6 +24,8 @@ export interface PgliteStoreOptions {
 export interface PgliteMaintenanceSettings {
   walCheckpoints?: Partial<WalCheckpointSettings>;
   vacuum?: Partial<AutoVacuumSettings>;
+  /** WAL segments made ahead of use on a database in a folder; `false`: PostgreSQL makes each in the commit that needs it. */
+  walPrealloc?: Partial<WalPreallocSettings> | false;
 }
 
 const rawText = (value: string) => value;
@@ -108,11 +111,19 @@ async function storeOn(client: PGlite, release: () => Promise<void>, maintenance
   const db = drizzle({ client });
   await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
   // PostgreSQL in PGlite has no checkpointer and no autovacuum: without these its WAL only ever
-  // grows, and so do tables whose rows are deleted (the event log under retention).
+  // grows, and so do tables whose rows are deleted (the event log under retention). Nor does a
+  // commit find its next WAL segment ready: WalPreallocator makes them ahead, off this thread.
   const checkpointer = new WalCheckpointer(client, { ...WAL_CHECKPOINT_DEFAULTS, ...maintenance.walCheckpoints });
   const vacuum = new AutoVacuum(client, { ...AUTO_VACUUM_DEFAULTS, ...maintenance.vacuum });
+  // A database in memory has no WAL files to make.
+  const folder = client.dataDir && !client.dataDir.includes('://') ? client.dataDir : undefined;
+  const prealloc =
+    folder && maintenance.walPrealloc !== false
+      ? new WalPreallocator(client, join(folder, 'pg_wal'), { ...WAL_PREALLOC_DEFAULTS, ...maintenance.walPrealloc })
+      : undefined;
   checkpointer.start();
   vacuum.start();
+  prealloc?.start();
   // The event log's hot statements go to PGlite directly (see RawDriver).
   const raw = {
     insert: async (statement: string, params: unknown[]) => (await client.query(statement, params)).affectedRows,
@@ -124,7 +135,7 @@ async function storeOn(client: PGlite, release: () => Promise<void>, maintenance
       (await client.exec(`copy ${target} from '/dev/blob'`, { blob: new Blob([text]) }))[0]?.affectedRows,
   };
   const stop = async () => {
-    await Promise.all([checkpointer.stop(), vacuum.stop()]);
+    await Promise.all([checkpointer.stop(), vacuum.stop(), prealloc?.stop()]);
     await release();
   };
   return new SqlStore('pglite', db, stop, raw);

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
@@ -7,7 +7,10 @@ import type { HubEvent } from '@agent-hub/protocol';
 import type { Store } from '@agent-hub/core';
 import { AutoVacuum, vacuumDue } from './auto-vacuum.ts';
 import { createPgliteClient, openPgliteStoreOn } from './pglite-store.ts';
+import { PgliteThread } from './pglite-thread.ts';
+import { openPgliteWorkerStoreOn } from './pglite-worker-store.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
+import { prepareWalSegment, walSegmentName, WalPreallocator } from './wal-preallocator.ts';
 
 // PGlite's PostgreSQL is a single-user backend: no checkpointer and no autovacuum run beside it,
 // so the store does their work (WalCheckpointer, AutoVacuum). These tests run on real folders.
@@ -64,6 +67,17 @@ describe('vacuumDue: autovacuum’s default thresholds', () => {
     expect(vacuumDue({ live: 1000, dead: 250, inserted: 0 })).toBe(false);
     expect(vacuumDue({ live: 1000, dead: 0, inserted: 1201 })).toBe(true);
     expect(vacuumDue({ live: 1000, dead: 250, inserted: 1200 })).toBe(false);
+  });
+});
+
+describe('walSegmentName', () => {
+  const MB16 = 16 * 1024 * 1024;
+  it('counts segments within a log id and carries into the next, on the same timeline', () => {
+    expect(walSegmentName('000000010000000000000001', 1, MB16)).toBe('000000010000000000000002');
+    expect(walSegmentName('0000000100000000000000FE', 2, MB16)).toBe('000000010000000100000000');
+    expect(walSegmentName('00000003000000020000000A', 3, MB16)).toBe('00000003000000020000000D');
+    // 64 MB segments: 64 per log id.
+    expect(walSegmentName('00000001000000000000003F', 1, 4 * MB16)).toBe('000000010000000100000000');
   });
 });
 
@@ -147,6 +161,109 @@ describe('PGlite store upkeep', () => {
       // 160 MB is ten 16 MB segments; recycled ones are reused, and PostgreSQL keeps about
       // min_wal_size (80 MB, five segments) plus the one in use.
       expect(await segments()).toBeLessThanOrEqual(8);
+    });
+  });
+
+  describe('WAL segments made ahead', () => {
+    const segmentsIn = async (walDir: string) => (await readdir(walDir)).filter((f) => /^[0-9A-F]{24}$/.test(f)).sort();
+
+    it('makes the next segments before PostgreSQL needs them, and PostgreSQL writes into those files', { timeout: 60_000 }, async () => {
+      client = await createPgliteClient(join(tmp, 'ahead'));
+      const walDir = join(tmp, 'ahead', 'pglite', 'pg_wal');
+      // A crash's leftover, to be cleared.
+      await writeFile(join(walDir, 'xlogtemp.agenthub-000000010000000000000009'), 'half');
+      const prealloc = new WalPreallocator(client, walDir, { ahead: 2, checkEveryMs: 3_600_000 });
+      store = await openPgliteStoreOn(client, { walPrealloc: false });
+      const first = await segmentsIn(walDir);
+      expect(first).toHaveLength(1);
+      await prealloc.check();
+      expect(prealloc.lastError).toBeNull();
+      expect(prealloc.made).toBe(2);
+      const next = walSegmentName(first[0]!, 1, 16 * MB);
+      expect(await segmentsIn(walDir)).toEqual([first[0], next, walSegmentName(first[0]!, 2, 16 * MB)]);
+      expect((await readdir(walDir)).filter((f) => f.startsWith('xlogtemp.'))).toEqual([]);
+      const made = await stat(join(walDir, next));
+      expect(made.size).toBe(16 * MB);
+
+      // Write into the next segment: PostgreSQL opens the file made for it (same inode) instead of making one.
+      const start = await walPosition(client);
+      while ((await walSince(client, start)) < 20 * MB) await store.events.appendEvents(batch(400));
+      const used = await stat(join(walDir, next));
+      expect(used.ino).toBe(made.ino);
+      const bytes = await readFile(join(walDir, next));
+      expect(bytes.subarray(0, 1024).some((b) => b !== 0)).toBe(true);
+      // Already there: nothing made twice; the one after it is made on the next check.
+      await prealloc.check();
+      expect(prealloc.made).toBe(3);
+      expect(await segmentsIn(walDir)).toContain(walSegmentName(next, 2, 16 * MB));
+
+      // The database reopens from those files with every event.
+      const { rows } = await client.query<{ n: number }>('select count(*)::int as n from events');
+      await store.close();
+      await client.close();
+      client = await createPgliteClient(join(tmp, 'ahead'));
+      store = await openPgliteStoreOn(client, { walPrealloc: false });
+      const again = await client.query<{ n: number }>('select count(*)::int as n from events');
+      expect(again.rows[0]!.n).toBe(rows[0]!.n);
+      expect(rows[0]!.n).toBeGreaterThan(10_000);
+    });
+
+    it('keeps every acknowledged event when the store is killed after writing into segments made ahead', { timeout: 90_000 }, async () => {
+      const dir = join(tmp, 'killed');
+      const walDir = join(dir, 'pglite', 'pg_wal');
+      // The hub's own set-up: the database in a child process, with the store's default upkeep.
+      const thread = await PgliteThread.start(dir, 'process');
+      const killed = openPgliteWorkerStoreOn(thread);
+      try {
+        const deadline = Date.now() + 15_000;
+        while ((await segmentsIn(walDir)).length < 3) {
+          if (Date.now() > deadline) throw new Error('no segment made ahead');
+          await sleep(50);
+        }
+        const ahead = (await segmentsIn(walDir)).slice(1);
+        const inodes = await Promise.all(ahead.map(async (f) => (await stat(join(walDir, f))).ino));
+        const acked: string[] = [];
+        // ~40 MB of WAL: through both segments made ahead (their successors are made meanwhile).
+        for (let i = 0; i < 80; i++) {
+          const events = batch(400);
+          await killed.events.appendEvents(events);
+          acked.push(...events.map((e) => e.id));
+        }
+        await thread.terminate(); // SIGKILL: no checkpoint, no clean close
+        for (const [k, f] of ahead.entries()) {
+          const bytes = await readFile(join(walDir, f));
+          expect((await stat(join(walDir, f))).ino).toBe(inodes[k]);
+          expect(bytes.subarray(0, 1024).some((b) => b !== 0)).toBe(true);
+        }
+        client = await createPgliteClient(dir);
+        const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from events where id = any($1)`, [acked]);
+        expect(rows[0]!.n).toBe(acked.length);
+      } finally {
+        await thread.close().catch(() => undefined);
+      }
+    });
+
+    it('leaves a segment that is already there as it was', async () => {
+      const walDir = await mkdtemp(join(tmp, 'race-'));
+      const name = '000000010000000000000002';
+      // PostgreSQL made it between the look and the link.
+      await writeFile(join(walDir, name), 'postgres wrote this');
+      expect(await prepareWalSegment(walDir, name, 64 * 1024)).toBe(false);
+      expect(await readFile(join(walDir, name), 'utf8')).toBe('postgres wrote this');
+      expect(await readdir(walDir)).toEqual([name]);
+      expect(await prepareWalSegment(walDir, '000000010000000000000003', 64 * 1024)).toBe(true);
+      expect((await stat(join(walDir, '000000010000000000000003'))).size).toBe(64 * 1024);
+    });
+
+    it('starts with the store on a folder, not in memory', { timeout: 60_000 }, async () => {
+      client = await createPgliteClient(join(tmp, 'started'));
+      store = await openPgliteStoreOn(client, { walPrealloc: { checkEveryMs: 20 } });
+      const walDir = join(tmp, 'started', 'pglite', 'pg_wal');
+      const deadline = Date.now() + 10_000;
+      while ((await segmentsIn(walDir)).length < 3) {
+        if (Date.now() > deadline) throw new Error(`no segment made ahead: ${(await segmentsIn(walDir)).join(', ')}`);
+        await sleep(20);
+      }
     });
   });
 

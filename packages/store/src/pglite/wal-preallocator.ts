@@ -1,0 +1,111 @@
+import { closeSync, fsyncSync, linkSync, openSync, unlinkSync } from 'node:fs';
+import { open, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { UpkeepTask } from './upkeep-task.ts';
+
+/**
+ * PostgreSQL makes each new WAL segment (16 MB) inside the commit that first needs it: it writes
+ * the whole file with zeros and syncs it before the commit can go on. In PGlite that runs on the
+ * store's thread, 8 KB at a time through the WASM file system: one commit in ~30,000 events took
+ * 20–70 ms here, and every publish waiting on it or queued behind it waited as long. A server
+ * avoids most of it by recycling: a checkpoint renames old segments to future names. PGlite's
+ * first checkpoint comes after 256 MB of WAL (WalCheckpointer), so a new database made sixteen
+ * segments in commits before any was recycled.
+ *
+ * This makes the next segments before PostgreSQL needs them: the zeros are written and synced by
+ * libuv's thread pool, off the store's thread, into a temporary file; then, on the store's thread
+ * (so between two of PostgreSQL's calls, never inside one), the file is linked under the segment's
+ * name and the folder synced. PostgreSQL opens a segment that exists instead of making it, as it
+ * does with recycled ones; `link` fails rather than replace a segment PostgreSQL made meanwhile.
+ */
+export interface WalPreallocSettings {
+  /** Segments kept ready beyond the one being written (2: 32 MB, ~6 s of WAL at 10,000 events/s). */
+  ahead: number;
+  /** How often the WAL position is read (1 s). */
+  checkEveryMs: number;
+}
+
+export const WAL_PREALLOC_DEFAULTS: WalPreallocSettings = { ahead: 2, checkEveryMs: 1_000 };
+
+/** Our temporary files: PostgreSQL's own start-up removes `xlogtemp.*` files too. */
+const TEMP_PREFIX = 'xlogtemp.agenthub-';
+const ZEROS = 1024 * 1024;
+
+/** The segment being written, and the segment size (bytes). */
+const WAL_POSITION = `select pg_walfile_name(pg_current_wal_lsn()) as name, (select setting::int from pg_settings where name = 'wal_segment_size') as bytes`;
+
+/** A WAL file name: timeline, then the segment number as "log id" and segment within it (8 hex digits each). */
+export function walSegmentName(current: string, ahead: number, segmentBytes: number): string {
+  const perLogId = 0x1_0000_0000 / segmentBytes;
+  const timeline = current.slice(0, 8);
+  const segment = parseInt(current.slice(8, 16), 16) * perLogId + parseInt(current.slice(16, 24), 16) + ahead;
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(8, '0');
+  return timeline + hex(Math.floor(segment / perLogId)) + hex(segment % perLogId);
+}
+
+export class WalPreallocator extends UpkeepTask {
+  /** Segments this made that PostgreSQL had not made first (tests and diagnostics). */
+  made = 0;
+  private cleaned = false;
+
+  constructor(
+    private readonly client: PGlite,
+    private readonly walDir: string,
+    private readonly s: WalPreallocSettings = WAL_PREALLOC_DEFAULTS,
+  ) {
+    super(s.checkEveryMs);
+  }
+
+  protected async work(): Promise<void> {
+    if (!this.cleaned) {
+      // What a crash left mid-way: never linked, so nothing of PostgreSQL's.
+      for (const f of await readdir(this.walDir)) if (f.startsWith(TEMP_PREFIX)) await unlink(join(this.walDir, f));
+      this.cleaned = true;
+    }
+    const { rows } = await this.client.query<{ name: string; bytes: number }>(WAL_POSITION);
+    const { name, bytes } = rows[0]!;
+    const present = new Set(await readdir(this.walDir));
+    for (let k = 1; k <= this.s.ahead; k++) {
+      const segment = walSegmentName(name, k, bytes);
+      if (!present.has(segment) && (await prepareWalSegment(this.walDir, segment, bytes))) this.made++;
+    }
+  }
+}
+
+/**
+ * Makes WAL segment `segment` (`bytes` of zeros) in `walDir`: true if it is now this file, false
+ * if a file of that name was there first (PostgreSQL's), which is then left as it was.
+ */
+export async function prepareWalSegment(walDir: string, segment: string, bytes: number): Promise<boolean> {
+  const temp = join(walDir, TEMP_PREFIX + segment);
+  const file = await open(temp, 'w', 0o600);
+  try {
+    const zeros = Buffer.alloc(ZEROS);
+    for (let at = 0; at < bytes; at += ZEROS) await file.write(zeros, 0, Math.min(ZEROS, bytes - at), at);
+    await file.sync();
+  } catch (err) {
+    await file.close();
+    await unlink(temp); // a full disk, say: PostgreSQL then makes the segment itself, or fails as it would
+    throw err;
+  }
+  await file.close();
+  // From here on synchronous: PostgreSQL runs on this thread, so it sees no segment half-installed.
+  let linked = true;
+  try {
+    linkSync(temp, join(walDir, segment));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    linked = false;
+  } finally {
+    unlinkSync(temp);
+  }
+  // The new name must survive a power cut before any commit's WAL goes into it.
+  const dir = openSync(walDir, 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+  return linked;
+}
