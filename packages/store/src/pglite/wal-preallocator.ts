@@ -30,7 +30,9 @@ export const WAL_PREALLOC_DEFAULTS: WalPreallocSettings = { ahead: 2, checkEvery
 
 /** Our temporary files: PostgreSQL's own start-up removes `xlogtemp.*` files too. */
 const TEMP_PREFIX = 'xlogtemp.agenthub-';
-const ZEROS = 1024 * 1024;
+/** Written from one shared buffer of zeros, 256 KB at a time. */
+const ZEROS = 256 * 1024;
+let zeros: Buffer | undefined;
 
 /** The segment being written, and the segment size (bytes). */
 const WAL_POSITION = `select pg_walfile_name(pg_current_wal_lsn()) as name, (select setting::int from pg_settings where name = 'wal_segment_size') as bytes`;
@@ -81,7 +83,7 @@ export async function prepareWalSegment(walDir: string, segment: string, bytes: 
   const temp = join(walDir, TEMP_PREFIX + segment);
   const file = await open(temp, 'w', 0o600);
   try {
-    const zeros = Buffer.alloc(ZEROS);
+    zeros ??= Buffer.alloc(ZEROS);
     for (let at = 0; at < bytes; at += ZEROS) await file.write(zeros, 0, Math.min(ZEROS, bytes - at), at);
     await file.sync();
   } catch (err) {
