@@ -255,6 +255,34 @@ describe('PGlite store upkeep', () => {
       expect((await stat(join(walDir, '000000010000000000000003'))).size).toBe(64 * 1024);
     });
 
+    it('stops for good where the file system has no hard links, and waits a minute after other failures', { timeout: 60_000 }, async () => {
+      client = await createPgliteClient(join(tmp, 'nolinks'));
+      const walDir = join(tmp, 'nolinks', 'pglite', 'pg_wal');
+      const failing = (code: string) => {
+        const calls = { n: 0 };
+        const prepare = async () => {
+          calls.n++;
+          throw Object.assign(new Error(`link: ${code}`), { code });
+        };
+        return { calls, prepare };
+      };
+      const nolinks = failing('EPERM');
+      const stopped = new WalPreallocator(client, walDir, { ahead: 2, checkEveryMs: 3_600_000 }, nolinks.prepare);
+      await stopped.check();
+      expect(stopped.disabled).toMatch(/EPERM/);
+      expect((stopped.lastError as Error).message).toBe('link: EPERM');
+      await stopped.check();
+      expect(nolinks.calls.n).toBe(1);
+
+      const full = failing('ENOSPC');
+      const paused = new WalPreallocator(client, walDir, { ahead: 2, checkEveryMs: 3_600_000 }, full.prepare);
+      await paused.check();
+      await paused.check();
+      expect(full.calls.n).toBe(1);
+      expect(paused.disabled).toBeNull();
+      expect(paused.made).toBe(0);
+    });
+
     it('starts with the store on a folder, not in memory', { timeout: 60_000 }, async () => {
       client = await createPgliteClient(join(tmp, 'started'));
       store = await openPgliteStoreOn(client, { walPrealloc: { checkEveryMs: 20 } });

@@ -28,6 +28,14 @@ export interface WalPreallocSettings {
 
 export const WAL_PREALLOC_DEFAULTS: WalPreallocSettings = { ahead: 2, checkEveryMs: 1_000 };
 
+/** After a failure (a full disk, say), the next attempt waits this long: not 16 MB of writes a second. */
+const RETRY_AFTER_MS = 60_000;
+/** `link` refused by the file system itself: PostgreSQL makes its segments, as before. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
+
+/** Makes one segment: true if it is now this file, false if one of that name was there first. */
+export type PrepareSegment = (walDir: string, segment: string, bytes: number) => Promise<boolean>;
+
 /** Our temporary files: PostgreSQL's own start-up removes `xlogtemp.*` files too. */
 const TEMP_PREFIX = 'xlogtemp.agenthub-';
 /** Written from one shared buffer of zeros, 256 KB at a time. */
@@ -49,17 +57,22 @@ export function walSegmentName(current: string, ahead: number, segmentBytes: num
 export class WalPreallocator extends UpkeepTask {
   /** Segments this made that PostgreSQL had not made first (tests and diagnostics). */
   made = 0;
+  /** Why this stopped for good (a file system without hard links), or null. */
+  disabled: string | null = null;
   private cleaned = false;
+  private pausedUntil = 0;
 
   constructor(
     private readonly client: PGlite,
     private readonly walDir: string,
     private readonly s: WalPreallocSettings = WAL_PREALLOC_DEFAULTS,
+    private readonly prepare: PrepareSegment = prepareWalSegment,
   ) {
     super(s.checkEveryMs);
   }
 
   protected async work(): Promise<void> {
+    if (this.disabled || Date.now() < this.pausedUntil) return;
     if (!this.cleaned) {
       // What a crash left mid-way: never linked, so nothing of PostgreSQL's.
       for (const f of await readdir(this.walDir)) if (f.startsWith(TEMP_PREFIX)) await unlink(join(this.walDir, f));
@@ -70,7 +83,15 @@ export class WalPreallocator extends UpkeepTask {
     const present = new Set(await readdir(this.walDir));
     for (let k = 1; k <= this.s.ahead; k++) {
       const segment = walSegmentName(name, k, bytes);
-      if (!present.has(segment) && (await prepareWalSegment(this.walDir, segment, bytes))) this.made++;
+      if (present.has(segment)) continue;
+      try {
+        if (await this.prepare(this.walDir, segment, bytes)) this.made++;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code && NO_HARD_LINKS.has(code)) this.disabled = `no hard links in ${this.walDir} (${code})`;
+        else this.pausedUntil = Date.now() + RETRY_AFTER_MS;
+        throw err;
+      }
     }
   }
 }
