@@ -36,7 +36,7 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDE
 /** Makes one segment: true if it is now this file, false if one of that name was there first. */
 export type PrepareSegment = (walDir: string, segment: string, bytes: number) => Promise<boolean>;
 
-/** Our temporary files: PostgreSQL's own start-up removes `xlogtemp.*` files too. */
+/** Our temporary files, under the prefix PostgreSQL gives its own; this removes leftovers at start. */
 const TEMP_PREFIX = 'xlogtemp.agenthub-';
 /** Written from one shared buffer of zeros, 256 KB at a time. */
 const ZEROS = 256 * 1024;
@@ -123,12 +123,17 @@ export async function prepareWalSegment(walDir: string, segment: string, bytes: 
   } finally {
     unlinkSync(temp);
   }
-  // The new name must survive a power cut before any commit's WAL goes into it.
-  const dir = openSync(walDir, 'r');
+  // The new name must survive a power cut before any commit's WAL goes into it. Some file systems
+  // cannot open or sync a folder; PostgreSQL ignores that for folders, and so does this.
   try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
+    const dir = openSync(walDir, 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  } catch {
+    // as above
   }
   return linked;
 }
