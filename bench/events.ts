@@ -105,6 +105,7 @@ interface ServerSample {
 
 const COMMITS = 'agenthub_event_log_commit_seconds_count';
 const COMMIT_SECONDS = 'agenthub_event_log_commit_seconds_sum';
+const COMMIT_BUCKET = 'agenthub_event_log_commit_seconds_bucket';
 
 type Agents = Array<{ agentId: string; token: string }>;
 
@@ -503,7 +504,9 @@ async function groupCommitOf(hub: HubProcess): Promise<string> {
   const seconds = value(COMMIT_SECONDS);
   const pushback = `; publishes refused for overload (RATE_LIMITED, re-sent by the SDK): ${fmtCount(value(OVERLOAD_REFUSALS))}`;
   if (!(batches > 0)) return `group commit: no batches reported${pushback}`;
-  return `group commit (whole run): ${batches.toLocaleString('en-US')} batches, ${(events / batches).toFixed(1)} events each, ${((seconds / batches) * 1000).toFixed(2)} ms each on average${pushback}`;
+  // Stalls an average hides (a WAL segment made inside a commit took 20-70 ms before the store made them ahead).
+  const slow = batches - value(`${COMMIT_BUCKET}{le="0.025"}`);
+  return `group commit (whole run): ${batches.toLocaleString('en-US')} batches, ${(events / batches).toFixed(1)} events each, ${((seconds / batches) * 1000).toFixed(2)} ms each on average, ${fmtCount(slow)} over 25 ms${pushback}`;
 }
 
 async function runBaseline(o: Options): Promise<LoadOutcome> {
