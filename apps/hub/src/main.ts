@@ -33,9 +33,18 @@ async function main(): Promise<void> {
     failStart(err instanceof StartupError ? err.message : `failed to start: ${describeError(err)}`);
   }
   clearTimeout(deadline);
+  // The handlers come first: /ready answers already, so a signal or a stray error may come at once.
+  // A bug, or a dependency's stray promise: the hub's state is unknown, so it still exits (the
+  // supervisor restarts it, agents reconnect, the log is durable), but says why in the JSON log
+  // operators ship, where Node's own report is a bare stack on stderr.
+  const crash = (kind: string) => (err: unknown) => {
+    hub.ctx.logger.fatal({ err, kind }, `CRITICAL: ${kind}; exiting`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled rejection'));
   // An embedded store allows one process: the pid file lets `pnpm hub events:export` refuse to open it beside us.
-  const pidFile = config.storeKind === 'pglite' || config.storeKind === 'file' ? await writeHubPidFile(config.DATA_DIR) : null;
-  printDashboard(hub, config);
+  const pidFile = config.storeKind === 'pglite' || config.storeKind === 'file' ? writeHubPidFile(config.DATA_DIR) : Promise.resolve(null);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -47,7 +56,8 @@ async function main(): Promise<void> {
     timer.unref();
     hub
       .close(signal)
-      .then(() => pidFile?.remove())
+      .then(() => pidFile)
+      .then((file) => file?.remove())
       .then(
         () => process.exit(0),
         (err) => {
@@ -58,15 +68,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  // A bug, or a dependency's stray promise: the hub's state is unknown, so it still exits (the
-  // supervisor restarts it, agents reconnect, the log is durable), but says why in the JSON log
-  // operators ship, where Node's own report is a bare stack on stderr.
-  const crash = (kind: string) => (err: unknown) => {
-    hub.ctx.logger.fatal({ err, kind }, `CRITICAL: ${kind}; exiting`);
-    process.exit(1);
-  };
-  process.on('uncaughtException', crash('uncaught exception'));
-  process.on('unhandledRejection', crash('unhandled rejection'));
+  await pidFile;
+  printDashboard(hub, config);
 }
 
 /** One line naming the setting and the cause, exit code 2 (the same as a configuration error). */
