@@ -42,8 +42,10 @@ const TEMP_PREFIX = 'xlogtemp.agenthub-';
 const ZEROS = 256 * 1024;
 let zeros: Buffer | undefined;
 
-/** The segment being written, and the segment size (bytes). */
-const WAL_POSITION = `select pg_walfile_name(pg_current_wal_lsn()) as name, (select setting::int from pg_settings where name = 'wal_segment_size') as bytes`;
+/** The segment being written. */
+const WAL_POSITION = `select pg_walfile_name(pg_current_wal_lsn()) as name`;
+/** The segment size (bytes), fixed when the database was made: read once. */
+const SEGMENT_SIZE = `select setting::int as bytes from pg_settings where name = 'wal_segment_size'`;
 
 /** A WAL file name: timeline, then the segment number as "log id" and segment within it (8 hex digits each). */
 export function walSegmentName(current: string, ahead: number, segmentBytes: number): string {
@@ -59,7 +61,9 @@ export class WalPreallocator extends UpkeepTask {
   made = 0;
   /** Why this stopped for good (a file system without hard links), or null. */
   disabled: string | null = null;
-  private cleaned = false;
+  private segmentBytes = 0;
+  /** Segments seen in the folder (or made) at the last look. */
+  private known = new Set<string>();
   private pausedUntil = 0;
 
   constructor(
@@ -73,19 +77,23 @@ export class WalPreallocator extends UpkeepTask {
 
   protected async work(): Promise<void> {
     if (this.disabled || Date.now() < this.pausedUntil) return;
-    if (!this.cleaned) {
+    if (!this.segmentBytes) {
       // What a crash left mid-way: never linked, so nothing of PostgreSQL's.
       for (const f of await readdir(this.walDir)) if (f.startsWith(TEMP_PREFIX)) await unlink(join(this.walDir, f));
-      this.cleaned = true;
+      this.segmentBytes = (await this.client.query<{ bytes: number }>(SEGMENT_SIZE)).rows[0]!.bytes;
     }
-    const { rows } = await this.client.query<{ name: string; bytes: number }>(WAL_POSITION);
-    const { name, bytes } = rows[0]!;
+    const bytes = this.segmentBytes;
+    const { name } = (await this.client.query<{ name: string }>(WAL_POSITION)).rows[0]!;
+    const ahead = Array.from({ length: this.s.ahead }, (_, k) => walSegmentName(name, k + 1, bytes));
+    // Most ticks find them all there: the folder is read only when a name is new since the last look.
+    if (ahead.every((segment) => this.known.has(segment))) return;
     const present = new Set(await readdir(this.walDir));
-    for (let k = 1; k <= this.s.ahead; k++) {
-      const segment = walSegmentName(name, k, bytes);
+    this.known = new Set(ahead.filter((segment) => present.has(segment)));
+    for (const segment of ahead) {
       if (present.has(segment)) continue;
       try {
         if (await this.prepare(this.walDir, segment, bytes)) this.made++;
+        this.known.add(segment);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code && NO_HARD_LINKS.has(code)) this.disabled = `no hard links in ${this.walDir} (${code})`;
