@@ -121,7 +121,11 @@ describe('overload', () => {
       tcp.resume();
       await eventually(() => got.fast.size === ids.length, 20_000, 'fast subscriber has everything');
       await eventually(() => got.slow.size === ids.length, 30_000, 'slow subscriber caught up after its reconnect');
-      expect(reasons).toContain('transport close');
+      // The hub closed its transport; the paused client sees that close, or its own ping timeout
+      // if it fires first (protocol.md: a slow consumer's close looks like either), never a final
+      // namespace disconnect.
+      expect(reasons.length).toBeGreaterThan(0);
+      for (const r of reasons) expect(['transport close', 'ping timeout', 'transport error']).toContain(r);
       expect(fast.connected && pub.connected).toBe(true);
       await Promise.all(settled);
       expect(failed).toEqual([]);
