@@ -3,3 +3,4 @@ export declare const syncCounts: { files: number; folders: number; folderFailure
 export declare function durableStartParams(defaults: readonly string[]): string[];
 export declare function syncToDisk(client: unknown): void;
 export declare function syncTree(folder: string): void;
+export declare function syncFolder(folder: string): void;

@@ -45,16 +45,24 @@ export function syncToDisk(client) {
       return 0;
     }
     // NODEFS keeps a host descriptor only for regular files: a folder (synced after a file in it
-    // was created, renamed or removed) is opened on the host for the call. Some file systems
-    // cannot open or sync a folder; PostgreSQL ignores that for folders, and so does this.
-    try {
-      syncPath(realPath(stream.node));
-      syncCounts.folders++;
-    } catch {
-      syncCounts.folderFailures++;
-    }
+    // was created, renamed or removed) is opened on the host for the call.
+    syncFolder(realPath(stream.node));
     return 0;
   };
+}
+
+/**
+ * Syncs a folder's entries (a file made, renamed or removed in it) to disk. Some file systems
+ * cannot open or sync a folder; PostgreSQL ignores that for folders, and so does this.
+ * @param {string} folder
+ */
+export function syncFolder(folder) {
+  try {
+    syncPath(folder);
+    syncCounts.folders++;
+  } catch {
+    syncCounts.folderFailures++;
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, linkSync, openSync, unlinkSync } from 'node:fs';
+import { linkSync, unlinkSync } from 'node:fs';
 import { open, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
+import { syncFolder } from './pglite-durable.mjs';
 import { UpkeepTask } from './upkeep-task.ts';
 
 /**
@@ -131,17 +132,7 @@ export async function prepareWalSegment(walDir: string, segment: string, bytes: 
   } finally {
     unlinkSync(temp);
   }
-  // The new name must survive a power cut before any commit's WAL goes into it. Some file systems
-  // cannot open or sync a folder; PostgreSQL ignores that for folders, and so does this.
-  try {
-    const dir = openSync(walDir, 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
-  } catch {
-    // as above
-  }
+  // The new name must survive a power cut before any commit's WAL goes into it.
+  syncFolder(walDir);
   return linked;
 }
