@@ -118,10 +118,7 @@ describe('the production build', () => {
     // Unset, glibc raises its mmap threshold to the size of each mapped block freed (8 MiB here),
     // and the four 1 MiB blocks after it come from the heap; with the launch's setting they are
     // mapped on their own.
-    const probe = path.join(await mkdtemp(path.join(tmpdir(), 'agenthub-malloc-')), 'probe.cjs');
-    await writeFile(
-      probe,
-      `const fs = require('fs');
+    const probe = `const fs = require('fs');
 const sizes = () => { let anon = 0, heap = 0; for (const l of fs.readFileSync('/proc/self/maps', 'utf8').split('\\n')) {
   const f = l.split(/\\s+/); if (!f[0]) continue; const [a, b] = f[0].split('-').map((x) => parseInt(x, 16));
   if (f[5] === '[heap]') heap += b - a; else if (!f[5]) anon += b - a; } return { anon, heap }; };
@@ -130,25 +127,19 @@ global.gc();
 setTimeout(() => { global.gc(); setTimeout(() => {
   const s0 = sizes(); const keep = []; for (let i = 0; i < 4; i++) keep.push(Buffer.allocUnsafeSlow(1024 * 1024)); const s1 = sizes();
   console.log(JSON.stringify({ mappedMb: (s1.anon - s0.anon) / 1048576, heapMb: (s1.heap - s0.heap) / 1048576, kept: keep.length }));
-}, 200); }, 200);
-`,
-    );
+}, 200); }, 200);`;
     const probeWith = async (launchEnv: Record<string, string>) => {
       const env: Record<string, string | undefined> = { ...process.env, ...launchEnv };
       if (!launchEnv.MALLOC_MMAP_THRESHOLD_) delete env.MALLOC_MMAP_THRESHOLD_;
-      const { stdout } = await run(process.execPath, [...HUB_LAUNCH_NODE_ARGS, '--expose-gc', probe], { env });
+      const { stdout } = await run(process.execPath, [...HUB_LAUNCH_NODE_ARGS, '--expose-gc', '-e', probe], { env });
       return JSON.parse(stdout) as { mappedMb: number; heapMb: number };
     };
-    try {
-      const launched = await probeWith(HUB_LAUNCH_ENV);
-      const bare = await probeWith({});
-      expect(launched.mappedMb, JSON.stringify({ launched, bare })).toBeGreaterThanOrEqual(4);
-      expect(launched.heapMb).toBeLessThan(1);
-      // The probe tells the two apart: without the setting the blocks come from the heap.
-      expect(bare.heapMb, JSON.stringify({ launched, bare })).toBeGreaterThanOrEqual(4);
-    } finally {
-      await rm(path.dirname(probe), { recursive: true, force: true });
-    }
+    const launched = await probeWith(HUB_LAUNCH_ENV);
+    const bare = await probeWith({});
+    expect(launched.mappedMb, JSON.stringify({ launched, bare })).toBeGreaterThanOrEqual(4);
+    expect(launched.heapMb).toBeLessThan(1);
+    // The probe tells the two apart: without the setting the blocks come from the heap.
+    expect(bare.heapMb, JSON.stringify({ launched, bare })).toBeGreaterThanOrEqual(4);
   });
 
   it('starts the PGlite store process from the built worker, not through tsx', async () => {
