@@ -65,6 +65,13 @@ interface RunRow {
   rssMb: number;
   stormMs: number;
   stormIn: number;
+  /** When half, 90 % and 99 % of the fleet were in during the storm (ms). */
+  stormHalfMs: number;
+  storm90Ms: number;
+  storm99Ms: number;
+  /** The server's and the fleet's shares of the cores during the storm. */
+  stormServerCpu: number;
+  stormFleetCpu: number;
   typed: Record<string, number>;
   untyped: Record<string, number>;
 }
@@ -73,6 +80,15 @@ const rssOf = (pid: number) => memoryOf(pid).rssMb;
 
 function merge(into: Record<string, number>, from: Record<string, number>): void {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+/**
+ * When `fraction` of the whole fleet (`total`, not only those that got in) was in, from ascending
+ * times; Infinity when that many never got in (so that medians still sort).
+ */
+function inTime(sortedMs: number[], fraction: number, total: number): number {
+  const k = Math.ceil(fraction * total);
+  return k <= sortedMs.length ? sortedMs[k - 1]! : Number.POSITIVE_INFINITY;
 }
 
 async function connectAll(target: Target, workers: WorkerProcess[], n: number, storm: boolean): Promise<ConnectResult> {
@@ -84,12 +100,14 @@ async function connectAll(target: Target, workers: WorkerProcess[], n: number, s
       return w.call<ConnectResult>('connect', { mode: target.mode, url: target.url, agents, concurrency: storm ? per : 25 }, 180_000);
     }),
   );
-  const out: ConnectResult = { connected: 0, ms: performance.now() - t0, typed: {}, untyped: {} };
+  const out: ConnectResult = { connected: 0, ms: performance.now() - t0, typed: {}, untyped: {}, inAtMs: [] };
   for (const r of results) {
     out.connected += r.connected;
     merge(out.typed, r.typed);
     merge(out.untyped, r.untyped);
+    out.inAtMs.push(...r.inAtMs);
   }
+  out.inAtMs.sort((x, y) => x - y);
   return out;
 }
 
@@ -115,7 +133,10 @@ async function measure(target: Target, label: string, o: Options): Promise<RunRo
     await Promise.all(workers.map((w) => w.call('close')));
     // Let the server notice every disconnect before the storm.
     await sleep(3000);
+    const stormMeter = new CpuMeter(pids);
+    stormMeter.start();
     const storm = await connectAll(target, workers, o.agents, true);
+    const stormCpu = stormMeter.stop();
     const typed = { ...paced.typed };
     merge(typed, storm.typed);
     const untyped = { ...paced.untyped };
@@ -133,6 +154,11 @@ async function measure(target: Target, label: string, o: Options): Promise<RunRo
       rssMb,
       stormMs: storm.ms,
       stormIn: storm.connected,
+      stormHalfMs: inTime(storm.inAtMs, 0.5, o.agents),
+      storm90Ms: inTime(storm.inAtMs, 0.9, o.agents),
+      storm99Ms: inTime(storm.inAtMs, 0.99, o.agents),
+      stormServerCpu: stormCpu.server!,
+      stormFleetCpu: workers.reduce((s, _, i) => s + stormCpu[`w${i}`]!, 0),
       typed,
       untyped,
     };
@@ -186,6 +212,11 @@ function medianRow(rows: RunRow[]): RunRow {
     rssMb: median(rows.map((r) => r.rssMb)),
     stormMs: median(rows.map((r) => r.stormMs)),
     stormIn: median(rows.map((r) => r.stormIn)),
+    stormHalfMs: median(rows.map((r) => r.stormHalfMs)),
+    storm90Ms: median(rows.map((r) => r.storm90Ms)),
+    storm99Ms: median(rows.map((r) => r.storm99Ms)),
+    stormServerCpu: median(rows.map((r) => r.stormServerCpu)),
+    stormFleetCpu: median(rows.map((r) => r.stormFleetCpu)),
     typed,
     untyped,
   };
@@ -252,8 +283,21 @@ async function main(): Promise<void> {
     ]),
   );
   const h = medianRow(hub);
-  if (!bare.length) return;
-  const b = medianRow(bare);
+  const b = bare.length ? medianRow(bare) : undefined;
+  // Where a storm's time goes: the whole fleet reconnects on the same two cores as the server, so
+  // the server's share of them says whether it or the load generator held the storm back.
+  const sec = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'never');
+  for (const [name, r] of [
+    ['hub', h],
+    ['bare', b],
+  ] as const) {
+    if (!r) continue;
+    console.log(
+      `  storm, ${name}${o.runs > 1 ? ' (medians)' : ''}: half in ${sec(r.stormHalfMs)}, 90 % in ${sec(r.storm90Ms)}, 99 % in ${sec(r.storm99Ms)}, all in ${sec(r.stormMs)};` +
+        ` CPU meanwhile: server ${fmtPct(r.stormServerCpu)}, fleet ${fmtPct(r.stormFleetCpu)} (of one core; 2 in all)`,
+    );
+  }
+  if (!b) return;
   console.log(`  idle CPU ratio hub / bare: ${(h.cpu / b.cpu).toFixed(2)}x (target <= 1.5x)`);
   console.log(`  connect rate ratio hub / bare: ${(h.connectPerSec / b.connectPerSec).toFixed(2)}x (target >= 0.8x)`);
   // Server and fleet share the cores, so the rate follows their summed CPU per connect. With the

@@ -31,6 +31,8 @@ export interface ConnectResult {
   typed: Record<string, number>;
   /** Connect failures without a code (network errors, timeouts), by message. */
   untyped: Record<string, number>;
+  /** When each connection was in (ms after this worker started connecting), ascending. */
+  inAtMs: number[];
 }
 
 let clients: IdleConnection[] = [];
@@ -67,23 +69,26 @@ async function connect(a: ConnectArgs): Promise<ConnectResult> {
     }
   };
   const queue = [...a.agents];
+  const inAtMs: number[] = [];
   const lane = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       if (a.mode === 'bare') {
         clients.push(await bareSocket(a.url, count));
+        inAtMs.push(performance.now() - t0);
         continue;
       }
       try {
         const c = await connectAgent({ url: a.url, agentId: next.agentId, token: next.token, name: next.agentId, onConnectRetry: count });
         c.on('disconnected', (reason: string) => void (drops[reason] = (drops[reason] ?? 0) + 1));
         clients.push(c);
+        inAtMs.push(performance.now() - t0);
       } catch (err) {
         count(err);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(a.concurrency ?? 25, a.agents.length) }, lane));
-  return { connected: clients.filter((c) => c.connected).length, ms: performance.now() - t0, typed, untyped };
+  return { connected: clients.filter((c) => c.connected).length, ms: performance.now() - t0, typed, untyped, inAtMs };
 }
 
 async function closeAll(): Promise<void> {
