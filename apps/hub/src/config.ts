@@ -30,6 +30,12 @@ export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** Loopback unless told otherwise, so a quick start is not open to the network (the Docker image sets 0.0.0.0). */
   HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Connections the kernel queues for the hub to accept. Node's default (511) overflows when
+   * thousands of agents reconnect at once: the kernel then drops their handshakes and they retry
+   * seconds later. The kernel caps it at net.core.somaxconn.
+   */
+  LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65535).default(4096),
   DATA_DIR: z.string().min(1).default('./data'),
   STORE: z.enum(['pglite', 'postgres', 'redis', 'file', 'memory']).optional(),
   /** Where the embedded PGlite database runs: a worker thread of the hub (default) or a child process. */

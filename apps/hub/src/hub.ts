@@ -196,7 +196,7 @@ export async function startHub(config: HubConfig, opts: StartOptions = {}): Prom
         err.code === 'EADDRINUSE' ? new StartupError('PORT', String(config.PORT), `port ${config.PORT} on ${config.HOST} is in use`) : err,
       ),
     );
-    server.listen(config.PORT, config.HOST, () => resolve());
+    server.listen({ port: config.PORT, host: config.HOST, backlog: config.LISTEN_BACKLOG }, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
