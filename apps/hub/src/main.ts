@@ -1,12 +1,15 @@
 import path from 'node:path';
 import { ConfigError, loadConfig, type HubConfig } from './config.ts';
 import { startHub, type Hub } from './hub.ts';
+import { stopWaitingForLogsAfter } from './observability/logger.ts';
 import { StartupError, describeError, preflight, writeHubPidFile } from './startup/index.ts';
 
 /** The settings checks answer within 10 s (each is bounded below that); a first PGlite start may legitimately take longer. */
 const PREFLIGHT_DEADLINE_MS = 9000;
 /** A start still unfinished by then is stuck: say so rather than hang silently. */
 const START_DEADLINE_MS = 60_000;
+/** A crashing (or failing) hub waits this long at most for a full stdout to take its last log lines. */
+const CRASH_LOG_WAIT_MS = 1000;
 
 /** Process entry: check the settings, start the hub, print where the dashboard is, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
   // operators ship, where Node's own report is a bare stack on stderr.
   const crash = (kind: string) => (err: unknown) => {
     hub.ctx.logger.fatal({ err, kind }, `CRITICAL: ${kind}; exiting`);
+    stopWaitingForLogsAfter(CRASH_LOG_WAIT_MS);
     process.exit(1);
   };
   process.on('uncaughtException', crash('uncaught exception'));
@@ -49,6 +53,8 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    // A log reader that stopped reading must not keep the hub alive past its deadline.
+    stopWaitingForLogsAfter(config.SHUTDOWN_TIMEOUT_MS);
     const timer = setTimeout(() => {
       hub.ctx.logger.fatal({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'CRITICAL: shutdown timed out');
       process.exit(1);
@@ -75,6 +81,7 @@ async function main(): Promise<void> {
 /** One line naming the setting and the cause, exit code 2 (the same as a configuration error). */
 function failStart(line: string): never {
   process.stderr.write(`agent-hub: ${line}\n`);
+  stopWaitingForLogsAfter(CRASH_LOG_WAIT_MS);
   process.exit(2);
 }
 
@@ -84,6 +91,10 @@ function printDashboard(hub: Hub, config: HubConfig): void {
   const where = config.HUB_TOKEN ? 'operator token: the HUB_TOKEN setting' : `operator token in ${tokenFile}`;
   const link = hub.operatorTokenCreated ? `${hub.url}/?token=${encodeURIComponent(hub.ctx.operatorToken)}` : hub.url;
   const once = hub.operatorTokenCreated ? '; this link is shown only this once' : '';
+  // A log reader that has gone away (EPIPE) ends the hub's logging, not the hub, as pino does for the JSON lines.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   process.stdout.write(`\n  Agent Hub dashboard: ${link}\n  (${where}${once})\n\n`);
 }
 
