@@ -5,7 +5,7 @@ import type { Logger } from '@agent-hub/core';
  * Log lines waiting for stdout at most. A log reader that stops reading (a stalled pipe, a
  * collector that hangs) must not grow the hub's memory without bound: past this, lines are dropped.
  */
-export const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
+const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Until when (epoch ms) a full stdout is waited for; see `stopWaitingForLogsAfter`. */
 let waitForStdoutUntil = Number.POSITIVE_INFINITY;

@@ -22,6 +22,13 @@ export interface HubProcessOptions {
   agentSecret?: string;
   /** How long a start may take before it counts as failed (ms, default 30,000). */
   readyTimeoutMs?: number;
+  /**
+   * What reads the hub's stdout: this object (`read`, the default: `output` holds its tail), nobody
+   * (`unread`: the pipe fills once the hub has logged enough), or nobody ever (`closed`: its read
+   * end is closed at once, so every write fails with EPIPE). For tests of a log reader that stalls
+   * or goes away.
+   */
+  stdout?: 'read' | 'unread' | 'closed';
   /** Extra node flags for the hub process, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
   nodeArgs?: string[];
   /** Prefix of the temporary data directory made when `dataDir` is not given. */
@@ -66,6 +73,7 @@ export class HubProcess {
     private readonly readyTimeoutMs: number,
     private readonly nodeArgs: string[],
     private readonly entry: string[],
+    private readonly stdoutReader: 'read' | 'unread' | 'closed',
   ) {
     this.tokens = new AgentTokens(agentSecret);
     this.url = `http://127.0.0.1:${port}`;
@@ -84,6 +92,7 @@ export class HubProcess {
       opts.readyTimeoutMs ?? 30_000,
       [...(opts.built && !opts.bareLaunch ? HUB_LAUNCH_NODE_ARGS : []), ...(opts.nodeArgs ?? [])],
       opts.built ? [opts.built] : ['--import', 'tsx', 'apps/hub/src/main.ts'],
+      opts.stdout ?? 'read',
     );
     try {
       await hub.spawn();
@@ -122,7 +131,8 @@ export class HubProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    child.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-OUTPUT_KEEP_CHARS)));
+    if (this.stdoutReader === 'read') child.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-OUTPUT_KEEP_CHARS)));
+    else if (this.stdoutReader === 'closed') child.stdout!.destroy();
     child.stderr!.on('data', (d) => {
       this.output = (this.output + d).slice(-OUTPUT_KEEP_CHARS);
       this.stderrTail = (this.stderrTail + d).slice(-OUTPUT_KEEP_CHARS);
