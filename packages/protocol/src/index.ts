@@ -12,3 +12,4 @@ export * from './metrics-history.ts';
 export * from './agent-subscriptions.ts';
 export * from './operator-access.ts';
 export * from './checkpoints.ts';
+export * from './ids.ts';
