@@ -5,6 +5,7 @@
  * Latency is measured where it happens: the publisher stamps a wall-clock, high-resolution time
  * into each payload; the subscriber's handler compares it with its own clock (same machine).
  */
+import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { connectAgent, type AgentClient } from '@agent-hub/sdk';
 import { Receiver, runPaced, type Payload, type PublishReport, type RunArgs } from './paced-load.ts';
@@ -16,6 +17,8 @@ export interface ConnectArgs {
   agents: Array<{ agentId: string; token: string }>;
   /** Subscribers subscribe to this pattern (hub) or room (bare). */
   pattern?: string;
+  /** Event ids of the SDK publishers: the SDK's own (time-ordered) or random UUID v4 passed to `publish`. */
+  ids?: 'sdk' | 'random';
 }
 
 export type { PublishReport, RunArgs, SubscribeReport } from './paced-load.ts';
@@ -35,11 +38,11 @@ function onDisconnect(reason: string): void {
   disconnects[reason] = (disconnects[reason] ?? 0) + 1;
 }
 
-async function connectHub(url: string, agentId: string, token: string): Promise<LoadClient> {
+async function connectHub(url: string, agentId: string, token: string, ids: ConnectArgs['ids']): Promise<LoadClient> {
   const c: AgentClient = await connectAgent({ url, agentId, token, name: agentId });
   c.on('disconnected', onDisconnect);
   return {
-    publish: (topic, _room, payload) => c.publish(topic, payload),
+    publish: (topic, _room, payload) => c.publish(topic, payload, ids === 'random' ? { id: randomUUID() } : {}),
     subscribe: (pattern, handler) => c.subscribe([pattern], (e) => handler(e.payload as Payload), { policy: 'none' }),
     close: () => c.close(),
   };
@@ -71,7 +74,7 @@ async function connectRaw(url: string, agentId: string, token: string): Promise<
 }
 
 const CONNECT = {
-  hub: (url: string, agentId: string, token: string) => connectHub(url, agentId, token),
+  hub: (url: string, agentId: string, token: string, ids: ConnectArgs['ids']) => connectHub(url, agentId, token, ids),
   raw: (url: string, agentId: string, token: string) => connectRaw(url, agentId, token),
   bare: (url: string) => connectBare(url),
 };
@@ -94,7 +97,7 @@ async function connectBare(url: string): Promise<LoadClient> {
 }
 
 async function connect(a: ConnectArgs): Promise<{ connected: number }> {
-  clients = await Promise.all(a.agents.map((ag) => CONNECT[a.mode](a.url, ag.agentId, ag.token)));
+  clients = await Promise.all(a.agents.map((ag) => CONNECT[a.mode](a.url, ag.agentId, ag.token, a.ids)));
   if (a.pattern) await Promise.all(clients.map((c) => c.subscribe(a.pattern!, (p) => receiver.take(p))));
   return { connected: clients.length };
 }

@@ -13,6 +13,9 @@
  *     [--settle=30]   (after the replays, leave the hub idle this long and read its RSS every 10 s)
  *     [--window=30]   (a row per 30 s of the measured span: latency, hub CPU and RSS over time; on
  *                      by default for --duration=60 or more, --window=0 turns it off)
+ *     [--log-rows=N]   (the hub starts on a log already holding N events: a hub that has run a while)
+ *     [--ids=sdk|random]   (the hub's publishers: ids as the SDK makes them, time-ordered, or random
+ *                           UUID v4 passed explicitly, as some other clients make them; so do --log-rows' rows)
  *
  * Processes: this one only orchestrates and prints. The hub (or the relay) is one child; the
  * publishers run in a second and the subscribers in a third (bench/event-load-worker.ts).
@@ -20,6 +23,9 @@
  * the same load against a file-storage stream, with JetStream's default sync and with a throw-away
  * nats-server set to `sync_interval: always`.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectAgent } from '@agent-hub/sdk';
@@ -31,6 +37,7 @@ import { guardChild, withTimeout } from './child-guard.ts';
 import { CpuMeter, cpuTimeMs, memoryOf, storeProcessOf, waitForQuiet } from './cpu-meter.ts';
 import type { PublishReport, RunArgs, SubscribeReport } from './event-load-worker.ts';
 import { Flags } from './flags.ts';
+import { prefillPglite, prefillPostgres, type IdKind } from './log-prefill.ts';
 import { probeNats, runNats, skipLine, NATS_SERVER_BIN, type NatsResult, type Probe } from './nats-anchor.ts';
 import {
   fmtMs,
@@ -81,6 +88,10 @@ interface Options {
   clients: 'sdk' | 'raw';
   /** Seconds per row of the over-time table (0: none); 30 by default for runs of a minute or more. */
   windowS: number;
+  /** Events in the hub's log before it starts (`--log-rows`), as in a hub that has run a while. */
+  logRows: number;
+  /** Event ids of the hub's publishers and of the `--log-rows` rows: the SDK's (time-ordered) or random v4. */
+  ids: IdKind;
 }
 
 interface LoadOutcome {
@@ -132,6 +143,8 @@ function readOptions(): Options {
     profileDir: f.string('profile', ''),
     clients: f.string('clients', 'sdk', ['sdk', 'raw'] as const),
     windowS: f.number('window', measureMs >= 60_000 ? 30 : 0),
+    logRows: f.number('log-rows', 0),
+    ids: f.string('ids', 'sdk', ['sdk', 'random'] as const),
   };
 }
 
@@ -152,7 +165,7 @@ async function runLoad(
   const pubW = WorkerProcess.start(LOAD_WORKER);
   try {
     await subW.call('connect', { mode, url, agents: subs, pattern: mode === 'bare' ? 'bench' : 'bench:*' });
-    await pubW.call('connect', { mode, url, agents: pubs });
+    await pubW.call('connect', { mode, url, agents: pubs, ids: o.ids });
     // The hub's CPU includes its store process (PGlite's), as it did when the store was a thread.
     const storePid = mode === 'bare' ? null : storeProcessOf(serverPid);
     const meter = new CpuMeter(
@@ -449,8 +462,17 @@ const DEDUPE_WINDOW_IDS = 200_000;
 async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOutcome | null }> {
   let db: TestDatabase | null = null;
   if (o.store === 'postgres') db = await createTestDatabase();
+  const dataDir = o.logRows > 0 && o.store === 'pglite' ? await mkdtemp(join(tmpdir(), 'agent-hub-bench-log-')) : undefined;
+  if (o.logRows > 0) {
+    const ms = dataDir ? await prefillPglite(dataDir, o.logRows, o.ids) : db ? await prefillPostgres(db.url, o.logRows, o.ids) : null;
+    if (ms === null) throw new Error(`--log-rows needs --store=pglite or postgres`);
+    console.log(
+      `  the log holds ${fmtCount(o.logRows)} events (ids: ${o.ids === 'sdk' ? 'time-ordered' : 'random'}) before the hub starts: written in ${(ms / 1000).toFixed(1)} s`,
+    );
+  }
   const hub = await HubProcess.start({
     ...benchHub(),
+    ...(dataDir ? { dataDir } : {}),
     env: { SESSION_LIMIT: '0', STORE: o.store, ...(db ? { DATABASE_URL: db.url } : {}), ...o.hubEnv },
     nodeArgs: [...o.hubArgs, ...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [])],
   });
@@ -487,6 +509,7 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
   } finally {
     await hub.stop();
     await db?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }
 }
 
