@@ -97,6 +97,22 @@ describe('publish/subscribe', () => {
     expect(c.got[0]).toMatchObject({ topic: 'http:in', priority: 'high', publisher: 'operator', payload: { x: 1 } });
   });
 
+  it('gives events time-ordered ids (UUID v7): the SDK for its publishes, the hub for one sent without', async () => {
+    const msOf = (id: string) => Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+    const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const pub = await t.agent('pub-ids');
+    const before = Date.now();
+    const viaSdk = await pub.publish('ids:sdk', 1);
+    const res = await t.api('/api/events', { method: 'POST', body: JSON.stringify({ topic: 'ids:http', payload: 2 }) });
+    const viaHub = ((await json(res)) as { id: string }).id;
+    const after = Date.now();
+    for (const id of [viaSdk.id, viaHub]) {
+      expect(id).toMatch(V7);
+      expect(msOf(id)).toBeGreaterThanOrEqual(before);
+      expect(msOf(id)).toBeLessThanOrEqual(after);
+    }
+  });
+
   it('rejects bad topics with typed errors over HTTP and sockets', async () => {
     const res = await t.api('/api/events', { method: 'POST', body: JSON.stringify({ topic: 'a:*', payload: 1 }) });
     expect(res.status).toBe(400);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { SessionService, systemClock, uuidV4, type SessionStore, type Store } from '@agent-hub/core';
+import { SessionService, systemClock, uuidV7, type SessionStore, type Store } from '@agent-hub/core';
 import { createTestDatabaseOrSkip, openPgliteStore, openPostgresStore, PGLITE_IN_MEMORY } from '@agent-hub/store';
 
 const pg = await createTestDatabaseOrSkip('session retry helper (PostgreSQL)');
@@ -12,7 +12,7 @@ describe.each(stores)('update(id, mutate) with retry on %s', (_name, open) => {
   it('re-reads and re-applies on conflict so concurrent increments are all kept', async () => {
     const store = await open();
     // Two services on one store stand for two hub processes: caches apart, the store shared.
-    const make = (sessions: SessionStore) => new SessionService({ store: sessions, clock: systemClock, newId: uuidV4, cacheSize: 10 });
+    const make = (sessions: SessionStore) => new SessionService({ store: sessions, clock: systemClock, newId: uuidV7, cacheSize: 10 });
     // The other process always wins the first race: a's first write finds b's committed just
     // before it, so at least one conflict happens (and is re-applied) whatever the timing.
     let raced = false;

@@ -9,14 +9,14 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 describe('sessions over HTTP', () => {
-  it('creates with a UUID v4, reads back with history, and reports 404 for unknown ids', async () => {
+  it('creates with a time-ordered UUID (v7), reads back with history, and reports 404 for unknown ids', async () => {
     const res = await t.api('/api/sessions', {
       method: 'POST',
       body: JSON.stringify({ members: ['a1'], messages: [{ content: 'hello' }] }),
     });
     expect(res.status).toBe(201);
     const s = await json(res);
-    expect(s.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(s.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const got = await json(await t.api(`/api/sessions/${s.id}`));
     expect(got.messages.map((m: any) => m.content)).toEqual(['hello']);
     const missing = await t.api('/api/sessions/00000000-0000-4000-8000-000000000000');
@@ -141,7 +141,8 @@ describe('sessions over sockets', () => {
     expect(lost).toBe(1);
     expect(r.duplicate).toBe(true);
     expect(r.messages.map((m) => [m.seq, m.content])).toEqual([[1, 'said once']]);
-    expect(r.messages[0]!.id).toMatch(/^[0-9a-f-]{36}$/);
+    // The SDK's id, time-ordered (UUID v7) as protocol.md says.
+    expect(r.messages[0]!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect((await a.sessions.get(s.id)).messages.map((m) => m.content)).toEqual(['said once']);
   });
 

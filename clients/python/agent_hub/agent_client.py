@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from .client_options import ClientOptions
 from .delivery_queue import DeliveryQueue
 from .errors import FINAL_REFUSALS, HubError
 from .hub_connection import HubConnection
+from .ids import time_ordered_id
 from .listeners import Listeners
 from .liveness import LivenessResponder
 from .models import AgentInfo, HubEvent, Priority, PublishResult, ReplayPolicy, SubscribeResult
@@ -172,7 +172,7 @@ class AgentClient:
         """
         if self.closed:
             raise HubError("REQUEST_TIMEOUT", "the client is closed")
-        event: Dict[str, Any] = {"id": id or str(uuid.uuid4()), "topic": topic, "payload": payload}
+        event: Dict[str, Any] = {"id": id or time_ordered_id(), "topic": topic, "payload": payload}
         if priority is not None:
             event["priority"] = priority
         return await self._window.publish(event)

@@ -1,10 +1,10 @@
 """Session calls an agent makes on its socket (protocol.md, "Agent socket" and "Session appends")."""
 from __future__ import annotations
 
-import uuid
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from .errors import HubError
+from .ids import time_ordered_id
 from .models import AppendResult, NewMessage, Page, RestoredState, Session, SessionWithHistory
 
 Call = Callable[[str, Any], Awaitable[Any]]
@@ -63,4 +63,4 @@ class SessionsApi:
 
 
 def _with_ids(messages: List[NewMessage]) -> List[Dict[str, Any]]:
-    return [{**m, "id": m.get("id") or str(uuid.uuid4())} for m in messages]
+    return [{**m, "id": m.get("id") or time_ordered_id()} for m in messages]

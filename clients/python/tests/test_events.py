@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from agent_hub import HubError, connect_agent, issue_agent_token
 from support import Inbox, connect, eventually, unique
@@ -58,6 +59,8 @@ async def test_delivers_a_published_event_to_a_subscriber(hub):
         assert result["durable"] is True and result["duplicate"] is False
         [event] = await inbox.wait(1)
         assert event["id"] == result["id"]
+        # The client's own id, time-ordered (UUID v7) as protocol.md asks.
+        assert uuid.UUID(result["id"]).version == 7
         assert event["offset"] == result["offset"]
         assert event["topic"] == topic
         assert event["priority"] == "high"

@@ -1,6 +1,8 @@
 """Sessions over the agent socket: create, append (idempotent by message id), state, restore."""
 from __future__ import annotations
 
+import uuid
+
 from agent_hub import HubError
 from support import connect, unique
 
@@ -28,6 +30,7 @@ async def test_appends_messages_and_answers_a_repeated_append_as_a_duplicate(hub
         first = await client.sessions.append(session["id"], [{"id": "m-1", "content": "found 3 leads"}, {"content": "and a fourth"}])
         assert [m["content"] for m in first["messages"]] == ["found 3 leads", "and a fourth"]
         assert first["messages"][0]["id"] == "m-1" and first["messages"][1]["id"]
+        assert uuid.UUID(first["messages"][1]["id"]).version == 7  # the client's, time-ordered
         assert first["session"]["messageCount"] == 2
         # The same append again (a retry after a lost answer): nothing is written twice.
         again = await client.sessions.append(session["id"], [dict(m) for m in [{"id": "m-1", "content": "found 3 leads"}, {"id": first["messages"][1]["id"], "content": "and a fourth"}]])

@@ -1,7 +1,10 @@
 """The client's pure parts, without a hub: reconnect schedule, processed ids, topic matching."""
 from __future__ import annotations
 
+import uuid
+
 from agent_hub import ReconnectSchedule
+from agent_hub.ids import time_ordered_id
 from agent_hub.processed_registry import ProcessedRegistry
 from agent_hub.topics import topic_matches
 
@@ -33,6 +36,16 @@ def test_forgets_the_oldest_ids_past_capacity_and_sweeps_old_ones():
     now[0] = 15.5
     assert r.sweep() == 1
     assert list(("b" in r, "c" in r)) == [False, True]
+
+
+def test_ids_are_uuid7_ordered_by_the_millisecond_they_were_made_in():
+    made = [time_ordered_id(1_765_000_000_000 + i // 5) for i in range(500)]
+    for i in made:
+        u = uuid.UUID(i)
+        assert u.version == 7 and u.variant == uuid.RFC_4122
+    assert [int(i[:8] + i[9:13], 16) for i in sorted(made)] == [1_765_000_000_000 + i // 5 for i in range(500)]
+    assert len(set(time_ordered_id(1) for _ in range(1000))) == 1000
+    assert int(time_ordered_id()[:8], 16) > 0
 
 
 def test_matches_topics_like_the_hub():

@@ -74,7 +74,7 @@ export const EventId = z
   .regex(/^[A-Za-z0-9_-]+$/, 'event ids are UUIDs or ULIDs');
 
 export const PublishEvent = z.object({
-  /** Supply your own id to make retries idempotent; the hub makes a UUID v4 otherwise. */
+  /** Supply your own id to make retries idempotent; the hub makes a time-ordered UUID (v7) otherwise. */
   id: EventId.optional(),
   // `$hub:` topics pass the grammar; the hub refuses publishing on them with FORBIDDEN (not a malformed request).
   topic: Topic,

@@ -7,7 +7,7 @@
  *
  * Built on `crypto.randomUUID()` (v4, drawn from the platform's batched entropy) with its first
  * 48 bits replaced by the time and its version digit by 7, so it keeps 74 random bits. The `uuid`
- * package's `v7()` cost 4.8 µs a call here against 0.2 µs for this, on every publish.
+ * package's `v7()` cost 4.8 µs a call here against 0.3 µs for this (randomUUID alone: 0.1 µs).
  */
 export function timeOrderedId(now: number = Date.now()): string {
   const random = globalThis.crypto.randomUUID();

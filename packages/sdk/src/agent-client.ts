@@ -5,6 +5,7 @@ import {
   HubError,
   isErrorCode,
   PROTOCOL_VERSION,
+  timeOrderedId,
   type AckCallback,
   type AgentInfo,
   type AgentRequestAnswer,
@@ -575,7 +576,7 @@ export class AgentClient extends EventEmitter {
    */
   publish(topic: string, payload: unknown, opts: { priority?: Priority; id?: string } & CallOptions = {}): Promise<PublishResult> {
     if (this.ended) return Promise.reject(new HubError('REQUEST_TIMEOUT', 'the client is closed'));
-    return this.window.publish({ topic, payload, priority: opts.priority, id: opts.id ?? globalThis.crypto.randomUUID() }, opts.signal);
+    return this.window.publish({ topic, payload, priority: opts.priority, id: opts.id ?? timeOrderedId() }, opts.signal);
   }
 
   /**
@@ -681,7 +682,7 @@ export class AgentClient extends EventEmitter {
   };
 
   private async appendMessages(sessionId: string, p: AppendMessages, opts?: CallOptions): Promise<AppendResult> {
-    const messages = p.messages.map((m) => ({ ...m, id: m.id ?? globalThis.crypto.randomUUID() }));
+    const messages = p.messages.map((m) => ({ ...m, id: m.id ?? timeOrderedId() }));
     const payload = { ...p, id: sessionId, messages };
     const attempts = Math.max(1, this.opts.appendAttempts ?? 2);
     for (let attempt = 1; ; attempt++) {

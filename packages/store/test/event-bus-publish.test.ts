@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventBus, FakeClock, ReservedOffsets, silentLogger, uuidV4, type EventLog } from '@agent-hub/core';
+import { EventBus, FakeClock, ReservedOffsets, silentLogger, uuidV7, type EventLog } from '@agent-hub/core';
 import type { HubEvent } from '@agent-hub/protocol';
 import { MemoryStore } from '../src/index.ts';
 
@@ -11,7 +11,7 @@ function busOn(store = new MemoryStore(), log: EventLog = store.events) {
     offsets: new ReservedOffsets(store.kv, silentLogger, 100),
     fanout: { deliver: (e) => void delivered.push(e) },
     clock,
-    newId: uuidV4,
+    newId: uuidV7,
     logger: silentLogger,
     batchMax: 1000,
     batchDelayMs: 5,

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EventBus, FakeClock, ReservedOffsets, silentLogger, uuidV4, type EventLog, type Store } from '@agent-hub/core';
+import { EventBus, FakeClock, ReservedOffsets, silentLogger, uuidV7, type EventLog, type Store } from '@agent-hub/core';
 import type { HubEvent, PublishResult } from '@agent-hub/protocol';
 import { createTestDatabaseOrSkip, openPgliteStore, openPostgresStore } from '../src/index.ts';
 
@@ -63,7 +63,7 @@ function processOn(store: Store, seen: { live: HubEvent[] }) {
     offsets,
     fanout: { deliver: (e) => void (!dead && seen.live.push(e)) },
     clock,
-    newId: uuidV4,
+    newId: uuidV7,
     logger: silentLogger,
     batchMax: 1000,
     batchDelayMs: 5,

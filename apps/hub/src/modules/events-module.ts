@@ -18,7 +18,7 @@ import {
   type HubEvent,
   type PublishResult,
 } from '@agent-hub/protocol';
-import { DeadLetterActions, EventBus, ReservedOffsets, topicRoom, uuidV4, type OffsetAllocator } from '@agent-hub/core';
+import { DeadLetterActions, EventBus, ReservedOffsets, topicRoom, uuidV7, type OffsetAllocator } from '@agent-hub/core';
 import type { Socket } from 'socket.io';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
@@ -190,7 +190,7 @@ export function eventsModule(
   const bus = new EventBus({
     log: ctx.store.events,
     clock: ctx.clock,
-    newId: uuidV4,
+    newId: uuidV7,
     logger: ctx.logger.child({ module: 'events' }),
     batchMax: ctx.config.EVENT_BATCH_MAX,
     batchDelayMs: ctx.config.EVENT_BATCH_DELAY_MS,

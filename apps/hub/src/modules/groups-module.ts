@@ -22,7 +22,7 @@ import {
 import {
   GroupEngine,
   LlmSelector,
-  uuidV4,
+  uuidV7,
   type Actor,
   type EventBus,
   type GroupTransport,
@@ -81,7 +81,7 @@ export function groupsModule(ctx: HubContext, io: Server, deps: GroupsModuleDeps
     kv: ctx.store.kv,
     agentInfo: (id) => ctx.agents.get(id),
     clock: ctx.clock,
-    newId: uuidV4,
+    newId: uuidV7,
     logger: log,
     selectors: llm ? { llm } : {},
     taskLeaseMs: ctx.config.GROUP_TASK_LEASE_MS,

@@ -13,7 +13,7 @@ import {
   Uuid,
 } from '@agent-hub/protocol';
 import { INT32_MAX } from '@agent-hub/protocol';
-import { LifecycleSweeper, SessionService, WriteOutbox, uuidV4, type Actor } from '@agent-hub/core';
+import { LifecycleSweeper, SessionService, WriteOutbox, uuidV7, type Actor } from '@agent-hub/core';
 import { FileOutboxJournal } from './file-outbox-journal.ts';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
@@ -65,7 +65,7 @@ export function sessionsModule(ctx: HubContext): HubModule & { service: SessionS
     boundedReads: EDGE.boundedWait,
     store: ctx.store.sessions,
     clock: ctx.clock,
-    newId: uuidV4,
+    newId: uuidV7,
     cacheSize: ctx.config.SESSION_CACHE_SIZE,
     admission: () => admission(ctx),
     observe: (op, ms) => (op === 'restore' ? m.restore : m.save).observe(ms / 1000),

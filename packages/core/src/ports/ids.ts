@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '@agent-hub/protocol';
 
 export type IdGenerator = () => string;
-/** UUID v4 from the platform's CSPRNG. */
-export const uuidV4: IdGenerator = () => randomUUID();
+/** UUID v7: time-ordered, so the store's indexes on ids grow at their right edge (see `timeOrderedId`). */
+export const uuidV7: IdGenerator = () => timeOrderedId();
