@@ -10,13 +10,18 @@
  * package's `v7()` cost 4.8 µs a call here against 0.3 µs for this (randomUUID alone: 0.1 µs).
  */
 export function timeOrderedId(now: number = Date.now()): string {
-  const random = globalThis.crypto.randomUUID();
+  const random = (globalThis as unknown as PlatformCrypto).crypto.randomUUID();
   if (now !== lastMs) {
     lastMs = now;
     const hex = Math.max(0, Math.floor(now)).toString(16).padStart(12, '0').slice(-12);
     lastPrefix = `${hex.slice(0, 8)}-${hex.slice(8)}-7`;
   }
   return lastPrefix + random.slice(15);
+}
+
+/** Web Crypto, on `globalThis` in browsers and Node ≥ 19; this package is built without DOM or Node types. */
+interface PlatformCrypto {
+  crypto: { randomUUID(): string };
 }
 
 let lastMs = Number.NaN;
