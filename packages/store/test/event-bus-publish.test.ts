@@ -50,6 +50,36 @@ describe('EventBus publish semantics', () => {
     expect(other.delivered).toHaveLength(0);
   });
 
+  it("puts the log's recent ids in a starting hub's dedupe window, read a page at a time", async () => {
+    const store = new MemoryStore();
+    const at = new Date(new FakeClock().now()).toISOString();
+    const logged: HubEvent[] = Array.from({ length: 25_000 }, (_, i) => ({
+      offset: i + 1,
+      id: `logged-${i + 1}`,
+      topic: 'a:b',
+      priority: 'normal',
+      ts: at,
+      publisher: 'p',
+      payload: {},
+    }));
+    await store.events.appendEvents(logged);
+    const limits: number[] = [];
+    const log: EventLog = Object.create(store.events) as EventLog;
+    log.readEvents = (q) => {
+      limits.push(q.limit);
+      return store.events.readEvents(q);
+    };
+    const { bus, delivered } = busOn(store, log);
+    await bus.start();
+    // 200,000 whole events in one read held ~190 MB more of a hub's memory at start.
+    expect(limits).toEqual([10_000, 10_000, 10_000]);
+    // Not a retry: only the window can tell it is known; one from each page.
+    for (const n of [1, 12_345, 25_000]) {
+      expect(await bus.publish('p', input(`logged-${n}`))).toEqual({ id: `logged-${n}`, offset: n, durable: true, duplicate: true });
+    }
+    expect(delivered).toHaveLength(0);
+  });
+
   it('replays an event whose batch commits while the replay reads the store', async () => {
     // The store read takes its snapshot at once and answers later; meanwhile the batch with the
     // event commits and leaves the queue. The event is in neither unless the queue is read first.

@@ -80,6 +80,10 @@ export const topicRoom = (pattern: string) => `t:${pattern}`;
  * when its batch is committed (deliver first, then durable ack). Duplicate ids are recognised and
  * not delivered again.
  */
+/** Ids of the log's recent events that a starting hub puts in its dedupe window, read so many at a time. */
+const RECENT_IDS_AT_START = 200_000;
+const RECENT_IDS_PAGE = 10_000;
+
 export class EventBus extends TypedEmitter<EventBusEvents> {
   private readonly offsets: OffsetAllocator;
   /** Ids answered `durable: false` and not committed yet (their duplicates are not durable either). */
@@ -114,8 +118,18 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
   async start(): Promise<void> {
     await this.offsets.start(await this.o.log.maxOffset());
     const since = this.o.clock.now() - (this.o.dedupeWindowMs ?? 10 * 60_000);
-    const recent = await this.o.log.readEvents({ from: since, limit: 200_000 });
-    for (const e of recent) this.recent.add(e.id, e.offset);
+    // In pages: read in one, 200,000 whole events (payloads parsed, cloned from the store's worker)
+    // put a hub starting on a log of 2,000,000 events at 435 MB RSS when ready, 306 MB 15 s later;
+    // in pages of 10,000, 247 and 212 MB (PGlite's WASM memory grows to hold a result, never shrinks).
+    let after: number | undefined;
+    for (let read = 0; read < RECENT_IDS_AT_START;) {
+      const limit = Math.min(RECENT_IDS_PAGE, RECENT_IDS_AT_START - read);
+      const page = await this.o.log.readEvents({ from: since, afterOffset: after, limit });
+      for (const e of page) this.recent.add(e.id, e.offset);
+      read += page.length;
+      if (page.length < limit) break;
+      after = page[page.length - 1]!.offset;
+    }
   }
 
   get currentOffset(): number {
