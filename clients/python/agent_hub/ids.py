@@ -2,8 +2,8 @@
 
 The hub's log keeps an index on event ids; ids made later sort after ids made earlier, so that
 index grows at its right edge instead of taking every insert on a random page (protocol.md,
-"Re-sends"). Python's ``uuid.uuid7`` arrives in 3.14; this is the same layout: 48 bits of Unix
-time in milliseconds, the version (7), the variant, and 74 random bits.
+"Delivery guarantees", **Ids**). Python's ``uuid.uuid7`` arrives in 3.14; this is the same
+layout: 48 bits of Unix time in milliseconds, the version (7), the variant, and 74 random bits.
 """
 from __future__ import annotations
 
