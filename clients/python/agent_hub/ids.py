@@ -15,11 +15,8 @@ from typing import Optional
 
 def time_ordered_id(now_ms: Optional[int] = None) -> str:
     ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
-    value = int.from_bytes(os.urandom(16), "big")
-    value &= ~(((1 << 48) - 1) << 80)  # the time's 48 bits
-    value |= (ms & ((1 << 48) - 1)) << 80
-    value &= ~(0xF << 76)  # version 7
-    value |= 0x7 << 76
-    value &= ~(0x3 << 62)  # variant 10
-    value |= 0x2 << 62
-    return str(uuid.UUID(int=value))
+    b = bytearray(os.urandom(16))
+    b[0:6] = (ms & 0xFFFF_FFFF_FFFF).to_bytes(6, "big")  # 48 bits of time
+    b[6] = (b[6] & 0x0F) | 0x70  # version 7
+    b[8] = (b[8] & 0x3F) | 0x80  # variant 10
+    return str(uuid.UUID(bytes=bytes(b)))
