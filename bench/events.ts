@@ -489,6 +489,7 @@ async function runHub(o: Options): Promise<{ ours: LoadOutcome; replay: ReplayOu
       () => hubMetrics(hub),
     );
     console.log(`  ${await groupCommitOf(hub)}`);
+    console.log(`  ${await gcOf(hub)}`);
     console.log(`  ${threadSplit(ours.cpu)}`);
     if (ours.pub.sent < DEDUPE_WINDOW_IDS)
       console.log(
@@ -530,6 +531,27 @@ async function groupCommitOf(hub: HubProcess): Promise<string> {
   // Stalls an average hides (a WAL segment made inside a commit took 20-70 ms before the store made them ahead).
   const slow = batches - value(`${COMMIT_BUCKET}{le="0.025"}`);
   return `group commit (whole run): ${batches.toLocaleString('en-US')} batches, ${(events / batches).toFixed(1)} events each, ${((seconds / batches) * 1000).toFixed(2)} ms each on average, ${fmtCount(slow)} over 25 ms${pushback}`;
+}
+
+/**
+ * The hub's main-thread garbage collections over the whole run (start, warm-up and load), from
+ * prom-client's `nodejs_gc_duration_seconds`: young-generation scavenges pause the event loop for
+ * ~1 ms each at this load, so how often they come (per 1,000 events) tracks what the hub allocates
+ * per event, and their pauses are part of its latency tail.
+ */
+async function gcOf(hub: HubProcess): Promise<string> {
+  const value = await hubMetrics(hub);
+  const events = value('agenthub_event_log_committed_total');
+  const kind = (k: string) => ({
+    n: value(`nodejs_gc_duration_seconds_count{kind="${k}"}`),
+    s: value(`nodejs_gc_duration_seconds_sum{kind="${k}"}`),
+  });
+  const minor = kind('minor');
+  const major = kind('major');
+  if (!(minor.n > 0) || !(events > 0)) return 'main-thread GC: not reported';
+  const per1k = (n: number) => ((n / events) * 1000).toFixed(2);
+  const avg = (g: { n: number; s: number }) => (g.n > 0 ? ((g.s / g.n) * 1000).toFixed(2) : '?');
+  return `main-thread GC (whole run): ${fmtCount(minor.n)} scavenges (${per1k(minor.n)} per 1,000 events, ${avg(minor)} ms each), ${fmtCount(major.n)} full collections (${avg(major)} ms each)`;
 }
 
 async function runBaseline(o: Options): Promise<LoadOutcome> {
