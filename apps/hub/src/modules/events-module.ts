@@ -6,7 +6,6 @@ import {
   HubError,
   AckEvents,
   isHubTopic,
-  patternsMatching,
   NackEvent,
   PublishBatch,
   PublishEvent,
@@ -18,7 +17,7 @@ import {
   type HubEvent,
   type PublishResult,
 } from '@agent-hub/protocol';
-import { DeadLetterActions, EventBus, ReservedOffsets, topicRoom, uuidV7, type OffsetAllocator } from '@agent-hub/core';
+import { DeadLetterActions, EventBus, ReservedOffsets, roomsForTopic, topicRoom, uuidV7, type OffsetAllocator } from '@agent-hub/core';
 import type { Socket } from 'socket.io';
 import type { HubContext } from '../context.ts';
 import type { HubModule } from '../module.ts';
@@ -119,9 +118,11 @@ export function eventsModule(
   /**
    * The live stream, for the dashboards on this node: those on other nodes get the event from the
    * relay. Socket.IO encodes a broadcast before looking for recipients: skipped with no dashboard.
+   * (Room lists are shared per topic and frozen, `roomsForTopic`; Socket.IO's `to()` only reads
+   * them, though its type asks for a mutable array.)
    */
-  const streamHere = (event: HubEvent, rooms: string[]) => {
-    if (operators.sockets.size > 0) operators.local.to(rooms).emit('event:stream', event);
+  const streamHere = (event: HubEvent, rooms: readonly string[]) => {
+    if (operators.sockets.size > 0) operators.local.to(rooms as string[]).emit('event:stream', event);
   };
   /**
    * Consecutive events on one topic, accepted in the same turn of the event loop (a publisher's
@@ -131,7 +132,7 @@ export function eventsModule(
    * that speak protocol 3). A lone event is still sent as `event`. A run ends at a change of
    * topic, so every connection still gets its events in offset order.
    */
-  let run: { topic: string; rooms: string[]; events: HubEvent[] } | null = null;
+  let run: { topic: string; rooms: readonly string[]; events: HubEvent[] } | null = null;
   /** This node's connections of protocol 2 or older: while there are none, a run needs no split. */
   let olderConnections = 0;
   let runFlushQueued = false;
@@ -139,10 +140,10 @@ export function eventsModule(
     const r = run;
     run = null;
     if (!r) return;
-    if (r.events.length === 1) return void agents.local.to(r.rooms).emit('event', r.events[0]!);
+    if (r.events.length === 1) return void agents.local.to(r.rooms as string[]).emit('event', r.events[0]!);
     // Connections of protocol 3 take the run as one `events`; older ones get one `event` each,
     // as they always did (they may take `events` for replay pages only).
-    if (olderConnections === 0) return void agents.local.to(r.rooms).emit('events', r.events);
+    if (olderConnections === 0) return void agents.local.to(r.rooms as string[]).emit('events', r.events);
     const batched: string[] = [];
     const single: string[] = [];
     // A socket in several of the rooms is listed more than once; Socket.IO sends to it once.
@@ -162,7 +163,7 @@ export function eventsModule(
    * is in them: an event nobody here subscribes to (a health transition in a connect storm, say)
    * is not encoded for nobody.
    */
-  const deliverHere = (event: HubEvent, rooms: string[]) => {
+  const deliverHere = (event: HubEvent, rooms: readonly string[]) => {
     if (rooms.some((r) => agents.adapter.rooms.has(r))) {
       if (run && run.topic === event.topic && run.events.length < LIVE_RUN_MAX) run.events.push(event);
       else {
@@ -209,7 +210,7 @@ export function eventsModule(
         // relay still holds, so the order holds across a switch.
         flushRun();
         relay.flush();
-        agents.to(rooms).emit('event', event);
+        agents.to(rooms as string[]).emit('event', event);
         streamHere(event, rooms);
       },
     },
@@ -337,7 +338,7 @@ export function eventsModule(
       await bus.start();
       // Events other nodes published, in their order: to this node's subscribers of their topics.
       await relay?.start((events) => {
-        for (const event of events) deliverHere(event, patternsMatching(event.topic).map(topicRoom));
+        for (const event of events) deliverHere(event, roomsForTopic(event.topic));
       });
       // Broadcasts from other nodes were lost while Redis was away; each local subscriber gets
       // what the log holds for its patterns since the outage began (the SDK drops ids it has).

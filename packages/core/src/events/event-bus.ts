@@ -19,7 +19,8 @@ import type { OffsetAllocator } from './offset-allocator.ts';
 
 /** Delivers an event to every subscriber of the given rooms (Socket.IO rooms in the hub). */
 export interface Fanout {
-  deliver(event: HubEvent, rooms: string[]): void;
+  /** `rooms` is shared between events on the same topic (`roomsForTopic`): read it, never change it. */
+  deliver(event: HubEvent, rooms: readonly string[]): void;
 }
 
 export interface EventBusOptions {
@@ -74,6 +75,26 @@ export interface Accepted {
 
 /** Room name for a topic pattern; prefixed so topics never collide with other rooms. */
 export const topicRoom = (pattern: string) => `t:${pattern}`;
+
+/** Topics whose rooms are kept; past this many the list starts again (a client inventing topics only costs lookups). */
+const ROOMS_KEPT = 4096;
+const roomsKept = new Map<string, readonly string[]>();
+
+/**
+ * The rooms an event on `topic` is delivered to: the room of every pattern matching it. Topics
+ * repeat, so the list is made once per topic and shared (frozen): building it for every event
+ * (split, joins, one string per room) was ~760 bytes an event, ~10 % of what the hub allocated
+ * per event at 10,000/s.
+ */
+export function roomsForTopic(topic: string): readonly string[] {
+  let rooms = roomsKept.get(topic);
+  if (!rooms) {
+    if (roomsKept.size >= ROOMS_KEPT) roomsKept.clear();
+    rooms = Object.freeze(patternsMatching(topic).map(topicRoom));
+    roomsKept.set(topic, rooms);
+  }
+  return rooms;
+}
 
 /**
  * The event bus: assigns offsets, fans out at once, persists in batches, and acks each publisher
@@ -227,7 +248,7 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
       payload: input.payload,
     };
     this.recent.add(id, event.offset);
-    this.o.fanout.deliver(event, patternsMatching(event.topic).map(topicRoom));
+    this.o.fanout.deliver(event, roomsForTopic(event.topic));
     this.emit('published', event);
     const committed = this.batcher.add(event);
     delivered();

@@ -1,4 +1,4 @@
-export { EventBus, topicRoom } from './event-bus.ts';
+export { EventBus, roomsForTopic, topicRoom } from './event-bus.ts';
 export type { Accepted, Fanout, EventBusOptions, EventBusEvents, PublishInput } from './event-bus.ts';
 export { EventBatcher, STORE_RETRY_MS, type BatcherHooks, type BatcherOptions } from './event-batcher.ts';
 export { ReservedOffsets, OFFSET_RESERVATION_KEY } from './reserved-offsets.ts';
