@@ -125,6 +125,52 @@ describe('EventBus publish semantics', () => {
     expect(bus.watermark).toBeGreaterThanOrEqual(r.offset);
   });
 
+  it('delivers an event whose offset is at hand within the publish call, in order', async () => {
+    const { bus, clock, delivered } = busOn();
+    await bus.start();
+    const answers = [bus.publish('p', input('now-1')), bus.publish('p', input('now-2'))];
+    // No await yet: both are delivered, numbered in call order, and in flight for duplicates.
+    expect(delivered.map((e) => e.id)).toEqual(['now-1', 'now-2']);
+    expect(delivered[1]!.offset).toBe(delivered[0]!.offset + 1);
+    const duplicate = bus.publish('p', input('now-2'));
+    clock.advance(5);
+    const [a, b] = await Promise.all(answers);
+    expect(a).toEqual({ id: 'now-1', offset: delivered[0]!.offset, durable: true, duplicate: false });
+    expect(await duplicate).toEqual({ ...b, duplicate: true });
+    expect(delivered).toHaveLength(2);
+  });
+
+  it('answers a publish while the store fails durable: false once, and reports it durable when it commits', async () => {
+    const store = new MemoryStore();
+    let failing = true;
+    const log = new Proxy(store.events, {
+      get: (target, key) =>
+        key === 'appendEvents'
+          ? (events: HubEvent[]) => (failing ? Promise.reject(new Error('store down')) : target.appendEvents(events))
+          : Reflect.get(target, key, target),
+    });
+    const { bus, clock, delivered } = busOn(store, log);
+    await bus.start();
+    const late: string[][] = [];
+    bus.on('lateDurable', (events) => late.push(events.map((e) => e.id)));
+    const answer = bus.publish('p', input('queued'));
+    await Promise.resolve();
+    clock.advance(5);
+    const first = await answer;
+    expect(delivered.map((e) => e.id)).toEqual(['queued']);
+    expect(first).toMatchObject({ id: 'queued', durable: false, duplicate: false });
+    // Out of flight once answered: a duplicate is answered from the window, still not durable.
+    expect(await bus.publish('p', input('queued'))).toEqual({ ...first, duplicate: true });
+    failing = false;
+    for (let i = 0; i < 5 && late.length === 0; i++) {
+      clock.advance(60_000);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(late).toEqual([['queued']]);
+    expect((await store.events.readEvents({ afterOffset: 0, limit: 10 })).map((e) => e.id)).toEqual(['queued']);
+    expect(delivered).toHaveLength(1);
+  });
+
   it('clamps an offset an agent reports to the watermark', async () => {
     const { bus } = busOn();
     await bus.start();

@@ -79,17 +79,25 @@ export class EventBatcher {
     this.probe = p ? new RecoveryProbe(p.ping, clock, p, () => this.retryNow(), opts.random) : null;
   }
 
+  /** Queues an event; resolves with whether it is durable, the first time that is known. */
   add(event: HubEvent): Promise<boolean> {
-    return new Promise((settle) => {
-      const p: Pending = { event, at: this.clock.now(), settle, toldNotDurable: false };
-      this.queue.push(p);
-      if (this.failures > 0 || this.silent) {
-        p.toldNotDurable = true;
-        return settle(false);
-      }
-      if (this.queue.length >= this.opts.max) void this.flush();
-      else this.timer ??= this.clock.setTimeout(() => void this.flush(), this.opts.delayMs);
-    });
+    return new Promise((settle) => this.enqueue(event, settle));
+  }
+
+  /**
+   * Queues an event without a promise of its own (the bus makes the one its publisher waits on).
+   * `settle` may be called again later: `false` when the store fails, then `true` once the event
+   * commits after all; a caller counts the first call, as a promise's resolve does.
+   */
+  enqueue(event: HubEvent, settle: (durable: boolean) => void): void {
+    const p: Pending = { event, at: this.clock.now(), settle, toldNotDurable: false };
+    this.queue.push(p);
+    if (this.failures > 0 || this.silent) {
+      p.toldNotDurable = true;
+      return settle(false);
+    }
+    if (this.queue.length >= this.opts.max) void this.flush();
+    else this.timer ??= this.clock.setTimeout(() => void this.flush(), this.opts.delayMs);
   }
 
   /** Events accepted but not yet committed, in offset order (replay must include them). */

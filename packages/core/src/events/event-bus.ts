@@ -185,7 +185,17 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
 
   publish(publisher: string, input: PublishInput): Promise<PublishResult> {
     const id = input.id ?? this.o.newId();
-    return this.known(id, input) ?? this.track(id, this.publishNew(id, publisher, input, noop));
+    const known = this.known(id, input);
+    if (known) return known;
+    // The common case, an offset at hand: delivered and queued now, in this call. Through the
+    // async path each event also paid for a suspended async function and the promises around it.
+    const offset = input.retry ? undefined : this.offsets.next();
+    if (typeof offset !== 'number') return this.track(id, this.publishNew(id, publisher, input, noop, offset));
+    try {
+      return this.numbered(id, offset, publisher, input);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   /**
@@ -226,7 +236,52 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
     return done;
   }
 
-  private async publishNew(id: string, publisher: string, input: PublishInput, delivered: () => void): Promise<PublishResult> {
+  /**
+   * Delivers and queues an event that has its offset. It is in flight (a duplicate waits for its
+   * answer) until the batcher first says whether it is durable: later answers (committed after
+   * all, once the store is back) go to `lateDurable`, as with a promise, whose first answer counts.
+   */
+  private numbered(id: string, offset: number, publisher: string, input: PublishInput): Promise<PublishResult> {
+    const event = this.deliverNew(id, offset, publisher, input);
+    let answered = false;
+    const done = new Promise<PublishResult>((resolve) => {
+      this.batcher.enqueue(event, (durable) => {
+        if (answered) return;
+        answered = true;
+        this.inflight.delete(id);
+        if (!durable) this.notDurable.add(id);
+        resolve({ id, offset, durable, duplicate: false });
+      });
+    });
+    if (!answered) this.inflight.set(id, done);
+    return done;
+  }
+
+  /** Stamps, remembers and delivers a new event (to this node's rooms; the log comes next). */
+  private deliverNew(id: string, offset: number, publisher: string, input: PublishInput): HubEvent {
+    const event: HubEvent = {
+      id,
+      offset,
+      topic: input.topic,
+      priority: input.priority,
+      ts: new Date(this.o.clock.now()).toISOString(),
+      publisher,
+      payload: input.payload,
+    };
+    this.recent.add(id, offset);
+    this.o.fanout.deliver(event, roomsForTopic(event.topic));
+    this.emit('published', event);
+    return event;
+  }
+
+  /** `pending`: the offset `publish` already asked for, still on its way. */
+  private async publishNew(
+    id: string,
+    publisher: string,
+    input: PublishInput,
+    delivered: () => void,
+    pending?: Promise<number>,
+  ): Promise<PublishResult> {
     if (input.retry) {
       // A re-send (after a reconnect, possibly to another node): the log's unique id decides.
       const stored = await this.storedOffset(id);
@@ -237,24 +292,13 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
         return { id, offset: stored, durable: true, duplicate: true };
       }
     }
-    const offset = await this.offsets.next();
-    const event: HubEvent = {
-      id,
-      offset,
-      topic: input.topic,
-      priority: input.priority,
-      ts: new Date(this.o.clock.now()).toISOString(),
-      publisher,
-      payload: input.payload,
-    };
-    this.recent.add(id, event.offset);
-    this.o.fanout.deliver(event, roomsForTopic(event.topic));
-    this.emit('published', event);
+    const offset = await (pending ?? this.offsets.next());
+    const event = this.deliverNew(id, offset, publisher, input);
     const committed = this.batcher.add(event);
     delivered();
     const durable = await committed;
     if (!durable) this.notDurable.add(id);
-    return { id, offset: event.offset, durable, duplicate: false };
+    return { id, offset, durable, duplicate: false };
   }
 
   /** The offset of an id already in the log; undefined if absent or the store cannot tell now. */
