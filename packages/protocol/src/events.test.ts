@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { patternsMatching, topicMatches, topicProblem } from './events.ts';
+import { timeOrderedId } from './ids.ts';
+import { PRIORITIES, PublishEvent, patternsMatching, readPublishEvent, topicMatches, topicProblem } from './events.ts';
 
 describe('topic patterns', () => {
   it('"*" matches exactly one trailing segment', () => {
@@ -31,5 +32,69 @@ describe('topic patterns', () => {
     expect(topicProblem('', false)).toMatch(/length/);
     expect(topicProblem('*', true)).toMatch(/lone/);
     expect(topicProblem('a:b_c-d.e', false)).toBeNull();
+  });
+});
+
+describe('readPublishEvent', () => {
+  const topics = [
+    'a',
+    'orders:eu:created',
+    'a.b-c_D9:x',
+    'x'.repeat(256),
+    'x'.repeat(257),
+    Array(8).fill('s').join(':'),
+    Array(9).fill('s').join(':'),
+    '',
+    'a::b',
+    ':a',
+    'a:',
+    'a b',
+    'a:*',
+    'a:#',
+    '#',
+    '$hub:audit',
+    '$hub',
+    'ü',
+    'a\0',
+  ];
+  const ids = [undefined, 'e1', timeOrderedId(), 'x'.repeat(64), 'x'.repeat(65), '', 'a.b', 'a b', 7, null];
+  const priorities = [undefined, 'low', 'normal', 'high', 'critical', 'urgent', 1, null];
+  const retries = [undefined, true, false, 'yes', 0];
+  const payloads = [undefined, null, 0, 'text', { a: [1, { b: 2 }] }];
+
+  it("gives PublishEvent's answer for every publish it reads, and reads every plain one", () => {
+    let read = 0;
+    let n = 0;
+    for (const topic of topics)
+      for (const id of ids)
+        for (const priority of priorities)
+          for (const retry of retries) {
+            const payload = payloads[n++ % payloads.length];
+            const raw: Record<string, unknown> = { topic, payload, extra: 'dropped' };
+            if (id !== undefined) raw.id = id;
+            if (priority !== undefined) raw.priority = priority;
+            if (retry !== undefined) raw.retry = retry;
+            const fast = readPublishEvent(raw);
+            const zod = PublishEvent.safeParse(raw);
+            const plain =
+              /^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+){0,7}$/.test(topic) &&
+              topic.length <= 256 &&
+              (id === undefined || (typeof id === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(id))) &&
+              (priority === undefined || PRIORITIES.includes(priority as never)) &&
+              (retry === undefined || typeof retry === 'boolean');
+            if (plain) {
+              expect(zod.success, JSON.stringify(raw).slice(0, 120)).toBe(true);
+              expect(fast, JSON.stringify(raw).slice(0, 120)).toEqual(zod.data);
+              read++;
+            } else expect(fast).toBeUndefined();
+          }
+    expect(read).toBeGreaterThan(100);
+  });
+
+  it('leaves non-objects, and topics it does not vouch for, to PublishEvent', () => {
+    for (const raw of [null, 'topic', 3, [{ topic: 'a' }], undefined]) expect(readPublishEvent(raw)).toBeUndefined();
+    // `$hub:` topics pass PublishEvent's grammar (the hub answers FORBIDDEN, not a malformed request).
+    expect(PublishEvent.safeParse({ topic: '$hub:audit', payload: 1 }).success).toBe(true);
+    expect(readPublishEvent({ topic: '$hub:audit', payload: 1 })).toBeUndefined();
   });
 });

@@ -88,6 +88,60 @@ export const PublishEvent = z.object({
 });
 export type PublishEvent = z.input<typeof PublishEvent>;
 
+/** A publish as PublishEvent parses it: the priority defaulted, unknown fields dropped. */
+export type PublishEventParsed = z.output<typeof PublishEvent>;
+
+/**
+ * PublishEvent's answer for a well-formed publish, read without zod: every accepted event goes
+ * through it, and zod's parse (an output object, a check context per field, a closure for the
+ * topic's refinement) was ~1 KB and ~0.4 µs an event at 10,000/s. Only publishes it can vouch
+ * for are read here (a plain topic: no `$hub:` segment, no wildcard); for anything else it answers
+ * undefined and the caller parses with PublishEvent, which also words the error. A test holds it
+ * to PublishEvent's answers.
+ */
+export function readPublishEvent(raw: unknown): PublishEventParsed | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const r = raw as Record<string, unknown>;
+  const { id, topic, priority, retry } = r;
+  if (typeof topic !== 'string' || !plainTopic(topic)) return undefined;
+  if (id !== undefined && (typeof id !== 'string' || !plainEventId(id))) return undefined;
+  if (priority !== undefined && (typeof priority !== 'string' || !(PRIORITIES as readonly string[]).includes(priority))) return undefined;
+  if (retry !== undefined && typeof retry !== 'boolean') return undefined;
+  const out: PublishEventParsed = { topic, priority: (priority as Priority | undefined) ?? 'normal', payload: r.payload };
+  if (id !== undefined) out.id = id;
+  if (retry !== undefined) out.retry = retry;
+  return out;
+}
+
+/** `[A-Za-z0-9_.-]+` segments joined by `:`, within the limits: topicProblem's plain case. */
+function plainTopic(t: string): boolean {
+  if (t.length === 0 || t.length > LIMITS.topicMax) return false;
+  let segments = 1;
+  let segment = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 58 /* : */) {
+      if (segment === 0) return false;
+      segments++;
+      segment = 0;
+    } else if (isWordChar(c) || c === 46 /* . */) segment++;
+    else return false;
+  }
+  return segment > 0 && segments <= LIMITS.topicSegmentsMax;
+}
+
+/** EventId's rule: 1 to 64 of `[A-Za-z0-9_-]`. */
+function plainEventId(id: string): boolean {
+  if (id.length === 0 || id.length > 64) return false;
+  for (let i = 0; i < id.length; i++) if (!isWordChar(id.charCodeAt(i))) return false;
+  return true;
+}
+
+/** `[A-Za-z0-9_-]` */
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45;
+}
+
 /**
  * Several publishes in one message (`event:publish-batch`), each answered on its own, in order.
  * The items are checked one by one against PublishEvent (a bad one fails alone), so the list

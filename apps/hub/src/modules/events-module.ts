@@ -9,6 +9,7 @@ import {
   NackEvent,
   PublishBatch,
   PublishEvent,
+  readPublishEvent,
   ReplayQuery,
   Subscribe,
   TopicPattern,
@@ -425,17 +426,21 @@ export function eventsModule(
     },
 
     agentEvents: {
-      'event:publish': request(PublishEvent, ({ socket, agentId, input }) => {
-        authorizePublish(socket.data.credential, input.topic, input.payload, ctx.config.LEGACY_HUB_TOPICS);
-        refuseIfOverloaded();
-        return publishFrom(socket, agentId, input);
-      }),
+      'event:publish': request(
+        PublishEvent,
+        ({ socket, agentId, input }) => {
+          authorizePublish(socket.data.credential, input.topic, input.payload, ctx.config.LEGACY_HUB_TOPICS);
+          refuseIfOverloaded();
+          return publishFrom(socket, agentId, input);
+        },
+        { read: readPublishEvent },
+      ),
       'event:publish-batch': request(PublishBatch, async ({ socket, agentId, input, log }) => {
         // Overload refuses the whole batch (one retry-after for all of it); anything else is per event.
         refuseIfOverloaded(input.events.length);
         const answers = input.events.map((raw) => {
           try {
-            const event = parseOrThrow(PublishEvent, raw);
+            const event = readPublishEvent(raw) ?? parseOrThrow(PublishEvent, raw);
             authorizePublish(socket.data.credential, event.topic, event.payload, ctx.config.LEGACY_HUB_TOPICS);
             // In order: each is numbered (and delivered) before the next is looked at.
             return publishFrom(socket, agentId, event);
