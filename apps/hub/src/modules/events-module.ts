@@ -7,6 +7,7 @@ import {
   AckEvents,
   isHubTopic,
   NackEvent,
+  PRIORITIES,
   PublishBatch,
   PublishEvent,
   readPublishEvent,
@@ -16,6 +17,7 @@ import {
   Unsubscribe,
   type Ack,
   type HubEvent,
+  type Priority,
   type PublishResult,
 } from '@agent-hub/protocol';
 import { DeadLetterActions, EventBus, ReservedOffsets, roomsForTopic, topicRoom, uuidV7, type OffsetAllocator } from '@agent-hub/core';
@@ -230,7 +232,12 @@ export function eventsModule(
       boundedWait: isNetworkStore(ctx.store.kind),
     },
   });
-  bus.on('published', (e) => throughput.inc({ priority: e.priority }));
+  // One child per priority, made once: `inc({ priority })` hashed the labels for every event.
+  const publishedAt = Object.fromEntries(PRIORITIES.map((p) => [p, throughput.labels({ priority: p })])) as Record<
+    Priority,
+    { inc(): void }
+  >;
+  bus.on('published', (e) => publishedAt[e.priority].inc());
   bus.on('duplicate', (d) => duplicates.inc({ retry: String(d.retry) }));
   bus.on('republished', (r) => republished.inc({ found: String(r.found) }));
   // Publishers answered `durable: false` (store down) learn when their events commit after all.
