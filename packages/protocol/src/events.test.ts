@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { timeOrderedId } from './ids.ts';
-import { PRIORITIES, PublishEvent, patternsMatching, readPublishEvent, topicMatches, topicProblem } from './events.ts';
+import {
+  AckEvents,
+  PRIORITIES,
+  PublishEvent,
+  patternsMatching,
+  readAckEvents,
+  readPublishEvent,
+  topicMatches,
+  topicProblem,
+} from './events.ts';
 
 describe('topic patterns', () => {
   it('"*" matches exactly one trailing segment', () => {
@@ -96,5 +105,42 @@ describe('readPublishEvent', () => {
     // `$hub:` topics pass PublishEvent's grammar (the hub answers FORBIDDEN, not a malformed request).
     expect(PublishEvent.safeParse({ topic: '$hub:audit', payload: 1 }).success).toBe(true);
     expect(readPublishEvent({ topic: '$hub:audit', payload: 1 })).toBeUndefined();
+  });
+});
+
+describe('readAckEvents', () => {
+  const offsets = [0, 1, 123_456, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 1, -1, 1.5, NaN, Infinity, '5', null];
+  const samples = [
+    undefined,
+    [],
+    [0, 0.5, 17, 3_600_000],
+    Array.from({ length: 200 }, (_, i) => i),
+    Array.from({ length: 201 }, (_, i) => i),
+    [3_600_001],
+    [-1],
+    [NaN],
+    [Infinity],
+    ['3'],
+    [null],
+    'many',
+    { 0: 1 },
+  ];
+
+  it("gives AckEvents' answer for every ack it reads, and reads every well-formed one", () => {
+    let read = 0;
+    for (const offset of offsets)
+      for (const latencies of samples) {
+        const raw: Record<string, unknown> = { offset, extra: 1 };
+        if (latencies !== undefined) raw.latencies = latencies;
+        const fast = readAckEvents(raw);
+        const zod = AckEvents.safeParse(raw);
+        const label = `${String(offset)} ${JSON.stringify(latencies)?.slice(0, 40)}`;
+        if (zod.success) {
+          expect(fast, label).toEqual(zod.data);
+          read++;
+        } else expect(fast, label).toBeUndefined();
+      }
+    expect(read).toBe(16);
+    for (const raw of [null, [], 'ack', 5]) expect(readAckEvents(raw)).toBeUndefined();
   });
 });

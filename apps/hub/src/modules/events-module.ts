@@ -10,6 +10,7 @@ import {
   PRIORITIES,
   PublishBatch,
   PublishEvent,
+  readAckEvents,
   readPublishEvent,
   ReplayQuery,
   Subscribe,
@@ -500,14 +501,18 @@ export function eventsModule(
         noteUnsubscribed(socket, input.patterns);
         return { patterns: input.patterns };
       }),
-      'event:ack': signal(AckEvents, ({ socket, agentId, input }) => {
-        bus.recordOffset(agentId, input.offset);
-        noteAcked(socket, input.offset);
-        for (const ms of input.latencies ?? []) {
-          latency.observe(ms / 1000);
-          monitor.observe(ms);
-        }
-      }),
+      'event:ack': signal(
+        AckEvents,
+        ({ socket, agentId, input }) => {
+          bus.recordOffset(agentId, input.offset);
+          noteAcked(socket, input.offset);
+          for (const ms of input.latencies ?? []) {
+            latency.observe(ms / 1000);
+            monitor.observe(ms);
+          }
+        },
+        { read: readAckEvents },
+      ),
       'event:nack': request(NackEvent, ({ agentId, input }) => bus.deadLetter(agentId, input)),
     },
 

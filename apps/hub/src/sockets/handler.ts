@@ -58,6 +58,8 @@ export interface RequestHandler<R> {
 export interface SignalHandler {
   readonly kind: 'signal';
   readonly schema: z.ZodType;
+  /** As RequestHandler's. */
+  readonly read?: (payload: unknown) => unknown;
   readonly handle: (call: AgentCall<never>) => Promise<void> | void;
 }
 
@@ -85,8 +87,12 @@ export function request<S extends z.ZodType, R>(
 }
 
 /** A signal handler for the table (events the protocol sends without an ack). */
-export function signal<S extends z.ZodType>(schema: S, handle: (call: AgentCall<z.infer<S>>) => Promise<void> | void): SignalHandler {
-  return { kind: 'signal', schema, handle: handle as SignalHandler['handle'] };
+export function signal<S extends z.ZodType>(
+  schema: S,
+  handle: (call: AgentCall<z.infer<S>>) => Promise<void> | void,
+  opts: { read?: (payload: unknown) => z.infer<S> | undefined } = {},
+): SignalHandler {
+  return { kind: 'signal', schema, read: opts.read, handle: handle as SignalHandler['handle'] };
 }
 
 type AnyHandler = RequestHandler<unknown> | SignalHandler;
@@ -161,7 +167,8 @@ async function runSignal(ctx: HubContext, socket: AgentSocket, event: string, ha
     checkSize(ctx, socket, payload);
     refuseBinary(payload);
     if (!socket.data.registered) throw new HubError('AGENT_NOT_REGISTERED', `send "agent:register" before "${event}"`);
-    await handler.handle({ socket, agentId: socket.data.agentId, input: parseOrThrow(handler.schema, payload) as never, log });
+    const input = (handler.read?.(payload) ?? parseOrThrow(handler.schema, payload)) as never;
+    await handler.handle({ socket, agentId: socket.data.agentId, input, log });
   } catch (err) {
     const body = toErrorBody(err, log);
     reject(ctx, socket, body.code, body.message);
