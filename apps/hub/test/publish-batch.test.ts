@@ -192,3 +192,31 @@ describe('live bursts as older connections come and go', () => {
     }
   });
 });
+
+describe('requests sent back to back on one connection', () => {
+  it('delivers a publish sent right behind a subscribe, before its ack, to that subscription live', async () => {
+    const a = await rawAgent('order-sub', 3);
+    // Both in one go: the agent does not wait for the subscribe's ack before it publishes.
+    const subscribed = a.call<{ fromOffset: number }>('event:subscribe', { patterns: ['order:own'] });
+    const published = a.call<PublishResult>('event:publish', { topic: 'order:own', payload: 'behind the subscribe' });
+    const [sub, pub] = await Promise.all([subscribed, published]);
+    expect(sub.ok && pub.ok).toBe(true);
+    await eventually(() => a.received().length === 1, 3000, 'the event behind the subscribe');
+    expect(a.received()[0]!.payload).toBe('behind the subscribe');
+  });
+
+  it('delivers nothing from a publish sent right behind an unsubscribe of several patterns', async () => {
+    const a = await rawAgent('order-unsub', 3);
+    const patterns = ['order:a', 'order:b', 'order:c'];
+    expect((await a.call('event:subscribe', { patterns })).ok).toBe(true);
+    const left = a.call('event:unsubscribe', { patterns });
+    const published = a.call<PublishResult>('event:publish', { topic: 'order:c', payload: 'after leaving' });
+    const [unsub, pub] = await Promise.all([left, published]);
+    expect(unsub.ok && pub.ok).toBe(true);
+    // A later event on a topic it still hears is the marker: everything before it has arrived.
+    expect((await a.call('event:subscribe', { patterns: ['order:marker'] })).ok).toBe(true);
+    expect((await a.call('event:publish', { topic: 'order:marker', payload: 'marker' })).ok).toBe(true);
+    await eventually(() => a.received().some((e) => e.payload === 'marker'), 3000, 'the marker');
+    expect(a.received().map((e) => e.payload)).toEqual(['marker']);
+  });
+});

@@ -472,9 +472,14 @@ export function eventsModule(
       }),
       'event:subscribe': request(Subscribe, async ({ socket, agentId, input }) => {
         authorizeSubscribe(socket.data.credential, input.patterns);
-        // Notices resume once this subscription's catch-up is complete (see below).
-        await socket.leave(WATERMARK_ROOM);
-        await socket.join(input.patterns.map(topicRoom));
+        // The rooms change as the hub reads the subscribe, before it handles anything after it on
+        // this connection: a publish the agent sends right behind it, not waiting for the ack, is
+        // delivered to this subscription live (publishes are numbered and delivered in the call
+        // that reads them). Notices resume once this subscription's catch-up is complete (below).
+        const left = socket.leave(WATERMARK_ROOM);
+        const joined = socket.join(input.patterns.map(topicRoom));
+        await left;
+        await joined;
         const requested = input.fromOffset ?? handshakeOffset(socket.handshake.auth) ?? (await bus.agentOffset(agentId));
         // For the agent page: each pattern's policy in force, and where its lag starts counting.
         const policyOf = Object.fromEntries(input.patterns.map((p) => [p, input.policy ?? policies.policyFor(p)]));
@@ -497,7 +502,9 @@ export function eventsModule(
         return { patterns: input.patterns, replayed, fromOffset: from, watermark };
       }),
       'event:unsubscribe': request(Unsubscribe, async ({ socket, input }) => {
-        for (const p of input.patterns) await socket.leave(topicRoom(p));
+        // All at once, as the hub reads it (as for a subscribe): nothing published after it is sent here.
+        const leaving = input.patterns.map((p) => socket.leave(topicRoom(p)));
+        for (const left of leaving) await left;
         noteUnsubscribed(socket, input.patterns);
         return { patterns: input.patterns };
       }),
