@@ -140,6 +140,23 @@ describe('EventBus publish semantics', () => {
     expect(delivered).toHaveLength(2);
   });
 
+  it('stamps each event with the millisecond the bus accepted it', async () => {
+    const { bus, clock, delivered } = busOn();
+    await bus.start();
+    const at = () => new Date(clock.now()).toISOString();
+    const expected = [at(), at()];
+    void bus.publish('p', input('ts-1'));
+    void bus.publish('p', input('ts-2'));
+    clock.advance(1);
+    expected.push(at());
+    void bus.publish('p', input('ts-3'));
+    clock.advance(1500);
+    expected.push(at());
+    void bus.publish('p', input('ts-4'));
+    expect(delivered.map((e) => e.ts)).toEqual(expected);
+    expect(new Set(expected).size).toBe(3);
+  });
+
   it('answers a publish while the store fails durable: false once, and reports it durable when it commits', async () => {
     const store = new MemoryStore();
     let failing = true;

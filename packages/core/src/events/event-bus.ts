@@ -110,6 +110,9 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
   /** Ids answered `durable: false` and not committed yet (their duplicates are not durable either). */
   private readonly notDurable = new Set<string>();
   private readonly inflight = new Map<string, Promise<PublishResult>>();
+  /** The last accept time stamped, and its text: at 10,000/s ten events share each millisecond. */
+  private stampedAt = Number.NaN;
+  private stamp = '';
   private readonly recent = new RecentIds(200_000);
   private readonly batcher: EventBatcher;
   private readonly offsetWrites = new Map<string, number>();
@@ -264,7 +267,7 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
       offset,
       topic: input.topic,
       priority: input.priority,
-      ts: new Date(this.o.clock.now()).toISOString(),
+      ts: this.acceptedAt(),
       publisher,
       payload: input.payload,
     };
@@ -272,6 +275,16 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
     this.o.fanout.deliver(event, roomsForTopic(event.topic));
     this.emit('published', event);
     return event;
+  }
+
+  /** Now as ISO text, made once per millisecond (a Date and its text were ~170 bytes an event). */
+  private acceptedAt(): string {
+    const now = this.o.clock.now();
+    if (now !== this.stampedAt) {
+      this.stamp = new Date(now).toISOString();
+      this.stampedAt = now;
+    }
+    return this.stamp;
   }
 
   /** `pending`: the offset `publish` already asked for, still on its way. */
