@@ -140,6 +140,29 @@ describe('EventBus publish semantics', () => {
     expect(delivered).toHaveLength(2);
   });
 
+  it('answers a publish that fails on the way with a rejection, never a throw', async () => {
+    const store = new MemoryStore();
+    const bus = new EventBus({
+      log: store.events,
+      offsets: new ReservedOffsets(store.kv, silentLogger, 100),
+      fanout: {
+        deliver: () => {
+          throw new Error('fan-out failed');
+        },
+      },
+      clock: new FakeClock(),
+      newId: uuidV7,
+      logger: silentLogger,
+      batchMax: 1000,
+      batchDelayMs: 5,
+      policyFor: () => 'full',
+    });
+    await bus.start();
+    let answer: Promise<unknown> | undefined;
+    expect(() => (answer = bus.publish('p', input('fails')))).not.toThrow();
+    await expect(answer).rejects.toThrow('fan-out failed');
+  });
+
   it('stamps each event with the millisecond the bus accepted it', async () => {
     const { bus, clock, delivered } = busOn();
     await bus.start();

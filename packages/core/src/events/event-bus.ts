@@ -192,13 +192,15 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
     if (known) return known;
     // The common case, an offset at hand: delivered and queued now, in this call. Through the
     // async path each event also paid for a suspended async function and the promises around it.
-    const offset = input.retry ? undefined : this.offsets.next();
-    if (typeof offset !== 'number') return this.track(id, this.publishNew(id, publisher, input, noop, offset));
+    // A throw on the way is the caller's rejection, as it was from the async path.
+    let offset: number | Promise<number> | undefined;
     try {
-      return this.numbered(id, offset, publisher, input);
+      offset = input.retry ? undefined : this.offsets.next();
+      if (typeof offset === 'number') return this.numbered(id, offset, publisher, input);
     } catch (err) {
       return Promise.reject(err as Error);
     }
+    return this.track(id, this.publishNew(id, publisher, input, noop, offset));
   }
 
   /**
