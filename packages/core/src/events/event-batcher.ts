@@ -10,8 +10,9 @@ interface Pending {
   event: HubEvent;
   /** When it was queued (clock ms): its batch goes at the latest `delayMs` after its oldest event. */
   at: number;
+  /** Called once, with the first answer: `true` at its commit, or `false` once the store is down. */
   settle: (durable: boolean) => void;
-  /** Its publisher was already answered `durable: false`; it is told again once it commits. */
+  /** Its publisher was already answered `durable: false`; `lateDurable` tells it once it commits. */
   toldNotDurable: boolean;
 }
 
@@ -86,8 +87,8 @@ export class EventBatcher {
 
   /**
    * Queues an event without a promise of its own (the bus makes the one its publisher waits on).
-   * `settle` may be called again later: `false` when the store fails, then `true` once the event
-   * commits after all; a caller counts the first call, as a promise's resolve does.
+   * `settle` is called once, with the first answer (see `Pending`); an event told `false` that
+   * commits after all is reported to `onCommitted` among the late ones, not settled again.
    */
   enqueue(event: HubEvent, settle: (durable: boolean) => void): void {
     const p: Pending = { event, at: this.clock.now(), settle, toldNotDurable: false };
@@ -133,7 +134,7 @@ export class EventBatcher {
     if (this.queue.length) {
       this.logger.fatal({ lost: this.queue.length }, 'CRITICAL: event log unreachable at shutdown; queued events not persisted');
       const lost = this.queue.splice(0);
-      lost.forEach((p) => p.settle(false));
+      for (const p of lost) if (!p.toldNotDurable) p.settle(false);
       this.hooks.onGivenUp?.(lost.map((p) => p.event));
     }
   }
@@ -161,7 +162,7 @@ export class EventBatcher {
         watching.cancel();
       }
       this.queue.splice(0, batch.length);
-      batch.forEach((p) => p.settle(true));
+      for (const p of batch) if (!p.toldNotDurable) p.settle(true);
       this.hooks.onCommitted?.(
         batch.map((p) => p.event),
         batch.filter((p) => p.toldNotDurable).map((p) => p.event),
@@ -231,6 +232,7 @@ export class EventBatcher {
     // Publishers waiting on this batch learn it is not durable yet; the events stay queued and
     // each publisher is told again when its event commits.
     for (const p of this.queue) {
+      if (p.toldNotDurable) continue;
       p.toldNotDurable = true;
       p.settle(false);
     }

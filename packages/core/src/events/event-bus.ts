@@ -96,15 +96,15 @@ export function roomsForTopic(topic: string): readonly string[] {
   return rooms;
 }
 
+/** Ids of the log's recent events that a starting hub puts in its dedupe window, read so many at a time. */
+const RECENT_IDS_AT_START = 200_000;
+const RECENT_IDS_PAGE = 10_000;
+
 /**
  * The event bus: assigns offsets, fans out at once, persists in batches, and acks each publisher
  * when its batch is committed (deliver first, then durable ack). Duplicate ids are recognised and
  * not delivered again.
  */
-/** Ids of the log's recent events that a starting hub puts in its dedupe window, read so many at a time. */
-const RECENT_IDS_AT_START = 200_000;
-const RECENT_IDS_PAGE = 10_000;
-
 export class EventBus extends TypedEmitter<EventBusEvents> {
   private readonly offsets: OffsetAllocator;
   /** Ids answered `durable: false` and not committed yet (their duplicates are not durable either). */
@@ -243,22 +243,20 @@ export class EventBus extends TypedEmitter<EventBusEvents> {
 
   /**
    * Delivers and queues an event that has its offset. It is in flight (a duplicate waits for its
-   * answer) until the batcher first says whether it is durable: later answers (committed after
-   * all, once the store is back) go to `lateDurable`, as with a promise, whose first answer counts.
+   * answer) until the batcher says whether it is durable; one told `false` that commits after
+   * all is reported by `lateDurable`.
    */
   private numbered(id: string, offset: number, publisher: string, input: PublishInput): Promise<PublishResult> {
     const event = this.deliverNew(id, offset, publisher, input);
-    let answered = false;
-    const done = new Promise<PublishResult>((resolve) => {
-      this.batcher.enqueue(event, (durable) => {
-        if (answered) return;
-        answered = true;
-        this.inflight.delete(id);
-        if (!durable) this.notDurable.add(id);
-        resolve({ id, offset, durable, duplicate: false });
-      });
+    let answer!: (result: PublishResult) => void;
+    const done = new Promise<PublishResult>((resolve) => (answer = resolve));
+    // In flight before it is queued: a store known to be down answers within `enqueue`.
+    this.inflight.set(id, done);
+    this.batcher.enqueue(event, (durable) => {
+      this.inflight.delete(id);
+      if (!durable) this.notDurable.add(id);
+      answer({ id, offset, durable, duplicate: false });
     });
-    if (!answered) this.inflight.set(id, done);
     return done;
   }
 
