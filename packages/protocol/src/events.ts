@@ -26,6 +26,8 @@ export function isHubTopic(topic: string): boolean {
  * is computable from the topic alone: fan-out then stays plain Socket.IO rooms, on one node or many.
  */
 export function topicProblem(topic: string, allowWildcards: boolean): string | null {
+  // Nearly every topic is plain: checked without splitting it.
+  if (plainTopic(topic)) return null;
   if (topic.length === 0 || topic.length > LIMITS.topicMax) return `topic length must be 1..${LIMITS.topicMax}`;
   const segments = topic.split(':');
   if (segments.length > LIMITS.topicSegmentsMax) return `at most ${LIMITS.topicSegmentsMax} segments`;
@@ -113,7 +115,7 @@ export function readPublishEvent(raw: unknown): PublishEventParsed | undefined {
   return out;
 }
 
-/** `[A-Za-z0-9_.-]+` segments joined by `:`, within the limits: topicProblem's plain case. */
+/** `[A-Za-z0-9_.-]+` segments joined by `:`, within the limits: a topic (and pattern) with no problem and no wildcard or `$hub`. */
 function plainTopic(t: string): boolean {
   if (t.length === 0 || t.length > LIMITS.topicMax) return false;
   let segments = 1;
